@@ -1,0 +1,71 @@
+//! The log's error types: what storage reports, and what callers of the log see.
+
+use glasslog_merkle::{NoteError, ProofError};
+
+/// A storage backend failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Another process holds the data directory.
+    #[error("the data directory is in use by another process")]
+    Locked,
+    /// Stored bytes do not have the shape the log wrote.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The backend failed; the operation may or may not have been applied.
+    #[error("storage backend error: {0}")]
+    Backend(String),
+}
+
+/// What the log reports to its callers.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// An entry does not fit in an entry bundle.
+    #[error("entry of {len} bytes exceeds the limit of {max} bytes")]
+    EntryTooLarge {
+        /// The entry's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A tree size beyond the latest signed checkpoint was asked for.
+    #[error("tree size {size} is beyond the latest checkpoint ({current})")]
+    SizeBeyondCheckpoint {
+        /// The size asked for.
+        size: u64,
+        /// The latest checkpointed size.
+        current: u64,
+    },
+    /// An index or tile that the tree does not contain.
+    #[error("{0} is not in the log")]
+    NotFound(String),
+    /// The arguments of a proof request are invalid.
+    #[error(transparent)]
+    Proof(#[from] ProofError),
+    /// The storage backend failed. Appends in the failed batch were not acknowledged.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Stored state does not verify: the log refuses to sign over it.
+    #[error("log state does not verify: {0}")]
+    Corrupt(String),
+    /// A stored checkpoint does not verify with this log's key.
+    #[error("stored checkpoint does not verify with the configured key: {0}")]
+    ForeignCheckpoint(#[source] NoteError),
+    /// The log stopped sequencing after an unrecoverable error; restart after repair.
+    #[error("the log has stopped accepting entries after an unrecoverable error")]
+    Halted,
+    /// The log is shutting down.
+    #[error("the log is closed")]
+    Closed,
+}
+
+impl LogError {
+    /// Whether the same request may succeed if retried later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            LogError::Store(StoreError::Backend(_)) | LogError::Closed
+        )
+    }
+}

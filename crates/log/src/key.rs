@@ -1,0 +1,144 @@
+//! The log's Ed25519 signing key on disk: created once with mode 0600, refused when others
+//! can read it.
+
+use glasslog_merkle::{KeyError, Signer};
+use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+
+/// Why the key file could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFileError {
+    /// Reading or creating the file failed.
+    #[error("key file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Group or others may read or write the file.
+    #[error("key file {path} has mode {mode:o}; it must be readable by its owner only (chmod 600)")]
+    Permissions {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The file does not hold a signer key string.
+    #[error("key file {path} does not hold a valid signer key: {source}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: KeyError,
+    },
+    /// The key's name is not the configured origin.
+    #[error("key file {path} is for origin {found:?}, but the log's origin is {origin:?}")]
+    OriginMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The name in the key.
+        found: String,
+        /// The configured origin.
+        origin: String,
+    },
+    /// The system's random number generator failed.
+    #[error("no randomness for a new key: {0}")]
+    Random(String),
+}
+
+/// Loads the signer key at `path`, or creates one for `origin` if the file does not exist.
+/// The file holds Go's `PRIVATE+KEY+...` signer key string.
+pub fn load_or_create_signer(path: &Path, origin: &str) -> Result<Signer, KeyFileError> {
+    let io = |source| KeyFileError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(KeyFileError::Permissions {
+                    path: path.to_owned(),
+                    mode,
+                });
+            }
+            let text = std::fs::read_to_string(path).map_err(io)?;
+            let signer =
+                Signer::from_skey(text.trim()).map_err(|source| KeyFileError::Malformed {
+                    path: path.to_owned(),
+                    source,
+                })?;
+            if signer.name() != origin {
+                return Err(KeyFileError::OriginMismatch {
+                    path: path.to_owned(),
+                    found: signer.name().to_owned(),
+                    origin: origin.to_owned(),
+                });
+            }
+            Ok(signer)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut seed = [0u8; 32];
+            getrandom::fill(&mut seed).map_err(|e| KeyFileError::Random(e.to_string()))?;
+            let signer =
+                Signer::from_seed(origin, seed).map_err(|source| KeyFileError::Malformed {
+                    path: path.to_owned(),
+                    source,
+                })?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(io)?;
+            file.write_all(format!("{}\n", signer.to_skey()).as_bytes())
+                .map_err(io)?;
+            file.sync_all().map_err(io)?;
+            // The directory entry must be durable too, or a crash could lose the key that
+            // signed published checkpoints.
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::File::open(dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(io)?;
+            }
+            Ok(signer)
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_private_key_and_refuses_readable_or_foreign_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.key");
+        let a = load_or_create_signer(&path, "example.com/log").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let b = load_or_create_signer(&path, "example.com/log").unwrap();
+        assert_eq!(a.vkey(), b.vkey());
+        assert!(matches!(
+            load_or_create_signer(&path, "other.example/log"),
+            Err(KeyFileError::OriginMismatch { .. })
+        ));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            load_or_create_signer(&path, "example.com/log"),
+            Err(KeyFileError::Permissions { .. })
+        ));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::write(&path, "not a key").unwrap();
+        assert!(matches!(
+            load_or_create_signer(&path, "example.com/log"),
+            Err(KeyFileError::Malformed { .. })
+        ));
+    }
+}

@@ -1,0 +1,26 @@
+//! The transparency log itself: entries are sequenced, deduplicated, made durable in groups,
+//! integrated into an RFC 6962 tree stored as tlog tiles, and covered by signed checkpoints.
+//!
+//! The log works over the narrow [`Store`] trait; [`RocksStore`] is the embedded default and the
+//! only code in the workspace that knows RocksDB. [`MemoryStore`] is the reference backend that
+//! the conformance suite in [`testing`] is checked against. See ARCHITECTURE.md for the
+//! durability contract this crate enforces.
+
+mod error;
+mod key;
+mod log;
+mod memory;
+mod rocks;
+mod sequencer;
+mod store;
+pub mod testing;
+mod tiles;
+mod verify;
+
+pub use error::{LogError, StoreError};
+pub use key::{KeyFileError, load_or_create_signer};
+pub use log::{Appended, Log, LogConfig, NewEntry, SignedCheckpoint};
+pub use memory::MemoryStore;
+pub use rocks::{RocksOptions, RocksStore};
+pub use store::{Commit, Store, TileKey};
+pub use verify::VerifyReport;

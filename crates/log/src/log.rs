@@ -1,0 +1,324 @@
+//! The public face of the log: appends, signed checkpoints, proofs, tiles and entries.
+
+use crate::error::LogError;
+use crate::sequencer::{Request, Sequencer};
+use crate::store::{Store, TileKey};
+use crate::tiles::{StoredTile, TileReader};
+use crate::verify::{VerifyReport, verify_store};
+use glasslog_merkle::{
+    BUNDLE_ENTRY_MAX, Checkpoint, Ed25519Verifier, Hash, Signer, TILE_WIDTH, Tile,
+    consistency_proof, encode_entry_bundle, inclusion_proof,
+};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use tokio::sync::{oneshot, watch};
+
+/// Settings of a log.
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    /// Most entries integrated in one group commit. Larger groups share one fsync.
+    pub max_batch_entries: usize,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            max_batch_entries: 4096,
+        }
+    }
+}
+
+/// An entry to append.
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    /// The entry bytes, at most 65,535.
+    pub data: Vec<u8>,
+    /// The hash that makes two submissions "the same entry". Defaults to the leaf hash; the
+    /// API passes the hash of the submitted content so that server-added fields such as the
+    /// receive time do not defeat deduplication.
+    pub identity: Option<Hash>,
+}
+
+impl NewEntry {
+    /// An entry deduplicated by its leaf hash.
+    pub fn new(data: impl Into<Vec<u8>>) -> Self {
+        NewEntry {
+            data: data.into(),
+            identity: None,
+        }
+    }
+}
+
+/// Where an appended entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// The entry's index.
+    pub index: u64,
+    /// The entry's leaf hash.
+    pub leaf_hash: Hash,
+    /// Whether the identity was already in the log (the index is the earlier one).
+    pub duplicate: bool,
+}
+
+/// A checkpoint and its signed note, as published.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    /// The parsed body.
+    pub checkpoint: Checkpoint,
+    /// The signed note, byte for byte what `GET /checkpoint` serves.
+    pub note: String,
+}
+
+pub(crate) struct Shared {
+    pub store: Arc<dyn Store>,
+    pub signer: Signer,
+    pub published: watch::Sender<Option<Arc<SignedCheckpoint>>>,
+}
+
+/// A transparency log over a [`Store`]. Appends go to one sequencer thread; reads run on the
+/// caller's thread and block on storage, so async callers use `spawn_blocking` for them.
+pub struct Log {
+    shared: Arc<Shared>,
+    tx: Mutex<Option<mpsc::Sender<Request>>>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Log {
+    /// Opens the log: recovers the tree from storage, checks the latest checkpoint against it
+    /// and the key, signs a checkpoint for any durable entries not yet covered, and starts the
+    /// sequencer.
+    pub fn open(
+        store: Arc<dyn Store>,
+        signer: Signer,
+        config: LogConfig,
+    ) -> Result<Self, LogError> {
+        let (published, _) = watch::channel(None);
+        let shared = Arc::new(Shared {
+            store,
+            signer,
+            published,
+        });
+        let sequencer = Sequencer::recover(Arc::clone(&shared), config)?;
+        let (tx, rx) = mpsc::channel();
+        let worker = std::thread::Builder::new()
+            .name("glasslog-sequencer".into())
+            .spawn(move || sequencer.run(rx))
+            .map_err(|e| LogError::Corrupt(format!("cannot start the sequencer thread: {e}")))?;
+        Ok(Log {
+            shared,
+            tx: Mutex::new(Some(tx)),
+            worker: Mutex::new(Some(worker)),
+        })
+    }
+
+    /// The log's origin line (its signer's key name).
+    pub fn origin(&self) -> &str {
+        self.shared.signer.name()
+    }
+
+    /// The verifier key of the log's checkpoint signatures.
+    pub fn verifier(&self) -> Ed25519Verifier {
+        self.shared.signer.verifier()
+    }
+
+    fn send(
+        &self,
+        entries: Vec<NewEntry>,
+    ) -> Result<oneshot::Receiver<Result<Vec<Appended>, LogError>>, LogError> {
+        if let Some(e) = entries.iter().find(|e| e.data.len() > BUNDLE_ENTRY_MAX) {
+            return Err(LogError::EntryTooLarge {
+                len: e.data.len(),
+                max: BUNDLE_ENTRY_MAX,
+            });
+        }
+        let (reply, rx) = oneshot::channel();
+        let guard = self.tx.lock().map_err(|_| LogError::Closed)?;
+        let tx = guard.as_ref().ok_or(LogError::Closed)?;
+        tx.send(Request { entries, reply })
+            .map_err(|_| LogError::Closed)?;
+        Ok(rx)
+    }
+
+    /// Appends entries and resolves once they are durable, in order. Never blocks the caller's
+    /// thread: the work happens on the sequencer thread.
+    pub async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>, LogError> {
+        self.send(entries)?.await.map_err(|_| LogError::Closed)?
+    }
+
+    /// [`Log::append`] for synchronous callers.
+    pub fn append_blocking(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>, LogError> {
+        self.send(entries)?
+            .blocking_recv()
+            .map_err(|_| LogError::Closed)?
+    }
+
+    /// The latest published checkpoint.
+    pub fn checkpoint(&self) -> Result<Arc<SignedCheckpoint>, LogError> {
+        self.shared
+            .published
+            .borrow()
+            .clone()
+            .ok_or(LogError::Closed)
+    }
+
+    /// A receiver that sees every newly published checkpoint.
+    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<SignedCheckpoint>>> {
+        self.shared.published.subscribe()
+    }
+
+    /// Waits until a published checkpoint covers entry `index`, and returns it.
+    pub async fn wait_for_checkpoint(&self, index: u64) -> Result<Arc<SignedCheckpoint>, LogError> {
+        let mut rx = self.subscribe();
+        let cp = rx
+            .wait_for(|cp| cp.as_ref().is_some_and(|cp| cp.checkpoint.size > index))
+            .await
+            .map_err(|_| LogError::Closed)?;
+        cp.clone().ok_or(LogError::Closed)
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), LogError> {
+        let current = self.checkpoint()?.checkpoint.size;
+        if size > current {
+            return Err(LogError::SizeBeyondCheckpoint { size, current });
+        }
+        Ok(())
+    }
+
+    fn reader(&self) -> TileReader<'_> {
+        TileReader {
+            store: &*self.shared.store,
+        }
+    }
+
+    /// The audit path of entry `index` in the tree of `size` (at most the checkpointed size).
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LogError> {
+        self.check_size(size)?;
+        Ok(inclusion_proof(index, size, &self.reader())?)
+    }
+
+    /// The index of the entry with leaf hash `leaf`, and its audit path in the tree of `size`.
+    pub fn inclusion_proof_by_hash(
+        &self,
+        leaf: &Hash,
+        size: u64,
+    ) -> Result<(u64, Vec<Hash>), LogError> {
+        self.check_size(size)?;
+        let index = self
+            .shared
+            .store
+            .find_leaf(leaf)?
+            .filter(|i| *i < size)
+            .ok_or_else(|| {
+                LogError::NotFound(format!(
+                    "leaf hash {} in the tree of size {size}",
+                    leaf.to_base64()
+                ))
+            })?;
+        Ok((index, inclusion_proof(index, size, &self.reader())?))
+    }
+
+    /// PROOF(from, to) for `0 < from <= to <=` the checkpointed size.
+    pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, LogError> {
+        self.check_size(to)?;
+        Ok(consistency_proof(from, to, &self.reader())?)
+    }
+
+    /// The bytes of hash tile `tile`, which must exist at the checkpointed size.
+    pub fn tile(&self, tile: Tile) -> Result<Vec<u8>, LogError> {
+        let size = self.checkpoint()?.checkpoint.size;
+        let available = Tile::at_size(tile.level, tile.index, size).map_or(0, |t| t.width);
+        if tile.width > available {
+            return Err(LogError::NotFound(tile.path()));
+        }
+        let key = TileKey {
+            level: tile.level,
+            index: tile.index,
+        };
+        let bytes = self
+            .shared
+            .store
+            .read_tiles(&[key])?
+            .pop()
+            .flatten()
+            .ok_or_else(|| {
+                LogError::Corrupt(format!("tile {} is missing from storage", tile.path()))
+            })?;
+        let stored = StoredTile::decode(key, &bytes)?;
+        if stored.width() < usize::from(tile.width) {
+            return Err(LogError::Corrupt(format!(
+                "tile {} is narrower than the tree",
+                tile.path()
+            )));
+        }
+        Ok(stored.served(usize::from(tile.width)))
+    }
+
+    /// The entry bundle `tile/entries/<index>[.p/<width>]` at the checkpointed size.
+    pub fn entry_bundle(&self, tile: Tile) -> Result<Vec<u8>, LogError> {
+        let size = self.checkpoint()?.checkpoint.size;
+        let available = Tile::at_size(0, tile.index, size).map_or(0, |t| t.width);
+        if tile.level != 0 || tile.width > available {
+            return Err(LogError::NotFound(tile.entries_path()));
+        }
+        let start = tile.index * u64::from(TILE_WIDTH);
+        let entries = self.entries(start, start + u64::from(tile.width))?;
+        encode_entry_bundle(entries.iter().map(Vec::as_slice))
+            .map_err(|e| LogError::Corrupt(format!("stored entry does not fit a bundle: {e}")))
+    }
+
+    /// Entries `[start, end)`, all below the checkpointed size.
+    pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LogError> {
+        let size = self.checkpoint()?.checkpoint.size;
+        if start >= end || end > size {
+            return Err(LogError::NotFound(format!(
+                "entries [{start}, {end}) of a log of size {size}"
+            )));
+        }
+        let entries = self.shared.store.read_entries(start, end)?;
+        if entries.len() as u64 != end - start {
+            return Err(LogError::Corrupt(format!(
+                "entry {} is missing",
+                start + entries.len() as u64
+            )));
+        }
+        Ok(entries)
+    }
+
+    /// One entry.
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>, LogError> {
+        let end = index
+            .checked_add(1)
+            .ok_or_else(|| LogError::NotFound(format!("entry {index}")))?;
+        Ok(self.entries(index, end)?.pop().unwrap_or_default())
+    }
+
+    /// The signed checkpoint published at `size`, if one was.
+    pub fn checkpoint_at(&self, size: u64) -> Result<Option<String>, LogError> {
+        let note = self.shared.store.read_checkpoint(size)?;
+        Ok(note.map(|n| String::from_utf8_lossy(&n).into_owned()))
+    }
+
+    /// Recomputes every hash from the stored entries and checks every stored checkpoint.
+    pub fn verify(&self) -> Result<VerifyReport, LogError> {
+        verify_store(&*self.shared.store, &self.shared.signer.verifier())
+    }
+
+    /// Stops accepting appends, finishes those already queued (their last checkpoint is
+    /// signed before this returns), and stops the sequencer.
+    pub fn close(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Some(worker) = self.worker.lock().ok().and_then(|mut w| w.take()) {
+            // A panicking sequencer already reported itself; there is nothing left to stop.
+            let _ = worker.join();
+        }
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

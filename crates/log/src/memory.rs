@@ -1,0 +1,126 @@
+//! An in-memory [`Store`]: the reference backend for the conformance suite and fast tests.
+
+use crate::error::StoreError;
+use crate::store::{Commit, Store, TileKey};
+use glasslog_merkle::Hash;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::RwLock;
+
+#[derive(Default)]
+struct Inner {
+    size: u64,
+    entries: BTreeMap<u64, Vec<u8>>,
+    tiles: HashMap<TileKey, Vec<u8>>,
+    identities: HashMap<Hash, u64>,
+    leaves: HashMap<Hash, u64>,
+    checkpoints: BTreeMap<u64, Vec<u8>>,
+}
+
+/// Keeps everything in memory; nothing survives the process.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: RwLock<Inner>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Inner>, StoreError> {
+        self.inner
+            .read()
+            .map_err(|_| StoreError::Backend("memory store poisoned".into()))
+    }
+
+    /// Overwrites a stored tile, bypassing the log: for tamper tests.
+    pub fn tamper_tile(&self, key: TileKey, value: Vec<u8>) {
+        if let Ok(mut g) = self.inner.write() {
+            g.tiles.insert(key, value);
+        }
+    }
+
+    /// Overwrites a stored entry, bypassing the log: for tamper tests.
+    pub fn tamper_entry(&self, index: u64, value: Vec<u8>) {
+        if let Ok(mut g) = self.inner.write() {
+            g.entries.insert(index, value);
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    fn tree_size(&self) -> Result<u64, StoreError> {
+        Ok(self.read()?.size)
+    }
+
+    fn read_tiles(&self, keys: &[TileKey]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let g = self.read()?;
+        Ok(keys.iter().map(|k| g.tiles.get(k).cloned()).collect())
+    }
+
+    fn read_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let g = self.read()?;
+        let mut out = Vec::new();
+        for i in start..end {
+            match g.entries.get(&i) {
+                Some(e) => out.push(e.clone()),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    fn find_identity(&self, identity: &Hash) -> Result<Option<u64>, StoreError> {
+        Ok(self.read()?.identities.get(identity).copied())
+    }
+
+    fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, StoreError> {
+        Ok(self.read()?.leaves.get(leaf).copied())
+    }
+
+    fn commit(&self, c: &Commit) -> Result<(), StoreError> {
+        let mut g = self
+            .inner
+            .write()
+            .map_err(|_| StoreError::Backend("memory store poisoned".into()))?;
+        g.entries.extend(c.entries.iter().cloned());
+        g.identities.extend(c.identities.iter().copied());
+        g.leaves.extend(c.leaves.iter().copied());
+        g.tiles.extend(c.tiles.iter().cloned());
+        g.size = c.tree_size;
+        Ok(())
+    }
+
+    fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        let mut g = self
+            .inner
+            .write()
+            .map_err(|_| StoreError::Backend("memory store poisoned".into()))?;
+        g.checkpoints.insert(size, note.to_vec());
+        Ok(())
+    }
+
+    fn read_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.read()?.checkpoints.get(&size).cloned())
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        Ok(self
+            .read()?
+            .checkpoints
+            .iter()
+            .next_back()
+            .map(|(s, n)| (*s, n.clone())))
+    }
+
+    fn read_checkpoints(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        Ok(self
+            .read()?
+            .checkpoints
+            .range(from..)
+            .take(limit)
+            .map(|(s, n)| (*s, n.clone()))
+            .collect())
+    }
+}

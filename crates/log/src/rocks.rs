@@ -1,0 +1,259 @@
+//! The RocksDB [`Store`]: the embedded default, and the only code that knows RocksDB.
+//!
+//! Column families and keys (all integers big-endian, so keys sort numerically):
+//!
+//! | family        | key                        | value                                  |
+//! |---------------|----------------------------|----------------------------------------|
+//! | `entries`     | index (8 bytes)            | entry bytes                            |
+//! | `tiles`       | tile level (1) + index (8) | stored tile record (see `tiles.rs`)    |
+//! | `identity`    | identity hash (32)         | index (8)                              |
+//! | `leaf`        | leaf hash (32)             | index (8)                              |
+//! | `checkpoints` | tree size (8)              | signed checkpoint note                 |
+//! | `meta`        | `tree_size`                | tree size of the last commit (8)       |
+//!
+//! A group commit is one `WriteBatch` across families, written with `sync = true`: RocksDB
+//! applies a batch atomically and the synced WAL makes it durable before `commit` returns.
+
+use crate::error::StoreError;
+use crate::store::{Commit, Store, TileKey};
+use glasslog_merkle::Hash;
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType,
+    Direction, IteratorMode, Options, ReadOptions, WriteBatch, WriteOptions,
+};
+use std::path::Path;
+
+const CF_ENTRIES: &str = "entries";
+const CF_TILES: &str = "tiles";
+const CF_IDENTITY: &str = "identity";
+const CF_LEAF: &str = "leaf";
+const CF_CHECKPOINTS: &str = "checkpoints";
+const CF_META: &str = "meta";
+const KEY_TREE_SIZE: &[u8] = b"tree_size";
+
+/// Tuning of the RocksDB store.
+#[derive(Clone, Debug)]
+pub struct RocksOptions {
+    /// Bytes of block cache shared by all column families.
+    pub block_cache_bytes: usize,
+}
+
+impl Default for RocksOptions {
+    fn default() -> Self {
+        RocksOptions {
+            block_cache_bytes: 256 << 20,
+        }
+    }
+}
+
+/// A log's storage in one RocksDB directory. RocksDB's own `LOCK` file keeps a second process
+/// from opening the same directory.
+pub struct RocksStore {
+    db: DB,
+}
+
+fn backend(e: rocksdb::Error) -> StoreError {
+    StoreError::Backend(e.into_string())
+}
+
+fn u64_value(bytes: &[u8], what: &str) -> Result<u64, StoreError> {
+    <[u8; 8]>::try_from(bytes)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::Corrupt(format!("{what} is not an 8-byte integer")))
+}
+
+impl RocksStore {
+    /// Opens or creates the store in `dir`.
+    pub fn open(dir: &Path, options: &RocksOptions) -> Result<Self, StoreError> {
+        let cache = Cache::new_lru_cache(options.block_cache_bytes);
+        let table = |bloom: bool| {
+            let mut t = BlockBasedOptions::default();
+            t.set_block_cache(&cache);
+            t.set_cache_index_and_filter_blocks(true);
+            t.set_pin_l0_filter_and_index_blocks_in_cache(true);
+            if bloom {
+                // Most dedup lookups miss: a filter answers them without touching data blocks.
+                t.set_bloom_filter(10.0, false);
+            }
+            t
+        };
+        let family = |name: &str, bloom: bool, compress: bool| {
+            let mut o = Options::default();
+            o.set_block_based_table_factory(&table(bloom));
+            o.set_compression_type(if compress {
+                DBCompressionType::Lz4
+            } else {
+                DBCompressionType::None
+            });
+            if bloom {
+                o.optimize_for_point_lookup(options.block_cache_bytes as u64 >> 20);
+            }
+            ColumnFamilyDescriptor::new(name, o)
+        };
+        let families = vec![
+            // Entries are text (JSON): they compress. Hashes do not.
+            family(CF_ENTRIES, false, true),
+            family(CF_TILES, false, false),
+            family(CF_IDENTITY, true, false),
+            family(CF_LEAF, true, false),
+            family(CF_CHECKPOINTS, false, true),
+            family(CF_META, false, false),
+        ];
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        db_opts.set_max_background_jobs(2);
+        db_opts.set_bytes_per_sync(1 << 20);
+        let db = DB::open_cf_descriptors(&db_opts, dir, families).map_err(|e| {
+            let msg = e.into_string();
+            if msg.contains("lock") || msg.contains("LOCK") {
+                StoreError::Locked
+            } else {
+                StoreError::Backend(msg)
+            }
+        })?;
+        Ok(RocksStore { db })
+    }
+
+    fn cf(&self, name: &str) -> Result<&ColumnFamily, StoreError> {
+        self.db
+            .cf_handle(name)
+            .ok_or_else(|| StoreError::Backend(format!("column family {name} is missing")))
+    }
+
+    /// Overwrites a raw value, bypassing the log: for tamper-evidence tests only.
+    #[doc(hidden)]
+    pub fn tamper(&self, family: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.db
+            .put_cf(self.cf(family)?, key, value)
+            .map_err(backend)
+    }
+
+    /// Reads a raw value, bypassing the log: for tamper-evidence tests only.
+    #[doc(hidden)]
+    pub fn raw(&self, family: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db.get_cf(self.cf(family)?, key).map_err(backend)
+    }
+
+    fn index_lookup(&self, family: &str, key: &Hash) -> Result<Option<u64>, StoreError> {
+        match self
+            .db
+            .get_pinned_cf(self.cf(family)?, key.as_bytes())
+            .map_err(backend)?
+        {
+            Some(v) => Ok(Some(u64_value(&v, family)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Store for RocksStore {
+    fn tree_size(&self) -> Result<u64, StoreError> {
+        match self
+            .db
+            .get_cf(self.cf(CF_META)?, KEY_TREE_SIZE)
+            .map_err(backend)?
+        {
+            Some(v) => u64_value(&v, "tree size"),
+            None => Ok(0),
+        }
+    }
+
+    fn read_tiles(&self, keys: &[TileKey]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let cf = self.cf(CF_TILES)?;
+        let raw: Vec<[u8; 9]> = keys.iter().map(|k| k.to_bytes()).collect();
+        self.db
+            .multi_get_cf(raw.iter().map(|k| (cf, k)))
+            .into_iter()
+            .map(|r| r.map_err(backend))
+            .collect()
+    }
+
+    fn read_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let cf = self.cf(CF_ENTRIES)?;
+        let mut opts = ReadOptions::default();
+        opts.set_iterate_upper_bound(end.to_be_bytes().to_vec());
+        let from = start.to_be_bytes();
+        let mut out = Vec::new();
+        let iter = self
+            .db
+            .iterator_cf_opt(cf, opts, IteratorMode::From(&from, Direction::Forward));
+        for (want, item) in (start..).zip(iter) {
+            let (k, v) = item.map_err(backend)?;
+            // Stop at the first gap: callers decide whether a short answer is corruption.
+            if u64_value(&k, "entry key")? != want {
+                break;
+            }
+            out.push(v.into_vec());
+        }
+        Ok(out)
+    }
+
+    fn find_identity(&self, identity: &Hash) -> Result<Option<u64>, StoreError> {
+        self.index_lookup(CF_IDENTITY, identity)
+    }
+
+    fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, StoreError> {
+        self.index_lookup(CF_LEAF, leaf)
+    }
+
+    fn commit(&self, c: &Commit) -> Result<(), StoreError> {
+        let mut batch = WriteBatch::default();
+        let entries = self.cf(CF_ENTRIES)?;
+        for (i, e) in &c.entries {
+            batch.put_cf(entries, i.to_be_bytes(), e);
+        }
+        let identity = self.cf(CF_IDENTITY)?;
+        for (h, i) in &c.identities {
+            batch.put_cf(identity, h.as_bytes(), i.to_be_bytes());
+        }
+        let leaf = self.cf(CF_LEAF)?;
+        for (h, i) in &c.leaves {
+            batch.put_cf(leaf, h.as_bytes(), i.to_be_bytes());
+        }
+        let tiles = self.cf(CF_TILES)?;
+        for (k, t) in &c.tiles {
+            batch.put_cf(tiles, k.to_bytes(), t);
+        }
+        batch.put_cf(self.cf(CF_META)?, KEY_TREE_SIZE, c.tree_size.to_be_bytes());
+        let mut opts = WriteOptions::default();
+        opts.set_sync(true);
+        self.db.write_opt(batch, &opts).map_err(backend)
+    }
+
+    fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        self.db
+            .put_cf(self.cf(CF_CHECKPOINTS)?, size.to_be_bytes(), note)
+            .map_err(backend)
+    }
+
+    fn read_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db
+            .get_cf(self.cf(CF_CHECKPOINTS)?, size.to_be_bytes())
+            .map_err(backend)
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let cf = self.cf(CF_CHECKPOINTS)?;
+        match self.db.iterator_cf(cf, IteratorMode::End).next() {
+            Some(item) => {
+                let (k, v) = item.map_err(backend)?;
+                Ok(Some((u64_value(&k, "checkpoint key")?, v.into_vec())))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn read_checkpoints(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let cf = self.cf(CF_CHECKPOINTS)?;
+        let key = from.to_be_bytes();
+        self.db
+            .iterator_cf(cf, IteratorMode::From(&key, Direction::Forward))
+            .take(limit)
+            .map(|item| {
+                let (k, v) = item.map_err(backend)?;
+                Ok((u64_value(&k, "checkpoint key")?, v.into_vec()))
+            })
+            .collect()
+    }
+}

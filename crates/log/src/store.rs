@@ -1,0 +1,66 @@
+//! The narrow storage trait every backend implements; all RocksDB specifics stay behind it.
+
+use crate::error::StoreError;
+use glasslog_merkle::Hash;
+
+/// The address of a stored tile: tile level and index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TileKey {
+    /// Tile level (Merkle height / 8).
+    pub level: u8,
+    /// Index within the level.
+    pub index: u64,
+}
+
+impl TileKey {
+    /// The 9-byte key: level, then big-endian index, so a level's tiles sort by index.
+    pub fn to_bytes(self) -> [u8; 9] {
+        let mut k = [0u8; 9];
+        k[0] = self.level;
+        k[1..].copy_from_slice(&self.index.to_be_bytes());
+        k
+    }
+}
+
+/// Everything one group commit writes. A backend applies it atomically and durably: after
+/// [`Store::commit`] returns `Ok`, all of it survives a crash; after an `Err` or a crash during
+/// the call, either all of it or none of it is visible on the next open.
+#[derive(Debug, Default, Clone)]
+pub struct Commit {
+    /// New entries by index.
+    pub entries: Vec<(u64, Vec<u8>)>,
+    /// Identity hash to index, for deduplication.
+    pub identities: Vec<(Hash, u64)>,
+    /// Leaf hash to index, for proofs by hash.
+    pub leaves: Vec<(Hash, u64)>,
+    /// Stored tiles (see `tiles.rs` for the layout), replacing any earlier value.
+    pub tiles: Vec<(TileKey, Vec<u8>)>,
+    /// The tree size after this commit.
+    pub tree_size: u64,
+}
+
+/// Storage for one log. Implementations must be safe to read from many threads while one
+/// thread commits, and reads must never observe half of a commit.
+pub trait Store: Send + Sync + 'static {
+    /// The tree size of the last successful commit; 0 for a new store.
+    fn tree_size(&self) -> Result<u64, StoreError>;
+    /// Stored tiles, in the order asked; `None` where there is none.
+    fn read_tiles(&self, keys: &[TileKey]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
+    /// Entries `[start, end)` in order, stopping early at the first missing index.
+    fn read_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// The index recorded for an identity hash.
+    fn find_identity(&self, identity: &Hash) -> Result<Option<u64>, StoreError>;
+    /// The index recorded for a leaf hash.
+    fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, StoreError>;
+    /// Applies a group commit atomically and durably.
+    fn commit(&self, commit: &Commit) -> Result<(), StoreError>;
+    /// Records a signed checkpoint. It need not be durable on return: after a crash the log
+    /// re-signs the same tree head, and Ed25519 gives the same bytes.
+    fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError>;
+    /// The checkpoint recorded for a size.
+    fn read_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The checkpoint with the largest size.
+    fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+    /// Up to `limit` checkpoints with size `>= from`, by increasing size.
+    fn read_checkpoints(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+}

@@ -1,0 +1,203 @@
+//! Test support shared by every backend: the storage conformance suite, and a store wrapper
+//! that fails on purpose (sunlight's "failed and not persisted" / "failed but persisted").
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failed expectation is the test failing"
+)]
+
+use crate::error::StoreError;
+use crate::store::{Commit, Store, TileKey};
+use glasslog_merkle::{Hash, leaf_hash};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+/// Runs the conformance suite against a new, empty store. Every backend must pass it.
+pub fn conformance(store: &dyn Store) {
+    // A new store is empty.
+    assert_eq!(store.tree_size().unwrap(), 0);
+    assert_eq!(store.latest_checkpoint().unwrap(), None);
+    assert!(store.read_entries(0, 10).unwrap().is_empty());
+    let h = |i: u64| leaf_hash(&i.to_be_bytes());
+    assert_eq!(store.find_identity(&h(0)).unwrap(), None);
+    assert_eq!(store.find_leaf(&h(0)).unwrap(), None);
+    let k = |level, index| TileKey { level, index };
+    assert_eq!(store.read_tiles(&[k(0, 0)]).unwrap(), vec![None]);
+
+    // A commit is visible as a whole.
+    let entries: Vec<(u64, Vec<u8>)> = (0..3u8)
+        .map(|i| (u64::from(i), vec![i; usize::from(i)]))
+        .collect();
+    store
+        .commit(&Commit {
+            entries: entries.clone(),
+            identities: (0..3).map(|i| (h(100 + i), i)).collect(),
+            leaves: (0..3).map(|i| (h(i), i)).collect(),
+            tiles: vec![(k(0, 0), b"first".to_vec())],
+            tree_size: 3,
+        })
+        .unwrap();
+    assert_eq!(store.tree_size().unwrap(), 3);
+    let all: Vec<Vec<u8>> = entries.iter().map(|(_, e)| e.clone()).collect();
+    assert_eq!(store.read_entries(0, 3).unwrap(), all);
+    assert_eq!(store.find_identity(&h(101)).unwrap(), Some(1));
+    assert_eq!(store.find_leaf(&h(2)).unwrap(), Some(2));
+    assert_eq!(store.find_leaf(&h(101)).unwrap(), None);
+
+    // Later commits replace tiles and extend entries; keys of different levels never collide.
+    store
+        .commit(&Commit {
+            entries: vec![(3, b"three".to_vec()), (4, Vec::new())],
+            identities: vec![(h(103), 3), (h(104), 4)],
+            leaves: vec![(h(3), 3), (h(4), 4)],
+            tiles: vec![
+                (k(0, 0), b"second".to_vec()),
+                (k(1, 0), b"upper".to_vec()),
+                (k(0, 1 << 56), b"far".to_vec()),
+            ],
+            tree_size: 5,
+        })
+        .unwrap();
+    assert_eq!(store.tree_size().unwrap(), 5);
+    assert_eq!(
+        store
+            .read_tiles(&[k(1, 0), k(0, 0), k(2, 0), k(0, 1 << 56)])
+            .unwrap(),
+        vec![
+            Some(b"upper".to_vec()),
+            Some(b"second".to_vec()),
+            None,
+            Some(b"far".to_vec())
+        ]
+    );
+    assert_eq!(store.read_entries(1, 4).unwrap().len(), 3);
+    assert_eq!(
+        store.read_entries(3, 100).unwrap(),
+        vec![b"three".to_vec(), Vec::new()]
+    );
+    assert!(store.read_entries(5, 6).unwrap().is_empty());
+    assert!(
+        store
+            .read_entries(u64::MAX - 1, u64::MAX)
+            .unwrap()
+            .is_empty()
+    );
+
+    // Checkpoints are ordered by size whatever the order they were written in.
+    for size in [0u64, 5, 3] {
+        store
+            .put_checkpoint(size, format!("note {size}").as_bytes())
+            .unwrap();
+    }
+    assert_eq!(
+        store.latest_checkpoint().unwrap(),
+        Some((5, b"note 5".to_vec()))
+    );
+    assert_eq!(store.read_checkpoint(3).unwrap(), Some(b"note 3".to_vec()));
+    assert_eq!(store.read_checkpoint(4).unwrap(), None);
+    let sizes = |from, limit| -> Vec<u64> {
+        store
+            .read_checkpoints(from, limit)
+            .unwrap()
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect()
+    };
+    assert_eq!(sizes(0, 10), vec![0, 3, 5]);
+    assert_eq!(sizes(1, 10), vec![3, 5]);
+    assert_eq!(sizes(0, 2), vec![0, 3]);
+    assert_eq!(sizes(6, 10), Vec::<u64>::new());
+}
+
+/// What [`FaultyStore`] does to the next commits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Fault {
+    /// Commits go through.
+    None = 0,
+    /// The commit fails and nothing is written.
+    FailNotPersisted = 1,
+    /// The commit is written, then reported as failed (a lost acknowledgement).
+    FailButPersisted = 2,
+}
+
+/// Wraps a store and fails commits on demand.
+pub struct FaultyStore<S> {
+    inner: S,
+    fault: AtomicU8,
+    remaining: AtomicUsize,
+}
+
+impl<S: Store> FaultyStore<S> {
+    /// A wrapper that starts with no fault.
+    pub fn new(inner: S) -> Self {
+        FaultyStore {
+            inner,
+            fault: AtomicU8::new(0),
+            remaining: AtomicUsize::new(0),
+        }
+    }
+
+    /// Applies `fault` to the next `count` commits.
+    pub fn inject(&self, fault: Fault, count: usize) {
+        self.fault.store(fault as u8, Ordering::SeqCst);
+        self.remaining.store(count, Ordering::SeqCst);
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    fn take_fault(&self) -> Fault {
+        let taken = self
+            .remaining
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        match (taken, self.fault.load(Ordering::SeqCst)) {
+            (Ok(_), 1) => Fault::FailNotPersisted,
+            (Ok(_), 2) => Fault::FailButPersisted,
+            _ => Fault::None,
+        }
+    }
+}
+
+impl<S: Store> Store for FaultyStore<S> {
+    fn tree_size(&self) -> Result<u64, StoreError> {
+        self.inner.tree_size()
+    }
+    fn read_tiles(&self, keys: &[TileKey]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.inner.read_tiles(keys)
+    }
+    fn read_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.inner.read_entries(start, end)
+    }
+    fn find_identity(&self, identity: &Hash) -> Result<Option<u64>, StoreError> {
+        self.inner.find_identity(identity)
+    }
+    fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, StoreError> {
+        self.inner.find_leaf(leaf)
+    }
+    fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
+        match self.take_fault() {
+            Fault::None => self.inner.commit(commit),
+            Fault::FailNotPersisted => Err(StoreError::Backend(
+                "injected fault before the write".into(),
+            )),
+            Fault::FailButPersisted => {
+                self.inner.commit(commit)?;
+                Err(StoreError::Backend("injected fault after the write".into()))
+            }
+        }
+    }
+    fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        self.inner.put_checkpoint(size, note)
+    }
+    fn read_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.read_checkpoint(size)
+    }
+    fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.inner.latest_checkpoint()
+    }
+    fn read_checkpoints(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.inner.read_checkpoints(from, limit)
+    }
+}
