@@ -1,0 +1,38 @@
+//! The `glasslog` binary: a thin command-line layer over the library crates.
+
+mod scan;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "glasslog",
+    version,
+    about = "An append-only audit log whose history cannot be rewritten unnoticed"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan files (or stdin) for secrets with the same rules the server applies on ingest.
+    /// Exit status: 0 nothing found, 1 secrets found, 2 error.
+    Scan(scan::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("glasslog: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! The detection engine: an Aho-Corasick keyword pass picks the rules worth running, each rule's
+//! regex runs over the text, validators filter, and overlapping matches resolve to the most
+//! specific rule. Every engine here is linear in the input.
+
+use crate::checks;
+use crate::rules::{Check, Kind, RULES};
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+
+/// A rule ready to run: built in or from the policy file.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable identifier.
+    pub id: String,
+    /// What it finds.
+    pub description: String,
+    /// Its rank among overlapping matches.
+    pub kind: Kind,
+    check: Check,
+    regex: Regex,
+}
+
+/// A custom rule from the policy file.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomRule {
+    /// Identifier, used in markers and reports.
+    pub id: String,
+    /// What it finds.
+    #[serde(default)]
+    pub description: String,
+    /// Regex; its `s` group (if any) is the secret.
+    pub pattern: String,
+    /// Prefilter keywords; without any the regex runs on every text.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+/// Which rules a detector runs.
+#[derive(Clone, Debug, Default)]
+pub struct DetectorOptions {
+    /// Also run the personal-data rules (card numbers, SSNs).
+    pub include_pii: bool,
+    /// Built-in rule IDs to leave out.
+    pub disabled: Vec<String>,
+    /// Extra rules.
+    pub custom: Vec<CustomRule>,
+}
+
+/// Why a detector could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DetectError {
+    /// A custom rule's pattern does not compile.
+    #[error("rule {id}: invalid pattern: {source}")]
+    Pattern {
+        /// The rule.
+        id: String,
+        /// The cause.
+        #[source]
+        source: Box<regex::Error>,
+    },
+    /// Two rules share an ID, or a disabled ID names no rule.
+    #[error("rule {0}: unknown or duplicate rule id")]
+    RuleId(String),
+    /// The keyword automaton could not be built.
+    #[error("keyword prefilter: {0}")]
+    Prefilter(String),
+}
+
+/// One match: which rule, where the secret is, and, for tokens that carry one, whether the
+/// checksum verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Match {
+    /// Index into [`Detector::rules`].
+    pub rule: usize,
+    /// Byte offset where the secret starts.
+    pub start: usize,
+    /// Byte offset one past its end.
+    pub end: usize,
+    /// `Some(valid)` for rules whose tokens carry a checksum.
+    pub checksum: Option<bool>,
+}
+
+/// A compiled rule set.
+#[derive(Debug)]
+pub struct Detector {
+    rules: Vec<Rule>,
+    prefilter: AhoCorasick,
+    /// For each prefilter pattern, the rules it enables.
+    keyword_rules: Vec<Vec<usize>>,
+    /// Rules without keywords: they run on every text.
+    unconditional: Vec<usize>,
+}
+
+impl Detector {
+    /// The built-in rules (minus the disabled ones, plus PII if asked) and the custom ones.
+    pub fn new(options: &DetectorOptions) -> Result<Self, DetectError> {
+        for id in &options.disabled {
+            if !RULES.iter().any(|r| r.id == id) {
+                return Err(DetectError::RuleId(id.clone()));
+            }
+        }
+        let mut specs: Vec<(String, String, Kind, Check, String, Vec<String>)> = RULES
+            .iter()
+            .filter(|r| options.include_pii || r.kind != Kind::Pii)
+            .filter(|r| !options.disabled.iter().any(|d| d == r.id))
+            .map(|r| {
+                let kws = r.keywords.iter().map(|k| (*k).to_owned()).collect();
+                (
+                    r.id.to_owned(),
+                    r.description.to_owned(),
+                    r.kind,
+                    r.check,
+                    r.pattern.to_owned(),
+                    kws,
+                )
+            })
+            .collect();
+        for c in &options.custom {
+            if RULES.iter().any(|r| r.id == c.id)
+                || options.custom.iter().filter(|o| o.id == c.id).count() > 1
+            {
+                return Err(DetectError::RuleId(c.id.clone()));
+            }
+            let desc = if c.description.is_empty() {
+                format!("custom rule {}", c.id)
+            } else {
+                c.description.clone()
+            };
+            specs.push((
+                c.id.clone(),
+                desc,
+                Kind::Provider,
+                Check::None,
+                c.pattern.clone(),
+                c.keywords.clone(),
+            ));
+        }
+        let mut rules = Vec::with_capacity(specs.len());
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut unconditional = Vec::new();
+        for (index, (id, description, kind, check, pattern, kws)) in specs.into_iter().enumerate() {
+            let regex = regex::RegexBuilder::new(&pattern)
+                .size_limit(32 << 20)
+                .build()
+                .map_err(|source| DetectError::Pattern {
+                    id: id.clone(),
+                    source: Box::new(source),
+                })?;
+            if kws.is_empty() {
+                unconditional.push(index);
+            }
+            for kw in kws {
+                let kw = kw.to_ascii_lowercase();
+                match keywords.iter().position(|k| *k == kw) {
+                    Some(p) => keyword_rules[p].push(index),
+                    None => {
+                        keywords.push(kw);
+                        keyword_rules.push(vec![index]);
+                    }
+                }
+            }
+            rules.push(Rule {
+                id,
+                description,
+                kind,
+                check,
+                regex,
+            });
+        }
+        let prefilter = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&keywords)
+            .map_err(|e| DetectError::Prefilter(e.to_string()))?;
+        Ok(Detector {
+            rules,
+            prefilter,
+            keyword_rules,
+            unconditional,
+        })
+    }
+
+    /// The rules, in the order [`Match::rule`] indexes.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Finds every secret in `text`: non-overlapping matches in text order.
+    pub fn scan(&self, text: &str) -> Vec<Match> {
+        let mut run = vec![false; self.rules.len()];
+        for &i in &self.unconditional {
+            run[i] = true;
+        }
+        for m in self.prefilter.find_overlapping_iter(text) {
+            for &i in &self.keyword_rules[m.pattern().as_usize()] {
+                run[i] = true;
+            }
+        }
+        let mut found = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate().filter(|(i, _)| run[*i]) {
+            for caps in rule.regex.captures_iter(text) {
+                let secret = caps
+                    .name("s")
+                    .or_else(|| caps.name("s2"))
+                    .or_else(|| caps.name("s3"))
+                    .or_else(|| caps.get(0));
+                let Some(secret) = secret.filter(|m| !m.is_empty()) else {
+                    continue;
+                };
+                let key = caps.name("k").map_or("", |m| m.as_str());
+                let value = secret.as_str();
+                let (keep, checksum) = match rule.check {
+                    Check::None => (true, None),
+                    Check::Base62Crc32 => (true, Some(checks::token_checksum_ok(value))),
+                    Check::Luhn => (checks::luhn_card(value), None),
+                    Check::Jwt => (checks::jwt_header_ok(value), None),
+                    Check::Ssn => (checks::ssn_ok(value), None),
+                    Check::NotPlaceholder => (!checks::is_placeholder(value), None),
+                    Check::SecretValue => (secret_value(key, value), None),
+                };
+                if keep {
+                    found.push(Match {
+                        rule: index,
+                        start: secret.start(),
+                        end: secret.end(),
+                        checksum,
+                    });
+                }
+            }
+        }
+        self.resolve(found)
+    }
+
+    /// Keeps the most specific of overlapping matches: lower kind first, then the longer.
+    fn resolve(&self, mut found: Vec<Match>) -> Vec<Match> {
+        if found.len() < 2 {
+            return found;
+        }
+        found.sort_by_key(|m| {
+            (
+                self.rules[m.rule].kind,
+                std::cmp::Reverse(m.end - m.start),
+                m.start,
+            )
+        });
+        // Kept matches never overlap, so the only one that can overlap a candidate is the last
+        // kept match starting before the candidate's end: one ordered lookup, not a scan.
+        let mut taken: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
+        let mut kept: Vec<Match> = Vec::with_capacity(found.len());
+        for m in found {
+            let clashes = taken
+                .range(..m.end)
+                .next_back()
+                .is_some_and(|(_, end)| *end > m.start);
+            if !clashes {
+                taken.insert(m.start, m.end);
+                kept.push(m);
+            }
+        }
+        kept.sort_by_key(|m| m.start);
+        kept
+    }
+}
+
+/// The generic rules' test: a secret-naming key, a real value, random-looking unless the key
+/// says "password".
+pub(crate) fn secret_value(key: &str, value: &str) -> bool {
+    if !checks::secret_key_name(key) || checks::is_placeholder(value) {
+        return false;
+    }
+    checks::password_key_name(key) || checks::looks_random(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detector(pii: bool) -> Detector {
+        Detector::new(&DetectorOptions {
+            include_pii: pii,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn every_rule_finds_its_examples_and_not_its_counterexamples() {
+        let d = detector(true);
+        assert!(RULES.len() >= 60, "{} rules", RULES.len());
+        let mut failures = Vec::new();
+        for def in RULES {
+            let index = d.rules().iter().position(|r| r.id == def.id).unwrap();
+            if def.examples.is_empty() || def.counterexamples.is_empty() {
+                failures.push(format!("{} needs examples and counterexamples", def.id));
+            }
+            for (text, secret) in def.examples {
+                let found = d.scan(text);
+                if !found
+                    .iter()
+                    .any(|m| m.rule == index && &text[m.start..m.end] == *secret)
+                {
+                    let got: Vec<(&str, &str)> = found
+                        .iter()
+                        .map(|m| (d.rules()[m.rule].id.as_str(), &text[m.start..m.end]))
+                        .collect();
+                    failures.push(format!(
+                        "{} must find {secret:?} in {text:?}; found {got:?}",
+                        def.id
+                    ));
+                }
+            }
+            for text in def.counterexamples {
+                let hits: Vec<&str> = d
+                    .scan(text)
+                    .iter()
+                    .filter(|m| m.rule == index)
+                    .map(|m| &text[m.start..m.end])
+                    .collect();
+                if !hits.is_empty() {
+                    failures.push(format!("{} must not fire on {text:?}: {hits:?}", def.id));
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn ids_are_unique_and_pii_is_off_by_default() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), RULES.len());
+        assert!(!detector(false).rules().iter().any(|r| r.kind == Kind::Pii));
+        assert!(detector(false).scan("card 4111 1111 1111 1111").is_empty());
+    }
+
+    #[test]
+    fn custom_rules_and_disabling() {
+        let options = DetectorOptions {
+            disabled: vec!["jwt".into()],
+            custom: vec![CustomRule {
+                id: "acme".into(),
+                description: String::new(),
+                pattern: r"acme_(?P<s>[a-z0-9]{16})".into(),
+                keywords: vec!["acme_".into()],
+            }],
+            ..Default::default()
+        };
+        let d = Detector::new(&options).unwrap();
+        let text = "key acme_0123456789abcdef";
+        assert_eq!(
+            d.scan(text)
+                .iter()
+                .map(|m| &text[m.start..m.end])
+                .collect::<Vec<_>>(),
+            vec!["0123456789abcdef"]
+        );
+        assert!(!d.rules().iter().any(|r| r.id == "jwt"));
+        let bad = DetectorOptions {
+            disabled: vec!["nope".into()],
+            ..Default::default()
+        };
+        assert!(matches!(Detector::new(&bad), Err(DetectError::RuleId(_))));
+    }
+
+    #[test]
+    fn overlapping_matches_keep_the_most_specific() {
+        let d = detector(false);
+        let text = "GITHUB_TOKEN=ghp_R8tK2mQ9vL3xB7nP4wZ6yA1cD5fH0jG8sE2u";
+        let m = d.scan(text);
+        assert_eq!(m.len(), 1);
+        assert_eq!(d.rules()[m[0].rule].id, "github-token");
+    }
+}

@@ -1,0 +1,429 @@
+//! The entry model: audit events (native, mapped to OCSF, or OCSF records as they are) and raw
+//! text, their canonical encoding, and the identity hash used for deduplication.
+//!
+//! A stored entry is RFC 8785 canonical JSON:
+//! `{"glasslog":1,"source":S,"received":MS,"event":{...OCSF...}}` or with `"text":T`.
+//! The identity is SHA-256 of the same object without `received`, so a retried submission is
+//! recognised although the server stamps each receipt.
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+/// Largest encoded entry: a tlog entry bundle's two-byte length prefix.
+pub const MAX_ENTRY_BYTES: usize = u16::MAX as usize;
+/// OCSF schema version the native mapping produces.
+pub const OCSF_VERSION: &str = "1.3.0";
+
+/// Why a submission was refused before policy was applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryError {
+    /// Not JSON, or not a JSON object.
+    #[error("invalid JSON: {0}")]
+    Json(String),
+    /// A field the schema requires is absent.
+    #[error("missing required field `{field}`{context}")]
+    Missing {
+        /// The field.
+        field: String,
+        /// Which schema requires it.
+        context: String,
+    },
+    /// A field has the wrong type or value.
+    #[error("invalid field `{field}`: {reason}")]
+    Invalid {
+        /// The field.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The encoded entry does not fit a tlog entry bundle.
+    #[error("entry is {len} bytes encoded; the limit is {max} bytes")]
+    TooLarge {
+        /// Encoded length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// A submitted body before sanitization.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// An audit event (native glasslog schema or an OCSF record).
+    Event(Value),
+    /// A raw text entry.
+    Text(String),
+}
+
+/// Who acted.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ActorIn {
+    Name(String),
+    Full {
+        user: String,
+        #[serde(default)]
+        on_behalf_of: Option<String>,
+        #[serde(default, rename = "type")]
+        kind: Option<String>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ResourceIn {
+    Name(String),
+    Full {
+        name: String,
+        #[serde(default, rename = "type")]
+        kind: Option<String>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceIn {
+    #[serde(default)]
+    service: Option<String>,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    ip: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum OutcomeIn {
+    Success,
+    Failure,
+    Unknown,
+}
+
+/// glasslog's own event schema: short to write, mapped to OCSF API Activity.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NativeEvent {
+    actor: ActorIn,
+    action: String,
+    #[serde(default)]
+    resource: Option<ResourceIn>,
+    #[serde(default)]
+    resources: Vec<ResourceIn>,
+    #[serde(default)]
+    outcome: Option<OutcomeIn>,
+    /// Client time, milliseconds since the Unix epoch.
+    #[serde(default)]
+    time: Option<i64>,
+    #[serde(default)]
+    source: Option<SourceIn>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    ticket: Option<String>,
+    #[serde(default)]
+    breakglass_session: Option<String>,
+    #[serde(default)]
+    details: Option<Value>,
+}
+
+fn activity_id(action: &str) -> u32 {
+    let verb = action.trim().to_ascii_lowercase();
+    let starts = |words: &[&str]| words.iter().any(|w| verb.starts_with(w));
+    if starts(&[
+        "create", "add", "insert", "post", "new", "register", "grant",
+    ]) {
+        1
+    } else if starts(&[
+        "read", "get", "list", "view", "describe", "fetch", "show", "search", "export",
+    ]) {
+        2
+    } else if starts(&[
+        "update", "modify", "patch", "put", "set", "edit", "change", "rotate", "enable", "disable",
+    ]) {
+        3
+    } else if starts(&["delete", "remove", "destroy", "revoke", "drop", "purge"]) {
+        4
+    } else {
+        99
+    }
+}
+
+fn native_to_ocsf(e: NativeEvent) -> Value {
+    let activity = activity_id(&e.action);
+    let (user, on_behalf_of, actor_type) = match e.actor {
+        ActorIn::Name(n) => (n, None, None),
+        ActorIn::Full {
+            user,
+            on_behalf_of,
+            kind,
+        } => (user, on_behalf_of, kind),
+    };
+    let mut user_obj = json!({ "name": user });
+    if let Some(t) = actor_type {
+        user_obj["type"] = Value::String(t);
+    }
+    let (status_id, status) = match e.outcome {
+        Some(OutcomeIn::Success) => (1, "Success"),
+        Some(OutcomeIn::Failure) => (2, "Failure"),
+        Some(OutcomeIn::Unknown) | None => (0, "Unknown"),
+    };
+    let resources: Vec<Value> = e
+        .resource
+        .into_iter()
+        .chain(e.resources)
+        .map(|r| match r {
+            ResourceIn::Name(name) => json!({ "name": name }),
+            ResourceIn::Full { name, kind } => match kind {
+                Some(t) => json!({ "name": name, "type": t }),
+                None => json!({ "name": name }),
+            },
+        })
+        .collect();
+    let mut api = json!({ "operation": e.action });
+    let mut src_endpoint = Map::new();
+    if let Some(s) = e.source {
+        if let Some(service) = s.service {
+            api["service"] = json!({ "name": service.clone() });
+            src_endpoint.insert("svc_name".into(), Value::String(service));
+        }
+        if let Some(host) = s.host {
+            src_endpoint.insert("hostname".into(), Value::String(host));
+        }
+        if let Some(ip) = s.ip {
+            src_endpoint.insert("ip".into(), Value::String(ip));
+        }
+    }
+    let mut ev = json!({
+        "class_uid": 6003,
+        "category_uid": 6,
+        "activity_id": activity,
+        "type_uid": 600300 + activity,
+        "severity_id": 1,
+        "status_id": status_id,
+        "status": status,
+        "actor": { "user": user_obj },
+        "api": api,
+        "src_endpoint": Value::Object(src_endpoint),
+        "metadata": { "version": OCSF_VERSION, "product": { "name": "glasslog", "vendor_name": "glasslog" } },
+    });
+    if let Some(t) = e.time {
+        ev["time"] = json!(t);
+    }
+    if !resources.is_empty() {
+        ev["resources"] = Value::Array(resources);
+    }
+    if let Some(reason) = e.reason {
+        ev["message"] = Value::String(reason);
+    }
+    let mut unmapped = Map::new();
+    for (k, v) in [
+        ("on_behalf_of", on_behalf_of),
+        ("ticket", e.ticket),
+        ("breakglass_session", e.breakglass_session),
+    ] {
+        if let Some(v) = v {
+            unmapped.insert(k.into(), Value::String(v));
+        }
+    }
+    if let Some(d) = e.details {
+        unmapped.insert("details".into(), d);
+    }
+    if !unmapped.is_empty() {
+        ev["unmapped"] = Value::Object(unmapped);
+    }
+    ev
+}
+
+/// Class-specific required attributes of the OCSF 1.x classes an audit log sees.
+const OCSF_CLASSES: &[(u64, &str, &[&str])] = &[
+    (3001, "Account Change", &["user"]),
+    (3002, "Authentication", &["user"]),
+    (3003, "Authorize Session", &["user"]),
+    (3004, "Entity Management", &["entity"]),
+    (3005, "User Access Management", &["privileges", "user"]),
+    (3006, "Group Management", &["group"]),
+    (6001, "Web Resources Activity", &["web_resources"]),
+    (6002, "Application Lifecycle", &["app"]),
+    (6003, "API Activity", &["actor", "api", "src_endpoint"]),
+    (
+        6004,
+        "Web Resource Access Activity",
+        &["http_request", "web_resources"],
+    ),
+    (
+        6005,
+        "Datastore Activity",
+        &["actor", "api", "src_endpoint"],
+    ),
+];
+
+fn int_field(ev: &Map<String, Value>, field: &str, context: &str) -> Result<u64, EntryError> {
+    let v = ev.get(field).ok_or_else(|| EntryError::Missing {
+        field: field.into(),
+        context: context.into(),
+    })?;
+    v.as_u64().ok_or_else(|| EntryError::Invalid {
+        field: field.into(),
+        reason: "must be a non-negative integer".into(),
+    })
+}
+
+/// Checks an OCSF record for the base-event attributes and its class's required ones.
+fn check_ocsf(ev: &Map<String, Value>) -> Result<(), EntryError> {
+    let base = " (OCSF base event)";
+    let class = int_field(ev, "class_uid", base)?;
+    let activity = int_field(ev, "activity_id", base)?;
+    let category = int_field(ev, "category_uid", base)?;
+    int_field(ev, "severity_id", base)?;
+    int_field(ev, "time", base)?;
+    let type_uid = int_field(ev, "type_uid", base)?;
+    if category != class / 1000 {
+        return Err(EntryError::Invalid {
+            field: "category_uid".into(),
+            reason: format!("class {class} belongs to category {}", class / 1000),
+        });
+    }
+    if type_uid != class * 100 + activity {
+        return Err(EntryError::Invalid {
+            field: "type_uid".into(),
+            reason: format!(
+                "must be class_uid * 100 + activity_id = {}",
+                class * 100 + activity
+            ),
+        });
+    }
+    let metadata = ev
+        .get("metadata")
+        .and_then(Value::as_object)
+        .ok_or_else(|| EntryError::Missing {
+            field: "metadata".into(),
+            context: base.into(),
+        })?;
+    for f in ["product", "version"] {
+        if !metadata.contains_key(f) {
+            return Err(EntryError::Missing {
+                field: format!("metadata.{f}"),
+                context: base.into(),
+            });
+        }
+    }
+    if let Some((_, name, required)) = OCSF_CLASSES.iter().find(|(uid, _, _)| *uid == class) {
+        for f in *required {
+            if ev.get(*f).is_none_or(Value::is_null) {
+                return Err(EntryError::Missing {
+                    field: (*f).into(),
+                    context: format!(" (OCSF class {class} {name})"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a JSON event: an OCSF record (it has `class_uid`) is checked and kept as it is; any
+/// other object must follow glasslog's native schema and is mapped to OCSF API Activity.
+pub fn normalize_event(value: Value) -> Result<Value, EntryError> {
+    let Value::Object(map) = value else {
+        return Err(EntryError::Json("an event must be a JSON object".into()));
+    };
+    if map.contains_key("class_uid") {
+        check_ocsf(&map)?;
+        return Ok(Value::Object(map));
+    }
+    let native: NativeEvent = serde_json::from_value(Value::Object(map)).map_err(|e| {
+        let msg = e.to_string();
+        match msg
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+        {
+            Some(field) => EntryError::Missing {
+                field: field.into(),
+                context: " (glasslog event)".into(),
+            },
+            None => EntryError::Invalid {
+                field: "event".into(),
+                reason: msg,
+            },
+        }
+    })?;
+    if native.action.trim().is_empty() {
+        return Err(EntryError::Invalid {
+            field: "action".into(),
+            reason: "must not be empty".into(),
+        });
+    }
+    Ok(native_to_ocsf(native))
+}
+
+/// RFC 8785 canonical JSON.
+pub fn canonical_json(value: &Value) -> Vec<u8> {
+    use serde::Serialize as _;
+    let mut out = Vec::new();
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, canon_json::CanonicalFormatter::new());
+    // Writing a Value into a Vec cannot fail: no I/O error is possible and keys are strings.
+    if value.serialize(&mut ser).is_err() {
+        out.clear();
+    }
+    out
+}
+
+/// A sanitized entry, ready to append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    /// The stored bytes (canonical JSON).
+    pub bytes: Vec<u8>,
+    /// SHA-256 of the canonical entry without its receive time.
+    pub identity: [u8; 32],
+}
+
+/// Builds the stored entry from an already sanitized body.
+pub fn encode(source: &str, body: &Body, received_ms: u64) -> Result<Encoded, EntryError> {
+    let mut envelope = Map::new();
+    envelope.insert("glasslog".into(), json!(1));
+    envelope.insert("source".into(), Value::String(source.to_owned()));
+    match body {
+        Body::Event(e) => envelope.insert("event".into(), e.clone()),
+        Body::Text(t) => envelope.insert("text".into(), Value::String(t.clone())),
+    };
+    let mut envelope = Value::Object(envelope);
+    let identity: [u8; 32] = Sha256::digest(canonical_json(&envelope)).into();
+    envelope["received"] = json!(received_ms);
+    let bytes = canonical_json(&envelope);
+    if bytes.len() > MAX_ENTRY_BYTES {
+        return Err(EntryError::TooLarge {
+            len: bytes.len(),
+            max: MAX_ENTRY_BYTES,
+        });
+    }
+    Ok(Encoded { bytes, identity })
+}
+
+/// Reads a stored entry back as one OCSF event, for a SIEM: events as stored (with `time`
+/// filled from the receive time when the client sent none, and `metadata.logged_time`), text
+/// entries as OCSF Base Events carrying the text as `message`.
+pub fn to_ocsf(stored: &[u8]) -> Result<Value, EntryError> {
+    let v: Value = serde_json::from_slice(stored).map_err(|e| EntryError::Json(e.to_string()))?;
+    let received = v.get("received").and_then(Value::as_u64).unwrap_or(0);
+    let mut ev = match (v.get("event"), v.get("text")) {
+        (Some(e), _) => e.clone(),
+        (None, Some(Value::String(t))) => json!({
+            "class_uid": 0, "category_uid": 0, "activity_id": 0, "type_uid": 0, "severity_id": 1,
+            "message": t,
+            "metadata": { "version": OCSF_VERSION, "product": { "name": "glasslog", "vendor_name": "glasslog" } },
+        }),
+        _ => return Err(EntryError::Json("not a glasslog entry".into())),
+    };
+    if ev.get("time").is_none() {
+        ev["time"] = json!(received);
+    }
+    if let Some(meta) = ev.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.insert("logged_time".into(), json!(received));
+        if let Some(s) = v.get("source") {
+            meta.insert("log_provider".into(), s.clone());
+        }
+    }
+    Ok(ev)
+}

@@ -1,0 +1,103 @@
+//! Sanitized ingestion: nothing becomes immutable before secrets are found and redacted.
+//!
+//! A submission is read into the entry model ([`entry`]): a native glasslog event (mapped to
+//! OCSF API Activity), an OCSF record (checked for its class's required fields), or raw text.
+//! The [`Sanitizer`] applies the source's policy ([`policy`]): redact every finding of the
+//! [`detect`] engine with a keyed fingerprint marker ([`redact`]), reject the submission, or
+//! allow it as is. The result is encoded as RFC 8785 canonical JSON with an identity hash for
+//! deduplication. This crate does no I/O and knows nothing of HTTP or storage.
+
+pub mod checks;
+pub mod detect;
+pub mod entry;
+pub mod policy;
+pub mod redact;
+pub mod rules;
+
+pub use detect::{Detector, DetectorOptions, Match};
+pub use entry::{Body, Encoded, EntryError, MAX_ENTRY_BYTES};
+pub use policy::{Mode, PolicyConfig, PolicyError};
+pub use redact::{Finding, Redactor};
+
+use policy::AllowList;
+
+/// What sanitizing a submission produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sanitized {
+    /// The entry to append.
+    pub encoded: Encoded,
+    /// What was redacted (never the secrets themselves).
+    pub findings: Vec<Finding>,
+}
+
+/// Why a submission is not stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// The body is malformed or too large.
+    #[error(transparent)]
+    Entry(#[from] EntryError),
+    /// The source's policy is `reject` and secrets were found.
+    #[error("rejected by policy: {} secret(s) found", .findings.len())]
+    Rejected {
+        /// What was found.
+        findings: Vec<Finding>,
+    },
+}
+
+/// Applies a policy to submissions.
+#[derive(Debug)]
+pub struct Sanitizer {
+    policy: PolicyConfig,
+    redactor: Redactor,
+}
+
+impl Sanitizer {
+    /// A sanitizer for `policy`, with `fingerprint_key` keying the redaction fingerprints.
+    pub fn new(policy: PolicyConfig, fingerprint_key: [u8; 32]) -> Result<Self, PolicyError> {
+        let redactor = Redactor::new(
+            policy.detector()?,
+            fingerprint_key,
+            AllowList::new(&policy.allow)?,
+        );
+        Ok(Sanitizer { policy, redactor })
+    }
+
+    /// The redactor (for scanning without storing, as `glasslog scan` does).
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// Reads, checks, sanitizes and encodes one submission from `source`, received at
+    /// `received_ms` (milliseconds since the Unix epoch).
+    pub fn sanitize(
+        &self,
+        source: &str,
+        body: Body,
+        received_ms: u64,
+    ) -> Result<Sanitized, IngestError> {
+        let mut body = match body {
+            Body::Event(v) => Body::Event(entry::normalize_event(v)?),
+            text => text,
+        };
+        let mode = self.policy.mode(source);
+        let mut findings = Vec::new();
+        if mode != Mode::Allow {
+            match &mut body {
+                Body::Event(v) => self.redactor.redact_json(v, &mut findings),
+                Body::Text(t) => {
+                    if let Some(new) = self.redactor.redact_text(t, None, &mut findings) {
+                        *t = new;
+                    }
+                }
+            }
+        }
+        if mode == Mode::Reject && !findings.is_empty() {
+            return Err(IngestError::Rejected { findings });
+        }
+        Ok(Sanitized {
+            encoded: entry::encode(source, &body, received_ms)?,
+            findings,
+        })
+    }
+}
