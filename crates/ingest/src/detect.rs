@@ -170,7 +170,10 @@ impl Detector {
                 regex,
             });
         }
+        // A full DFA: more memory than the default NFA, but the keyword pass is all that runs
+        // on most entries, so its speed is the speed of ingestion.
         let prefilter = AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
             .build(&keywords)
             .map_err(|e| DetectError::Prefilter(e.to_string()))?;

@@ -545,7 +545,11 @@ pub const RULES: &[RuleDef] = &[
     rule!(
         "twilio-api-key",
         "Twilio API key SID",
-        ["sk"],
+        // "sk" alone occurs in "task" and "disk"; the SID is SK and a hex digit.
+        [
+            "sk0", "sk1", "sk2", "sk3", "sk4", "sk5", "sk6", "sk7", "sk8", "sk9", "ska", "skb",
+            "skc", "skd", "ske", "skf"
+        ],
         r"\b(?P<s>SK[0-9a-f]{32})\b",
         C::None,
         K::Provider,
@@ -1019,7 +1023,17 @@ pub const RULES: &[RuleDef] = &[
     rule!(
         "session-cookie",
         "Session identifier in a cookie or URL",
-        ["sess", "sid", "cookie"],
+        // Every name the regex knows is followed by '=': keywords that end in it keep common
+        // words such as "inside" from waking the rule.
+        [
+            "sid=",
+            "session=",
+            "session_id=",
+            "sessionid=",
+            "auth_token=",
+            "remember_token=",
+            "aspsessionid"
+        ],
         r#"(?i)(?:^|[\s;,?&"'])(?P<k>jsessionid|phpsessid|aspsessionid[a-z]*|asp\.net_sessionid|connect\.sid|laravel_session|_session_id|session_?id|sessionid|sessid|sid|session|auth_token|remember_token)=(?P<s>[A-Za-z0-9%._\-+/]{12,})"#,
         C::NotPlaceholder,
         K::Structural,
