@@ -1,6 +1,7 @@
 //! The `glasslog` binary: a thin command-line layer over the library crates.
 
 mod scan;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -18,6 +19,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the log server. With no configuration it keeps its data in ./glasslog-data and
+    /// listens on 127.0.0.1:8080.
+    Serve(serve::Args),
     /// Scan files (or stdin) for secrets with the same rules the server applies on ingest.
     /// Exit status: 0 nothing found, 1 secrets found, 2 error.
     Scan(scan::Args),
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(code) => code,

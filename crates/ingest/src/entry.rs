@@ -326,7 +326,10 @@ fn check_ocsf(ev: &Map<String, Value>) -> Result<(), EntryError> {
 /// other object must follow glasslog's native schema and is mapped to OCSF API Activity.
 pub fn normalize_event(value: Value) -> Result<Value, EntryError> {
     let Value::Object(map) = value else {
-        return Err(EntryError::Json("an event must be a JSON object".into()));
+        return Err(EntryError::Invalid {
+            field: "event".into(),
+            reason: "an event must be a JSON object".into(),
+        });
     };
     if map.contains_key("class_uid") {
         check_ocsf(&map)?;

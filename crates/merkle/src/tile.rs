@@ -95,9 +95,18 @@ impl Tile {
         s
     }
 
-    /// The first entry this tile covers.
-    pub fn first_entry(&self) -> u128 {
-        u128::from(self.index) << (u32::from(TILE_HEIGHT) * (u32::from(self.level) + 1))
+    /// The first entry this tile covers, or `None` when that is beyond the 64-bit address
+    /// space of a tree.
+    pub fn first_entry(&self) -> Option<u64> {
+        let shift = u32::from(TILE_HEIGHT) * (u32::from(self.level) + 1);
+        if self.index == 0 {
+            return Some(0);
+        }
+        // Shifting by 64 or more would overflow, and any index above 0 lands past 2^64 anyway.
+        if shift >= 64 {
+            return None;
+        }
+        u64::try_from(u128::from(self.index) << shift).ok()
     }
 
     /// Parses a path relative to the log prefix. Returns the tile and whether it names the
@@ -137,7 +146,7 @@ impl Tile {
             width,
         };
         // A tile whose first entry is past 2^64 addresses nothing.
-        if tile.first_entry() > u128::from(u64::MAX) {
+        if tile.first_entry().is_none() {
             return Err(TileError::Index);
         }
         Ok((tile, entries))
@@ -315,6 +324,10 @@ mod tests {
             "tile/1",
             "tiles/0/000",
             "tile/7/x100/000",
+            // Found by the tile_path fuzz target: a high level used to overflow a shift.
+            "tile/18/780",
+            "tile/63/001",
+            "tile/62/x999/999",
         ] {
             assert!(Tile::parse_path(bad).is_err(), "{bad}");
         }

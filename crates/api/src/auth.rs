@@ -1,0 +1,240 @@
+//! API tokens: random 256-bit bearer tokens, stored only as SHA-256 hashes, each with a role.
+
+use crate::problem::Problem;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::RwLock;
+
+/// What a token may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// May submit entries (optionally only for named sources).
+    Submitter,
+    /// May read tree heads, tiles and proofs when they are not public.
+    Reader,
+    /// A reader that may also read entry contents.
+    Auditor,
+    /// Everything, including managing tokens.
+    Admin,
+}
+
+impl Role {
+    /// Whether this role includes `needed`.
+    pub fn allows(self, needed: Role) -> bool {
+        match needed {
+            Role::Submitter => matches!(self, Role::Submitter | Role::Admin),
+            Role::Reader => matches!(self, Role::Reader | Role::Auditor | Role::Admin),
+            Role::Auditor => matches!(self, Role::Auditor | Role::Admin),
+            Role::Admin => self == Role::Admin,
+        }
+    }
+}
+
+/// A stored token: everything but the token itself.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Public identifier (for listing and revoking).
+    pub id: String,
+    /// Who or what holds it; also the default source of its submissions.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// For submitters: the sources it may submit as; empty means its own name only.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// SHA-256 of the token, hex.
+    pub hash: String,
+    /// Whether it was revoked.
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+/// The caller of a request.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// Token ID.
+    pub id: String,
+    /// Token name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Allowed sources.
+    pub sources: Vec<String>,
+}
+
+/// Why the token file could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Reading or writing failed.
+    #[error("token file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("token file {0} is not valid JSON")]
+    Format(PathBuf),
+    /// No randomness.
+    #[error("no randomness for a new token: {0}")]
+    Random(String),
+}
+
+/// Tokens, persisted as a JSON file (mode 0600) in the data directory.
+pub struct TokenStore {
+    path: PathBuf,
+    records: RwLock<Vec<TokenRecord>>,
+}
+
+fn hash_hex(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Compares two equal-length strings without an early exit.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn random_token() -> Result<(String, String), TokenError> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| TokenError::Random(e.to_string()))?;
+    let mut id = [0u8; 6];
+    getrandom::fill(&mut id).map_err(|e| TokenError::Random(e.to_string()))?;
+    Ok((
+        format!("glt_{}", URL_SAFE_NO_PAD.encode(secret)),
+        URL_SAFE_NO_PAD.encode(id),
+    ))
+}
+
+impl TokenStore {
+    /// Loads the store, or starts an empty one if the file does not exist.
+    pub fn open(path: PathBuf) -> Result<Self, TokenError> {
+        let records = match std::fs::read(&path) {
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|_| TokenError::Format(path.clone()))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(source) => return Err(TokenError::Io { path, source }),
+        };
+        Ok(TokenStore {
+            path,
+            records: RwLock::new(records),
+        })
+    }
+
+    /// Whether no token exists yet.
+    pub fn is_empty(&self) -> bool {
+        self.records.read().map(|r| r.is_empty()).unwrap_or(true)
+    }
+
+    fn save(&self, records: &[TokenRecord]) -> Result<(), TokenError> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let io = |source| TokenError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let tmp = self.path.with_extension("tmp");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(io)?;
+        f.write_all(&serde_json::to_vec_pretty(records).unwrap_or_default())
+            .map_err(io)?;
+        f.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, &self.path).map_err(io)
+    }
+
+    /// Creates a token; returns its record and the token, which is shown only now.
+    pub fn create(
+        &self,
+        name: &str,
+        role: Role,
+        sources: Vec<String>,
+    ) -> Result<(TokenRecord, String), TokenError> {
+        let (token, id) = random_token()?;
+        let record = TokenRecord {
+            id,
+            name: name.to_owned(),
+            role,
+            sources,
+            hash: hash_hex(&token),
+            revoked: false,
+        };
+        let mut records = self
+            .records
+            .write()
+            .map_err(|_| TokenError::Format(self.path.clone()))?;
+        records.push(record.clone());
+        self.save(&records)?;
+        Ok((record, token))
+    }
+
+    /// Revokes a token by ID; `false` if there is none.
+    pub fn revoke(&self, id: &str) -> Result<bool, TokenError> {
+        let mut records = self
+            .records
+            .write()
+            .map_err(|_| TokenError::Format(self.path.clone()))?;
+        let Some(r) = records.iter_mut().find(|r| r.id == id && !r.revoked) else {
+            return Ok(false);
+        };
+        r.revoked = true;
+        self.save(&records)?;
+        Ok(true)
+    }
+
+    /// Every record (without tokens, which are never stored).
+    pub fn list(&self) -> Vec<TokenRecord> {
+        self.records.read().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// The principal behind an `Authorization` header value, if it is a live token.
+    pub fn authenticate(&self, header: Option<&str>) -> Result<Option<Principal>, Problem> {
+        let Some(value) = header else { return Ok(None) };
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or_else(|| {
+                Problem::bad_request("the Authorization header must be `Bearer <token>`")
+            })?;
+        let hash = hash_hex(token.trim());
+        let records = self
+            .records
+            .read()
+            .map_err(|_| Problem::unavailable("token store unavailable"))?;
+        let found = records
+            .iter()
+            .find(|r| !r.revoked && constant_time_eq(&r.hash, &hash));
+        match found {
+            Some(r) => Ok(Some(Principal {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                role: r.role,
+                sources: r.sources.clone(),
+            })),
+            None => Err(Problem::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "unknown or revoked token",
+            )),
+        }
+    }
+}

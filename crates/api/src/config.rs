@@ -1,0 +1,54 @@
+//! Server settings: an embedded default, overridden by a TOML file, then by the command line.
+
+use glasslog_ingest::PolicyConfig;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything `glasslog serve` can be told.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Directory of the database, the signing key, the tokens and the fingerprint key.
+    pub data_dir: PathBuf,
+    /// The log's origin line (and its key name).
+    pub origin: String,
+    /// Whether checkpoints, hash tiles and proofs may be read without a token.
+    pub public_reads: bool,
+    /// Whether entry bundles and entries may be read without a token (they hold the
+    /// sanitized events).
+    pub public_entries: bool,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Most entries in one batch request.
+    pub max_batch_entries: usize,
+    /// Most entries in one `GET /v1/entries` range.
+    pub max_range_entries: u64,
+    /// The ingestion policy (modes per source, rules, allow-lists).
+    pub policy: PolicyConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("glasslog-data"),
+            origin: "localhost/glasslog".into(),
+            public_reads: true,
+            public_entries: false,
+            max_body_bytes: 8 << 20,
+            max_batch_entries: 1000,
+            max_range_entries: 256,
+            policy: PolicyConfig::default(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Reads a TOML file over the defaults.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}

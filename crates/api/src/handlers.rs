@@ -1,0 +1,734 @@
+//! Route handlers. Every blocking log read runs in `spawn_blocking`; appends go through the
+//! log's channel and never block a worker thread.
+
+use crate::auth::{Principal, Role};
+use crate::problem::Problem;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use glasslog_ingest::{Body, EntryError, Finding, IngestError};
+use glasslog_log::{Appended, LogError, NewEntry};
+use glasslog_merkle::{Hash, Tile};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+type Result<T> = std::result::Result<T, Problem>;
+
+/// Parses a query string into a map, refusing repeated or unknown keys.
+fn query(raw: Option<String>, allowed: &[&str]) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for pair in raw
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let k = percent_decode(k)?;
+        if !allowed.contains(&k.as_str()) {
+            return Err(Problem::bad_request(format!(
+                "unknown query parameter `{k}`; expected one of {allowed:?}"
+            )));
+        }
+        if out.insert(k.clone(), percent_decode(v)?).is_some() {
+            return Err(Problem::bad_request(format!(
+                "query parameter `{k}` is repeated"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn percent_decode(s: &str) -> Result<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok());
+                out.push(byte.ok_or_else(|| {
+                    Problem::bad_request("malformed percent-encoding in the query")
+                })?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| Problem::bad_request("the query is not UTF-8"))
+}
+
+fn number(q: &HashMap<String, String>, key: &str) -> Result<Option<u64>> {
+    q.get(key)
+        .map(|v| {
+            v.parse::<u64>().map_err(|_| {
+                Problem::bad_request(format!("`{key}` must be a non-negative integer below 2^64"))
+            })
+        })
+        .transpose()
+}
+
+fn required(q: &HashMap<String, String>, key: &str) -> Result<u64> {
+    number(q, key)?.ok_or_else(|| Problem::bad_request(format!("`{key}` is required")))
+}
+
+/// Maps log errors to responses; nothing from the network can make a 500 here.
+pub fn log_problem(e: LogError) -> Problem {
+    match e {
+        LogError::SizeBeyondCheckpoint { size, current } => Problem::bad_request(format!(
+            "tree size {size} is beyond the latest checkpoint ({current})"
+        ))
+        .with("tree_size", json!(current)),
+        LogError::NotFound(what) => Problem::not_found(format!("{what} is not in the log")),
+        LogError::Proof(p) => Problem::bad_request(p.to_string()),
+        LogError::EntryTooLarge { len, max } => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "entry-too-large",
+            format!("entry of {len} bytes exceeds {max}"),
+        )
+        .with("limit", json!(max)),
+        LogError::Halted | LogError::Corrupt(_) | LogError::ForeignCheckpoint(_) => {
+            tracing::error!(error = %e, "log unavailable");
+            Problem::unavailable(
+                "the log has stopped accepting entries; operators have been alerted",
+            )
+        }
+        other => {
+            tracing::warn!(error = %other, "transient log error");
+            Problem::unavailable("the log could not complete this request; retry later")
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::result::Result<T, LogError> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| Problem::unavailable("worker failed"))?
+        .map_err(log_problem)
+}
+
+impl AppState {
+    fn principal(&self, headers: &HeaderMap) -> Result<Option<Principal>> {
+        let value = match headers.get(header::AUTHORIZATION) {
+            Some(v) => Some(
+                v.to_str()
+                    .map_err(|_| Problem::bad_request("the Authorization header is not text"))?,
+            ),
+            None => None,
+        };
+        self.tokens.authenticate(value)
+    }
+
+    /// The caller, who must hold `role`.
+    fn require(&self, headers: &HeaderMap, role: Role) -> Result<Principal> {
+        let p = self.principal(headers)?.ok_or_else(Problem::unauthorized)?;
+        if !p.role.allows(role) {
+            return Err(Problem::forbidden(
+                format!("this route needs the {role:?} role").to_lowercase(),
+            ));
+        }
+        Ok(p)
+    }
+
+    /// Checks read access: public when `public`, otherwise `role`.
+    fn read_access(&self, headers: &HeaderMap, public: bool, role: Role) -> Result<()> {
+        if public {
+            // A malformed or unknown token is still refused, so mistakes are visible.
+            self.principal(headers)?;
+            return Ok(());
+        }
+        self.require(headers, role).map(|_| ())
+    }
+}
+
+fn findings_json(findings: &[Finding]) -> Value {
+    serde_json::to_value(findings).unwrap_or(Value::Array(Vec::new()))
+}
+
+fn ingest_problem(e: IngestError) -> Problem {
+    match e {
+        IngestError::Entry(EntryError::TooLarge { len, max }) => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "entry-too-large",
+            format!("the encoded entry is {len} bytes; the limit is {max} bytes"),
+        )
+        .with("limit", json!(max)),
+        IngestError::Entry(EntryError::Json(m)) => {
+            Problem::bad_request(format!("invalid JSON: {m}"))
+        }
+        IngestError::Entry(e) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-entry",
+            e.to_string(),
+        ),
+        IngestError::Rejected { findings } => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "secrets-rejected",
+            format!(
+                "the source's policy rejects entries with secrets; {} found",
+                findings.len()
+            ),
+        )
+        .with("redactions", findings_json(&findings)),
+        other => Problem::bad_request(other.to_string()),
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The source a submission is for: `?source=` or the token's name, and allowed to the token.
+fn source_for(p: &Principal, q: &HashMap<String, String>) -> Result<String> {
+    let source = q.get("source").cloned().unwrap_or_else(|| p.name.clone());
+    let allowed = p.role == Role::Admin
+        || if p.sources.is_empty() {
+            source == p.name
+        } else {
+            p.sources.contains(&source)
+        };
+    if !allowed || source.is_empty() || source.len() > 128 {
+        return Err(Problem::forbidden(format!(
+            "this token may not submit for source {source:?}"
+        )));
+    }
+    Ok(source)
+}
+
+enum Kind {
+    Json,
+    Text,
+    Ndjson,
+}
+
+fn content_kind(headers: &HeaderMap) -> Result<Kind> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match mime.as_str() {
+        "application/json" => Ok(Kind::Json),
+        "text/plain" => Ok(Kind::Text),
+        "application/x-ndjson" | "application/jsonl" => Ok(Kind::Ndjson),
+        _ => Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            format!(
+                "Content-Type {ct:?} is not accepted; use application/json, text/plain or application/x-ndjson"
+            ),
+        )),
+    }
+}
+
+fn appended_json(a: &Appended, findings: &[Finding]) -> Value {
+    json!({
+        "index": a.index,
+        "leaf_hash": a.leaf_hash.to_base64(),
+        "duplicate": a.duplicate,
+        "redactions": findings_json(findings),
+    })
+}
+
+/// `POST /v1/entries`.
+pub async fn submit(
+    State(st): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let started = Instant::now();
+    let q = query(raw, &["wait", "source"])?;
+    let principal = st.require(&headers, Role::Submitter)?;
+    let source = source_for(&principal, &q)?;
+    let wait = match q.get("wait").map(String::as_str) {
+        None => false,
+        Some("checkpoint") => true,
+        Some(other) => {
+            return Err(Problem::bad_request(format!(
+                "wait={other:?} is not supported; use wait=checkpoint"
+            )));
+        }
+    };
+    let parsed = match content_kind(&headers)? {
+        Kind::Json => Body::Event(
+            serde_json::from_slice(&body)
+                .map_err(|e| Problem::bad_request(format!("invalid JSON: {e}")))?,
+        ),
+        Kind::Text => Body::Text(
+            String::from_utf8(body.to_vec())
+                .map_err(|_| Problem::bad_request("a text entry must be UTF-8"))?,
+        ),
+        Kind::Ndjson => {
+            return Err(Problem::bad_request(
+                "NDJSON bodies go to /v1/entries/batch",
+            ));
+        }
+    };
+    let sanitized = match st.sanitizer.sanitize(&source, parsed, now_ms()) {
+        Ok(s) => s,
+        Err(e) => {
+            st.metrics
+                .submission(if matches!(e, IngestError::Rejected { .. }) {
+                    "rejected"
+                } else {
+                    "invalid"
+                });
+            return Err(ingest_problem(e));
+        }
+    };
+    for f in &sanitized.findings {
+        st.metrics
+            .redactions
+            .get_or_create(&vec![("rule".to_owned(), f.rule.clone())])
+            .inc();
+    }
+    let entry = NewEntry {
+        data: sanitized.encoded.bytes,
+        identity: Some(Hash(sanitized.encoded.identity)),
+    };
+    let appended = st.log.append(vec![entry]).await.map_err(log_problem)?;
+    let a = appended
+        .first()
+        .copied()
+        .ok_or_else(|| Problem::unavailable("the log returned no index"))?;
+    st.metrics.batch_entries.observe(1.0);
+    st.metrics
+        .integration_seconds
+        .observe(started.elapsed().as_secs_f64());
+    st.metrics
+        .submission(if a.duplicate { "duplicate" } else { "accepted" });
+    let mut out = appended_json(&a, &sanitized.findings);
+    if wait {
+        let cp = st
+            .log
+            .wait_for_checkpoint(a.index)
+            .await
+            .map_err(log_problem)?;
+        let size = cp.checkpoint.size;
+        let log = Arc::clone(&st.log);
+        let proof = blocking(move || log.inclusion_proof(a.index, size)).await?;
+        out["checkpoint"] = json!(cp.note);
+        out["tree_size"] = json!(size);
+        out["inclusion_proof"] = json!(proof.iter().map(Hash::to_base64).collect::<Vec<_>>());
+    }
+    let status = if a.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, axum::Json(out)).into_response())
+}
+
+/// `POST /v1/entries/batch`.
+pub async fn submit_batch(
+    State(st): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let started = Instant::now();
+    let q = query(raw, &["source"])?;
+    let principal = st.require(&headers, Role::Submitter)?;
+    let source = source_for(&principal, &q)?;
+    let items: Vec<std::result::Result<Value, String>> = match content_kind(&headers)? {
+        Kind::Json => match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Array(items)) => items.into_iter().map(Ok).collect(),
+            Ok(_) => {
+                return Err(Problem::bad_request(
+                    "a JSON batch is an array of events or strings",
+                ));
+            }
+            Err(e) => return Err(Problem::bad_request(format!("invalid JSON: {e}"))),
+        },
+        Kind::Ndjson => std::str::from_utf8(&body)
+            .map_err(|_| Problem::bad_request("an NDJSON batch must be UTF-8"))?
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str::<Value>(l).map_err(|e| format!("invalid JSON: {e}")))
+            .collect(),
+        Kind::Text => return Err(Problem::bad_request("a batch is a JSON array or NDJSON")),
+    };
+    if items.is_empty() || items.len() > st.config.max_batch_entries {
+        return Err(Problem::bad_request(format!(
+            "a batch holds 1 to {} entries",
+            st.config.max_batch_entries
+        ))
+        .with("limit", json!(st.config.max_batch_entries)));
+    }
+    let sanitizer = Arc::clone(&st.sanitizer);
+    let received = now_ms();
+    let src = source.clone();
+    let results = tokio::task::spawn_blocking(move || {
+        items
+            .into_iter()
+            .map(|item| {
+                let body = match item.map_err(Problem::bad_request)? {
+                    Value::String(t) => Body::Text(t),
+                    v => Body::Event(v),
+                };
+                sanitizer
+                    .sanitize(&src, body, received)
+                    .map_err(ingest_problem)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|_| Problem::unavailable("worker failed"))?;
+    let mut entries = Vec::new();
+    for r in results.iter().flatten() {
+        entries.push(NewEntry {
+            data: r.encoded.bytes.clone(),
+            identity: Some(Hash(r.encoded.identity)),
+        });
+        for f in &r.findings {
+            st.metrics
+                .redactions
+                .get_or_create(&vec![("rule".to_owned(), f.rule.clone())])
+                .inc();
+        }
+    }
+    let appended = if entries.is_empty() {
+        Vec::new()
+    } else {
+        st.log.append(entries).await.map_err(log_problem)?
+    };
+    st.metrics.batch_entries.observe(appended.len() as f64);
+    st.metrics
+        .integration_seconds
+        .observe(started.elapsed().as_secs_f64());
+    let mut appended = appended.into_iter();
+    let out: Vec<Value> = results
+        .into_iter()
+        .map(|r| match r {
+            Ok(s) => match appended.next() {
+                Some(a) => {
+                    st.metrics
+                        .submission(if a.duplicate { "duplicate" } else { "accepted" });
+                    appended_json(&a, &s.findings)
+                }
+                None => json!({ "error": Problem::unavailable("not appended") }),
+            },
+            Err(p) => {
+                st.metrics.submission("invalid");
+                json!({ "error": p })
+            }
+        })
+        .collect();
+    Ok((StatusCode::OK, axum::Json(json!({ "results": out }))).into_response())
+}
+
+/// `GET /checkpoint`.
+pub async fn checkpoint(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response> {
+    st.read_access(&headers, st.config.public_reads, Role::Reader)?;
+    let cp = st.log.checkpoint().map_err(log_problem)?;
+    let mut resp = cp.note.clone().into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(resp)
+}
+
+/// `GET /tile/<L>/<N>[.p/<W>]` and `GET /tile/entries/<N>[.p/<W>]`.
+pub async fn tile(
+    State(st): State<Arc<AppState>>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let (tile, entries) = Tile::parse_path(&format!("tile/{path}"))
+        .map_err(|e| Problem::not_found(format!("tile/{path}: {e}")))?;
+    if entries {
+        st.read_access(&headers, st.config.public_entries, Role::Auditor)?;
+    } else {
+        st.read_access(&headers, st.config.public_reads, Role::Reader)?;
+    }
+    let log = Arc::clone(&st.log);
+    let bytes = blocking(move || {
+        if entries {
+            log.entry_bundle(tile)
+        } else {
+            log.tile(tile)
+        }
+    })
+    .await?;
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    // Full and partial tiles alike never change: a wider partial tile has another URL.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    Ok(resp)
+}
+
+/// `GET /v1/proofs/inclusion`.
+pub async fn inclusion(
+    State(st): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response> {
+    st.read_access(&headers, st.config.public_reads, Role::Reader)?;
+    let q = query(raw, &["index", "leaf_hash", "tree_size"])?;
+    let size = required(&q, "tree_size")?;
+    let started = Instant::now();
+    let log = Arc::clone(&st.log);
+    let (index, proof) = match (number(&q, "index")?, q.get("leaf_hash")) {
+        (Some(index), None) => (
+            index,
+            blocking(move || log.inclusion_proof(index, size)).await?,
+        ),
+        (None, Some(h)) => {
+            let leaf = Hash::from_base64(h)
+                .map_err(|e| Problem::bad_request(format!("`leaf_hash`: {e}")))?;
+            blocking(move || log.inclusion_proof_by_hash(&leaf, size)).await?
+        }
+        _ => {
+            return Err(Problem::bad_request(
+                "give exactly one of `index` and `leaf_hash`",
+            ));
+        }
+    };
+    st.metrics
+        .proof_seconds
+        .observe(started.elapsed().as_secs_f64());
+    let path: Vec<String> = proof.iter().map(Hash::to_base64).collect();
+    Ok(
+        axum::Json(json!({ "leaf_index": index, "tree_size": size, "audit_path": path }))
+            .into_response(),
+    )
+}
+
+/// `GET /v1/proofs/consistency`.
+pub async fn consistency(
+    State(st): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response> {
+    st.read_access(&headers, st.config.public_reads, Role::Reader)?;
+    let q = query(raw, &["from", "to"])?;
+    let (from, to) = (required(&q, "from")?, required(&q, "to")?);
+    let started = Instant::now();
+    let log = Arc::clone(&st.log);
+    let proof = blocking(move || log.consistency_proof(from, to)).await?;
+    st.metrics
+        .proof_seconds
+        .observe(started.elapsed().as_secs_f64());
+    let path: Vec<String> = proof.iter().map(Hash::to_base64).collect();
+    Ok(axum::Json(json!({ "from": from, "to": to, "consistency": path })).into_response())
+}
+
+fn entry_json(index: u64, bytes: &[u8]) -> Value {
+    json!({
+        "index": index,
+        "leaf_hash": glasslog_merkle::leaf_hash(bytes).to_base64(),
+        "entry": serde_json::from_slice::<Value>(bytes).unwrap_or(Value::Null),
+        "entry_base64": STANDARD.encode(bytes),
+    })
+}
+
+/// `GET /v1/entries/<index>`.
+pub async fn entry(
+    State(st): State<Arc<AppState>>,
+    Path(index): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    st.read_access(&headers, st.config.public_entries, Role::Auditor)?;
+    let index: u64 = index
+        .parse()
+        .map_err(|_| Problem::bad_request("the entry index must be a non-negative integer"))?;
+    let log = Arc::clone(&st.log);
+    let bytes = blocking(move || log.entry(index)).await?;
+    Ok(axum::Json(entry_json(index, &bytes)).into_response())
+}
+
+/// `GET /v1/entries?start=&end=` (end exclusive).
+pub async fn entries(
+    State(st): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response> {
+    st.read_access(&headers, st.config.public_entries, Role::Auditor)?;
+    let q = query(raw, &["start", "end"])?;
+    let (start, end) = (required(&q, "start")?, required(&q, "end")?);
+    if end <= start || end - start > st.config.max_range_entries {
+        return Err(Problem::bad_request(format!(
+            "need start < end and at most {} entries",
+            st.config.max_range_entries
+        )));
+    }
+    let log = Arc::clone(&st.log);
+    let list = blocking(move || log.entries(start, end)).await?;
+    let out: Vec<Value> = (start..)
+        .zip(&list)
+        .map(|(i, b)| entry_json(i, b))
+        .collect();
+    Ok(axum::Json(json!({ "entries": out })).into_response())
+}
+
+/// `GET /v1/log`.
+pub async fn log_info(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response> {
+    st.read_access(&headers, st.config.public_reads, Role::Reader)?;
+    let cp = st.log.checkpoint().map_err(log_problem)?;
+    Ok(axum::Json(json!({
+        "origin": st.log.origin(),
+        "verifier_key": st.log.verifier().vkey(),
+        "tree_size": cp.checkpoint.size,
+        "root_hash": cp.checkpoint.root.to_base64(),
+        "checkpoint": cp.note,
+    }))
+    .into_response())
+}
+
+/// Appends an admin action to the log itself.
+async fn record_admin_action(
+    st: &AppState,
+    actor: &Principal,
+    action: &str,
+    resource: &str,
+) -> Result<()> {
+    let event = json!({
+        "actor": { "user": actor.name, "type": "admin-token" },
+        "action": action,
+        "resource": { "name": resource, "type": "api-token" },
+        "outcome": "success",
+        "source": { "service": "glasslog" },
+    });
+    let s = st
+        .sanitizer
+        .sanitize("glasslog-admin", Body::Event(event), now_ms())
+        .map_err(ingest_problem)?;
+    st.log
+        .append(vec![NewEntry {
+            data: s.encoded.bytes,
+            identity: None,
+        }])
+        .await
+        .map_err(log_problem)?;
+    Ok(())
+}
+
+/// `POST /v1/admin/tokens` with `{"role", "name", "sources"?}`.
+pub async fn create_token(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let admin = st.require(&headers, Role::Admin)?;
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Req {
+        role: Role,
+        name: String,
+        #[serde(default)]
+        sources: Vec<String>,
+    }
+    let req: Req = serde_json::from_slice(&body)
+        .map_err(|e| Problem::bad_request(format!("invalid token request: {e}")))?;
+    if req.name.is_empty() || req.name.len() > 128 {
+        return Err(Problem::bad_request("a token name is 1 to 128 characters"));
+    }
+    let (record, token) = st
+        .tokens
+        .create(&req.name, req.role, req.sources)
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot save tokens");
+            Problem::unavailable("cannot save the token")
+        })?;
+    record_admin_action(&st, &admin, "create api token", &record.id).await?;
+    tracing::info!(id = %record.id, role = ?record.role, "token created");
+    Ok((StatusCode::CREATED, axum::Json(json!({ "id": record.id, "name": record.name, "role": record.role, "sources": record.sources, "token": token }))).into_response())
+}
+
+/// `GET /v1/admin/tokens`.
+pub async fn list_tokens(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response> {
+    st.require(&headers, Role::Admin)?;
+    let list: Vec<Value> = st
+        .tokens
+        .list()
+        .into_iter()
+        .map(|r| json!({ "id": r.id, "name": r.name, "role": r.role, "sources": r.sources, "revoked": r.revoked }))
+        .collect();
+    Ok(axum::Json(json!({ "tokens": list })).into_response())
+}
+
+/// `DELETE /v1/admin/tokens/<id>`.
+pub async fn revoke_token(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let admin = st.require(&headers, Role::Admin)?;
+    let revoked = st
+        .tokens
+        .revoke(&id)
+        .map_err(|_| Problem::unavailable("cannot save the token store"))?;
+    if !revoked {
+        return Err(Problem::not_found(format!("no live token with id {id}")));
+    }
+    record_admin_action(&st, &admin, "revoke api token", &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
+    if let Ok(cp) = st.log.checkpoint() {
+        st.metrics
+            .tree_size
+            .set(i64::try_from(cp.checkpoint.size).unwrap_or(i64::MAX));
+    }
+    let mut resp = st.metrics.render().into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    resp
+}
+
+/// `GET /healthz`: the process is up.
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// `GET /readyz`: the log is open and has a checkpoint.
+pub async fn readyz(State(st): State<Arc<AppState>>) -> Result<&'static str> {
+    st.log.checkpoint().map_err(log_problem)?;
+    Ok("ready\n")
+}
+
+/// Unknown routes.
+pub async fn fallback() -> Problem {
+    Problem::not_found("no such route; see api/openapi.yaml")
+}

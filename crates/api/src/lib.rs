@@ -1,0 +1,247 @@
+//! The glasslog HTTP server, and the only crate that knows HTTP.
+//!
+//! Services submit audit events (`POST /v1/entries`, `/v1/entries/batch`); monitors read the
+//! signed checkpoint and C2SP tiles (`/checkpoint`, `/tile/...`); auditors fetch proofs
+//! (`/v1/proofs/...`) and entries. Every error is an RFC 9457 problem document. Blocking log
+//! reads run on tokio's blocking pool; appends go through the log's sequencer channel.
+
+pub mod auth;
+pub mod config;
+mod handlers;
+pub mod metrics;
+pub mod problem;
+mod state;
+
+pub use config::ServerConfig;
+pub use state::AppState;
+
+use auth::{Role, TokenStore};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
+use glasslog_ingest::Sanitizer;
+use glasslog_log::{Log, LogConfig, RocksOptions, RocksStore, load_or_create_signer};
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Every route, as `(method, path)` in OpenAPI path syntax: the contract test compares this
+/// list with `api/openapi.yaml`.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("post", "/v1/entries"),
+    ("post", "/v1/entries/batch"),
+    ("get", "/v1/entries"),
+    ("get", "/v1/entries/{index}"),
+    ("get", "/checkpoint"),
+    ("get", "/tile/{path}"),
+    ("get", "/v1/proofs/inclusion"),
+    ("get", "/v1/proofs/consistency"),
+    ("get", "/v1/log"),
+    ("post", "/v1/admin/tokens"),
+    ("get", "/v1/admin/tokens"),
+    ("delete", "/v1/admin/tokens/{id}"),
+    ("get", "/metrics"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+];
+
+/// The router over a state.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/v1/entries", post(handlers::submit).get(handlers::entries))
+        .route("/v1/entries/batch", post(handlers::submit_batch))
+        .route("/v1/entries/{index}", get(handlers::entry))
+        .route("/checkpoint", get(handlers::checkpoint))
+        .route("/tile/{*path}", get(handlers::tile))
+        .route("/v1/proofs/inclusion", get(handlers::inclusion))
+        .route("/v1/proofs/consistency", get(handlers::consistency))
+        .route("/v1/log", get(handlers::log_info))
+        .route(
+            "/v1/admin/tokens",
+            post(handlers::create_token).get(handlers::list_tokens),
+        )
+        .route("/v1/admin/tokens/{id}", delete(handlers::revoke_token))
+        .route("/metrics", get(handlers::metrics))
+        .route("/healthz", get(handlers::healthz))
+        .route("/readyz", get(handlers::readyz))
+        .fallback(handlers::fallback)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(problem::normalize))
+        .with_state(state)
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The data directory could not be prepared.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The signing key.
+    #[error(transparent)]
+    Key(#[from] glasslog_log::KeyFileError),
+    /// The log could not be opened or recovered.
+    #[error(transparent)]
+    Log(#[from] glasslog_log::LogError),
+    /// The storage could not be opened.
+    #[error(transparent)]
+    Store(#[from] glasslog_log::StoreError),
+    /// The ingestion policy is invalid.
+    #[error(transparent)]
+    Policy(#[from] glasslog_ingest::PolicyError),
+    /// The token file.
+    #[error(transparent)]
+    Tokens(#[from] auth::TokenError),
+    /// The listening socket.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn fingerprint_key(dir: &Path) -> Result<[u8; 32], ServeError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = dir.join("fingerprint.key");
+    let io = |source| ServeError::DataDir {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) => bytes.as_slice().try_into().map_err(|_| {
+            io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "fingerprint.key must be 32 bytes",
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            getrandom::fill(&mut key).map_err(|e| io(std::io::Error::other(e.to_string())))?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(io)?;
+            f.write_all(&key).map_err(io)?;
+            f.sync_all().map_err(io)?;
+            Ok(key)
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// What a started server tells its operator.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The bound address.
+    pub addr: std::net::SocketAddr,
+    /// The log's verifier key.
+    pub verifier_key: String,
+    /// Where a first-start admin token was written, if one was.
+    pub admin_token_file: Option<std::path::PathBuf>,
+}
+
+/// Opens everything under `config.data_dir`, binds, calls `on_start`, and serves until
+/// `shutdown` resolves; then stops accepting, finishes in-flight requests and closes the log
+/// (its last checkpoint is already signed and the store is flushed as it drops).
+pub async fn serve(
+    config: ServerConfig,
+    on_start: impl FnOnce(&Started),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let dir = config.data_dir.clone();
+    std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
+        path: dir.clone(),
+        source,
+    })?;
+    let signer = load_or_create_signer(&dir.join("log.key"), &config.origin)?;
+    let db = dir.join("db");
+    let store =
+        tokio::task::spawn_blocking(move || RocksStore::open(&db, &RocksOptions::default()))
+            .await
+            .map_err(|e| ServeError::DataDir {
+                path: dir.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })??;
+    let log = tokio::task::spawn_blocking(move || {
+        Log::open(Arc::new(store), signer, LogConfig::default())
+    })
+    .await
+    .map_err(|e| ServeError::DataDir {
+        path: dir.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })??;
+    let log = Arc::new(log);
+    let sanitizer = Arc::new(Sanitizer::new(
+        config.policy.clone(),
+        fingerprint_key(&dir)?,
+    )?);
+    let tokens = TokenStore::open(dir.join("tokens.json"))?;
+    let mut admin_token_file = None;
+    if tokens.is_empty() {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let (_, token) = tokens.create("admin", Role::Admin, Vec::new())?;
+        let path = dir.join("admin.token");
+        let io = |source| ServeError::DataDir {
+            path: path.clone(),
+            source,
+        };
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(io)?;
+        f.write_all(format!("{token}\n").as_bytes()).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        admin_token_file = Some(path);
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    let started = Started {
+        addr,
+        verifier_key: log.verifier().vkey(),
+        admin_token_file,
+    };
+    let state = Arc::new(AppState {
+        log: Arc::clone(&log),
+        sanitizer,
+        tokens,
+        config,
+        metrics: metrics::Metrics::new(),
+    });
+    on_start(&started);
+    tracing::info!(%addr, verifier_key = %started.verifier_key, "serving");
+    let served = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    if let Err(e) = served {
+        tracing::error!(error = %e, "server stopped with an error");
+    }
+    let closing = Arc::clone(&log);
+    let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+    tracing::info!("stopped; the last checkpoint is signed and the log is closed");
+    Ok(())
+}

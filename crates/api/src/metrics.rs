@@ -1,0 +1,97 @@
+//! Prometheus metrics. Labels carry rule IDs, outcomes and routes, never entry contents.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+type Labels = Vec<(String, String)>;
+
+/// The server's metrics.
+pub struct Metrics {
+    registry: Registry,
+    /// Submissions by outcome.
+    pub submissions: Family<Labels, Counter>,
+    /// Redactions by rule.
+    pub redactions: Family<Labels, Counter>,
+    /// Entries per append call.
+    pub batch_entries: Histogram,
+    /// Seconds from receipt to durable and checkpointed.
+    pub integration_seconds: Histogram,
+    /// Seconds to build a proof.
+    pub proof_seconds: Histogram,
+    /// Size of the latest checkpoint.
+    pub tree_size: Gauge,
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("glasslog");
+        let submissions = Family::<Labels, Counter>::default();
+        let redactions = Family::<Labels, Counter>::default();
+        let batch_entries = Histogram::new(exponential_buckets(1.0, 4.0, 8));
+        let integration_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
+        let proof_seconds = Histogram::new(exponential_buckets(0.000_005, 2.0, 14));
+        let tree_size = Gauge::default();
+        registry.register(
+            "submissions",
+            "Submitted entries by outcome",
+            submissions.clone(),
+        );
+        registry.register(
+            "redactions",
+            "Secrets redacted, by rule",
+            redactions.clone(),
+        );
+        registry.register("batch_entries", "Entries per append", batch_entries.clone());
+        registry.register(
+            "integration_seconds",
+            "Receipt to durable and checkpointed",
+            integration_seconds.clone(),
+        );
+        registry.register(
+            "proof_seconds",
+            "Time to build a proof",
+            proof_seconds.clone(),
+        );
+        registry.register(
+            "tree_size",
+            "Size of the latest checkpoint",
+            tree_size.clone(),
+        );
+        Metrics {
+            registry,
+            submissions,
+            redactions,
+            batch_entries,
+            integration_seconds,
+            proof_seconds,
+            tree_size,
+        }
+    }
+
+    /// Counts a submission outcome.
+    pub fn submission(&self, outcome: &str) {
+        self.submissions
+            .get_or_create(&vec![("outcome".to_owned(), outcome.to_owned())])
+            .inc();
+    }
+
+    /// The text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,22 @@
+//! What every handler shares.
+
+use crate::auth::TokenStore;
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+use glasslog_ingest::Sanitizer;
+use glasslog_log::Log;
+use std::sync::Arc;
+
+/// Shared server state.
+pub struct AppState {
+    /// The log.
+    pub log: Arc<Log>,
+    /// The ingestion policy and detectors.
+    pub sanitizer: Arc<Sanitizer>,
+    /// API tokens.
+    pub tokens: TokenStore,
+    /// Settings.
+    pub config: ServerConfig,
+    /// Metrics.
+    pub metrics: Metrics,
+}

@@ -1,0 +1,92 @@
+//! `glasslog serve`: the embedded default, a TOML file, environment variables and flags, in
+//! increasing precedence.
+
+use anyhow::{Context as _, Result};
+use glasslog_api::ServerConfig;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `glasslog serve` arguments.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A TOML configuration file (see glasslog.example.toml).
+    #[arg(long, env = "GLASSLOG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, env = "GLASSLOG_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Data directory.
+    #[arg(long, env = "GLASSLOG_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// The log's origin line.
+    #[arg(long, env = "GLASSLOG_ORIGIN")]
+    origin: Option<String>,
+}
+
+/// Starts the server and runs until SIGINT or SIGTERM.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GLASSLOG_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut config = match &args.config {
+        Some(p) => ServerConfig::from_toml(
+            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+        None => ServerConfig::default(),
+    };
+    if let Some(l) = args.listen {
+        config.listen = l;
+    }
+    if let Some(d) = &args.data_dir {
+        config.data_dir = d.clone();
+    }
+    if let Some(o) = &args.origin {
+        config.origin = o.clone();
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(async move {
+        let on_start = |s: &glasslog_api::Started| {
+            // One line a script can read: tests start the server on port 0 and parse it.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "glasslog: listening on http://{}", s.addr);
+            let _ = writeln!(out, "glasslog: verifier key {}", s.verifier_key);
+            if let Some(f) = &s.admin_token_file {
+                let _ = writeln!(
+                    out,
+                    "glasslog: first start: admin token written to {}",
+                    f.display()
+                );
+            }
+            let _ = out.flush();
+        };
+        glasslog_api::serve(config, on_start, shutdown_signal()).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}

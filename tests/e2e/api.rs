@@ -1,0 +1,679 @@
+//! The HTTP API as submitters, monitors, auditors and attackers use it.
+
+use crate::Server;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use glasslog_merkle::*;
+use serde_json::{Value, json};
+
+const GH: &str = "ghp_R8tK2mQ9vL3xB7nP4wZ6yA1cD5fH0jG8sE2u";
+
+fn hashes(v: &Value) -> Vec<Hash> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| Hash::from_base64(h.as_str().unwrap()).unwrap())
+        .collect()
+}
+
+fn open_checkpoint(s: &Server, note: &str) -> Checkpoint {
+    let set = VerifierSet::from_vkeys([s.vkey.as_str()]).unwrap();
+    Checkpoint::parse(&Note::open(note.as_bytes(), &set).unwrap().text).unwrap()
+}
+
+fn event(i: u64) -> Value {
+    json!({"actor": format!("user-{i}"), "action": "update", "resource": {"name": format!("doc/{i}"), "type": "document"}, "outcome": "success"})
+}
+
+#[test]
+fn submissions_are_checkpointed_and_verify_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let info = s.get("/v1/log", None).json();
+    assert_eq!(info["verifier_key"], s.vkey);
+    let first = open_checkpoint(&s, info["checkpoint"].as_str().unwrap());
+    assert_eq!(first.size, 0);
+
+    // One submission with wait=checkpoint: the proof verifies against the signed checkpoint.
+    let r = s.request(
+        "POST",
+        "/v1/entries?wait=checkpoint",
+        Some(&s.admin),
+        Some("application/json"),
+        &serde_json::to_vec(&event(0)).unwrap(),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let v = r.json();
+    let cp = open_checkpoint(&s, v["checkpoint"].as_str().unwrap());
+    let leaf = Hash::from_base64(v["leaf_hash"].as_str().unwrap()).unwrap();
+    verify_inclusion(
+        v["index"].as_u64().unwrap(),
+        cp.size,
+        &leaf,
+        &hashes(&v["inclusion_proof"]),
+        &cp.root,
+    )
+    .unwrap();
+
+    // Batches (JSON array and NDJSON) cross a tile boundary.
+    for chunk in 0..3u64 {
+        let items: Vec<Value> = (1 + chunk * 100..1 + (chunk + 1) * 100)
+            .map(event)
+            .collect();
+        let r = if chunk == 1 {
+            let nd: String = items.iter().map(|i| format!("{i}\n")).collect();
+            s.request(
+                "POST",
+                "/v1/entries/batch",
+                Some(&s.admin),
+                Some("application/x-ndjson"),
+                nd.as_bytes(),
+            )
+        } else {
+            s.post_json("/v1/entries/batch", Some(&s.admin), &Value::Array(items))
+        };
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(
+            r.json()["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|x| x["index"].is_u64())
+        );
+    }
+    let cp_note = s.get("/checkpoint", None);
+    assert_eq!(cp_note.content_type, "text/plain; charset=utf-8");
+    let cp = open_checkpoint(&s, &cp_note.text());
+    assert_eq!(cp.size, 301);
+
+    // A monitor's view: every tile and entry bundle of this size rebuilds the signed root.
+    let mut tree = MemoryHashes::new();
+    for t in tiles_for_size(cp.size).into_iter().filter(|t| t.level == 0) {
+        let tile = s.get(&format!("/{}", t.path()), None);
+        assert_eq!(tile.status, 200);
+        assert_eq!(tile.content_type, "application/octet-stream");
+        let bundle = s.get(&format!("/{}", t.entries_path()), Some(&s.admin));
+        assert_eq!(bundle.status, 200, "{}", t.entries_path());
+        let entries = decode_entry_bundle(&bundle.body).unwrap();
+        let leaves: Vec<u8> = entries.iter().flat_map(|e| leaf_hash(e).0).collect();
+        assert_eq!(leaves, tile.body, "bundle hashes to its tile");
+        for e in entries {
+            tree.push(leaf_hash(e));
+        }
+    }
+    assert_eq!(tree.root(), cp.root);
+    assert_eq!(
+        s.get("/tile/1/000.p/1", None).body,
+        tree.read_hashes(&[NodeId::new(8, 0)]).unwrap()[0].0
+    );
+
+    // An auditor's view: entries, proofs by index and by hash, consistency.
+    let e = s.get("/v1/entries/150", Some(&s.admin)).json();
+    let bytes = STANDARD
+        .decode(e["entry_base64"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        e["leaf_hash"].as_str().unwrap(),
+        leaf_hash(&bytes).to_base64()
+    );
+    assert_eq!(e["entry"]["event"]["actor"]["user"]["name"], "user-150");
+    let p = s
+        .get(
+            &format!("/v1/proofs/inclusion?index=150&tree_size={}", cp.size),
+            None,
+        )
+        .json();
+    verify_inclusion(
+        150,
+        cp.size,
+        &leaf_hash(&bytes),
+        &hashes(&p["audit_path"]),
+        &cp.root,
+    )
+    .unwrap();
+    let by_hash = format!(
+        "/v1/proofs/inclusion?leaf_hash={}&tree_size={}",
+        leaf_hash(&bytes)
+            .to_base64()
+            .replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D"),
+        cp.size
+    );
+    assert_eq!(s.get(&by_hash, None).json()["leaf_index"], 150);
+    let c = s
+        .get(
+            &format!("/v1/proofs/consistency?from=1&to={}", cp.size),
+            None,
+        )
+        .json();
+    let one = open_checkpoint(&s, v["checkpoint"].as_str().unwrap());
+    verify_consistency(1, cp.size, &hashes(&c["consistency"]), &one.root, &cp.root).unwrap();
+    let range = s.get("/v1/entries?start=10&end=20", Some(&s.admin)).json();
+    assert_eq!(range["entries"].as_array().unwrap().len(), 10);
+}
+
+#[test]
+fn secrets_are_redacted_everywhere_and_logged_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let r = s.request(
+        "POST",
+        "/v1/entries",
+        Some(&s.admin),
+        Some("text/plain"),
+        format!("deploy used {GH} and password=hunter2hunter2").as_bytes(),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let rules: Vec<String> = r.json()["redactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        rules.contains(&"github-token".to_owned())
+            && rules.contains(&"password-assignment".to_owned()),
+        "{rules:?}"
+    );
+    let ev = json!({"actor": "ops", "action": "login", "details": {"password": "Winter2024!", "Authorization": format!("token {GH}")}});
+    assert_eq!(s.post_json("/v1/entries", Some(&s.admin), &ev).status, 201);
+    let bundle = s.get("/tile/entries/000.p/2", Some(&s.admin));
+    let stored = String::from_utf8_lossy(&bundle.body).into_owned();
+    for secret in [GH, "hunter2hunter2", "Winter2024!"] {
+        assert!(!stored.contains(secret), "{secret} reached storage");
+        assert!(
+            !s.get("/v1/entries/1", Some(&s.admin))
+                .text()
+                .contains(secret)
+        );
+        assert!(!s.get("/metrics", None).text().contains(secret));
+    }
+    assert!(stored.contains("[REDACTED:github-token:"));
+    let metrics = s.get("/metrics", None).text();
+    assert!(
+        metrics.contains("glasslog_redactions_total{rule=\"github-token\"} 2"),
+        "{metrics}"
+    );
+    let token = s.admin.clone();
+    let log = s.stop();
+    let _ = log;
+    let server_log = std::fs::read_to_string(dir.path().join("data.stderr.log")).unwrap();
+    for secret in [GH, "hunter2hunter2", "Winter2024!", token.as_str()] {
+        assert!(
+            !server_log.contains(secret),
+            "the server log holds a secret"
+        );
+    }
+}
+
+#[test]
+fn duplicates_rejections_and_batches_with_bad_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start_with(
+        &dir.path().join("data"),
+        &[
+            "--config",
+            &write_config(dir.path(), "[policy.sources.strict]\nmode = \"reject\"\n"),
+        ],
+    );
+    let a = s.post_json("/v1/entries", Some(&s.admin), &event(7));
+    let b = s.post_json("/v1/entries", Some(&s.admin), &event(7));
+    assert_eq!((a.status, b.status), (201, 200));
+    assert_eq!(a.json()["index"], b.json()["index"]);
+    assert_eq!(b.json()["duplicate"], true);
+    let batch = json!([event(1), {"action": "no actor"}, "a raw text entry", event(1)]);
+    let r = s
+        .post_json("/v1/entries/batch", Some(&s.admin), &batch)
+        .json();
+    let results = r["results"].as_array().unwrap();
+    assert!(results[0]["index"].is_u64() && results[2]["index"].is_u64());
+    assert_eq!(results[1]["error"]["status"], 422);
+    assert_eq!(
+        results[3]["index"], results[0]["index"],
+        "a repeat inside one batch gets the same index"
+    );
+    let strict = s.request(
+        "POST",
+        "/v1/entries?source=strict",
+        Some(&s.admin),
+        Some("text/plain"),
+        format!("x {GH}").as_bytes(),
+    );
+    assert_eq!(strict.status, 422);
+    assert_eq!(
+        strict.json()["type"],
+        "urn:glasslog:problem:secrets-rejected"
+    );
+    assert!(!strict.text().contains(GH));
+}
+
+fn write_config(dir: &std::path::Path, body: &str) -> String {
+    let p = dir.join("glasslog.toml");
+    std::fs::write(&p, body).unwrap();
+    p.display().to_string()
+}
+
+/// Method, path, content type, body, expected status.
+type Case<'a> = (&'a str, &'a str, Option<&'a str>, &'a [u8], u16);
+
+#[test]
+fn bad_input_gets_a_problem_document_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let t = s.admin.clone();
+    let big_text = "x".repeat(70_000);
+    let huge = vec![b'a'; 9 << 20];
+    let cases: Vec<Case<'_>> = vec![
+        ("POST", "/v1/entries", Some("application/json"), b"{", 400),
+        (
+            "POST",
+            "/v1/entries",
+            Some("application/json"),
+            b"[1,2]",
+            422,
+        ),
+        (
+            "POST",
+            "/v1/entries",
+            Some("application/json"),
+            br#"{"actor":"a","action":"b","extra":1}"#,
+            422,
+        ),
+        ("POST", "/v1/entries", Some("application/xml"), b"<a/>", 415),
+        ("POST", "/v1/entries", None, b"{}", 415),
+        ("POST", "/v1/entries", Some("text/plain"), b"\xff\xfe", 400),
+        (
+            "POST",
+            "/v1/entries",
+            Some("text/plain"),
+            big_text.as_bytes(),
+            413,
+        ),
+        ("POST", "/v1/entries", Some("text/plain"), &huge, 413),
+        (
+            "POST",
+            "/v1/entries?wait=later",
+            Some("text/plain"),
+            b"x",
+            400,
+        ),
+        ("POST", "/v1/entries?bogus=1", Some("text/plain"), b"x", 400),
+        (
+            "POST",
+            "/v1/entries/batch",
+            Some("application/json"),
+            b"[]",
+            400,
+        ),
+        (
+            "POST",
+            "/v1/entries/batch",
+            Some("application/json"),
+            b"{}",
+            400,
+        ),
+        ("GET", "/v1/entries/99999999999999999999", None, b"", 400),
+        ("GET", "/v1/entries/5", None, b"", 404),
+        ("GET", "/v1/entries?start=5&end=1", None, b"", 400),
+        (
+            "GET",
+            "/v1/proofs/inclusion?index=0&tree_size=18446744073709551615",
+            None,
+            b"",
+            400,
+        ),
+        ("GET", "/v1/proofs/inclusion?index=0", None, b"", 400),
+        (
+            "GET",
+            "/v1/proofs/inclusion?index=-1&tree_size=1",
+            None,
+            b"",
+            400,
+        ),
+        (
+            "GET",
+            "/v1/proofs/inclusion?leaf_hash=%%%&tree_size=1",
+            None,
+            b"",
+            400,
+        ),
+        (
+            "GET",
+            "/v1/proofs/inclusion?leaf_hash=AAAA&tree_size=1",
+            None,
+            b"",
+            400,
+        ),
+        ("GET", "/v1/proofs/consistency?from=0&to=1", None, b"", 400),
+        ("GET", "/v1/proofs/consistency?from=2&to=1", None, b"", 400),
+        ("GET", "/tile/0/5", None, b"", 404),
+        ("GET", "/tile/0/000.p/9", None, b"", 404),
+        ("GET", "/tile/63/x999/999", None, b"", 404),
+        ("GET", "/tile/18/780", None, b"", 404),
+        ("GET", "/no/such/route", None, b"", 404),
+        ("DELETE", "/checkpoint", None, b"", 405),
+    ];
+    // Two entries so that sizes 1..2 exist.
+    s.post_json("/v1/entries/batch", Some(&t), &json!([event(1), event(2)]));
+    for (method, path, ct, body, want) in cases {
+        let token = if path.starts_with("/v1/entries") {
+            Some(t.as_str())
+        } else {
+            None
+        };
+        let r = s.request(method, path, token, ct, body);
+        assert_eq!(
+            r.status,
+            want,
+            "{method} {path}: {}",
+            String::from_utf8_lossy(&r.body[..r.body.len().min(300)])
+        );
+        assert!(
+            r.content_type.starts_with("application/problem+json"),
+            "{method} {path}: {}",
+            r.content_type
+        );
+        let p = r.json();
+        assert_eq!(p["status"], want);
+        assert!(p["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    }
+    assert_eq!(s.get("/healthz", None).status, 200);
+    assert_eq!(s.get("/checkpoint", None).status, 200);
+    assert_eq!(
+        open_checkpoint(&s, &s.get("/checkpoint", None).text()).size,
+        2,
+        "nothing was added by bad requests"
+    );
+}
+
+#[test]
+fn every_route_with_every_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    s.post_json("/v1/entries", Some(&s.admin), &event(1));
+    let tokens = [
+        ("none", None),
+        ("submitter", Some(s.token("submitter", "svc-a"))),
+        ("reader", Some(s.token("reader", "monitor"))),
+        ("auditor", Some(s.token("auditor", "audit"))),
+        ("admin", Some(s.admin.clone())),
+    ];
+    // (method, path, body, allowed roles); public reads are on by default.
+    let routes: Vec<(&str, &str, Value, &[&str])> = vec![
+        ("POST", "/v1/entries", event(9), &["submitter", "admin"]),
+        (
+            "POST",
+            "/v1/entries/batch",
+            json!([event(10)]),
+            &["submitter", "admin"],
+        ),
+        ("GET", "/v1/entries/0", Value::Null, &["auditor", "admin"]),
+        (
+            "GET",
+            "/v1/entries?start=0&end=1",
+            Value::Null,
+            &["auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/tile/entries/000.p/1",
+            Value::Null,
+            &["auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/tile/0/000.p/1",
+            Value::Null,
+            &["none", "submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/checkpoint",
+            Value::Null,
+            &["none", "submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/v1/proofs/inclusion?index=0&tree_size=1",
+            Value::Null,
+            &["none", "submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/v1/proofs/consistency?from=1&to=1",
+            Value::Null,
+            &["none", "submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/v1/log",
+            Value::Null,
+            &["none", "submitter", "reader", "auditor", "admin"],
+        ),
+        ("GET", "/v1/admin/tokens", Value::Null, &["admin"]),
+        (
+            "POST",
+            "/v1/admin/tokens",
+            json!({"role": "reader", "name": "x"}),
+            &["admin"],
+        ),
+        (
+            "DELETE",
+            "/v1/admin/tokens/nonexistent",
+            Value::Null,
+            &["admin"],
+        ),
+        (
+            "GET",
+            "/metrics",
+            Value::Null,
+            &["none", "submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/healthz",
+            Value::Null,
+            &["none", "submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/readyz",
+            Value::Null,
+            &["none", "submitter", "reader", "auditor", "admin"],
+        ),
+    ];
+    let templates: std::collections::BTreeSet<(String, String)> = routes
+        .iter()
+        .map(|(m, p, _, _)| (m.to_lowercase(), route_template(p)))
+        .collect();
+    assert_eq!(
+        templates,
+        spec_routes(),
+        "the matrix covers every route of the contract"
+    );
+    for (method, path, body, allowed) in &routes {
+        for (role, token) in &tokens {
+            let bytes = if body.is_null() {
+                Vec::new()
+            } else {
+                serde_json::to_vec(body).unwrap()
+            };
+            let r = s.request(
+                method,
+                path,
+                token.as_deref(),
+                Some("application/json"),
+                &bytes,
+            );
+            let ok = r.status < 400 || (r.status == 404 && path.contains("nonexistent"));
+            let want_ok = allowed.contains(role);
+            assert_eq!(
+                ok,
+                want_ok,
+                "{role} {method} {path}: {} {}",
+                r.status,
+                r.text()
+            );
+            if !want_ok {
+                assert_eq!(
+                    r.status,
+                    if *role == "none" { 401 } else { 403 },
+                    "{role} {method} {path}"
+                );
+            }
+        }
+    }
+    // A revoked token stops working at once; a bad token is refused even on public routes.
+    let reader = tokens[2].1.clone().unwrap();
+    let list = s.get("/v1/admin/tokens", Some(&s.admin)).json();
+    let id = list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "monitor")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        s.request(
+            "DELETE",
+            &format!("/v1/admin/tokens/{id}"),
+            Some(&s.admin),
+            None,
+            b""
+        )
+        .status,
+        204
+    );
+    assert_eq!(s.get("/checkpoint", Some(&reader)).status, 401);
+    assert_eq!(s.get("/checkpoint", Some("garbage")).status, 401);
+    // Admin actions are entries in the log.
+    let cp = open_checkpoint(&s, &s.get("/checkpoint", None).text());
+    let all = s
+        .get(
+            &format!("/v1/entries?start=0&end={}", cp.size.min(256)),
+            Some(&s.admin),
+        )
+        .json();
+    let actions: Vec<String> = all["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            e["entry"]["event"]["api"]["operation"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(
+        actions.iter().filter(|a| *a == "create api token").count() >= 3,
+        "{actions:?}"
+    );
+    assert!(actions.contains(&"revoke api token".to_owned()));
+}
+
+/// The OpenAPI path template a concrete request path falls under.
+fn route_template(path: &str) -> String {
+    let path = path.split('?').next().unwrap();
+    if path.starts_with("/tile/") {
+        return "/tile/{path}".into();
+    }
+    if let Some(rest) = path.strip_prefix("/v1/entries/")
+        && rest != "batch"
+    {
+        return "/v1/entries/{index}".into();
+    }
+    if path.starts_with("/v1/admin/tokens/") {
+        return "/v1/admin/tokens/{id}".into();
+    }
+    path.to_owned()
+}
+
+/// `(method, path)` pairs of api/openapi.yaml.
+fn spec_routes() -> std::collections::BTreeSet<(String, String)> {
+    let spec = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../api/openapi.yaml"
+    ))
+    .unwrap();
+    let (mut path, mut out, mut in_paths) =
+        (String::new(), std::collections::BTreeSet::new(), false);
+    for line in spec.lines() {
+        in_paths |= line == "paths:";
+        if !in_paths {
+            continue;
+        }
+        if let Some(p) = line.strip_prefix("  /").and_then(|l| l.strip_suffix(':')) {
+            path = format!("/{p}");
+        } else if let Some(m) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':'))
+            && ["get", "post", "put", "delete"].contains(&m)
+        {
+            out.insert((m.to_owned(), path.clone()));
+        }
+    }
+    out
+}
+
+#[test]
+fn restart_keeps_every_entry_and_a_second_server_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start(&data);
+    let items: Vec<Value> = (0..50).map(event).collect();
+    s.post_json("/v1/entries/batch", Some(&s.admin), &Value::Array(items));
+    let before = s.get("/checkpoint", None).text();
+    // A second server on the same directory must be refused, not corrupt it.
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--origin",
+            "e2e.glasslog.example/log",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("in use"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    s.stop();
+    let s = Server::start(&data);
+    assert_eq!(
+        s.get("/checkpoint", None).text(),
+        before,
+        "the same signed head after a restart"
+    );
+    let old = open_checkpoint(&s, &before);
+    let r = s.request(
+        "POST",
+        "/v1/entries?wait=checkpoint",
+        Some(&s.admin),
+        Some("application/json"),
+        &serde_json::to_vec(&event(99)).unwrap(),
+    );
+    let new = open_checkpoint(&s, r.json()["checkpoint"].as_str().unwrap());
+    assert_eq!(new.size, 51);
+    let c = s
+        .get(
+            &format!("/v1/proofs/consistency?from={}&to={}", old.size, new.size),
+            None,
+        )
+        .json();
+    verify_consistency(
+        old.size,
+        new.size,
+        &hashes(&c["consistency"]),
+        &old.root,
+        &new.root,
+    )
+    .unwrap();
+    let again = s.post_json("/v1/entries", Some(&s.admin), &event(3));
+    assert_eq!(again.json()["duplicate"], true, "dedup survives a restart");
+}

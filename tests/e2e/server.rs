@@ -1,0 +1,221 @@
+//! Starting and stopping the real binary, and a small HTTP helper.
+
+use serde_json::Value;
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub dir: PathBuf,
+    pub admin: String,
+    pub vkey: String,
+    stderr: PathBuf,
+    agent: ureq::Agent,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).unwrap()
+    }
+}
+
+impl Server {
+    /// Starts the binary on 127.0.0.1:0 with `dir` as its data directory.
+    pub fn start(dir: &Path) -> Server {
+        Self::start_with(dir, &[])
+    }
+
+    pub fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        let stderr = dir.with_extension("stderr.log");
+        let err_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&stderr)
+            .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--origin",
+                "e2e.glasslog.example/log",
+                "--data-dir",
+            ])
+            .arg(dir)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(err_file))
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut base, mut vkey) = (String::new(), String::new());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while base.is_empty() || vkey.is_empty() {
+            assert!(Instant::now() < deadline, "server did not start");
+            let Some(Ok(line)) = lines.next() else {
+                panic!(
+                    "server exited: {}",
+                    std::fs::read_to_string(&stderr).unwrap_or_default()
+                )
+            };
+            if let Some(a) = line.strip_prefix("glasslog: listening on ") {
+                base = a.to_owned();
+            }
+            if let Some(k) = line.strip_prefix("glasslog: verifier key ") {
+                vkey = k.to_owned();
+            }
+        }
+        let admin = std::fs::read_to_string(dir.join("admin.token"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Server {
+            child: Some(child),
+            base,
+            dir: dir.to_owned(),
+            admin,
+            vkey,
+            stderr,
+            agent,
+        }
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut resp = match method {
+            "GET" | "DELETE" => {
+                let mut r = if method == "GET" {
+                    self.agent.get(&url)
+                } else {
+                    self.agent.delete(&url)
+                };
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.call().unwrap()
+            }
+            _ => {
+                let mut r = if method == "POST" {
+                    self.agent.post(&url)
+                } else {
+                    self.agent.put(&url)
+                };
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                if let Some(ct) = content_type {
+                    r = r.header("Content-Type", ct);
+                }
+                r.send(body).unwrap()
+            }
+        };
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap();
+        Reply {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.request("GET", path, token, None, b"")
+    }
+
+    pub fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.request(
+            "POST",
+            path,
+            token,
+            Some("application/json"),
+            &serde_json::to_vec(body).unwrap(),
+        )
+    }
+
+    /// Creates a token with a role through the admin API.
+    pub fn token(&self, role: &str, name: &str) -> String {
+        let r = self.post_json(
+            "/v1/admin/tokens",
+            Some(&self.admin),
+            &serde_json::json!({"role": role, "name": name}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn stop(mut self) -> PathBuf {
+        self.terminate();
+        self.dir.clone()
+    }
+
+    fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    assert!(status.success(), "server exited with {status}");
+                    return;
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    panic!("server did not stop on SIGTERM");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
