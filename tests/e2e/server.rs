@@ -105,6 +105,20 @@ impl Server {
         content_type: Option<&str>,
         body: &[u8],
     ) -> Reply {
+        self.try_request(method, path, token, content_type, body)
+            .unwrap()
+    }
+
+    /// Like [`Server::request`], but a connection the server closed is an `Err`: for bodies
+    /// over the limit the server may answer 413 and close before the client has sent it all.
+    pub fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<Reply, ureq::Error> {
         let url = format!("{}{path}", self.base);
         let auth = token.map(|t| format!("Bearer {t}"));
         let mut resp = match method {
@@ -117,7 +131,7 @@ impl Server {
                 if let Some(a) = &auth {
                     r = r.header("Authorization", a);
                 }
-                r.call().unwrap()
+                r.call()?
             }
             _ => {
                 let mut r = if method == "POST" {
@@ -131,7 +145,7 @@ impl Server {
                 if let Some(ct) = content_type {
                     r = r.header("Content-Type", ct);
                 }
-                r.send(body).unwrap()
+                r.send(body)?
             }
         };
         let status = resp.status().as_u16();
@@ -145,13 +159,12 @@ impl Server {
             .body_mut()
             .with_config()
             .limit(64 << 20)
-            .read_to_vec()
-            .unwrap();
-        Reply {
+            .read_to_vec()?;
+        Ok(Reply {
             status,
             content_type,
             body,
-        }
+        })
     }
 
     pub fn get(&self, path: &str, token: Option<&str>) -> Reply {

@@ -84,6 +84,12 @@ impl IntoResponse for Problem {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        // An oversized body is not read to its end, so the connection cannot carry another
+        // request: say so, or keep-alive clients send their next request into a closed socket.
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         resp
     }
 }
@@ -118,7 +124,10 @@ pub async fn normalize(resp: Response) -> Response {
     };
     let mut out = Problem::new(status, kind, detail).into_response();
     for (name, value) in &parts.headers {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+        if name != header::CONTENT_TYPE
+            && name != header::CONTENT_LENGTH
+            && !out.headers().contains_key(name)
+        {
             out.headers_mut().insert(name.clone(), value.clone());
         }
     }
