@@ -13,5 +13,6 @@
 
 mod api;
 mod server;
+mod transport;
 
 pub use server::Server;

@@ -26,6 +26,14 @@ pub struct ServerConfig {
     pub max_batch_entries: usize,
     /// Most entries in one `GET /v1/entries` range.
     pub max_range_entries: u64,
+    /// Seconds a client has to send its request headers; slow clients are cut off.
+    pub header_timeout_secs: u64,
+    /// Seconds a whole request may take, body included (408 after that).
+    pub request_timeout_secs: u64,
+    /// PEM certificate chain; with `tls_key`, the server speaks HTTPS only.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
     /// The ingestion policy (modes per source, rules, allow-lists).
     pub policy: PolicyConfig,
 }
@@ -41,6 +49,10 @@ impl Default for ServerConfig {
             max_body_bytes: 8 << 20,
             max_batch_entries: 1000,
             max_range_entries: 256,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
+            tls_cert: None,
+            tls_key: None,
             policy: PolicyConfig::default(),
         }
     }

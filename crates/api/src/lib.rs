@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod config;
 mod handlers;
+pub mod listener;
 pub mod metrics;
 pub mod problem;
 mod state;
@@ -48,6 +49,7 @@ pub const ROUTES: &[(&str, &str)] = &[
 /// The router over a state.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
+    let timeout = std::time::Duration::from_secs(state.config.request_timeout_secs.max(1));
     Router::new()
         .route("/v1/entries", post(handlers::submit).get(handlers::entries))
         .route("/v1/entries/batch", post(handlers::submit_batch))
@@ -67,6 +69,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(handlers::readyz))
         .fallback(handlers::fallback)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(
+            move |req, next: axum::middleware::Next| async move {
+                // The whole request, body included, has a deadline: a client trickling its body
+                // cannot hold a worker forever.
+                match tokio::time::timeout(timeout, next.run(req)).await {
+                    Ok(resp) => resp,
+                    Err(_) => axum::response::IntoResponse::into_response(problem::Problem::new(
+                        axum::http::StatusCode::REQUEST_TIMEOUT,
+                        "timeout",
+                        format!("the request took longer than {} s", timeout.as_secs()),
+                    )),
+                }
+            },
+        ))
         .layer(axum::middleware::map_response(problem::normalize))
         .with_state(state)
 }
@@ -99,6 +115,9 @@ pub enum ServeError {
     /// The token file.
     #[error(transparent)]
     Tokens(#[from] auth::TokenError),
+    /// The TLS certificate or key.
+    #[error(transparent)]
+    Tls(#[from] listener::TlsError),
     /// The listening socket.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -151,6 +170,8 @@ pub struct Started {
     pub verifier_key: String,
     /// Where a first-start admin token was written, if one was.
     pub admin_token_file: Option<std::path::PathBuf>,
+    /// Whether it speaks HTTPS.
+    pub tls: bool,
 }
 
 /// Opens everything under `config.data_dir`, binds, calls `on_start`, and serves until
@@ -210,6 +231,15 @@ pub async fn serve(
         f.sync_all().map_err(io)?;
         admin_token_file = Some(path);
     }
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(listener::tls_acceptor(cert, key)?),
+        (None, None) => None,
+        _ => {
+            return Err(ServeError::Tls(listener::TlsError(
+                "give both tls_cert and tls_key".into(),
+            )));
+        }
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen {
@@ -224,7 +254,9 @@ pub async fn serve(
         addr,
         verifier_key: log.verifier().vkey(),
         admin_token_file,
+        tls: tls.is_some(),
     };
+    let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs.max(1));
     let state = Arc::new(AppState {
         log: Arc::clone(&log),
         sanitizer,
@@ -234,12 +266,7 @@ pub async fn serve(
     });
     on_start(&started);
     tracing::info!(%addr, verifier_key = %started.verifier_key, "serving");
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
-    if let Err(e) = served {
-        tracing::error!(error = %e, "server stopped with an error");
-    }
+    listener::run(listener, router(state), tls, header_timeout, shutdown).await;
     let closing = Arc::clone(&log);
     let _ = tokio::task::spawn_blocking(move || closing.close()).await;
     tracing::info!("stopped; the last checkpoint is signed and the log is closed");

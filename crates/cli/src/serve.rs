@@ -59,7 +59,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         let on_start = |s: &glasslog_api::Started| {
             // One line a script can read: tests start the server on port 0 and parse it.
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "glasslog: listening on http://{}", s.addr);
+            let scheme = if s.tls { "https" } else { "http" };
+            let _ = writeln!(out, "glasslog: listening on {scheme}://{}", s.addr);
             let _ = writeln!(out, "glasslog: verifier key {}", s.verifier_key);
             if let Some(f) = &s.admin_token_file {
                 let _ = writeln!(
