@@ -192,17 +192,32 @@ impl Detector {
 
     /// Finds every secret in `text`: non-overlapping matches in text order.
     pub fn scan(&self, text: &str) -> Vec<Match> {
-        let mut run = vec![false; self.rules.len()];
+        // Which rules to run, as a bitset on the stack: this runs for every string of every entry.
+        let words = self.rules.len().div_ceil(64);
+        let mut stack = [0u64; 4];
+        let mut heap = Vec::new();
+        let run: &mut [u64] = if words <= stack.len() {
+            &mut stack[..words]
+        } else {
+            heap.resize(words, 0);
+            &mut heap
+        };
+        let mut any = false;
         for &i in &self.unconditional {
-            run[i] = true;
+            run[i / 64] |= 1 << (i % 64);
+            any = true;
         }
         for m in self.prefilter.find_overlapping_iter(text) {
             for &i in &self.keyword_rules[m.pattern().as_usize()] {
-                run[i] = true;
+                run[i / 64] |= 1 << (i % 64);
+                any = true;
             }
         }
+        if !any {
+            return Vec::new();
+        }
         let mut found = Vec::new();
-        for (index, rule) in self.rules.iter().enumerate().filter(|(i, _)| run[*i]) {
+        for (index, rule) in self.rules.iter().enumerate().filter(|(i, _)| run[i / 64] & (1 << (i % 64)) != 0) {
             for caps in rule.regex.captures_iter(text) {
                 let secret = caps
                     .name("s")

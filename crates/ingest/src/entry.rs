@@ -391,10 +391,9 @@ pub fn encode(source: &str, body: &Body, received_ms: u64) -> Result<Encoded, En
         Body::Event(e) => envelope.insert("event".into(), e.clone()),
         Body::Text(t) => envelope.insert("text".into(), Value::String(t.clone())),
     };
-    let mut envelope = Value::Object(envelope);
-    let identity: [u8; 32] = Sha256::digest(canonical_json(&envelope)).into();
-    envelope["received"] = json!(received_ms);
-    let bytes = canonical_json(&envelope);
+    let without_time = canonical_json(&Value::Object(envelope));
+    let identity: [u8; 32] = Sha256::digest(&without_time).into();
+    let bytes = insert_received(&without_time, received_ms);
     if bytes.len() > MAX_ENTRY_BYTES {
         return Err(EntryError::TooLarge {
             len: bytes.len(),
@@ -402,6 +401,22 @@ pub fn encode(source: &str, body: &Body, received_ms: u64) -> Result<Encoded, En
         });
     }
     Ok(Encoded { bytes, identity })
+}
+
+/// Adds `"received":<ms>` to the canonical envelope without canonicalizing it again.
+///
+/// RFC 8785 orders keys, and the envelope's keys are `event`, `glasslog`, `received`, `source`
+/// and `text`, so `received` always goes right before the top-level `source`. That is the last
+/// `,"source":` in the text: a nested `source` key sits inside `event`, which comes earlier, and
+/// a string value cannot hold an unescaped quote. A test checks this against a full encode.
+fn insert_received(canonical: &[u8], received_ms: u64) -> Vec<u8> {
+    const SOURCE: &[u8] = br#","source":"#;
+    let at = canonical.windows(SOURCE.len()).rposition(|w| w == SOURCE).unwrap_or(canonical.len());
+    let mut out = Vec::with_capacity(canonical.len() + 32);
+    out.extend_from_slice(&canonical[..at]);
+    out.extend_from_slice(format!(r#","received":{received_ms}"#).as_bytes());
+    out.extend_from_slice(&canonical[at..]);
+    out
 }
 
 /// Reads a stored entry back as one OCSF event, for a SIEM: events as stored (with `time`

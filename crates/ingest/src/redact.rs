@@ -117,10 +117,12 @@ impl Redactor {
     /// Redacts every string in a JSON value, keys included, keeping the structure. A string
     /// under a key that names a secret is redacted whole when it passes the generic test.
     pub fn redact_json(&self, value: &mut Value, findings: &mut Vec<Finding>) {
-        self.walk(value, "$", None, findings);
+        // One path buffer, extended and truncated as the walk descends: no allocation per node.
+        let mut path = String::from("$");
+        self.walk(value, &mut path, None, findings);
     }
 
-    fn walk(&self, value: &mut Value, path: &str, key: Option<&str>, findings: &mut Vec<Finding>) {
+    fn walk(&self, value: &mut Value, path: &mut String, key: Option<&str>, findings: &mut Vec<Finding>) {
         match value {
             Value::String(s) => {
                 if let Some(k) = key
@@ -131,7 +133,7 @@ impl Redactor {
                     let (marker, fingerprint) = self.marker(JSON_FIELD_RULE, s);
                     findings.push(Finding {
                         rule: JSON_FIELD_RULE.to_owned(),
-                        path: Some(path.to_owned()),
+                        path: Some(path.clone()),
                         start: 0,
                         end: s.len(),
                         fingerprint,
@@ -143,19 +145,33 @@ impl Redactor {
                 }
             }
             Value::Array(items) => {
+                let len = path.len();
                 for (i, item) in items.iter_mut().enumerate() {
-                    self.walk(item, &format!("{path}[{i}]"), key, findings);
+                    use std::fmt::Write as _;
+                    let _ = write!(path, "[{i}]");
+                    self.walk(item, path, key, findings);
+                    path.truncate(len);
                 }
             }
             Value::Object(map) => {
-                let entries = std::mem::take(map);
-                for (k, mut v) in entries {
-                    let child = format!("{path}.{}", path_segment(&k));
-                    let new_key = self
-                        .redact_text(&k, Some(&format!("{child}#key")), findings)
-                        .unwrap_or(k.clone());
-                    self.walk(&mut v, &child, Some(&k), findings);
-                    map.insert(new_key, v);
+                let len = path.len();
+                let mut renames = Vec::new();
+                for (k, v) in map.iter_mut() {
+                    push_segment(path, k);
+                    let key_len = path.len();
+                    path.push_str("#key");
+                    if let Some(new_key) = self.redact_text(k, Some(path), findings) {
+                        renames.push((k.clone(), new_key));
+                    }
+                    path.truncate(key_len);
+                    self.walk(v, path, Some(k), findings);
+                    path.truncate(len);
+                }
+                // Keys that held secrets are rare; renaming them afterwards keeps the walk simple.
+                for (old, new) in renames {
+                    if let Some(v) = map.remove(&old) {
+                        map.insert(new, v);
+                    }
                 }
             }
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
@@ -192,15 +208,14 @@ fn json_secret_key(key: &str) -> bool {
         || k == "auth"
 }
 
-/// A JSON path segment: bare when it is a plain identifier, else quoted.
-fn path_segment(key: &str) -> String {
-    if !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        key.to_owned()
+/// Appends a JSON path segment: `.key` when the key is a plain identifier, else `["key"]`.
+fn push_segment(path: &mut String, key: &str) {
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        path.push('.');
+        path.push_str(key);
     } else {
-        format!("[{}]", serde_json::Value::String(key.to_owned()))
+        path.push('[');
+        path.push_str(&serde_json::Value::String(key.to_owned()).to_string());
+        path.push(']');
     }
 }

@@ -243,3 +243,24 @@ proptest! {
         let _ = s.sanitize("p", Body::Event(json!({"actor": text, "action": "a", "details": {"x": text}})), 0);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The receive time is spliced into the canonical envelope rather than canonicalizing twice;
+    /// the result must equal a full RFC 8785 encoding, whatever the source and nested keys hold.
+    #[test]
+    fn stored_entries_are_canonical(source in "[ -~]{1,30}", inner in "[ -~]{0,20}", received in any::<u64>(), text in any::<bool>()) {
+        let s = sanitizer("");
+        let body = if text {
+            Body::Text(format!(r#"{inner},"source":"{inner}""#))
+        } else {
+            Body::Event(json!({"actor": inner, "action": "x", "details": {"source": inner, "z": {"source": source}}}))
+        };
+        let out = s.sanitize(&source, body, received).unwrap();
+        let v: Value = serde_json::from_slice(&out.encoded.bytes).unwrap();
+        prop_assert_eq!(canonical_json(&v), out.encoded.bytes.clone());
+        prop_assert_eq!(&v["received"], &json!(received));
+        prop_assert_eq!(&v["source"], &json!(source));
+    }
+}
