@@ -1,7 +1,12 @@
 //! glasslog's load generator: many connections against a running server, closed loop (as fast
 //! as answers come) or open loop (a fixed offered rate, latency measured from when each
 //! request was due, so a stalled server cannot hide its queueing). Prints one JSON line.
-#![allow(clippy::print_stdout, clippy::expect_used, clippy::cast_possible_truncation, reason = "a command-line tool")]
+#![allow(
+    clippy::print_stdout,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    reason = "a command-line tool"
+)]
 
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
@@ -58,7 +63,10 @@ struct Args {
 }
 
 fn event(n: u64, bytes: usize) -> Vec<u8> {
-    let head = format!(r#"{{"actor":"svc-{}","action":"update","resource":"doc/{n}","details":{{"seq":{n},"pad":""#, n % 97);
+    let head = format!(
+        r#"{{"actor":"svc-{}","action":"update","resource":"doc/{n}","details":{{"seq":{n},"pad":""#,
+        n % 97
+    );
     let mut s = head.into_bytes();
     s.resize(bytes.saturating_sub(3).max(s.len()), b'x');
     s.extend_from_slice(b"\"}}");
@@ -67,18 +75,28 @@ fn event(n: u64, bytes: usize) -> Vec<u8> {
 
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
 }
 
 fn tree_size(agent: &ureq::Agent, url: &str) -> u64 {
-    let mut r = agent.get(&format!("{url}/v1/log")).call().expect("GET /v1/log");
-    let v: serde_json::Value = serde_json::from_str(&r.body_mut().read_to_string().expect("body")).expect("JSON");
+    let mut r = agent
+        .get(&format!("{url}/v1/log"))
+        .call()
+        .expect("GET /v1/log");
+    let v: serde_json::Value =
+        serde_json::from_str(&r.body_mut().read_to_string().expect("body")).expect("JSON");
     v["tree_size"].as_u64().unwrap_or(0)
 }
 
 fn main() {
     let args = Arc::new(Args::parse());
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let size = tree_size(&agent, &args.url);
     if matches!(args.mode, Mode::Proof | Mode::ProofByHash | Mode::Tile) && size == 0 {
         eprintln!("the log is empty: load it first (--mode batch)");
@@ -87,10 +105,27 @@ fn main() {
     let leaves: Arc<Vec<String>> = Arc::new(if args.mode == Mode::ProofByHash {
         // The first full tile's leaf hashes, percent-encoded for the query string.
         let width = size.min(256);
-        let path = if width == 256 { "tile/0/000".to_owned() } else { format!("tile/0/000.p/{width}") };
-        let mut r = agent.get(&format!("{}/{path}", args.url)).call().expect("tile");
+        let path = if width == 256 {
+            "tile/0/000".to_owned()
+        } else {
+            format!("tile/0/000.p/{width}")
+        };
+        let mut r = agent
+            .get(&format!("{}/{path}", args.url))
+            .call()
+            .expect("tile");
         let bytes = r.body_mut().read_to_vec().expect("tile body");
-        bytes.chunks(32).map(|h| glasslog_merkle::Hash::from_slice(h).expect("32 bytes").to_base64().replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")).collect()
+        bytes
+            .chunks(32)
+            .map(|h| {
+                glasslog_merkle::Hash::from_slice(h)
+                    .expect("32 bytes")
+                    .to_base64()
+                    .replace('+', "%2B")
+                    .replace('/', "%2F")
+                    .replace('=', "%3D")
+            })
+            .collect()
     } else {
         Vec::new()
     });
@@ -99,17 +134,32 @@ fn main() {
     let entries_done = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.seconds);
-    let per_conn_interval = (args.rate > 0.0).then(|| Duration::from_secs_f64(args.connections as f64 / args.rate));
+    let per_conn_interval =
+        (args.rate > 0.0).then(|| Duration::from_secs_f64(args.connections as f64 / args.rate));
     let handles: Vec<_> = (0..args.connections)
         .map(|c| {
-            let (args, seq, errors, entries_done, leaves) = (Arc::clone(&args), Arc::clone(&seq), Arc::clone(&errors), Arc::clone(&entries_done), Arc::clone(&leaves));
+            let (args, seq, errors, entries_done, leaves) = (
+                Arc::clone(&args),
+                Arc::clone(&seq),
+                Arc::clone(&errors),
+                Arc::clone(&entries_done),
+                Arc::clone(&leaves),
+            );
             std::thread::spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-                let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                let mut hist =
+                    Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
                 let auth = format!("Bearer {}", args.token);
                 // Spread open-loop connections over one interval so they do not fire together.
-                let mut due = start + per_conn_interval.map_or(Duration::ZERO, |i| i.mul_f64(c as f64 / args.connections as f64));
-                let mut rng = 0x9e37_79b9_7f4a_7c15u64 ^ (c as u64).wrapping_mul(0x2545_f491_4f6c_dd1d);
+                let mut due = start
+                    + per_conn_interval.map_or(Duration::ZERO, |i| {
+                        i.mul_f64(c as f64 / args.connections as f64)
+                    });
+                let mut rng =
+                    0x9e37_79b9_7f4a_7c15u64 ^ (c as u64).wrapping_mul(0x2545_f491_4f6c_dd1d);
                 while Instant::now() < deadline {
                     if per_conn_interval.is_some() {
                         let now = Instant::now();
@@ -125,22 +175,53 @@ fn main() {
                     let result = match args.mode {
                         Mode::Submit | Mode::Wait => {
                             let n = seq.fetch_add(1, Ordering::Relaxed);
-                            let path = if args.mode == Mode::Wait { "/v1/entries?wait=checkpoint" } else { "/v1/entries" };
-                            agent.post(&format!("{}{path}", args.url)).header("Authorization", &auth).header("Content-Type", "application/json").send(&event(n, args.entry_bytes)[..])
+                            let path = if args.mode == Mode::Wait {
+                                "/v1/entries?wait=checkpoint"
+                            } else {
+                                "/v1/entries"
+                            };
+                            agent
+                                .post(&format!("{}{path}", args.url))
+                                .header("Authorization", &auth)
+                                .header("Content-Type", "application/json")
+                                .send(&event(n, args.entry_bytes)[..])
                         }
                         Mode::Batch => {
                             let mut body = Vec::with_capacity(args.batch * (args.entry_bytes + 1));
                             for _ in 0..args.batch {
-                                body.extend_from_slice(&event(seq.fetch_add(1, Ordering::Relaxed), args.entry_bytes));
+                                body.extend_from_slice(&event(
+                                    seq.fetch_add(1, Ordering::Relaxed),
+                                    args.entry_bytes,
+                                ));
                                 body.push(b'\n');
                             }
-                            agent.post(&format!("{}/v1/entries/batch", args.url)).header("Authorization", &auth).header("Content-Type", "application/x-ndjson").send(&body[..])
+                            agent
+                                .post(&format!("{}/v1/entries/batch", args.url))
+                                .header("Authorization", &auth)
+                                .header("Content-Type", "application/x-ndjson")
+                                .send(&body[..])
                         }
-                        Mode::Proof => agent.get(&format!("{}/v1/proofs/inclusion?index={}&tree_size={size}", args.url, rng % size)).call(),
-                        Mode::ProofByHash => agent.get(&format!("{}/v1/proofs/inclusion?leaf_hash={}&tree_size={size}", args.url, leaves[(rng as usize) % leaves.len()])).call(),
+                        Mode::Proof => agent
+                            .get(&format!(
+                                "{}/v1/proofs/inclusion?index={}&tree_size={size}",
+                                args.url,
+                                rng % size
+                            ))
+                            .call(),
+                        Mode::ProofByHash => agent
+                            .get(&format!(
+                                "{}/v1/proofs/inclusion?leaf_hash={}&tree_size={size}",
+                                args.url,
+                                leaves[(rng as usize) % leaves.len()]
+                            ))
+                            .call(),
                         Mode::Tile => {
                             let full = size / 256;
-                            let path = if full > 0 { format!("tile/0/{:03}", (rng % full) % 1000) } else { format!("tile/0/000.p/{size}") };
+                            let path = if full > 0 {
+                                format!("tile/0/{:03}", (rng % full) % 1000)
+                            } else {
+                                format!("tile/0/000.p/{size}")
+                            };
                             agent.get(&format!("{}/{path}", args.url)).call()
                         }
                     };
@@ -153,7 +234,14 @@ fn main() {
                         Err(_) => false,
                     };
                     if ok {
-                        entries_done.fetch_add(if args.mode == Mode::Batch { args.batch as u64 } else { 1 }, Ordering::Relaxed);
+                        entries_done.fetch_add(
+                            if args.mode == Mode::Batch {
+                                args.batch as u64
+                            } else {
+                                1
+                            },
+                            Ordering::Relaxed,
+                        );
                         let micros = due.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
                         let _ = hist.record(micros.max(1));
                     } else {
@@ -193,5 +281,8 @@ fn main() {
 
 fn rand_seed() -> u64 {
     // Distinct entries per run, so that reruns against one server are not deduplicated.
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64) << 20
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        << 20
 }

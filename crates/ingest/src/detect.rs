@@ -217,7 +217,12 @@ impl Detector {
             return Vec::new();
         }
         let mut found = Vec::new();
-        for (index, rule) in self.rules.iter().enumerate().filter(|(i, _)| run[i / 64] & (1 << (i % 64)) != 0) {
+        for (index, rule) in self
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| run[i / 64] & (1 << (i % 64)) != 0)
+        {
             for caps in rule.regex.captures_iter(text) {
                 let secret = caps
                     .name("s")

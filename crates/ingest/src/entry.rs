@@ -411,7 +411,10 @@ pub fn encode(source: &str, body: &Body, received_ms: u64) -> Result<Encoded, En
 /// a string value cannot hold an unescaped quote. A test checks this against a full encode.
 fn insert_received(canonical: &[u8], received_ms: u64) -> Vec<u8> {
     const SOURCE: &[u8] = br#","source":"#;
-    let at = canonical.windows(SOURCE.len()).rposition(|w| w == SOURCE).unwrap_or(canonical.len());
+    let at = canonical
+        .windows(SOURCE.len())
+        .rposition(|w| w == SOURCE)
+        .unwrap_or(canonical.len());
     let mut out = Vec::with_capacity(canonical.len() + 32);
     out.extend_from_slice(&canonical[..at]);
     out.extend_from_slice(format!(r#","received":{received_ms}"#).as_bytes());

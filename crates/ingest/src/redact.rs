@@ -122,7 +122,13 @@ impl Redactor {
         self.walk(value, &mut path, None, findings);
     }
 
-    fn walk(&self, value: &mut Value, path: &mut String, key: Option<&str>, findings: &mut Vec<Finding>) {
+    fn walk(
+        &self,
+        value: &mut Value,
+        path: &mut String,
+        key: Option<&str>,
+        findings: &mut Vec<Finding>,
+    ) {
         match value {
             Value::String(s) => {
                 if let Some(k) = key
@@ -210,7 +216,11 @@ fn json_secret_key(key: &str) -> bool {
 
 /// Appends a JSON path segment: `.key` when the key is a plain identifier, else `["key"]`.
 fn push_segment(path: &mut String, key: &str) {
-    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         path.push('.');
         path.push_str(key);
     } else {
