@@ -46,6 +46,27 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/readyz"),
 ];
 
+/// The `(method, path)` pairs of an OpenAPI document in the layout of `api/openapi.yaml`
+/// (paths at two spaces, methods at four). Used by the contract tests.
+pub fn openapi_routes(spec: &str) -> std::collections::BTreeSet<(String, String)> {
+    let (mut path, mut out, mut in_paths) =
+        (String::new(), std::collections::BTreeSet::new(), false);
+    for line in spec.lines() {
+        in_paths |= line == "paths:";
+        if !in_paths {
+            continue;
+        }
+        if let Some(p) = line.strip_prefix("  /").and_then(|l| l.strip_suffix(':')) {
+            path = format!("/{p}");
+        } else if let Some(m) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':'))
+            && ["get", "post", "put", "delete", "patch"].contains(&m)
+        {
+            out.insert((m.to_owned(), path.clone()));
+        }
+    }
+    out
+}
+
 /// The router over a state.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
