@@ -667,3 +667,55 @@ fn restart_keeps_every_entry_and_a_second_server_is_refused() {
     let again = s.post_json("/v1/entries", Some(&s.admin), &event(3));
     assert_eq!(again.json()["duplicate"], true, "dedup survives a restart");
 }
+
+#[test]
+fn token_commands_manage_tokens_through_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let glasslog = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_glasslog"))
+            .args(args)
+            .env("GLASSLOG_URL", &s.base)
+            .env("GLASSLOG_TOKEN", &s.admin)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = glasslog(&[
+        "token",
+        "create",
+        "--role",
+        "submitter",
+        "--name",
+        "billing",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let token = out
+        .lines()
+        .find_map(|l| l.strip_prefix("token: "))
+        .unwrap()
+        .to_owned();
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("id:    "))
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        s.post_json("/v1/entries", Some(&token), &event(1)).status,
+        201
+    );
+    let (_, list, _) = glasslog(&["token", "list"]);
+    assert!(list.contains(&id) && list.contains("billing") && !list.contains(&token));
+    assert_eq!(glasslog(&["token", "revoke", &id]).0, Some(0));
+    assert_eq!(
+        s.post_json("/v1/entries", Some(&token), &event(2)).status,
+        401
+    );
+    let (code, _, err) = glasslog(&["token", "create", "--role", "emperor", "--name", "x"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("400"), "{err}");
+}

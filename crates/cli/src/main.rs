@@ -2,6 +2,7 @@
 
 mod scan;
 mod serve;
+mod token;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,9 @@ enum Command {
     /// Run the log server. With no configuration it keeps its data in ./glasslog-data and
     /// listens on 127.0.0.1:8080.
     Serve(serve::Args),
+    /// Create, list and revoke API tokens through a running server's admin API.
+    #[command(subcommand)]
+    Token(token::Command),
     /// Scan files (or stdin) for secrets with the same rules the server applies on ingest.
     /// Exit status: 0 nothing found, 1 secrets found, 2 error.
     Scan(scan::Args),
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Token(cmd) => token::run(&cmd),
     };
     match result {
         Ok(code) => code,
