@@ -12,6 +12,7 @@
 )]
 
 mod api;
+mod clients;
 mod server;
 mod transport;
 

@@ -1,5 +1,6 @@
 //! The `glasslog` binary: a thin command-line layer over the library crates.
 
+mod client;
 mod scan;
 mod serve;
 mod token;
@@ -28,6 +29,44 @@ enum Command {
     /// Run the log server. With no configuration it keeps its data in ./glasslog-data and
     /// listens on 127.0.0.1:8080.
     Serve(serve::Args),
+    /// Submit one event (JSON) or text entry, from the argument or standard input.
+    Submit {
+        #[command(flatten)]
+        conn: client::Conn,
+        /// The entry; standard input when absent.
+        data: Option<String>,
+        /// Send as a raw text entry even if it parses as JSON.
+        #[arg(long)]
+        text: bool,
+        /// Wait for the signed checkpoint and print the verified inclusion proof.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Fetch an entry and check its bytes against its leaf hash.
+    Get {
+        #[command(flatten)]
+        conn: client::Conn,
+        /// The entry's index.
+        index: u64,
+    },
+    /// Fetch and verify an inclusion proof; --out saves a self-contained bundle.
+    Prove {
+        #[command(flatten)]
+        conn: client::Conn,
+        /// The entry's index.
+        index: u64,
+        /// Write the bundle (entry, signed checkpoint, proof) here.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Check a saved proof bundle offline. Exit 0 valid, 1 does not verify, 2 error.
+    Verify {
+        /// The bundle file.
+        bundle: std::path::PathBuf,
+        /// The log's verifier key.
+        #[arg(long, env = "GLASSLOG_VKEY")]
+        vkey: String,
+    },
     /// Create, list and revoke API tokens through a running server's admin API.
     #[command(subcommand)]
     Token(token::Command),
@@ -42,6 +81,17 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Token(cmd) => token::run(&cmd),
+        Command::Submit {
+            conn,
+            data,
+            text,
+            wait,
+        } => return client::exit(client::submit(&conn, data.as_deref(), text, wait)),
+        Command::Get { conn, index } => return client::exit(client::get(&conn, index)),
+        Command::Prove { conn, index, out } => {
+            return client::exit(client::prove(&conn, index, out.as_ref()));
+        }
+        Command::Verify { bundle, vkey } => return client::exit(client::verify(&bundle, &vkey)),
     };
     match result {
         Ok(code) => code,

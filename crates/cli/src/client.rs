@@ -1,0 +1,128 @@
+//! Client commands: `submit`, `get`, `prove` and the offline `verify`. Everything the log
+//! returns is verified against the verifier key before it is printed.
+
+use anyhow::{Context as _, Result};
+use glasslog_client::{Client, Error as ClientError, ProofBundle, verify_bundle};
+use glasslog_merkle::Hash;
+use serde_json::{Value, json};
+use std::io::{Read as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Where the log is and how to trust it.
+#[derive(clap::Args)]
+pub struct Conn {
+    /// Server base URL.
+    #[arg(long, env = "GLASSLOG_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// The log's verifier key (`glasslog serve` prints it; also in GET /v1/log).
+    #[arg(long, env = "GLASSLOG_VKEY")]
+    vkey: String,
+    /// API token (submitter to submit, auditor to read entries).
+    #[arg(long, env = "GLASSLOG_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+impl Conn {
+    fn client(&self) -> Result<Client> {
+        Ok(Client::new(&self.url, &self.vkey, self.token.clone())?)
+    }
+}
+
+/// Exit status 1 when the log's answer does not verify: that is evidence, not an outage.
+fn status_for(e: &anyhow::Error) -> u8 {
+    match e.downcast_ref::<ClientError>() {
+        Some(ClientError::Lied(_)) => 1,
+        Some(ClientError::Unreachable(_)) => 3,
+        _ => 2,
+    }
+}
+
+/// Runs a command and maps its failure to the documented exit statuses.
+pub fn exit(result: Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("glasslog: {e:#}");
+            ExitCode::from(status_for(&e))
+        }
+    }
+}
+
+fn print(v: &Value) -> Result<()> {
+    writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        serde_json::to_string_pretty(v)?
+    )?;
+    Ok(())
+}
+
+/// `glasslog submit`.
+pub fn submit(conn: &Conn, data: Option<&str>, text: bool, wait: bool) -> Result<()> {
+    let body = match data {
+        Some(d) => d.as_bytes().to_vec(),
+        None => {
+            let mut b = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut b)
+                .context("reading standard input")?;
+            b
+        }
+    };
+    let json = !text && serde_json::from_slice::<Value>(&body).is_ok();
+    let s = conn.client()?.submit(&body, json, wait)?;
+    let mut out = json!({
+        "index": s.index, "leaf_hash": s.leaf_hash.to_base64(), "duplicate": s.duplicate, "redactions": s.redactions,
+    });
+    if let Some((cp, path)) = s.proof {
+        out["checkpoint"] = json!(cp.note);
+        out["tree_size"] = json!(cp.checkpoint.size);
+        out["inclusion_proof"] = json!(path.iter().map(Hash::to_base64).collect::<Vec<_>>());
+        out["verified"] = json!(true);
+    }
+    print(&out)
+}
+
+/// `glasslog get`.
+pub fn get(conn: &Conn, index: u64) -> Result<()> {
+    let e = conn.client()?.entry(index)?;
+    let entry: Value = serde_json::from_slice(&e.bytes).unwrap_or(Value::Null);
+    print(&json!({ "index": e.index, "leaf_hash": e.leaf_hash.to_base64(), "entry": entry }))
+}
+
+/// `glasslog prove`.
+pub fn prove(conn: &Conn, index: u64, out: Option<&PathBuf>) -> Result<()> {
+    let bundle = conn.client()?.bundle(index)?;
+    let text = serde_json::to_string_pretty(&bundle)?;
+    match out {
+        Some(path) => {
+            std::fs::write(path, format!("{text}\n"))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(
+                std::io::stderr(),
+                "verified; bundle written to {}",
+                path.display()
+            )?;
+        }
+        None => writeln!(std::io::stdout().lock(), "{text}")?,
+    }
+    Ok(())
+}
+
+/// `glasslog verify`: offline, no network.
+pub fn verify(bundle: &PathBuf, vkey: &str) -> Result<()> {
+    let text = std::fs::read_to_string(bundle)
+        .with_context(|| format!("cannot read {}", bundle.display()))?;
+    let bundle: ProofBundle = serde_json::from_str(&text).with_context(|| "not a proof bundle")?;
+    let (cp, _) = verify_bundle(&bundle, vkey)?;
+    writeln!(
+        std::io::stdout().lock(),
+        "OK: entry {} is in the tree of size {} signed by {} (root {})",
+        bundle.index,
+        cp.size,
+        cp.origin,
+        cp.root.to_base64()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! Self-contained proof bundles: an entry, the signed checkpoint, and the audit path, enough
+//! for anyone with the verifier key to check inclusion offline.
+
+use crate::{Entry, Error, VerifiedCheckpoint};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use glasslog_merkle::{
+    Checkpoint, Ed25519Verifier, Hash, Note, VerifierSet, leaf_hash, verify_inclusion,
+};
+use serde::{Deserialize, Serialize};
+
+/// A proof bundle, as JSON.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ProofBundle {
+    /// Format marker.
+    pub format: String,
+    /// The entry's index.
+    pub index: u64,
+    /// The entry's exact bytes, base64.
+    pub entry_base64: String,
+    /// The signed checkpoint note.
+    pub checkpoint: String,
+    /// The audit path, base64 hashes, leaf's sibling first.
+    pub audit_path: Vec<String>,
+}
+
+const FORMAT: &str = "glasslog-proof-bundle/v1";
+
+impl ProofBundle {
+    /// Builds a bundle from verified parts.
+    pub fn new(entry: &Entry, checkpoint: &VerifiedCheckpoint, path: &[Hash]) -> Self {
+        ProofBundle {
+            format: FORMAT.into(),
+            index: entry.index,
+            entry_base64: STANDARD.encode(&entry.bytes),
+            checkpoint: checkpoint.note.clone(),
+            audit_path: path.iter().map(Hash::to_base64).collect(),
+        }
+    }
+}
+
+/// Checks a bundle with nothing but the verifier key: the checkpoint's signature, and the
+/// entry's inclusion in the signed tree. Returns the checkpoint and the entry bytes.
+pub fn verify_bundle(bundle: &ProofBundle, vkey: &str) -> Result<(Checkpoint, Vec<u8>), Error> {
+    if bundle.format != FORMAT {
+        return Err(Error::Invalid(format!(
+            "unknown bundle format {:?}",
+            bundle.format
+        )));
+    }
+    let verifier = Ed25519Verifier::from_vkey(vkey)
+        .map_err(|e| Error::Invalid(format!("verifier key: {e}")))?;
+    let mut set = VerifierSet::new();
+    set.add(verifier);
+    let note = Note::open(bundle.checkpoint.as_bytes(), &set)
+        .map_err(|e| Error::Lied(format!("checkpoint: {e}")))?;
+    let cp = Checkpoint::parse(&note.text).map_err(|e| Error::Lied(format!("checkpoint: {e}")))?;
+    let entry = STANDARD
+        .decode(&bundle.entry_base64)
+        .map_err(|_| Error::Lied("entry is not base64".into()))?;
+    let path: Vec<Hash> = bundle
+        .audit_path
+        .iter()
+        .map(|h| Hash::from_base64(h).map_err(|e| Error::Lied(format!("audit path: {e}"))))
+        .collect::<Result<_, _>>()?;
+    verify_inclusion(bundle.index, cp.size, &leaf_hash(&entry), &path, &cp.root).map_err(|e| {
+        Error::Lied(format!(
+            "entry {} is not in the signed tree of size {}: {e}",
+            bundle.index, cp.size
+        ))
+    })?;
+    Ok((cp, entry))
+}

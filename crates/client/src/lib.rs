@@ -1,0 +1,366 @@
+//! A client for glasslog (and, for the tile routes, any C2SP tiled log) that verifies every
+//! answer it can before returning it: checkpoint signatures against the configured verifier
+//! key, inclusion and consistency proofs against verified checkpoints, tiles against the
+//! signed root. Errors say whether the log misbehaved ([`Error::Lied`]) or could not be
+//! reached ([`Error::Unreachable`]). It depends on the merkle crate only.
+
+mod bundle;
+mod tiles;
+
+pub use bundle::{ProofBundle, verify_bundle};
+pub use tiles::TileFetcher;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use glasslog_merkle::{
+    Checkpoint, Ed25519Verifier, Hash, Note, VerifierSet, leaf_hash, verify_consistency,
+    verify_inclusion,
+};
+use serde_json::Value;
+use std::time::Duration;
+
+/// What went wrong, sorted by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The log answered something that does not verify: a bad signature, a proof that fails,
+    /// checkpoints that are not consistent, a tile that does not hash to the signed root. This
+    /// is evidence; keep it.
+    #[error("the log's answer does not verify: {0}")]
+    Lied(String),
+    /// The log could not be reached or kept failing (after retries).
+    #[error("the log is unreachable: {0}")]
+    Unreachable(String),
+    /// The log refused the request (4xx), with its problem detail.
+    #[error("the log refused the request ({status}): {detail}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The problem document's detail.
+        detail: String,
+        /// The whole problem document.
+        problem: Value,
+    },
+    /// A local argument or configuration is invalid.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A checkpoint whose signature verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedCheckpoint {
+    /// The parsed body.
+    pub checkpoint: Checkpoint,
+    /// The signed note as served.
+    pub note: String,
+}
+
+/// An appended entry as the log reported it.
+#[derive(Clone, Debug)]
+pub struct Submitted {
+    /// Its index.
+    pub index: u64,
+    /// Its leaf hash.
+    pub leaf_hash: Hash,
+    /// Whether it was already in the log.
+    pub duplicate: bool,
+    /// The redaction report.
+    pub redactions: Value,
+    /// With `wait`: the verified checkpoint covering it and the verified audit path.
+    pub proof: Option<(VerifiedCheckpoint, Vec<Hash>)>,
+}
+
+/// A stored entry and its leaf hash, checked against each other.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Its index.
+    pub index: u64,
+    /// The exact stored bytes.
+    pub bytes: Vec<u8>,
+    /// `leaf_hash(bytes)`.
+    pub leaf_hash: Hash,
+}
+
+/// A glasslog client.
+pub struct Client {
+    base: String,
+    verifier: Ed25519Verifier,
+    token: Option<String>,
+    agent: ureq::Agent,
+    retries: u32,
+}
+
+fn hashes(v: &Value, what: &str) -> Result<Vec<Hash>, Error> {
+    v.as_array()
+        .ok_or_else(|| Error::Lied(format!("{what} is not a list")))?
+        .iter()
+        .map(|h| {
+            h.as_str()
+                .and_then(|s| Hash::from_base64(s).ok())
+                .ok_or_else(|| Error::Lied(format!("{what} holds a malformed hash")))
+        })
+        .collect()
+}
+
+impl Client {
+    /// A client for the log at `base` (e.g. `http://127.0.0.1:8080`) whose checkpoints must be
+    /// signed by `vkey`.
+    pub fn new(base: &str, vkey: &str, token: Option<String>) -> Result<Self, Error> {
+        let verifier = Ed25519Verifier::from_vkey(vkey)
+            .map_err(|e| Error::Invalid(format!("verifier key: {e}")))?;
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Ok(Client {
+            base: base.trim_end_matches('/').to_owned(),
+            verifier,
+            token,
+            agent,
+            retries: 4,
+        })
+    }
+
+    /// Opens a signed note with this client's key and parses it as a checkpoint for its origin.
+    pub fn open_checkpoint(&self, note: &str) -> Result<VerifiedCheckpoint, Error> {
+        let mut set = VerifierSet::new();
+        set.add(self.verifier.clone());
+        let opened = Note::open(note.as_bytes(), &set)
+            .map_err(|e| Error::Lied(format!("checkpoint: {e}")))?;
+        let checkpoint =
+            Checkpoint::parse(&opened.text).map_err(|e| Error::Lied(format!("checkpoint: {e}")))?;
+        if checkpoint.origin != glasslog_merkle::Verifier::name(&self.verifier) {
+            return Err(Error::Lied(format!(
+                "checkpoint origin {:?} is not the key's",
+                checkpoint.origin
+            )));
+        }
+        Ok(VerifiedCheckpoint {
+            checkpoint,
+            note: note.to_owned(),
+        })
+    }
+
+    /// One request with retries on transport errors, 5xx and 429; returns status and body.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), Error> {
+        let url = format!("{}{path}", self.base);
+        let mut delay = Duration::from_millis(100);
+        let mut last = String::new();
+        for attempt in 0..=self.retries {
+            if attempt > 0 {
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            let mut builder = if method == "POST" {
+                None
+            } else {
+                Some(self.agent.get(&url))
+            };
+            let result = match builder.take() {
+                Some(mut get) => {
+                    if let Some(t) = &self.token {
+                        get = get.header("Authorization", &format!("Bearer {t}"));
+                    }
+                    get.call()
+                }
+                None => {
+                    let mut post = self.agent.post(&url);
+                    if let Some(t) = &self.token {
+                        post = post.header("Authorization", &format!("Bearer {t}"));
+                    }
+                    if let Some(ct) = content_type {
+                        post = post.header("Content-Type", ct);
+                    }
+                    post.send(body)
+                }
+            };
+            match result {
+                Ok(mut resp) => {
+                    let status = resp.status().as_u16();
+                    let bytes = resp
+                        .body_mut()
+                        .with_config()
+                        .limit(64 << 20)
+                        .read_to_vec()
+                        .map_err(|e| Error::Unreachable(e.to_string()))?;
+                    if status >= 500 || status == 429 {
+                        last = format!("{status}: {}", String::from_utf8_lossy(&bytes));
+                        continue;
+                    }
+                    if status >= 400 {
+                        let problem: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                        let detail = problem["detail"].as_str().unwrap_or("").to_owned();
+                        return Err(Error::Refused {
+                            status,
+                            detail,
+                            problem,
+                        });
+                    }
+                    return Ok((status, bytes));
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(Error::Unreachable(format!("{url}: {last}")))
+    }
+
+    fn json(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<Value, Error> {
+        let (_, bytes) = self.request(method, path, content_type, body)?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Lied(format!("{path}: not JSON: {e}")))
+    }
+
+    /// The latest checkpoint, verified.
+    pub fn checkpoint(&self) -> Result<VerifiedCheckpoint, Error> {
+        let (_, bytes) = self.request("GET", "/checkpoint", None, b"")?;
+        let note =
+            String::from_utf8(bytes).map_err(|_| Error::Lied("checkpoint is not UTF-8".into()))?;
+        self.open_checkpoint(&note)
+    }
+
+    /// Submits one JSON event or text entry; with `wait`, also returns the checkpoint covering
+    /// it and its audit path, both verified (the leaf hash is the log's).
+    pub fn submit(&self, body: &[u8], json: bool, wait: bool) -> Result<Submitted, Error> {
+        let path = if wait {
+            "/v1/entries?wait=checkpoint"
+        } else {
+            "/v1/entries"
+        };
+        let ct = if json {
+            "application/json"
+        } else {
+            "text/plain"
+        };
+        let v = self.json("POST", path, Some(ct), body)?;
+        let index = v["index"]
+            .as_u64()
+            .ok_or_else(|| Error::Lied("no index".into()))?;
+        let leaf = v["leaf_hash"]
+            .as_str()
+            .and_then(|h| Hash::from_base64(h).ok())
+            .ok_or_else(|| Error::Lied("no leaf hash".into()))?;
+        let proof = if wait {
+            let cp = self.open_checkpoint(
+                v["checkpoint"]
+                    .as_str()
+                    .ok_or_else(|| Error::Lied("no checkpoint".into()))?,
+            )?;
+            let path = hashes(&v["inclusion_proof"], "inclusion_proof")?;
+            verify_inclusion(index, cp.checkpoint.size, &leaf, &path, &cp.checkpoint.root)
+                .map_err(|e| Error::Lied(format!("inclusion proof for entry {index}: {e}")))?;
+            Some((cp, path))
+        } else {
+            None
+        };
+        Ok(Submitted {
+            index,
+            leaf_hash: leaf,
+            duplicate: v["duplicate"].as_bool().unwrap_or(false),
+            redactions: v["redactions"].clone(),
+            proof,
+        })
+    }
+
+    /// An entry's exact stored bytes (needs an auditor token unless entries are public).
+    pub fn entry(&self, index: u64) -> Result<Entry, Error> {
+        let v = self.json("GET", &format!("/v1/entries/{index}"), None, b"")?;
+        let bytes = v["entry_base64"]
+            .as_str()
+            .and_then(|b| STANDARD.decode(b).ok())
+            .ok_or_else(|| Error::Lied("entry without bytes".into()))?;
+        let leaf = leaf_hash(&bytes);
+        if v["leaf_hash"].as_str() != Some(leaf.to_base64().as_str()) {
+            return Err(Error::Lied(format!(
+                "entry {index}: the leaf hash does not match the bytes"
+            )));
+        }
+        Ok(Entry {
+            index,
+            bytes,
+            leaf_hash: leaf,
+        })
+    }
+
+    /// The audit path of entry `index` in `checkpoint`'s tree, verified against its root.
+    pub fn prove_inclusion(
+        &self,
+        index: u64,
+        leaf: &Hash,
+        checkpoint: &VerifiedCheckpoint,
+    ) -> Result<Vec<Hash>, Error> {
+        let size = checkpoint.checkpoint.size;
+        let v = self.json(
+            "GET",
+            &format!("/v1/proofs/inclusion?index={index}&tree_size={size}"),
+            None,
+            b"",
+        )?;
+        let path = hashes(&v["audit_path"], "audit_path")?;
+        verify_inclusion(index, size, leaf, &path, &checkpoint.checkpoint.root).map_err(|e| {
+            Error::Lied(format!(
+                "inclusion proof for entry {index} in tree {size}: {e}"
+            ))
+        })?;
+        Ok(path)
+    }
+
+    /// Verifies that `new` extends `old` with the log's consistency proof.
+    pub fn prove_consistency(
+        &self,
+        old: &VerifiedCheckpoint,
+        new: &VerifiedCheckpoint,
+    ) -> Result<Vec<Hash>, Error> {
+        let (m, n) = (old.checkpoint.size, new.checkpoint.size);
+        if m > n {
+            return Err(Error::Lied(format!(
+                "rollback: tree size went from {m} to {n}"
+            )));
+        }
+        if m == 0 {
+            return Ok(Vec::new());
+        }
+        let v = self.json(
+            "GET",
+            &format!("/v1/proofs/consistency?from={m}&to={n}"),
+            None,
+            b"",
+        )?;
+        let proof = hashes(&v["consistency"], "consistency")?;
+        verify_consistency(m, n, &proof, &old.checkpoint.root, &new.checkpoint.root)
+            .map_err(|e| Error::Lied(format!("checkpoints {m} and {n} are not consistent: {e}")))?;
+        Ok(proof)
+    }
+
+    /// Fetches a path relative to the log (tiles), without interpretation.
+    pub fn fetch(&self, path: &str) -> Result<Vec<u8>, Error> {
+        Ok(self
+            .request(
+                "GET",
+                &format!("/{}", path.trim_start_matches('/')),
+                None,
+                b"",
+            )?
+            .1)
+    }
+
+    /// A self-contained proof bundle for entry `index`: the entry, a verified checkpoint, and
+    /// the verified audit path. [`verify_bundle`] checks it offline.
+    pub fn bundle(&self, index: u64) -> Result<ProofBundle, Error> {
+        let cp = self.checkpoint()?;
+        let entry = self.entry(index)?;
+        let path = self.prove_inclusion(index, &entry.leaf_hash, &cp)?;
+        Ok(ProofBundle::new(&entry, &cp, &path))
+    }
+}
