@@ -13,6 +13,7 @@
 
 mod api;
 mod clients;
+mod monitor;
 mod server;
 mod transport;
 

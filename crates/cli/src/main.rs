@@ -1,6 +1,8 @@
 //! The `glasslog` binary: a thin command-line layer over the library crates.
 
+mod audit;
 mod client;
+mod monitor;
 mod scan;
 mod serve;
 mod token;
@@ -67,6 +69,12 @@ enum Command {
         #[arg(long, env = "GLASSLOG_VKEY")]
         vkey: String,
     },
+    /// Download every tile and entry bundle, recompute the tree, re-scan every entry.
+    /// Exit status: 0 fine, 1 secrets found, 4 data does not match the signed checkpoint.
+    Audit(audit::Args),
+    /// Follow a log's checkpoints through its tiles; detect rollbacks and forks.
+    /// Exit status: 0 fine, 3 unreachable, 4 inconsistent.
+    Monitor(monitor::Args),
     /// Create, list and revoke API tokens through a running server's admin API.
     #[command(subcommand)]
     Token(token::Command),
@@ -81,6 +89,8 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Token(cmd) => token::run(&cmd),
+        Command::Monitor(args) => monitor::run(&args),
+        Command::Audit(args) => audit::run(&args),
         Command::Submit {
             conn,
             data,

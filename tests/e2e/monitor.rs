@@ -1,0 +1,159 @@
+//! Monitors and auditors against real servers: a growing log passes; a fork, a rollback and
+//! altered stored bytes are caught with the documented exit statuses.
+
+use crate::Server;
+use std::path::Path;
+use std::process::Command;
+
+fn run(server_url: &str, vkey: &str, token: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args(args)
+        .env("GLASSLOG_URL", server_url)
+        .env("GLASSLOG_VKEY", vkey)
+        .env("GLASSLOG_TOKEN", token)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn submit(s: &Server, n: u64, tag: &str) {
+    let items: Vec<serde_json::Value> = (0..n)
+        .map(|i| serde_json::json!({"actor": format!("{tag}-{i}"), "action": "update"}))
+        .collect();
+    assert_eq!(
+        s.post_json(
+            "/v1/entries/batch",
+            Some(&s.admin),
+            &serde_json::Value::Array(items)
+        )
+        .status,
+        200
+    );
+}
+
+fn monitor_once(s: &Server, state: &Path) -> (Option<i32>, String, String) {
+    run(
+        &s.base,
+        &s.vkey,
+        &s.admin,
+        &["monitor", "--once", "--state", state.to_str().unwrap()],
+    )
+}
+
+/// A second server with the first one's key and origin: a log that can fork.
+fn twin(original: &Path, dir: &Path) -> Server {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::copy(original.join("log.key"), dir.join("log.key")).unwrap();
+    Server::start(dir)
+}
+
+#[test]
+fn a_monitor_follows_a_growing_log_and_catches_forks_and_rollbacks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = Server::start(&tmp.path().join("a"));
+    let state = tmp.path().join("monitor.json");
+    for round in 0..4 {
+        submit(&a, 100 + round * 50, &format!("a{round}"));
+        let (code, out, err) = monitor_once(&a, &state);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(out.starts_with("ok: size"), "{out}");
+    }
+    // Nothing new: still fine, one request.
+    assert_eq!(monitor_once(&a, &state).0, Some(0));
+
+    // A fork: another log with the same key and origin, bigger but not an extension.
+    let b = twin(&tmp.path().join("a"), &tmp.path().join("b"));
+    submit(&b, 1000, "b");
+    let forked = tmp.path().join("forked.json");
+    std::fs::copy(&state, &forked).unwrap();
+    let (code, _, err) = monitor_once(&b, &forked);
+    assert_eq!(code, Some(4), "{err}");
+    assert!(err.contains("fork"), "{err}");
+
+    // A rollback: the same state file against a smaller log with that key.
+    let c = twin(&tmp.path().join("a"), &tmp.path().join("c"));
+    submit(&c, 10, "c");
+    let rolled = tmp.path().join("rolled.json");
+    std::fs::copy(&state, &rolled).unwrap();
+    let (code, _, err) = monitor_once(&c, &rolled);
+    assert_eq!(code, Some(4), "{err}");
+    assert!(err.contains("rollback"), "{err}");
+
+    // A watch rule reads the new entries from bundles.
+    let watched = tmp.path().join("watched.json");
+    assert_eq!(monitor_once(&a, &watched).0, Some(0));
+    submit(&a, 3, "needle");
+    let (code, out, err) = run(
+        &a.base,
+        &a.vkey,
+        &a.admin,
+        &[
+            "monitor",
+            "--once",
+            "--state",
+            watched.to_str().unwrap(),
+            "--watch",
+            "needle-1",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.matches("watch: entry").count(), 1, "{out}");
+
+    // Unreachable is not inconsistent.
+    let port_closed = "http://127.0.0.1:9";
+    let (code, _, _) = run(
+        port_closed,
+        &a.vkey,
+        "",
+        &[
+            "monitor",
+            "--once",
+            "--state",
+            tmp.path().join("x.json").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(3));
+}
+
+#[test]
+fn audit_recomputes_the_tree_and_names_the_first_bad_tile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let s = Server::start(&data);
+    submit(&s, 700, "x");
+    let leak = serde_json::json!({"actor": "ops", "action": "run", "details": {"note": "done"}});
+    s.post_json("/v1/entries", Some(&s.admin), &leak);
+    let state = tmp.path().join("audit.json");
+    let (code, out, err) = run(
+        &s.base,
+        &s.vkey,
+        &s.admin,
+        &["audit", "--state", state.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("audit OK: 701 entries"), "{out}");
+    let (vkey, admin) = (s.vkey.clone(), s.admin.clone());
+    s.stop();
+
+    // Alter one stored entry behind the server's back, then restart it.
+    {
+        let store = glasslog_log::RocksStore::open(&data.join("db"), &Default::default()).unwrap();
+        let key = 300u64.to_be_bytes();
+        let mut entry = store.raw("entries", &key).unwrap().unwrap();
+        entry[20] ^= 0x01;
+        store.tamper("entries", &key, &entry).unwrap();
+    }
+    let s = Server::start(&data);
+    let (code, _, err) = run(
+        &s.base,
+        &vkey,
+        &admin,
+        &["audit", "--state", state.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(4), "{err}");
+    assert!(err.contains("first bad tile: tile/entries/001"), "{err}");
+}
