@@ -16,5 +16,6 @@ mod clients;
 mod monitor;
 mod server;
 mod transport;
+mod witness;
 
 pub use server::Server;

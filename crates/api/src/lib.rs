@@ -12,6 +12,7 @@ pub mod listener;
 pub mod metrics;
 pub mod problem;
 mod state;
+pub mod witness;
 
 pub use config::ServerConfig;
 pub use state::AppState;

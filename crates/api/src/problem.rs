@@ -98,11 +98,14 @@ impl IntoResponse for Problem {
 /// extractor rejections) into one, so that clients see one error format.
 pub async fn normalize(resp: Response) -> Response {
     let status = resp.status();
-    let is_problem = resp
+    // Only untyped or plain-text errors (the framework's own) are rewritten: a problem document
+    // stays as it is, and so does a deliberately typed protocol answer such as tlog-witness's
+    // `409 text/x.tlog.size`.
+    let rewrite = resp
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !rewrite {
         return resp;
     }
     let (parts, body) = resp.into_parts();

@@ -6,6 +6,7 @@ mod monitor;
 mod scan;
 mod serve;
 mod token;
+mod witness;
 
 use clap::{Parser, Subcommand};
 
@@ -75,6 +76,8 @@ enum Command {
     /// Follow a log's checkpoints through its tiles; detect rollbacks and forks.
     /// Exit status: 0 fine, 3 unreachable, 4 inconsistent.
     Monitor(monitor::Args),
+    /// Run a C2SP tlog-witness that cosigns consistent checkpoints of the given logs.
+    Witness(witness::Args),
     /// Create, list and revoke API tokens through a running server's admin API.
     #[command(subcommand)]
     Token(token::Command),
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Token(cmd) => token::run(&cmd),
         Command::Monitor(args) => monitor::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Witness(args) => witness::run(&args),
         Command::Submit {
             conn,
             data,

@@ -1,0 +1,215 @@
+//! Two real witnesses cosign a real log's checkpoints, refuse inconsistent ones with the
+//! tlog-witness status codes, and keep their state across a restart.
+
+use crate::Server;
+use glasslog_merkle::{Note, VerifierSet};
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+struct Witness {
+    child: Child,
+    base: String,
+    vkey: String,
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn witness(dir: &Path, name: &str, log: &Server) -> Witness {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args([
+            "witness",
+            "--listen",
+            "127.0.0.1:0",
+            "--name",
+            name,
+            "--log",
+        ])
+        .arg(format!("e2e.glasslog.example/log={}", log.vkey))
+        .arg("--key")
+        .arg(dir.join("witness.key"))
+        .arg("--state")
+        .arg(dir.join("state.json"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut base, mut vkey) = (String::new(), String::new());
+    while base.is_empty() || vkey.is_empty() {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(a) = line.strip_prefix("glasslog witness: listening on ") {
+            base = a.to_owned();
+        }
+        if let Some(k) = line.strip_prefix("glasslog witness: cosigner key ") {
+            vkey = k.to_owned();
+        }
+    }
+    Witness { child, base, vkey }
+}
+
+fn add(w: &Witness, old: u64, proof: &[String], checkpoint: &str) -> (u16, String, String) {
+    let mut body = format!("old {old}\n");
+    for p in proof {
+        body.push_str(p);
+        body.push('\n');
+    }
+    body.push('\n');
+    body.push_str(checkpoint);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut r = agent
+        .post(&format!("{}/add-checkpoint", w.base))
+        .send(body.as_bytes())
+        .unwrap();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (
+        r.status().as_u16(),
+        r.body_mut().read_to_string().unwrap(),
+        ct,
+    )
+}
+
+fn proof(s: &Server, from: u64, to: u64) -> Vec<String> {
+    let v = s
+        .get(&format!("/v1/proofs/consistency?from={from}&to={to}"), None)
+        .json();
+    v["consistency"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn grow(s: &Server, n: u64, tag: &str) -> String {
+    let items: Vec<serde_json::Value> = (0..n)
+        .map(|i| serde_json::json!({"actor": format!("{tag}{i}"), "action": "x"}))
+        .collect();
+    s.post_json(
+        "/v1/entries/batch",
+        Some(&s.admin),
+        &serde_json::Value::Array(items),
+    );
+    s.get("/checkpoint", None).text()
+}
+
+#[test]
+fn two_witnesses_cosign_and_refuse_inconsistent_checkpoints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Server::start(&tmp.path().join("log"));
+    let w1 = witness(&tmp.path().join("w1"), "witness.example/w1", &log);
+    let w2 = witness(&tmp.path().join("w2"), "witness.example/w2", &log);
+    let cp0 = log.get("/checkpoint", None).text();
+    let cp100 = grow(&log, 100, "a");
+    let mut cosigned = cp100.clone();
+    for w in [&w1, &w2] {
+        assert_eq!(add(w, 0, &[], &cp0).0, 200);
+        let (status, line, _) = add(w, 0, &[], &cp100);
+        assert_eq!(status, 200, "{line}");
+        assert!(line.starts_with("\u{2014} witness.example/"), "{line}");
+        cosigned.push_str(&line);
+    }
+    // The log's signature and both cosignatures verify.
+    let keys =
+        VerifierSet::from_vkeys([log.vkey.as_str(), w1.vkey.as_str(), w2.vkey.as_str()]).unwrap();
+    assert_eq!(
+        Note::open(cosigned.as_bytes(), &keys)
+            .unwrap()
+            .signatures
+            .len(),
+        3
+    );
+
+    // Growing with a consistency proof.
+    let cp150 = grow(&log, 50, "b");
+    let (status, line, _) = add(&w1, 100, &proof(&log, 100, 150), &cp150);
+    assert_eq!(status, 200, "{line}");
+    // A stale old size: 409 with the stored size.
+    let (status, body, ct) = add(&w1, 100, &proof(&log, 100, 150), &cp150);
+    assert_eq!(
+        (status, body.as_str(), ct.as_str()),
+        (409, "150\n", "text/x.tlog.size")
+    );
+    // A tampered proof: 422.
+    let cp160 = grow(&log, 10, "c");
+    let mut bad = proof(&log, 150, 160);
+    bad[0] = bad[0].replacen(
+        &bad[0][..1],
+        if bad[0].starts_with('A') { "B" } else { "A" },
+        1,
+    );
+    assert_eq!(add(&w1, 150, &bad, &cp160).0, 422);
+
+    // A fork: another log with the same key and origin, not extending what was cosigned.
+    std::fs::create_dir_all(tmp.path().join("fork")).unwrap();
+    std::fs::copy(
+        tmp.path().join("log/log.key"),
+        tmp.path().join("fork/log.key"),
+    )
+    .unwrap();
+    let fork = Server::start(&tmp.path().join("fork"));
+    let forked = grow(&fork, 200, "z");
+    assert_eq!(add(&w1, 150, &proof(&fork, 150, 200), &forked).0, 422);
+    // Same origin, another key: 403. Another origin: 404.
+    std::fs::create_dir_all(tmp.path().join("imposter")).unwrap();
+    let imposter = Server::start(&tmp.path().join("imposter"));
+    assert_eq!(
+        add(&w1, 0, &[], &imposter.get("/checkpoint", None).text()).0,
+        403
+    );
+    let other = Server::start_with(
+        &tmp.path().join("other"),
+        &["--origin", "other.example/log"],
+    );
+    assert_eq!(
+        add(&w1, 0, &[], &other.get("/checkpoint", None).text()).0,
+        404
+    );
+
+    // The monitoring endpoint serves the latest cosigned checkpoint.
+    let origin_hash: String = sha256_hex(b"e2e.glasslog.example/log");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let latest = agent
+        .get(&format!("{}/{origin_hash}/checkpoint", w1.base))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        latest.starts_with(&cp150[..cp150.len() - 1]) && latest.contains("witness.example/w1"),
+        "{latest}"
+    );
+
+    // State survives a restart: the witness still knows it cosigned size 150.
+    drop(w1);
+    let w1 = witness(&tmp.path().join("w1"), "witness.example/w1", &log);
+    let (status, body, _) = add(&w1, 0, &[], &cp160);
+    assert_eq!((status, body.as_str()), (409, "150\n"));
+    assert_eq!(add(&w1, 150, &proof(&log, 150, 160), &cp160).0, 200);
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
