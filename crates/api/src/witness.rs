@@ -27,6 +27,36 @@ struct Latest {
     cosigned: String,
 }
 
+/// Why a checkpoint was not cosigned.
+enum Refusal {
+    /// An error with a problem document.
+    Problem(Box<Problem>),
+    /// The client's old size is not the stored one (409, `text/x.tlog.size`).
+    Conflict(u64),
+}
+
+impl From<Problem> for Refusal {
+    fn from(p: Problem) -> Self {
+        Refusal::Problem(Box::new(p))
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Problem(p) => p.into_response(),
+            Refusal::Conflict(size) => {
+                let mut resp = (StatusCode::CONFLICT, format!("{size}\n")).into_response();
+                resp.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/x.tlog.size"),
+                );
+                resp
+            }
+        }
+    }
+}
+
 /// A witness's configuration and state.
 pub struct Witness {
     signer: Signer,
@@ -103,49 +133,46 @@ impl Witness {
     }
 
     /// The tlog-witness decision for one request body.
-    fn add_checkpoint(&self, body: &[u8]) -> Result<String, Response> {
-        let req = AddCheckpoint::parse(body)
-            .map_err(|e| Problem::bad_request(e.to_string()).into_response())?;
+    fn add_checkpoint(&self, body: &[u8]) -> Result<String, Refusal> {
+        let req = AddCheckpoint::parse(body).map_err(|e| Problem::bad_request(e.to_string()))?;
         let note = Note::parse(req.checkpoint.as_bytes())
-            .map_err(|e| Problem::bad_request(format!("checkpoint: {e}")).into_response())?;
+            .map_err(|e| Problem::bad_request(format!("checkpoint: {e}")))?;
         let cp = Checkpoint::parse(&note.text)
-            .map_err(|e| Problem::bad_request(format!("checkpoint: {e}")).into_response())?;
-        let known = self.logs.get(&cp.origin).ok_or_else(|| {
-            Problem::not_found(format!("unknown origin {:?}", cp.origin)).into_response()
-        })?;
-        note.verify(known).map_err(|e| {
-            Problem::forbidden(format!("checkpoint signature: {e}")).into_response()
-        })?;
+            .map_err(|e| Problem::bad_request(format!("checkpoint: {e}")))?;
+        let known = self
+            .logs
+            .get(&cp.origin)
+            .ok_or_else(|| Problem::not_found(format!("unknown origin {:?}", cp.origin)))?;
+        note.verify(known)
+            .map_err(|e| Problem::forbidden(format!("checkpoint signature: {e}")))?;
         if req.old_size > cp.size {
-            return Err(Problem::bad_request(format!(
+            let detail = format!(
                 "old size {} is beyond the checkpoint's size {}",
                 req.old_size, cp.size
-            ))
-            .into_response());
+            );
+            return Err(Problem::bad_request(detail).into());
         }
         let unprocessable = |detail: String| {
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "inconsistent", detail).into_response()
+            Refusal::from(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "inconsistent",
+                detail,
+            ))
         };
         let mut state = self
             .state
             .lock()
-            .map_err(|_| Problem::unavailable("witness state unavailable").into_response())?;
+            .map_err(|_| Problem::unavailable("witness state unavailable"))?;
         let (stored_size, stored_root) = match state.get(&cp.origin) {
             Some(l) => (
                 l.size,
-                Hash::from_base64(&l.root).map_err(|_| {
-                    Problem::unavailable("witness state is corrupt").into_response()
-                })?,
+                Hash::from_base64(&l.root)
+                    .map_err(|_| Problem::unavailable("witness state is corrupt"))?,
             ),
             None => (0, EMPTY_ROOT),
         };
         if req.old_size != stored_size {
-            let mut resp = (StatusCode::CONFLICT, format!("{stored_size}\n")).into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/x.tlog.size"),
-            );
-            return Err(resp);
+            return Err(Refusal::Conflict(stored_size));
         }
         if cp.size == 0 && cp.root != EMPTY_ROOT {
             return Err(unprocessable("a tree of size 0 has the empty root".into()));
@@ -183,7 +210,7 @@ impl Witness {
                 None => state.remove(&cp.origin),
             };
             tracing::error!(error = %e, "cannot store witness state");
-            return Err(Problem::unavailable("cannot store the witness state").into_response());
+            return Err(Problem::unavailable("cannot store the witness state").into());
         }
         Ok(line)
     }
@@ -215,7 +242,7 @@ async fn add_checkpoint(State(w): State<Arc<Witness>>, body: Bytes) -> Response 
             );
             resp
         }
-        Ok(Err(resp)) => resp,
+        Ok(Err(refusal)) => refusal.into_response(),
         Err(_) => Problem::unavailable("worker failed").into_response(),
     }
 }
