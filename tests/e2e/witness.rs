@@ -21,37 +21,7 @@ impl Drop for Witness {
 }
 
 fn witness(dir: &Path, name: &str, log: &Server) -> Witness {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_glasslog"))
-        .args([
-            "witness",
-            "--listen",
-            "127.0.0.1:0",
-            "--name",
-            name,
-            "--log",
-        ])
-        .arg(format!("e2e.glasslog.example/log={}", log.vkey))
-        .arg("--key")
-        .arg(dir.join("witness.key"))
-        .arg("--state")
-        .arg(dir.join("state.json"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut base, mut vkey) = (String::new(), String::new());
-    while base.is_empty() || vkey.is_empty() {
-        let line = lines.next().unwrap().unwrap();
-        if let Some(a) = line.strip_prefix("glasslog witness: listening on ") {
-            base = a.to_owned();
-        }
-        if let Some(k) = line.strip_prefix("glasslog witness: cosigner key ") {
-            vkey = k.to_owned();
-        }
-    }
-    Witness { child, base, vkey }
+    witness_for(dir, name, &log.vkey)
 }
 
 fn add(w: &Witness, old: u64, proof: &[String], checkpoint: &str) -> (u16, String, String) {
@@ -212,4 +182,105 @@ fn sha256_hex(data: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[test]
+fn the_log_serves_checkpoints_cosigned_by_a_quorum_of_witnesses() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    // The log's key exists before the log starts, so the witnesses can be told its vkey.
+    let data = tmp.path().join("log");
+    std::fs::create_dir_all(&data).unwrap();
+    let signer = glasslog_merkle::Signer::from_seed("e2e.glasslog.example/log", [11; 32]).unwrap();
+    std::fs::write(data.join("log.key"), format!("{}\n", signer.to_skey())).unwrap();
+    std::fs::set_permissions(data.join("log.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let fake = FakeLog {
+        vkey: signer.vkey(),
+    };
+    let w1 = witness_for(&tmp.path().join("w1"), "witness.example/w1", &fake.vkey);
+    let w2 = witness_for(&tmp.path().join("w2"), "witness.example/w2", &fake.vkey);
+    let config = tmp.path().join("glasslog.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "witness_quorum = 2\n[[witnesses]]\nurl = {:?}\nvkey = {:?}\n[[witnesses]]\nurl = {:?}\nvkey = {:?}\n",
+            w1.base, w1.vkey, w2.base, w2.vkey
+        ),
+    )
+    .unwrap();
+    let log = Server::start_with(&data, &["--config", config.to_str().unwrap()]);
+    assert_eq!(log.vkey, signer.vkey());
+    let keys =
+        VerifierSet::from_vkeys([log.vkey.as_str(), w1.vkey.as_str(), w2.vkey.as_str()]).unwrap();
+    let mut previous: Option<glasslog_merkle::Checkpoint> = None;
+    for round in 0..3 {
+        grow(&log, 40, &format!("r{round}"));
+        let want = 40 * (round + 1);
+        // Cosigning runs in the background: wait for the served checkpoint to catch up.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let note = loop {
+            let r = log.get("/checkpoint", None);
+            if r.status == 200 {
+                let n = Note::open(r.text().as_bytes(), &keys).unwrap();
+                let cp = glasslog_merkle::Checkpoint::parse(&n.text).unwrap();
+                if cp.size == want {
+                    break n;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no cosigned checkpoint of size {want}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert_eq!(note.verify(&keys).unwrap().len(), 3, "log + two witnesses");
+        let cp = glasslog_merkle::Checkpoint::parse(&note.text).unwrap();
+        if let Some(prev) = &previous {
+            let p: Vec<glasslog_merkle::Hash> = proof(&log, prev.size, cp.size)
+                .iter()
+                .map(|h| glasslog_merkle::Hash::from_base64(h).unwrap())
+                .collect();
+            glasslog_merkle::verify_consistency(prev.size, cp.size, &p, &prev.root, &cp.root)
+                .unwrap();
+        }
+        previous = Some(cp);
+    }
+}
+
+fn witness_for(dir: &Path, name: &str, vkey: &str) -> Witness {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args([
+            "witness",
+            "--listen",
+            "127.0.0.1:0",
+            "--name",
+            name,
+            "--log",
+        ])
+        .arg(format!("e2e.glasslog.example/log={vkey}"))
+        .arg("--key")
+        .arg(dir.join("witness.key"))
+        .arg("--state")
+        .arg(dir.join("state.json"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut base, mut wvkey) = (String::new(), String::new());
+    while base.is_empty() || wvkey.is_empty() {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(a) = line.strip_prefix("glasslog witness: listening on ") {
+            base = a.to_owned();
+        }
+        if let Some(k) = line.strip_prefix("glasslog witness: cosigner key ") {
+            wvkey = k.to_owned();
+        }
+    }
+    Witness {
+        child,
+        base,
+        vkey: wvkey,
+    }
 }

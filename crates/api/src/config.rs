@@ -34,8 +34,23 @@ pub struct ServerConfig {
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// tlog-witnesses to send every new checkpoint to.
+    pub witnesses: Vec<WitnessTarget>,
+    /// How many of them must cosign before `GET /checkpoint` serves a checkpoint; 0 serves the
+    /// log's own signature at once and cosigns on a best-effort basis.
+    pub witness_quorum: usize,
     /// The ingestion policy (modes per source, rules, allow-lists).
     pub policy: PolicyConfig,
+}
+
+/// One witness: where it listens and its cosigner verifier key (type 0x04).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessTarget {
+    /// Its submission prefix, e.g. `https://witness.example.com`.
+    pub url: String,
+    /// Its cosignature verifier key.
+    pub vkey: String,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +68,8 @@ impl Default for ServerConfig {
             request_timeout_secs: 30,
             tls_cert: None,
             tls_key: None,
+            witnesses: Vec::new(),
+            witness_quorum: 0,
             policy: PolicyConfig::default(),
         }
     }

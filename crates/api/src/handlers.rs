@@ -447,8 +447,19 @@ pub async fn submit_batch(
 /// `GET /checkpoint`.
 pub async fn checkpoint(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response> {
     st.read_access(&headers, st.config.public_reads, Role::Reader)?;
-    let cp = st.log.checkpoint().map_err(log_problem)?;
-    let mut resp = cp.note.clone().into_response();
+    let note = if st.config.witness_quorum > 0 {
+        // With a quorum configured, only a checkpoint the witnesses cosigned is served.
+        st.cosigned
+            .read()
+            .ok()
+            .and_then(|c| c.clone())
+            .ok_or_else(|| {
+                Problem::unavailable("no checkpoint has reached the witness quorum yet")
+            })?
+    } else {
+        st.log.checkpoint().map_err(log_problem)?.note.clone()
+    };
+    let mut resp = note.into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod cosign;
 mod handlers;
 pub mod listener;
 pub mod metrics;
@@ -285,7 +286,21 @@ pub async fn serve(
         tokens,
         config,
         metrics: metrics::Metrics::new(),
+        cosigned: Arc::default(),
     });
+    if !state.config.witnesses.is_empty() {
+        let (log, targets, quorum, out) = (
+            Arc::clone(&log),
+            state.config.witnesses.clone(),
+            state.config.witness_quorum,
+            Arc::clone(&state.cosigned),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = cosign::run(log, targets, quorum, out).await {
+                tracing::error!(error = %e, "witness cosigning stopped");
+            }
+        });
+    }
     on_start(&started);
     tracing::info!(%addr, verifier_key = %started.verifier_key, "serving");
     listener::run(listener, router(state), tls, header_timeout, shutdown).await;

@@ -19,4 +19,6 @@ pub struct AppState {
     pub config: ServerConfig,
     /// Metrics.
     pub metrics: Metrics,
+    /// The latest checkpoint cosigned by the witness quorum, when witnesses are configured.
+    pub cosigned: crate::cosign::Cosigned,
 }
