@@ -194,11 +194,8 @@ fn the_log_serves_checkpoints_cosigned_by_a_quorum_of_witnesses() {
     let signer = glasslog_merkle::Signer::from_seed("e2e.glasslog.example/log", [11; 32]).unwrap();
     std::fs::write(data.join("log.key"), format!("{}\n", signer.to_skey())).unwrap();
     std::fs::set_permissions(data.join("log.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
-    let fake = FakeLog {
-        vkey: signer.vkey(),
-    };
-    let w1 = witness_for(&tmp.path().join("w1"), "witness.example/w1", &fake.vkey);
-    let w2 = witness_for(&tmp.path().join("w2"), "witness.example/w2", &fake.vkey);
+    let w1 = witness_for(&tmp.path().join("w1"), "witness.example/w1", &signer.vkey());
+    let w2 = witness_for(&tmp.path().join("w2"), "witness.example/w2", &signer.vkey());
     let config = tmp.path().join("glasslog.toml");
     std::fs::write(
         &config,
