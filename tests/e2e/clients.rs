@@ -157,3 +157,33 @@ fn the_library_verifies_everything_and_rebuilds_the_root_from_tiles() {
         Err(glasslog_client::Error::Lied(_))
     ));
 }
+
+#[test]
+fn submit_many_from_ndjson_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let mut nd = String::new();
+    for i in 0..2500 {
+        nd.push_str(&format!("{{\"actor\":\"n{i}\",\"action\":\"read\"}}\n"));
+    }
+    nd.push_str("\"a text entry\"\n");
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, &nd).unwrap();
+    let (code, out, err) = glasslog(&s, &["submit", "--wait", "--file", file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2502, "one line per entry and the checkpoint");
+    assert!(lines.last().unwrap().contains("\"verified\":2501"));
+    let bad = dir.path().join("bad.ndjson");
+    std::fs::write(
+        &bad,
+        "{\"actor\":\"x\"}\n{\"actor\":\"y\",\"action\":\"z\"}\n",
+    )
+    .unwrap();
+    let (code, out, err) = glasslog(&s, &["submit", "--file", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        out.contains("\"error\"") && err.contains("1 of 2 entries were refused"),
+        "{err}"
+    );
+}

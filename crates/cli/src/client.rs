@@ -84,6 +84,57 @@ pub fn submit(conn: &Conn, data: Option<&str>, text: bool, wait: bool) -> Result
     print(&out)
 }
 
+/// `glasslog submit --file`: NDJSON (one event, or a JSON string for a text entry, per line)
+/// in batches of 1,000; prints one result line per entry. With `wait`, every entry's inclusion
+/// is verified against one final verified checkpoint, which is printed last.
+pub fn submit_many(conn: &Conn, file: &std::path::Path, wait: bool) -> Result<()> {
+    let text = if file.as_os_str() == "-" {
+        let mut t = String::new();
+        std::io::stdin()
+            .read_to_string(&mut t)
+            .context("reading standard input")?;
+        t
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    let client = conn.client()?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut out = std::io::stdout().lock();
+    let mut appended: Vec<(u64, Hash)> = Vec::new();
+    let mut failed = 0usize;
+    for chunk in lines.chunks(1000) {
+        let body = chunk.join("\n");
+        for r in client.submit_batch(body.as_bytes())? {
+            if let (Some(i), Some(h)) = (
+                r["index"].as_u64(),
+                r["leaf_hash"]
+                    .as_str()
+                    .and_then(|h| Hash::from_base64(h).ok()),
+            ) {
+                appended.push((i, h));
+            } else {
+                failed += 1;
+            }
+            writeln!(out, "{r}")?;
+        }
+    }
+    if wait && !appended.is_empty() {
+        let cp = client.checkpoint()?;
+        for (index, leaf) in &appended {
+            client.prove_inclusion(*index, leaf, &cp)?;
+        }
+        writeln!(
+            out,
+            "{}",
+            json!({ "verified": appended.len(), "checkpoint": cp.note })
+        )?;
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} entries were refused", lines.len());
+    }
+    Ok(())
+}
+
 /// `glasslog get`.
 pub fn get(conn: &Conn, index: u64) -> Result<()> {
     let e = conn.client()?.entry(index)?;

@@ -44,6 +44,9 @@ enum Command {
         /// Wait for the signed checkpoint and print the verified inclusion proof.
         #[arg(long)]
         wait: bool,
+        /// Submit many entries from an NDJSON file ("-" for standard input), in batches.
+        #[arg(long, conflicts_with = "data")]
+        file: Option<std::path::PathBuf>,
     },
     /// Fetch an entry and check its bytes against its leaf hash.
     Get {
@@ -100,7 +103,13 @@ fn main() -> ExitCode {
             data,
             text,
             wait,
-        } => return client::exit(client::submit(&conn, data.as_deref(), text, wait)),
+            file,
+        } => {
+            return client::exit(match file {
+                Some(f) => client::submit_many(&conn, &f, wait),
+                None => client::submit(&conn, data.as_deref(), text, wait),
+            });
+        }
         Command::Get { conn, index } => return client::exit(client::get(&conn, index)),
         Command::Prove { conn, index, out } => {
             return client::exit(client::prove(&conn, index, out.as_ref()));
