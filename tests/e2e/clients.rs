@@ -39,9 +39,31 @@ fn submit_prove_and_verify_offline() {
         assert_eq!(v["verified"], true);
         assert_eq!(v["index"], i);
     }
+    let (code, out, err) = glasslog(
+        &s,
+        &[
+            "submit",
+            "--actor",
+            "carol",
+            "--action",
+            "delete",
+            "--resource",
+            "vm/7",
+            "--outcome",
+            "failure",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("\"index\": 20"), "{out}");
+    let (code, out, _) = glasslog(&s, &["get", "20"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("\"carol\"") && out.contains("\"Failure\""),
+        "{out}"
+    );
     let (code, out, _) = glasslog(&s, &["submit", "--text", "plain text entry"]);
     assert_eq!(code, Some(0));
-    assert!(out.contains("\"index\": 20"));
+    assert!(out.contains("\"index\": 21"));
     let (code, out, _) = glasslog(&s, &["get", "3"]);
     assert_eq!(code, Some(0));
     assert!(out.contains("\"u3\""));
@@ -65,7 +87,7 @@ fn submit_prove_and_verify_offline() {
     let (code, out, err) = url_free(&["verify", bundle.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        out.starts_with("OK: entry 7 is in the tree of size 21"),
+        out.starts_with("OK: entry 7 is in the tree of size 22"),
         "{out}"
     );
 
@@ -89,7 +111,7 @@ fn submit_prove_and_verify_offline() {
                 b["checkpoint"] = b["checkpoint"]
                     .as_str()
                     .unwrap()
-                    .replacen("\n21\n", "\n20\n", 1)
+                    .replacen("\n22\n", "\n21\n", 1)
                     .into()
             }
             _ => {
@@ -147,6 +169,33 @@ fn the_library_verifies_everything_and_rebuilds_the_root_from_tiles() {
     tiles.verify_root(&cp).unwrap();
     assert_eq!(inclusion_proof(299, 300, &tiles).unwrap(), path);
     verify_inclusion(299, 300, &entry.leaf_hash, &path, &cp.checkpoint.root).unwrap();
+    // The other typed calls, each verified.
+    let (info, latest) = client.log_info().unwrap();
+    assert_eq!(info["tree_size"], 300);
+    assert_eq!(latest.checkpoint, cp.checkpoint);
+    let range = client.entries(290, 300).unwrap();
+    assert_eq!(range.len(), 10);
+    assert_eq!(range[9].leaf_hash, entry.leaf_hash);
+    assert_eq!(
+        client
+            .prove_inclusion_by_hash(&entry.leaf_hash, &cp)
+            .unwrap(),
+        (299, path.clone())
+    );
+    let created = client.create_token("reader", "dashboard", &[]).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(
+        client.list_tokens().unwrap()["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id.as_str())
+    );
+    client.revoke_token(&id).unwrap();
+    assert!(matches!(
+        client.revoke_token(&id),
+        Err(glasslog_client::Error::Refused { status: 404, .. })
+    ));
     // A client configured with another key refuses the log's checkpoints.
     let other = glasslog_merkle::Signer::from_seed("e2e.glasslog.example/log", [5; 32])
         .unwrap()

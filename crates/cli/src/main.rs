@@ -47,6 +47,21 @@ enum Command {
         /// Submit many entries from an NDJSON file ("-" for standard input), in batches.
         #[arg(long, conflicts_with = "data")]
         file: Option<std::path::PathBuf>,
+        /// Build the event from flags: who acted.
+        #[arg(long, conflicts_with_all = ["data", "file"], requires = "action")]
+        actor: Option<String>,
+        /// What they did (with --actor).
+        #[arg(long, requires = "actor")]
+        action: Option<String>,
+        /// What they did it to.
+        #[arg(long, requires = "actor")]
+        resource: Option<String>,
+        /// success, failure or unknown.
+        #[arg(long, requires = "actor")]
+        outcome: Option<String>,
+        /// Why (free text or a ticket).
+        #[arg(long, requires = "actor")]
+        reason: Option<String>,
     },
     /// Fetch an entry and check its bytes against its leaf hash.
     Get {
@@ -104,10 +119,31 @@ fn main() -> ExitCode {
             text,
             wait,
             file,
+            actor,
+            action,
+            resource,
+            outcome,
+            reason,
         } => {
+            let from_flags = actor.map(|actor| {
+                let mut e =
+                    serde_json::json!({ "actor": actor, "action": action.unwrap_or_default() });
+                for (k, v) in [
+                    ("resource", resource),
+                    ("outcome", outcome),
+                    ("reason", reason),
+                ] {
+                    if let Some(v) = v {
+                        e[k] = serde_json::Value::String(v);
+                    }
+                }
+                e.to_string()
+            });
             return client::exit(match file {
                 Some(f) => client::submit_many(&conn, &f, wait),
-                None => client::submit(&conn, data.as_deref(), text, wait),
+                None => {
+                    client::submit(&conn, from_flags.as_deref().or(data.as_deref()), text, wait)
+                }
             });
         }
         Command::Get { conn, index } => return client::exit(client::get(&conn, index)),

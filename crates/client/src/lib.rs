@@ -158,10 +158,10 @@ impl Client {
                 std::thread::sleep(delay);
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
-            let mut builder = if method == "POST" {
-                None
-            } else {
-                Some(self.agent.get(&url))
+            let mut builder = match method {
+                "POST" => None,
+                "DELETE" => Some(self.agent.delete(&url)),
+                _ => Some(self.agent.get(&url)),
             };
             let result = match builder.take() {
                 Some(mut get) => {
@@ -356,6 +356,110 @@ impl Client {
         verify_consistency(m, n, &proof, &old.checkpoint.root, &new.checkpoint.root)
             .map_err(|e| Error::Lied(format!("checkpoints {m} and {n} are not consistent: {e}")))?;
         Ok(proof)
+    }
+
+    /// `GET /v1/log`: origin, verifier key, size, root. The checkpoint in it is verified, and
+    /// the log's verifier key must be the one this client trusts.
+    pub fn log_info(&self) -> Result<(Value, VerifiedCheckpoint), Error> {
+        let v = self.json("GET", "/v1/log", None, b"")?;
+        let cp = self.open_checkpoint(
+            v["checkpoint"]
+                .as_str()
+                .ok_or_else(|| Error::Lied("no checkpoint".into()))?,
+        )?;
+        if v["verifier_key"].as_str() != Some(self.verifier.vkey().as_str()) {
+            return Err(Error::Lied("the log reports another verifier key".into()));
+        }
+        Ok((v, cp))
+    }
+
+    /// Entries `[start, end)`, each checked against its leaf hash.
+    pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Entry>, Error> {
+        let v = self.json(
+            "GET",
+            &format!("/v1/entries?start={start}&end={end}"),
+            None,
+            b"",
+        )?;
+        v["entries"]
+            .as_array()
+            .ok_or_else(|| Error::Lied("no entries".into()))?
+            .iter()
+            .zip(start..)
+            .map(|(e, index)| {
+                let bytes = e["entry_base64"]
+                    .as_str()
+                    .and_then(|b| STANDARD.decode(b).ok())
+                    .ok_or_else(|| Error::Lied("entry without bytes".into()))?;
+                let leaf = leaf_hash(&bytes);
+                if e["index"].as_u64() != Some(index)
+                    || e["leaf_hash"].as_str() != Some(leaf.to_base64().as_str())
+                {
+                    return Err(Error::Lied(format!(
+                        "entry {index} does not match its index or leaf hash"
+                    )));
+                }
+                Ok(Entry {
+                    index,
+                    bytes,
+                    leaf_hash: leaf,
+                })
+            })
+            .collect()
+    }
+
+    /// The index and audit path of the entry with leaf hash `leaf`, verified against
+    /// `checkpoint`.
+    pub fn prove_inclusion_by_hash(
+        &self,
+        leaf: &Hash,
+        checkpoint: &VerifiedCheckpoint,
+    ) -> Result<(u64, Vec<Hash>), Error> {
+        let size = checkpoint.checkpoint.size;
+        let encoded = leaf
+            .to_base64()
+            .replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D");
+        let v = self.json(
+            "GET",
+            &format!("/v1/proofs/inclusion?leaf_hash={encoded}&tree_size={size}"),
+            None,
+            b"",
+        )?;
+        let index = v["leaf_index"]
+            .as_u64()
+            .ok_or_else(|| Error::Lied("no leaf index".into()))?;
+        let path = hashes(&v["audit_path"], "audit_path")?;
+        verify_inclusion(index, size, leaf, &path, &checkpoint.checkpoint.root).map_err(|e| {
+            Error::Lied(format!(
+                "inclusion proof for leaf {}: {e}",
+                leaf.to_base64()
+            ))
+        })?;
+        Ok((index, path))
+    }
+
+    /// `POST /v1/admin/tokens` (admin): returns the new token's record, including the token.
+    pub fn create_token(&self, role: &str, name: &str, sources: &[String]) -> Result<Value, Error> {
+        let body = serde_json::json!({ "role": role, "name": name, "sources": sources });
+        self.json(
+            "POST",
+            "/v1/admin/tokens",
+            Some("application/json"),
+            body.to_string().as_bytes(),
+        )
+    }
+
+    /// `GET /v1/admin/tokens` (admin).
+    pub fn list_tokens(&self) -> Result<Value, Error> {
+        self.json("GET", "/v1/admin/tokens", None, b"")
+    }
+
+    /// `DELETE /v1/admin/tokens/<id>` (admin).
+    pub fn revoke_token(&self, id: &str) -> Result<(), Error> {
+        self.request("DELETE", &format!("/v1/admin/tokens/{id}"), None, b"")
+            .map(|_| ())
     }
 
     /// Fetches a path relative to the log (tiles), without interpretation.
