@@ -134,32 +134,34 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 return Ok(ExitCode::from(4));
             }
             // Every perfect node at a tile level above 0 must equal the served upper tile.
-            let mut mismatch = None;
+            // Every perfect node at a tile level above 0 must equal the served upper tile. The
+            // nodes are collected first so that fetching a tile can fail as an outage (`?`),
+            // never be mistaken for tampering.
+            let mut completed = Vec::new();
             state.range.append(leaf, |id: NodeId, h: &Hash| {
                 if id.level > 0 && id.level.is_multiple_of(TILE_HEIGHT) {
-                    let level = id.level / TILE_HEIGHT;
-                    let key = (level, id.index / width);
-                    let tile = upper.entry(key).or_insert_with(|| {
-                        Tile::at_size(level, key.1, size)
-                            .and_then(|t| client.fetch(&t.path()).ok())
-                            .unwrap_or_default()
-                    });
-                    let off = usize::try_from(id.index % width)
-                        .unwrap_or(usize::MAX)
-                        .saturating_mul(32);
-                    if tile.get(off..off + 32) != Some(&h.0[..]) {
-                        mismatch = Some(Some(format!(
-                            "tile/{level}/{} (node at level {}, index {})",
-                            key.1, id.level, id.index
-                        )));
-                    }
+                    completed.push((id, *h));
                 }
             });
-            if let Some(Some(bad)) = mismatch {
-                eprintln!(
-                    "glasslog audit: first bad tile: {bad} does not match the entries below it"
-                );
-                return Ok(ExitCode::from(4));
+            for (id, h) in completed {
+                let level = id.level / TILE_HEIGHT;
+                let key = (level, id.index / width);
+                let tile = match upper.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        let t = Tile::at_size(level, key.1, size)
+                            .context("upper tile outside the tree")?;
+                        v.insert(client.fetch(&t.path())?)
+                    }
+                };
+                let off = usize::try_from(id.index % width)?.saturating_mul(32);
+                if tile.get(off..off + 32) != Some(&h.0[..]) {
+                    eprintln!(
+                        "glasslog audit: first bad tile: tile/{level}/{} does not match the entries below it (node at level {}, index {})",
+                        key.1, id.level, id.index
+                    );
+                    return Ok(ExitCode::from(4));
+                }
             }
             let text = String::from_utf8_lossy(entry);
             for m in detector.scan(&text) {

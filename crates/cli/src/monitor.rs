@@ -84,7 +84,7 @@ fn classify(e: ClientError) -> Trouble {
 /// One poll: returns the new good checkpoint, or what is wrong.
 fn poll(
     client: &Client,
-    args: &Args,
+    watch_rule: Option<&regex::bytes::Regex>,
     last: Option<&VerifiedCheckpoint>,
 ) -> std::result::Result<VerifiedCheckpoint, Trouble> {
     let new = client.checkpoint().map_err(classify)?;
@@ -116,40 +116,52 @@ fn poll(
             },
         )?;
     }
-    if let Some(pattern) = &args.watch {
-        watch(client, &new, m, pattern).map_err(|e| Trouble::Unreachable(e.to_string()))?;
+    if let Some(re) = watch_rule {
+        watch(client, &new, m, re)?;
     }
     Ok(new)
 }
 
 /// Reads the new entries from bundles, checks them against the level-0 tiles, and prints those
-/// matching the watch rule.
-fn watch(client: &Client, cp: &VerifiedCheckpoint, from: u64, pattern: &str) -> Result<()> {
-    let re = regex::bytes::Regex::new(pattern).context("--watch is not a valid regex")?;
+/// matching the watch rule. A bundle that does not match its tile is an inconsistency, not an
+/// outage. (The level-0 tiles themselves are checked against the root by `glasslog audit`.)
+fn watch(
+    client: &Client,
+    cp: &VerifiedCheckpoint,
+    from: u64,
+    re: &regex::bytes::Regex,
+) -> std::result::Result<(), Trouble> {
     let n = cp.checkpoint.size;
     let width = u64::from(TILE_WIDTH);
     let mut out = std::io::stdout().lock();
     for index in from / width..n.div_ceil(width) {
-        let tile = Tile::at_size(0, index, n).context("tile outside the tree")?;
-        let hashes = client.fetch(&tile.path())?;
-        let bundle = client.fetch(&tile.entries_path())?;
+        let Some(tile) = Tile::at_size(0, index, n) else {
+            break;
+        };
+        let hashes = client.fetch(&tile.path()).map_err(classify)?;
+        let bundle = client.fetch(&tile.entries_path()).map_err(classify)?;
         let entries = decode_entry_bundle(&bundle)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", tile.entries_path()))?;
-        anyhow::ensure!(
-            entries.len() * 32 == hashes.len(),
-            "{} does not match {}",
-            tile.entries_path(),
-            tile.path()
-        );
-        for (i, (entry, hash)) in entries.iter().zip(hashes.chunks_exact(32)).enumerate() {
-            anyhow::ensure!(
-                leaf_hash(entry).0 == hash,
-                "entry {} does not hash to its tile",
-                index * width + i as u64
-            );
-            let at = index * width + i as u64;
+            .map_err(|e| Trouble::Inconsistent(format!("{}: {e}", tile.entries_path())))?;
+        if entries.len() * 32 != hashes.len() {
+            return Err(Trouble::Inconsistent(format!(
+                "{} does not match {}",
+                tile.entries_path(),
+                tile.path()
+            )));
+        }
+        for ((entry, hash), at) in entries
+            .iter()
+            .zip(hashes.chunks_exact(32))
+            .zip(index * width..)
+        {
+            if leaf_hash(entry).0 != hash {
+                return Err(Trouble::Inconsistent(format!(
+                    "entry {at} does not hash to its tile"
+                )));
+            }
             if at >= from && re.is_match(entry) {
-                writeln!(out, "watch: entry {at}: {}", String::from_utf8_lossy(entry))?;
+                // A closed stdout must not stop the monitor.
+                let _ = writeln!(out, "watch: entry {at}: {}", String::from_utf8_lossy(entry));
             }
         }
     }
@@ -177,6 +189,12 @@ fn notify(webhook: Option<&str>, status: &str, message: &str, url: &str) {
 /// Runs the monitor.
 pub fn run(args: &Args) -> Result<ExitCode> {
     let client = Client::new(&args.url, &args.vkey, args.token.clone())?;
+    let watch_rule = args
+        .watch
+        .as_deref()
+        .map(regex::bytes::Regex::new)
+        .transpose()
+        .context("--watch is not a valid regex")?;
     let mut last = match load_state(&args.state)? {
         Some(note) => Some(
             client
@@ -186,7 +204,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         None => None,
     };
     loop {
-        match poll(&client, args, last.as_ref()) {
+        match poll(&client, watch_rule.as_ref(), last.as_ref()) {
             Ok(cp) => {
                 let grew = last
                     .as_ref()
