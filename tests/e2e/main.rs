@@ -13,6 +13,7 @@
 
 mod api;
 mod clients;
+mod crash;
 mod monitor;
 mod server;
 mod transport;
