@@ -672,19 +672,7 @@ fn restart_keeps_every_entry_and_a_second_server_is_refused() {
 fn token_commands_manage_tokens_through_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("data"));
-    let glasslog = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_glasslog"))
-            .args(args)
-            .env("GLASSLOG_URL", &s.base)
-            .env("GLASSLOG_TOKEN", &s.admin)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let glasslog = |args: &[&str]| s.cli(args);
     let (code, out, err) = glasslog(&[
         "token",
         "create",

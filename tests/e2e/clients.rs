@@ -7,18 +7,7 @@ use glasslog_merkle::{inclusion_proof, verify_inclusion};
 use std::process::Command;
 
 fn glasslog(s: &Server, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
-        .args(args)
-        .env("GLASSLOG_URL", &s.base)
-        .env("GLASSLOG_VKEY", &s.vkey)
-        .env("GLASSLOG_TOKEN", &s.admin)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    s.cli(args)
 }
 
 #[test]

@@ -2,23 +2,9 @@
 //! altered stored bytes are caught with the documented exit statuses.
 
 use crate::Server;
+use crate::server::run_cli as run;
 use std::path::Path;
 use std::process::Command;
-
-fn run(server_url: &str, vkey: &str, token: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
-        .args(args)
-        .env("GLASSLOG_URL", server_url)
-        .env("GLASSLOG_VKEY", vkey)
-        .env("GLASSLOG_TOKEN", token)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn submit(s: &Server, n: u64, tag: &str) {
     let items: Vec<serde_json::Value> = (0..n)

@@ -243,3 +243,27 @@ impl Drop for Server {
         }
     }
 }
+
+/// Runs the `glasslog` binary with a log's URL, verifier key and token in its environment;
+/// returns the exit status, stdout and stderr.
+pub fn run_cli(url: &str, vkey: &str, token: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args(args)
+        .env("GLASSLOG_URL", url)
+        .env("GLASSLOG_VKEY", vkey)
+        .env("GLASSLOG_TOKEN", token)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+impl Server {
+    /// Runs the `glasslog` binary against this server, as its admin.
+    pub fn cli(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        run_cli(&self.base, &self.vkey, &self.admin, args)
+    }
+}

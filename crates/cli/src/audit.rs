@@ -19,15 +19,8 @@ use std::time::Instant;
 /// `glasslog audit` arguments.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The log's base URL.
-    #[arg(long, env = "GLASSLOG_URL", default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// The log's verifier key.
-    #[arg(long, env = "GLASSLOG_VKEY")]
-    vkey: String,
-    /// A token that may read entry bundles (auditor), unless they are public.
-    #[arg(long, env = "GLASSLOG_TOKEN", hide_env_values = true)]
-    token: Option<String>,
+    #[command(flatten)]
+    conn: crate::client::Conn,
     /// Progress and resume state.
     #[arg(long, default_value = "glasslog-audit.json")]
     state: PathBuf,
@@ -83,7 +76,7 @@ fn save(path: &Path, s: &State) -> Result<()> {
 /// Runs the audit. Exit status 0 when everything verifies, 1 on findings of secrets, 4 when
 /// the log's data does not match its signed checkpoint.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let client = Client::new(&args.url, &args.vkey, args.token.clone())?;
+    let client = args.conn.client()?;
     let (cp, mut state) = match load(&args.state, &client)? {
         Some(resumed) => {
             eprintln!("resuming at tile {}", resumed.1.next_tile);

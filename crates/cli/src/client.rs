@@ -24,8 +24,14 @@ pub struct Conn {
 }
 
 impl Conn {
-    fn client(&self) -> Result<Client> {
+    /// A verifying client for this log.
+    pub fn client(&self) -> Result<Client> {
         Ok(Client::new(&self.url, &self.vkey, self.token.clone())?)
+    }
+
+    /// The log's base URL.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 }
 

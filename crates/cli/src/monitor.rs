@@ -22,15 +22,8 @@ pub const EXIT_INCONSISTENT: u8 = 4;
 /// `glasslog monitor` arguments.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The log's base URL (its tlog-tiles prefix).
-    #[arg(long, env = "GLASSLOG_URL", default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// The log's verifier key.
-    #[arg(long, env = "GLASSLOG_VKEY")]
-    vkey: String,
-    /// A token, if the log's reads are not public (needed for --watch on glasslog).
-    #[arg(long, env = "GLASSLOG_TOKEN", hide_env_values = true)]
-    token: Option<String>,
+    #[command(flatten)]
+    conn: crate::client::Conn,
     /// Where the last good checkpoint is kept.
     #[arg(long, default_value = "glasslog-monitor.json")]
     state: PathBuf,
@@ -188,7 +181,7 @@ fn notify(webhook: Option<&str>, status: &str, message: &str, url: &str) {
 
 /// Runs the monitor.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let client = Client::new(&args.url, &args.vkey, args.token.clone())?;
+    let client = args.conn.client()?;
     let watch_rule = args
         .watch
         .as_deref()
@@ -223,13 +216,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             }
             Err(Trouble::Inconsistent(m)) => {
                 eprintln!("glasslog monitor: INCONSISTENT: {m}");
-                notify(args.webhook.as_deref(), "inconsistent", &m, &args.url);
+                notify(args.webhook.as_deref(), "inconsistent", &m, args.conn.url());
                 return Ok(ExitCode::from(EXIT_INCONSISTENT));
             }
             Err(Trouble::Unreachable(m)) => {
                 eprintln!("glasslog monitor: unreachable: {m}");
                 if args.once {
-                    notify(args.webhook.as_deref(), "unreachable", &m, &args.url);
+                    notify(args.webhook.as_deref(), "unreachable", &m, args.conn.url());
                     return Ok(ExitCode::from(EXIT_UNREACHABLE));
                 }
             }
