@@ -4,7 +4,6 @@
 use crate::Server;
 use crate::server::run_cli as run;
 use std::path::Path;
-use std::process::Command;
 
 fn submit(s: &Server, n: u64, tag: &str) {
     let items: Vec<serde_json::Value> = (0..n)
