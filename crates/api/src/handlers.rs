@@ -95,6 +95,7 @@ pub fn log_problem(e: LogError) -> Problem {
             "tree size {size} is beyond the latest checkpoint ({current})"
         ))
         .with("tree_size", json!(current)),
+        LogError::TagTooLong(_) => Problem::bad_request(e.to_string()),
         LogError::NotFound(what) => Problem::not_found(format!("{what} is not in the log")),
         LogError::Proof(p) => Problem::bad_request(p.to_string()),
         LogError::EntryTooLarge { len, max } => Problem::new(
@@ -312,6 +313,7 @@ pub async fn submit(
     let entry = NewEntry {
         data: sanitized.encoded.bytes,
         identity: Some(Hash(sanitized.encoded.identity)),
+        tags: Vec::new(),
     };
     let appended = st.log.append(vec![entry]).await.map_err(log_problem)?;
     let a = appended
@@ -406,6 +408,7 @@ pub async fn submit_batch(
         entries.push(NewEntry {
             data: r.encoded.bytes.clone(),
             identity: Some(Hash(r.encoded.identity)),
+            tags: Vec::new(),
         });
         for f in &r.findings {
             st.metrics
@@ -645,6 +648,7 @@ async fn record_admin_action(
         .append(vec![NewEntry {
             data: s.encoded.bytes,
             identity: None,
+            tags: Vec::new(),
         }])
         .await
         .map_err(log_problem)?;

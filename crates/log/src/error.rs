@@ -29,6 +29,9 @@ pub enum LogError {
         /// The limit.
         max: usize,
     },
+    /// A tag is longer than [`crate::MAX_TAG_BYTES`].
+    #[error("a tag of {0} bytes exceeds the limit of 255 bytes")]
+    TagTooLong(usize),
     /// A tree size beyond the latest signed checkpoint was asked for.
     #[error("tree size {size} is beyond the latest checkpoint ({current})")]
     SizeBeyondCheckpoint {

@@ -19,7 +19,7 @@ mod verify;
 
 pub use error::{LogError, StoreError};
 pub use key::{KeyFileError, load_or_create_signer};
-pub use log::{Appended, Log, LogConfig, NewEntry, SignedCheckpoint};
+pub use log::{Appended, Log, LogConfig, MAX_TAG_BYTES, NewEntry, SignedCheckpoint};
 pub use memory::MemoryStore;
 pub use rocks::{RocksOptions, RocksStore};
 pub use store::{Commit, Store, TileKey};

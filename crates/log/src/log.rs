@@ -38,7 +38,13 @@ pub struct NewEntry {
     /// API passes the hash of the submitted content so that server-added fields such as the
     /// receive time do not defeat deduplication.
     pub identity: Option<Hash>,
+    /// Labels (at most 255 bytes each) under which [`Log::tagged`] finds this entry. Written
+    /// in the same commit as the entry; a duplicate adds none.
+    pub tags: Vec<String>,
 }
+
+/// Longest tag, in bytes.
+pub const MAX_TAG_BYTES: usize = 255;
 
 impl NewEntry {
     /// An entry deduplicated by its leaf hash.
@@ -46,6 +52,7 @@ impl NewEntry {
         NewEntry {
             data: data.into(),
             identity: None,
+            tags: Vec::new(),
         }
     }
 }
@@ -132,6 +139,13 @@ impl Log {
                 max: BUNDLE_ENTRY_MAX,
             });
         }
+        if let Some(t) = entries
+            .iter()
+            .flat_map(|e| &e.tags)
+            .find(|t| t.len() > MAX_TAG_BYTES)
+        {
+            return Err(LogError::TagTooLong(t.len()));
+        }
         let (reply, rx) = oneshot::channel();
         let guard = self.tx.lock().map_err(|_| LogError::Closed)?;
         let tx = guard.as_ref().ok_or(LogError::Closed)?;
@@ -151,6 +165,12 @@ impl Log {
         self.send(entries)?
             .blocking_recv()
             .map_err(|_| LogError::Closed)?
+    }
+
+    /// Up to `limit` indices of entries tagged `tag`, from index `from` on, in order. Blocks
+    /// on storage: call it off async worker threads.
+    pub fn tagged(&self, tag: &str, from: u64, limit: usize) -> Result<Vec<u64>, LogError> {
+        Ok(self.shared.store.tagged(tag, from, limit)?)
     }
 
     /// The latest published checkpoint.

@@ -3,7 +3,7 @@
 use crate::error::StoreError;
 use crate::store::{Commit, Store, TileKey};
 use glasslog_merkle::Hash;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::RwLock;
 
 #[derive(Default)]
@@ -14,6 +14,7 @@ struct Inner {
     identities: HashMap<Hash, u64>,
     leaves: HashMap<Hash, u64>,
     checkpoints: BTreeMap<u64, Vec<u8>>,
+    tags: BTreeSet<(String, u64)>,
 }
 
 /// Keeps everything in memory; nothing survives the process.
@@ -79,6 +80,17 @@ impl Store for MemoryStore {
         Ok(self.read()?.leaves.get(leaf).copied())
     }
 
+    fn tagged(&self, tag: &str, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        Ok(self
+            .read()?
+            .tags
+            .range((tag.to_owned(), from)..)
+            .take_while(|(t, _)| t == tag)
+            .take(limit)
+            .map(|(_, i)| *i)
+            .collect())
+    }
+
     fn commit(&self, c: &Commit) -> Result<(), StoreError> {
         let mut g = self
             .inner
@@ -88,6 +100,7 @@ impl Store for MemoryStore {
         g.identities.extend(c.identities.iter().copied());
         g.leaves.extend(c.leaves.iter().copied());
         g.tiles.extend(c.tiles.iter().cloned());
+        g.tags.extend(c.tags.iter().cloned());
         g.size = c.tree_size;
         Ok(())
     }

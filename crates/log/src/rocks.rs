@@ -9,6 +9,7 @@
 //! | `identity`    | identity hash (32)         | index (8)                              |
 //! | `leaf`        | leaf hash (32)             | index (8)                              |
 //! | `checkpoints` | tree size (8)              | signed checkpoint note                 |
+//! | `tags`        | tag length (1) + tag + index (8) | empty                            |
 //! | `meta`        | `tree_size`                | tree size of the last commit (8)       |
 //!
 //! A group commit is one `WriteBatch` across families, written with `sync = true`: RocksDB
@@ -29,6 +30,7 @@ const CF_IDENTITY: &str = "identity";
 const CF_LEAF: &str = "leaf";
 const CF_CHECKPOINTS: &str = "checkpoints";
 const CF_META: &str = "meta";
+const CF_TAGS: &str = "tags";
 const KEY_TREE_SIZE: &[u8] = b"tree_size";
 /// Memtable size of the two hash-keyed index families.
 const INDEX_MEMTABLE_BYTES: usize = 4 << 20;
@@ -62,6 +64,17 @@ fn u64_value(bytes: &[u8], what: &str) -> Result<u64, StoreError> {
     <[u8; 8]>::try_from(bytes)
         .map(u64::from_be_bytes)
         .map_err(|_| StoreError::Corrupt(format!("{what} is not an 8-byte integer")))
+}
+
+/// A tag's key prefix is its length, so that no tag's keys interleave with another's.
+fn tag_key(tag: &str, index: u64) -> Result<Vec<u8>, StoreError> {
+    let len = u8::try_from(tag.len())
+        .map_err(|_| StoreError::Backend(format!("tag of {} bytes is too long", tag.len())))?;
+    let mut k = Vec::with_capacity(tag.len() + 9);
+    k.push(len);
+    k.extend_from_slice(tag.as_bytes());
+    k.extend_from_slice(&index.to_be_bytes());
+    Ok(k)
 }
 
 impl RocksStore {
@@ -107,6 +120,7 @@ impl RocksStore {
             family(CF_LEAF, true, false),
             family(CF_CHECKPOINTS, false, true),
             family(CF_META, false, false),
+            family(CF_TAGS, false, false),
         ];
         let mut db_opts = Options::default();
         db_opts.create_if_missing(true);
@@ -206,6 +220,27 @@ impl Store for RocksStore {
         self.index_lookup(CF_LEAF, leaf)
     }
 
+    fn tagged(&self, tag: &str, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        let start = tag_key(tag, from)?;
+        let prefix_len = start.len() - 8;
+        let mut end = start[..prefix_len].to_vec();
+        end.extend_from_slice(&[0xff; 9]);
+        let mut opts = ReadOptions::default();
+        opts.set_iterate_upper_bound(end);
+        self.db
+            .iterator_cf_opt(
+                self.cf(CF_TAGS)?,
+                opts,
+                IteratorMode::From(&start, Direction::Forward),
+            )
+            .take(limit)
+            .map(|item| {
+                let (k, _) = item.map_err(backend)?;
+                u64_value(k.get(prefix_len..).unwrap_or_default(), "tag key")
+            })
+            .collect()
+    }
+
     fn commit(&self, c: &Commit) -> Result<(), StoreError> {
         let mut batch = WriteBatch::default();
         let entries = self.cf(CF_ENTRIES)?;
@@ -223,6 +258,10 @@ impl Store for RocksStore {
         let tiles = self.cf(CF_TILES)?;
         for (k, t) in &c.tiles {
             batch.put_cf(tiles, k.to_bytes(), t);
+        }
+        let tags = self.cf(CF_TAGS)?;
+        for (t, i) in &c.tags {
+            batch.put_cf(tags, tag_key(t, *i)?, []);
         }
         batch.put_cf(self.cf(CF_META)?, KEY_TREE_SIZE, c.tree_size.to_be_bytes());
         let mut opts = WriteOptions::default();

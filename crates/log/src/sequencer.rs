@@ -184,6 +184,9 @@ impl Sequencer {
                 commit.entries.push((index, e.data.clone()));
                 commit.identities.push((identity, index));
                 commit.leaves.push((leaf, index));
+                commit
+                    .tags
+                    .extend(e.tags.iter().map(|t| (t.clone(), index)));
                 seen.insert(identity, (index, leaf));
                 out.push(Appended {
                     index,

@@ -35,6 +35,8 @@ pub struct Commit {
     pub leaves: Vec<(Hash, u64)>,
     /// Stored tiles (see `tiles.rs` for the layout), replacing any earlier value.
     pub tiles: Vec<(TileKey, Vec<u8>)>,
+    /// Tag to index, for finding entries by a label the caller chose (a break-glass session).
+    pub tags: Vec<(String, u64)>,
     /// The tree size after this commit.
     pub tree_size: u64,
 }
@@ -52,6 +54,8 @@ pub trait Store: Send + Sync + 'static {
     fn find_identity(&self, identity: &Hash) -> Result<Option<u64>, StoreError>;
     /// The index recorded for a leaf hash.
     fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, StoreError>;
+    /// Up to `limit` indices carrying `tag`, from index `from` on, in increasing order.
+    fn tagged(&self, tag: &str, from: u64, limit: usize) -> Result<Vec<u64>, StoreError>;
     /// Applies a group commit atomically and durably.
     fn commit(&self, commit: &Commit) -> Result<(), StoreError>;
     /// Records a signed checkpoint. It need not be durable on return: after a crash the log

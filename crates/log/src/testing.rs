@@ -33,6 +33,7 @@ pub fn conformance(store: &dyn Store) {
             identities: (0..3).map(|i| (h(100 + i), i)).collect(),
             leaves: (0..3).map(|i| (h(i), i)).collect(),
             tiles: vec![(k(0, 0), b"first".to_vec())],
+            tags: vec![("a".into(), 0), ("ab".into(), 1), ("a".into(), 2)],
             tree_size: 3,
         })
         .unwrap();
@@ -42,6 +43,12 @@ pub fn conformance(store: &dyn Store) {
     assert_eq!(store.find_identity(&h(101)).unwrap(), Some(1));
     assert_eq!(store.find_leaf(&h(2)).unwrap(), Some(2));
     assert_eq!(store.find_leaf(&h(101)).unwrap(), None);
+    // Tags are exact labels, not prefixes: "a" never finds an "ab" entry.
+    assert_eq!(store.tagged("a", 0, 10).unwrap(), vec![0, 2]);
+    assert_eq!(store.tagged("a", 1, 10).unwrap(), vec![2]);
+    assert_eq!(store.tagged("a", 0, 1).unwrap(), vec![0]);
+    assert_eq!(store.tagged("ab", 0, 10).unwrap(), vec![1]);
+    assert!(store.tagged("b", 0, 10).unwrap().is_empty());
 
     // Later commits replace tiles and extend entries; keys of different levels never collide.
     store
@@ -54,6 +61,7 @@ pub fn conformance(store: &dyn Store) {
                 (k(1, 0), b"upper".to_vec()),
                 (k(0, 1 << 56), b"far".to_vec()),
             ],
+            tags: vec![("a".into(), 4)],
             tree_size: 5,
         })
         .unwrap();
@@ -75,6 +83,7 @@ pub fn conformance(store: &dyn Store) {
         vec![b"three".to_vec(), Vec::new()]
     );
     assert!(store.read_entries(5, 6).unwrap().is_empty());
+    assert_eq!(store.tagged("a", 0, 10).unwrap(), vec![0, 2, 4]);
     assert!(
         store
             .read_entries(u64::MAX - 1, u64::MAX)
@@ -175,6 +184,9 @@ impl<S: Store> Store for FaultyStore<S> {
     }
     fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, StoreError> {
         self.inner.find_leaf(leaf)
+    }
+    fn tagged(&self, tag: &str, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        self.inner.tagged(tag, from, limit)
     }
     fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
         match self.take_fault() {

@@ -200,12 +200,14 @@ fn duplicates_get_their_first_index() {
         .append_blocking(vec![NewEntry {
             data: b"v1".to_vec(),
             identity: Some(id),
+            tags: Vec::new(),
         }])
         .unwrap();
     let b = log
         .append_blocking(vec![NewEntry {
             data: b"v2".to_vec(),
             identity: Some(id),
+            tags: Vec::new(),
         }])
         .unwrap();
     assert_eq!((a[0].index, b[0].index, b[0].duplicate), (2, 2, true));
