@@ -1,0 +1,120 @@
+//! Reports verify offline, and fail after any change.
+
+use crate::{Sim, who};
+use glasslog_breakglass::{Command, Policy, Report, ReportError, Verdict, verify_report};
+use glasslog_merkle::{Checkpoint, MemoryHashes, Signer, VerifierSet, inclusion_proof, leaf_hash};
+
+fn report() -> (Report, VerifierSet) {
+    let mut sim = Sim::new(Policy::default());
+    sim.active("other");
+    sim.active("s");
+    sim.action("s", "alice", "restart", "db/prod-1");
+    sim.action("other", "alice", "restart", "db/prod-1");
+    sim.action("s", "alice", "drop", "db/prod-1");
+    sim.cmd(
+        "s",
+        &who("alice", "submitter"),
+        Command::Close {
+            reason: "fixed".into(),
+        },
+    )
+    .unwrap();
+    sim.cmd(
+        "s",
+        &who("carol", "auditor"),
+        Command::Review {
+            verdict: Verdict::NeedsFollowUp,
+            notes: "rotate the db password".into(),
+        },
+    )
+    .unwrap();
+    let mut tree = MemoryHashes::new();
+    for e in &sim.log {
+        tree.push(leaf_hash(e));
+    }
+    let signer = Signer::from_seed("example.com/log", [9; 32]).unwrap();
+    let cp = Checkpoint::new("example.com/log", tree.size(), tree.root());
+    let note = signer.sign_note(&cp.to_text());
+    let entries = sim.state.session("s").unwrap().entries.clone();
+    let parts = entries
+        .iter()
+        .map(|&i| {
+            (
+                i,
+                sim.log[i as usize].clone(),
+                inclusion_proof(i, tree.size(), &tree).unwrap(),
+            )
+        })
+        .collect();
+    let report = Report::build("s", note, parts).unwrap();
+    assert_eq!(&report.summary, sim.state.session("s").unwrap());
+    let mut known = VerifierSet::new();
+    known.add(signer.verifier());
+    (report, known)
+}
+
+#[test]
+fn a_report_verifies_and_says_what_happened() {
+    let (report, known) = report();
+    let v = verify_report(&report, &known).unwrap();
+    assert_eq!(v.session.actions, 2);
+    assert_eq!(v.session.alerts.len(), 1);
+    assert_eq!(v.session.alerts[0].rule, "out_of_scope");
+    assert_eq!(
+        v.session.review.as_ref().unwrap().verdict,
+        Verdict::NeedsFollowUp
+    );
+    let md = report.to_markdown();
+    assert!(md.contains("session `s`"));
+    assert!(md.contains("out_of_scope"));
+    assert!(md.contains("rotate the db password"));
+    // JSON round trip.
+    let back: Report = serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
+    verify_report(&back, &known).unwrap();
+}
+
+#[test]
+fn one_changed_byte_anywhere_fails_verification() {
+    let (report, known) = report();
+    let json = serde_json::to_vec(&report).unwrap();
+    let mut failures = 0;
+    let mut tried = 0;
+    // Every byte of every entry and of the summary's values.
+    for i in 0..json.len() {
+        let mut bad = json.clone();
+        bad[i] ^= 0x01;
+        let Ok(parsed) = serde_json::from_slice::<Report>(&bad) else {
+            continue;
+        };
+        if parsed == report {
+            continue; // e.g. a flipped byte inside an escape that decodes the same
+        }
+        tried += 1;
+        if verify_report(&parsed, &known).is_err() {
+            failures += 1;
+        }
+    }
+    assert!(tried > 1000, "only {tried} variants parsed");
+    assert_eq!(failures, tried, "every change must fail");
+}
+
+#[test]
+fn dropping_or_adding_an_entry_fails() {
+    let (report, known) = report();
+    let mut dropped = report.clone();
+    dropped.entries.remove(2);
+    assert!(matches!(
+        verify_report(&dropped, &known),
+        Err(ReportError::Summary(_))
+    ));
+    let mut wrong_key = VerifierSet::new();
+    wrong_key.add(
+        Signer::from_seed("example.com/log", [8; 32])
+            .unwrap()
+            .verifier(),
+    );
+    assert!(matches!(
+        verify_report(&report, &wrong_key),
+        Err(ReportError::Checkpoint(_))
+    ));
+}
