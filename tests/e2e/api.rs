@@ -481,6 +481,70 @@ fn every_route_with_every_role() {
             Value::Null,
             &["none", "submitter", "reader", "auditor", "admin"],
         ),
+        // Break-glass: the embedded default lets any token request, admins approve, and
+        // auditors and admins review and read reports. Steps on a session that does not exist
+        // answer 404 once the caller is known.
+        (
+            "POST",
+            "/v1/breakglass/sessions",
+            json!({"justification": "matrix", "ticket": "T-1",
+                   "scope": {"resources": ["x"]}, "duration_seconds": 60}),
+            &["submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/v1/breakglass/sessions",
+            Value::Null,
+            &["submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/v1/breakglass/sessions/nonexistent",
+            Value::Null,
+            &["submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "POST",
+            "/v1/breakglass/sessions/nonexistent/approve",
+            json!({}),
+            &["submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "POST",
+            "/v1/breakglass/sessions/nonexistent/deny",
+            json!({"reason": "no"}),
+            &["submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "POST",
+            "/v1/breakglass/sessions/nonexistent/extend",
+            json!({"seconds": 60, "reason": "more"}),
+            &["submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "POST",
+            "/v1/breakglass/sessions/nonexistent/close",
+            json!({}),
+            &["submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "POST",
+            "/v1/breakglass/sessions/nonexistent/review",
+            json!({"verdict": "appropriate"}),
+            &["submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/v1/breakglass/sessions/nonexistent/report",
+            Value::Null,
+            &["auditor", "admin"],
+        ),
+        (
+            "POST",
+            "/v1/breakglass/audit",
+            Value::Null,
+            &["auditor", "admin"],
+        ),
         (
             "GET",
             "/readyz",
@@ -592,6 +656,12 @@ fn route_template(path: &str) -> String {
     }
     if path.starts_with("/v1/admin/tokens/") {
         return "/v1/admin/tokens/{id}".into();
+    }
+    if let Some(rest) = path.strip_prefix("/v1/breakglass/sessions/") {
+        return match rest.split_once('/') {
+            Some((_, step)) => format!("/v1/breakglass/sessions/{{id}}/{step}"),
+            None => "/v1/breakglass/sessions/{id}".into(),
+        };
     }
     path.to_owned()
 }

@@ -12,6 +12,7 @@
 )]
 
 mod api;
+mod breakglass;
 mod clients;
 mod crash;
 mod monitor;

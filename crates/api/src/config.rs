@@ -41,6 +41,8 @@ pub struct ServerConfig {
     pub witness_quorum: usize,
     /// The ingestion policy (modes per source, rules, allow-lists).
     pub policy: PolicyConfig,
+    /// The break-glass policy (who requests, approves and reviews; bounds; webhook).
+    pub breakglass: glasslog_breakglass::Policy,
 }
 
 /// One witness: where it listens and its cosigner verifier key (type 0x04).
@@ -71,6 +73,7 @@ impl Default for ServerConfig {
             witnesses: Vec::new(),
             witness_quorum: 0,
             policy: PolicyConfig::default(),
+            breakglass: glasslog_breakglass::Policy::default(),
         }
     }
 }

@@ -127,7 +127,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl AppState {
-    fn principal(&self, headers: &HeaderMap) -> Result<Option<Principal>> {
+    pub(crate) fn principal(&self, headers: &HeaderMap) -> Result<Option<Principal>> {
         let value = match headers.get(header::AUTHORIZATION) {
             Some(v) => Some(
                 v.to_str()
@@ -139,7 +139,7 @@ impl AppState {
     }
 
     /// The caller, who must hold `role`.
-    fn require(&self, headers: &HeaderMap, role: Role) -> Result<Principal> {
+    pub(crate) fn require(&self, headers: &HeaderMap, role: Role) -> Result<Principal> {
         let p = self.principal(headers)?.ok_or_else(Problem::unauthorized)?;
         if !p.role.allows(role) {
             return Err(Problem::forbidden(
@@ -209,6 +209,13 @@ fn source_for(p: &Principal, q: &HashMap<String, String>) -> Result<String> {
         } else {
             p.sources.contains(&source)
         };
+    // The server writes its own records (break-glass steps, admin actions) under `glasslog-`
+    // sources; nobody else may, or they could forge a lifecycle step.
+    if source.starts_with("glasslog-") {
+        return Err(Problem::forbidden(format!(
+            "the source {source:?} is reserved for the server's own records"
+        )));
+    }
     if !allowed || source.is_empty() || source.len() > 128 {
         return Err(Problem::forbidden(format!(
             "this token may not submit for source {source:?}"
@@ -248,6 +255,70 @@ fn content_kind(headers: &HeaderMap) -> Result<Kind> {
     }
 }
 
+/// The header naming the break-glass session a submission acts under.
+pub const SESSION_HEADER: &str = "glasslog-breakglass-session";
+
+/// The session named by the header, if any, checked for length.
+fn session_header(headers: &HeaderMap) -> Result<Option<String>> {
+    match headers.get(SESSION_HEADER) {
+        None => Ok(None),
+        Some(v) => {
+            let s = v
+                .to_str()
+                .map_err(|_| Problem::bad_request("the break-glass session header is not text"))?
+                .trim();
+            if s.is_empty() || s.len() > glasslog_breakglass::MAX_SESSION_ID {
+                return Err(Problem::bad_request(format!(
+                    "a break-glass session id is 1 to {} bytes",
+                    glasslog_breakglass::MAX_SESSION_ID
+                )));
+            }
+            Ok(Some(s.to_owned()))
+        }
+    }
+}
+
+/// Puts the header's session into an event (unless it names one already) and returns the
+/// tags the entry is stored under. Text entries cannot act under a session.
+fn session_tags(body: &mut Body, header: Option<&str>) -> Result<Vec<String>> {
+    let event = match body {
+        Body::Event(v) => v,
+        Body::Text(_) if header.is_some() => {
+            return Err(Problem::bad_request(
+                "actions under a break-glass session must be events, not text",
+            ));
+        }
+        Body::Text(_) => return Ok(Vec::new()),
+    };
+    if let (Some(h), Value::Object(map)) = (header, &mut *event)
+        && glasslog_breakglass::session_of(&Value::Object(map.clone())).is_none()
+    {
+        if map.contains_key("class_uid") {
+            let unmapped = map
+                .entry("unmapped")
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let Value::Object(u) = unmapped {
+                u.insert("breakglass_session".into(), json!(h));
+            }
+        } else {
+            map.insert("breakglass_session".into(), json!(h));
+        }
+    }
+    match glasslog_breakglass::session_of(event) {
+        None => Ok(Vec::new()),
+        Some(id) if id.is_empty() || id.len() > glasslog_breakglass::MAX_SESSION_ID => {
+            Err(Problem::bad_request(format!(
+                "a break-glass session id is 1 to {} bytes",
+                glasslog_breakglass::MAX_SESSION_ID
+            )))
+        }
+        Some(id) => Ok(vec![
+            glasslog_breakglass::TAG_ALL.to_owned(),
+            glasslog_breakglass::session_tag(id),
+        ]),
+    }
+}
+
 fn appended_json(a: &Appended, findings: &[Finding]) -> Value {
     json!({
         "index": a.index,
@@ -277,7 +348,8 @@ pub async fn submit(
             )));
         }
     };
-    let parsed = match content_kind(&headers)? {
+    let in_session = session_header(&headers)?;
+    let mut parsed = match content_kind(&headers)? {
         Kind::Json => Body::Event(
             serde_json::from_slice(&body)
                 .map_err(|e| Problem::bad_request(format!("invalid JSON: {e}")))?,
@@ -292,6 +364,7 @@ pub async fn submit(
             ));
         }
     };
+    let tags = session_tags(&mut parsed, in_session.as_deref())?;
     let sanitized = match st.sanitizer.sanitize(&source, parsed, now_ms()) {
         Ok(s) => s,
         Err(e) => {
@@ -310,16 +383,21 @@ pub async fn submit(
             .get_or_create(&vec![("rule".to_owned(), f.rule.clone())])
             .inc();
     }
+    // Only actions under a session keep a copy, for the break-glass audit.
+    let action = (!tags.is_empty()).then(|| sanitized.encoded.bytes.clone());
     let entry = NewEntry {
         data: sanitized.encoded.bytes,
         identity: Some(Hash(sanitized.encoded.identity)),
-        tags: Vec::new(),
+        tags,
     };
     let appended = st.log.append(vec![entry]).await.map_err(log_problem)?;
     let a = appended
         .first()
         .copied()
         .ok_or_else(|| Problem::unavailable("the log returned no index"))?;
+    if let Some(bytes) = action.filter(|_| !a.duplicate) {
+        st.breakglass.observe(vec![(a.index, bytes)]).await;
+    }
     st.metrics.batch_entries.observe(1.0);
     st.metrics
         .integration_seconds
@@ -384,6 +462,7 @@ pub async fn submit_batch(
         ))
         .with("limit", json!(st.config.max_batch_entries)));
     }
+    let in_session = session_header(&headers)?;
     let sanitizer = Arc::clone(&st.sanitizer);
     let received = now_ms();
     let src = source.clone();
@@ -391,12 +470,14 @@ pub async fn submit_batch(
         items
             .into_iter()
             .map(|item| {
-                let body = match item.map_err(Problem::bad_request)? {
+                let mut body = match item.map_err(Problem::bad_request)? {
                     Value::String(t) => Body::Text(t),
                     v => Body::Event(v),
                 };
+                let tags = session_tags(&mut body, in_session.as_deref())?;
                 sanitizer
                     .sanitize(&src, body, received)
+                    .map(|s| (s, tags))
                     .map_err(ingest_problem)
             })
             .collect::<Vec<_>>()
@@ -404,11 +485,11 @@ pub async fn submit_batch(
     .await
     .map_err(|_| Problem::unavailable("worker failed"))?;
     let mut entries = Vec::new();
-    for r in results.iter().flatten() {
+    for (r, tags) in results.iter().flatten() {
         entries.push(NewEntry {
             data: r.encoded.bytes.clone(),
             identity: Some(Hash(r.encoded.identity)),
-            tags: Vec::new(),
+            tags: tags.clone(),
         });
         for f in &r.findings {
             st.metrics
@@ -426,11 +507,21 @@ pub async fn submit_batch(
     st.metrics
         .integration_seconds
         .observe(started.elapsed().as_secs_f64());
+    let actions: Vec<(u64, Vec<u8>)> = results
+        .iter()
+        .flatten()
+        .zip(&appended)
+        .filter(|((_, tags), a)| !tags.is_empty() && !a.duplicate)
+        .map(|((s, _), a)| (a.index, s.encoded.bytes.clone()))
+        .collect();
+    if !actions.is_empty() {
+        st.breakglass.observe(actions).await;
+    }
     let mut appended = appended.into_iter();
     let out: Vec<Value> = results
         .into_iter()
         .map(|r| match r {
-            Ok(s) => match appended.next() {
+            Ok((s, _)) => match appended.next() {
                 Some(a) => {
                     st.metrics
                         .submission(if a.duplicate { "duplicate" } else { "accepted" });

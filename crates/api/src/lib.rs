@@ -6,6 +6,8 @@
 //! reads run on tokio's blocking pool; appends go through the log's sequencer channel.
 
 pub mod auth;
+pub mod breakglass;
+mod breakglass_routes;
 pub mod config;
 pub mod cosign;
 mod handlers;
@@ -43,6 +45,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/admin/tokens"),
     ("get", "/v1/admin/tokens"),
     ("delete", "/v1/admin/tokens/{id}"),
+    ("post", "/v1/breakglass/sessions"),
+    ("get", "/v1/breakglass/sessions"),
+    ("get", "/v1/breakglass/sessions/{id}"),
+    ("post", "/v1/breakglass/sessions/{id}/approve"),
+    ("post", "/v1/breakglass/sessions/{id}/deny"),
+    ("post", "/v1/breakglass/sessions/{id}/extend"),
+    ("post", "/v1/breakglass/sessions/{id}/close"),
+    ("post", "/v1/breakglass/sessions/{id}/review"),
+    ("get", "/v1/breakglass/sessions/{id}/report"),
+    ("post", "/v1/breakglass/audit"),
     ("get", "/metrics"),
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -87,6 +99,20 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(handlers::create_token).get(handlers::list_tokens),
         )
         .route("/v1/admin/tokens/{id}", delete(handlers::revoke_token))
+        .route(
+            "/v1/breakglass/sessions",
+            post(breakglass_routes::open).get(breakglass_routes::list),
+        )
+        .route("/v1/breakglass/sessions/{id}", get(breakglass_routes::show))
+        .route(
+            "/v1/breakglass/sessions/{id}/{step}",
+            post(breakglass_routes::step),
+        )
+        .route(
+            "/v1/breakglass/sessions/{id}/report",
+            get(breakglass_routes::report),
+        )
+        .route("/v1/breakglass/audit", post(breakglass_routes::audit))
         .route("/metrics", get(handlers::metrics))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
@@ -135,6 +161,9 @@ pub enum ServeError {
     /// The ingestion policy is invalid.
     #[error(transparent)]
     Policy(#[from] glasslog_ingest::PolicyError),
+    /// The break-glass policy is invalid.
+    #[error(transparent)]
+    BreakGlass(#[from] glasslog_breakglass::PolicyError),
     /// The token file.
     #[error(transparent)]
     Tokens(#[from] auth::TokenError),
@@ -280,12 +309,22 @@ pub async fn serve(
         tls: tls.is_some(),
     };
     let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs.max(1));
+    let metrics = metrics::Metrics::new();
+    config.breakglass.validate()?;
+    let breakglass = breakglass::BreakGlass::start(
+        Arc::clone(&log),
+        Arc::clone(&sanitizer),
+        config.breakglass.clone(),
+        &metrics,
+    )
+    .await?;
     let state = Arc::new(AppState {
         log: Arc::clone(&log),
         sanitizer,
         tokens,
         config,
-        metrics: metrics::Metrics::new(),
+        metrics,
+        breakglass,
         cosigned: Arc::default(),
     });
     if !state.config.witnesses.is_empty() {

@@ -24,6 +24,14 @@ pub struct Metrics {
     pub proof_seconds: Histogram,
     /// Size of the latest checkpoint.
     pub tree_size: Gauge,
+    /// Break-glass alerts by rule.
+    pub breakglass_alerts: Family<Labels, Counter>,
+    /// Break-glass lifecycle steps and alerts by kind.
+    pub breakglass_events: Family<Labels, Counter>,
+    /// Break-glass sessions now active.
+    pub breakglass_active: Gauge,
+    /// Webhook notifications given up on after retries.
+    pub breakglass_webhook_failures: Counter,
 }
 
 impl Metrics {
@@ -62,8 +70,36 @@ impl Metrics {
             "Size of the latest checkpoint",
             tree_size.clone(),
         );
+        let breakglass_alerts = Family::<Labels, Counter>::default();
+        let breakglass_events = Family::<Labels, Counter>::default();
+        let breakglass_active = Gauge::default();
+        let breakglass_webhook_failures = Counter::default();
+        registry.register(
+            "breakglass_alerts",
+            "Break-glass audit alerts, by rule",
+            breakglass_alerts.clone(),
+        );
+        registry.register(
+            "breakglass_events",
+            "Break-glass lifecycle steps and alerts, by kind",
+            breakglass_events.clone(),
+        );
+        registry.register(
+            "breakglass_active_sessions",
+            "Break-glass sessions now active",
+            breakglass_active.clone(),
+        );
+        registry.register(
+            "breakglass_webhook_failures",
+            "Break-glass notifications not delivered after retries",
+            breakglass_webhook_failures.clone(),
+        );
         Metrics {
             registry,
+            breakglass_alerts,
+            breakglass_events,
+            breakglass_active,
+            breakglass_webhook_failures,
             submissions,
             redactions,
             batch_entries,

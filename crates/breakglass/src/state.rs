@@ -821,6 +821,11 @@ impl State {
             .collect()
     }
 
+    /// Every alert the rules raised, recorded or not.
+    pub fn raised(&self) -> Vec<Alert> {
+        self.raised.values().cloned().collect()
+    }
+
     /// Alerts raised but not found in the log: after a crash between an entry and its alert,
     /// these are appended on the next start.
     pub fn unrecorded(&self) -> Vec<Alert> {

@@ -33,6 +33,11 @@ impl Conn {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// The log's verifier key.
+    pub fn vkey(&self) -> &str {
+        &self.vkey
+    }
 }
 
 /// Exit status 1 when the log's answer does not verify: that is evidence, not an outage.
@@ -167,10 +172,31 @@ pub fn prove(conn: &Conn, index: u64, out: Option<&PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// `glasslog verify`: offline, no network.
+/// `glasslog verify`: offline, no network. Takes a proof bundle or a break-glass report.
 pub fn verify(bundle: &PathBuf, vkey: &str) -> Result<()> {
     let text = std::fs::read_to_string(bundle)
         .with_context(|| format!("cannot read {}", bundle.display()))?;
+    let format = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v["format"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if format.starts_with("glasslog-breakglass-report") {
+        let report: glasslog_breakglass::Report = serde_json::from_str(&text)
+            .map_err(|e| ClientError::Lied(format!("not a break-glass report: {e}")))?;
+        let v = crate::breakglass::check(&report, vkey)?;
+        writeln!(
+            std::io::stdout().lock(),
+            "OK: break-glass report of session {}: {} entries ({} actions, {} alerts) are in the tree of size {} signed by {} (root {})",
+            report.session,
+            report.entries.len(),
+            v.session.actions,
+            v.session.alerts.len(),
+            v.checkpoint.size,
+            v.checkpoint.origin,
+            v.checkpoint.root.to_base64()
+        )?;
+        return Ok(());
+    }
     let bundle: ProofBundle = serde_json::from_str(&text).with_context(|| "not a proof bundle")?;
     let (cp, _) = verify_bundle(&bundle, vkey)?;
     writeln!(

@@ -1,6 +1,7 @@
 //! The `glasslog` binary: a thin command-line layer over the library crates.
 
 mod audit;
+mod breakglass;
 mod client;
 mod monitor;
 mod scan;
@@ -62,6 +63,9 @@ enum Command {
         /// Why (free text or a ticket).
         #[arg(long, requires = "actor")]
         reason: Option<String>,
+        /// The break-glass session this action is done under.
+        #[arg(long, requires = "actor")]
+        session: Option<String>,
     },
     /// Fetch an entry and check its bytes against its leaf hash.
     Get {
@@ -80,7 +84,8 @@ enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
-    /// Check a saved proof bundle offline. Exit 0 valid, 1 does not verify, 2 error.
+    /// Check a saved proof bundle or break-glass report offline. Exit 0 valid, 1 does not
+    /// verify, 2 error.
     Verify {
         /// The bundle file.
         bundle: std::path::PathBuf,
@@ -99,6 +104,10 @@ enum Command {
     /// Create, list and revoke API tokens through a running server's admin API.
     #[command(subcommand)]
     Token(token::Command),
+    /// Emergency privileged access: open, approve, extend, close and review sessions; fetch
+    /// verified incident reports; run the audit rules.
+    #[command(subcommand)]
+    Breakglass(breakglass::Command),
     /// Scan files (or stdin) for secrets with the same rules the server applies on ingest.
     /// Exit status: 0 nothing found, 1 secrets found, 2 error.
     Scan(scan::Args),
@@ -113,6 +122,7 @@ fn main() -> ExitCode {
         Command::Monitor(args) => monitor::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Witness(args) => witness::run(&args),
+        Command::Breakglass(cmd) => return client::exit(breakglass::run(&cmd)),
         Command::Submit {
             conn,
             data,
@@ -124,6 +134,7 @@ fn main() -> ExitCode {
             resource,
             outcome,
             reason,
+            session,
         } => {
             let from_flags = actor.map(|actor| {
                 let mut e =
@@ -132,6 +143,7 @@ fn main() -> ExitCode {
                     ("resource", resource),
                     ("outcome", outcome),
                     ("reason", reason),
+                    ("breakglass_session", session),
                 ] {
                     if let Some(v) = v {
                         e[k] = serde_json::Value::String(v);

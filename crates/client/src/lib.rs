@@ -451,6 +451,20 @@ impl Client {
         )
     }
 
+    /// A JSON API call (`GET` without a body, or `POST` with one) returning the JSON answer;
+    /// for routes this client has no typed method for, such as break-glass sessions.
+    pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, Error> {
+        match body {
+            Some(b) => self.json(
+                method,
+                path,
+                Some("application/json"),
+                b.to_string().as_bytes(),
+            ),
+            None => self.json(method, path, None, b""),
+        }
+    }
+
     /// `GET /v1/admin/tokens` (admin).
     pub fn list_tokens(&self) -> Result<Value, Error> {
         self.json("GET", "/v1/admin/tokens", None, b"")
