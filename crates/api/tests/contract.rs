@@ -17,3 +17,15 @@ fn router_and_openapi_spec_list_the_same_routes() {
     assert_eq!(from_router, glasslog_api::openapi_routes(&spec));
     assert_eq!(from_router.len(), 25);
 }
+
+#[test]
+fn the_example_config_parses_and_states_the_embedded_defaults() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../glasslog.example.toml"
+    ))
+    .unwrap();
+    let config = glasslog_api::ServerConfig::from_toml(&text).unwrap();
+    assert_eq!(config.breakglass, glasslog_breakglass::Policy::default());
+    config.breakglass.validate().unwrap();
+}
