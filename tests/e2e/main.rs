@@ -15,6 +15,7 @@ mod api;
 mod breakglass;
 mod clients;
 mod crash;
+mod disk;
 mod monitor;
 mod server;
 mod transport;
