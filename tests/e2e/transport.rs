@@ -111,3 +111,34 @@ fn https_with_a_configured_certificate() {
     let _ = c.read_to_end(&mut buf);
     assert!(!String::from_utf8_lossy(&buf).contains("e2e.glasslog.example"));
 }
+
+#[test]
+fn each_token_has_its_own_rate_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let cfg = tmp.path().join("limits.toml");
+    std::fs::write(&cfg, "rate_limit_per_second = 5\nrate_limit_burst = 5\n").unwrap();
+    let s = Server::start_with(&dir, &["--config", cfg.to_str().unwrap()]);
+    let noisy = s.token("reader", "noisy");
+    let quiet = s.token("reader", "quiet");
+    let statuses: Vec<u16> = (0..20)
+        .map(|_| s.get("/v1/log", Some(&noisy)).status)
+        .collect();
+    assert!(statuses[..5].iter().all(|&c| c == 200), "{statuses:?}");
+    let limited = s.get("/v1/log", Some(&noisy));
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.content_type, "application/problem+json");
+    assert_eq!(limited.json()["type"], "urn:glasslog:problem:rate-limited");
+    // Another credential is not affected.
+    assert_eq!(s.get("/v1/log", Some(&quiet)).status, 200);
+    // The bucket refills.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(s.get("/v1/log", Some(&noisy)).status, 200);
+    assert!(
+        s.get("/metrics", None)
+            .text()
+            .lines()
+            .any(|l| l.starts_with("glasslog_rate_limited_total ") && !l.ends_with(" 0"))
+    );
+    s.stop();
+}

@@ -41,6 +41,12 @@ pub struct ServerConfig {
     pub witness_quorum: usize,
     /// The ingestion policy (modes per source, rules, allow-lists).
     pub policy: PolicyConfig,
+    /// Requests per second each API token may make (a token bucket per token; 0: no limit).
+    /// Over the limit a request gets 429 with `Retry-After`, so one runaway service cannot
+    /// starve the others.
+    pub rate_limit_per_second: u32,
+    /// Requests a token may make at once above its rate (0: twice the rate).
+    pub rate_limit_burst: u32,
     /// The break-glass policy (who requests, approves and reviews; bounds; webhook).
     pub breakglass: glasslog_breakglass::Policy,
 }
@@ -74,6 +80,8 @@ impl Default for ServerConfig {
             witness_quorum: 0,
             policy: PolicyConfig::default(),
             breakglass: glasslog_breakglass::Policy::default(),
+            rate_limit_per_second: 0,
+            rate_limit_burst: 0,
         }
     }
 }

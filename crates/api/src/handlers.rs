@@ -135,7 +135,22 @@ impl AppState {
             ),
             None => None,
         };
-        self.tokens.authenticate(value)
+        let principal = self.tokens.authenticate(value)?;
+        if let (Some(limiter), Some(p)) = (&self.limiter, &principal)
+            && limiter.check_key(&p.id).is_err()
+        {
+            self.metrics.rate_limited.inc();
+            return Err(Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                format!(
+                    "this token is limited to {} requests per second; retry after a second",
+                    self.config.rate_limit_per_second
+                ),
+            )
+            .with("limit", json!(self.config.rate_limit_per_second)));
+        }
+        Ok(principal)
     }
 
     /// The caller, who must hold `role`.

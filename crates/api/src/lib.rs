@@ -318,7 +318,13 @@ pub async fn serve(
         &metrics,
     )
     .await?;
+    let limiter = std::num::NonZeroU32::new(config.rate_limit_per_second).map(|rate| {
+        let burst = std::num::NonZeroU32::new(config.rate_limit_burst)
+            .unwrap_or(rate.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(1)));
+        governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst))
+    });
     let state = Arc::new(AppState {
+        limiter,
         log: Arc::clone(&log),
         sanitizer,
         tokens,

@@ -32,6 +32,8 @@ pub struct Metrics {
     pub breakglass_active: Gauge,
     /// Webhook notifications given up on after retries.
     pub breakglass_webhook_failures: Counter,
+    /// Requests refused by the per-token rate limit.
+    pub rate_limited: Counter,
 }
 
 impl Metrics {
@@ -94,7 +96,14 @@ impl Metrics {
             "Break-glass notifications not delivered after retries",
             breakglass_webhook_failures.clone(),
         );
+        let rate_limited = Counter::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused by the per-token rate limit",
+            rate_limited.clone(),
+        );
         Metrics {
+            rate_limited,
             registry,
             breakglass_alerts,
             breakglass_events,

@@ -19,6 +19,8 @@ pub struct AppState {
     pub config: ServerConfig,
     /// Metrics.
     pub metrics: Metrics,
+    /// Per-token request limits, when configured.
+    pub limiter: Option<governor::DefaultKeyedRateLimiter<String>>,
     /// Break-glass sessions.
     pub breakglass: Arc<crate::breakglass::BreakGlass>,
     /// The latest checkpoint cosigned by the witness quorum, when witnesses are configured.
