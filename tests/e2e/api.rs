@@ -777,3 +777,125 @@ fn token_commands_manage_tokens_through_the_server() {
     assert_eq!(code, Some(2));
     assert!(err.contains("400"), "{err}");
 }
+
+/// Percent-encodes everything but unreserved characters.
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn secrets_of_every_rule_planted_in_headers_queries_and_justifications_leak_nowhere() {
+    use glasslog_ingest::rules::{Kind, RULES};
+    let dir = tempfile::tempdir().unwrap();
+    // Debug logging: the strictest setting an operator might run with.
+    let s = Server::start_with_env(&dir.path().join("data"), &[], &[("GLASSLOG_LOG", "debug")]);
+    let alice = s.token("submitter", "alice");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut planted = Vec::new();
+    let mut sessions = Vec::new();
+    for rule in RULES.iter().filter(|r| !matches!(r.kind, Kind::Pii)) {
+        let (text, secret) = rule.examples[0];
+        planted.push((rule.id, secret));
+        // In headers, where the value is a valid header value.
+        if secret.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            let r = agent
+                .post(&format!("{}/v1/entries", s.base))
+                .header("Authorization", &format!("Bearer {secret}"))
+                .header("User-Agent", secret)
+                .header("X-Debug-Note", text.lines().next().unwrap_or(secret))
+                .header("Content-Type", "application/json")
+                .send(br#"{"actor":"a","action":"read"}"#)
+                .unwrap();
+            assert!(r.status().as_u16() == 400 || r.status().as_u16() == 401);
+        }
+        // In query strings of a real request and of refused ones.
+        for path in [
+            format!("/v1/entries?source={}", pct(secret)),
+            format!("/v1/entries?wait={}", pct(secret)),
+            format!("/v1/proofs/inclusion?index={}&tree_size=1", pct(secret)),
+        ] {
+            let r = s.request(
+                "POST",
+                &path,
+                Some(&alice),
+                Some("application/json"),
+                br#"{"actor":"alice","action":"read"}"#,
+            );
+            assert!(r.status >= 400 && r.status < 500, "{path}: {}", r.status);
+        }
+        // In a break-glass justification.
+        let r = s.post_json(
+            "/v1/breakglass/sessions",
+            Some(&alice),
+            &json!({"justification": text, "ticket": "INC-1",
+                    "scope": {"resources": ["x"]}, "duration_seconds": 60}),
+        );
+        assert_eq!(r.status, 201, "{}: {}", rule.id, r.text());
+        assert!(!r.text().contains(secret), "{} is in the session", rule.id);
+        sessions.push((rule.id, r.json()["id"].as_str().unwrap().to_owned()));
+    }
+    assert!(
+        sessions.len() >= 70,
+        "only {} rules planted",
+        sessions.len()
+    );
+    // Every justification raised the rotate-this-credential alert.
+    for (rule, id) in &sessions {
+        let session = s
+            .get(&format!("/v1/breakglass/sessions/{id}"), Some(&s.admin))
+            .json();
+        assert!(
+            session["alerts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["rule"] == "secret_in_session"),
+            "{rule}: {session}"
+        );
+    }
+    // Nothing stored, served or logged holds any of them.
+    let size = s.get("/v1/log", None).json()["tree_size"].as_u64().unwrap();
+    let mut stored = String::new();
+    for start in (0..size).step_by(256) {
+        let end = (start + 256).min(size);
+        stored.push_str(
+            &s.get(
+                &format!("/v1/entries?start={start}&end={end}"),
+                Some(&s.admin),
+            )
+            .text(),
+        );
+    }
+    let metrics = s.get("/metrics", None).text();
+    s.stop();
+    let server_log = std::fs::read_to_string(dir.path().join("data.stderr.log")).unwrap();
+    assert!(
+        server_log.contains("break-glass alert"),
+        "the log was written"
+    );
+    for (rule, secret) in planted {
+        assert!(
+            !stored.contains(secret),
+            "{rule}: its secret reached storage"
+        );
+        assert!(
+            !metrics.contains(secret),
+            "{rule}: its secret is in /metrics"
+        );
+        assert!(
+            !server_log.contains(secret),
+            "{rule}: its secret is in the server log"
+        );
+    }
+}

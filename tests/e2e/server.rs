@@ -39,6 +39,11 @@ impl Server {
     }
 
     pub fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        Self::start_with_env(dir, extra, &[])
+    }
+
+    /// Like [`Server::start_with`], with extra environment variables for the server.
+    pub fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let stderr = dir.with_extension("stderr.log");
         let err_file = std::fs::OpenOptions::new()
             .create(true)
@@ -54,6 +59,7 @@ impl Server {
                 &["--origin", "e2e.glasslog.example/log"][..]
             })
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(err_file))
             .spawn()
