@@ -281,3 +281,127 @@ fn witness_for(dir: &Path, name: &str, vkey: &str) -> Witness {
         vkey: wvkey,
     }
 }
+
+/// The deployment without Docker, as README.md shows it and docker-compose.yml wires it: keys
+/// provisioned first by `glasslog keygen`, the server reading its key and the witness's
+/// verifier key from files and publishing its own, a witness cosigning, a monitor polling.
+#[test]
+fn provisioned_keys_wire_a_server_a_witness_and_a_monitor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |s: &str| tmp.path().join(s);
+    std::fs::create_dir_all(p("keys")).unwrap();
+    std::fs::create_dir_all(p("public")).unwrap();
+    let keygen = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+            .arg("keygen")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let origin = "e2e.glasslog.example/log";
+    let log_vkey = keygen(&[
+        "--name",
+        origin,
+        "--key",
+        p("keys/log.key").to_str().unwrap(),
+        "--vkey-out",
+        p("public/log.vkey").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(p("public/log.vkey"))
+            .unwrap()
+            .trim(),
+        log_vkey
+    );
+    // Running it again keeps the key.
+    assert_eq!(
+        keygen(&[
+            "--name",
+            origin,
+            "--key",
+            p("keys/log.key").to_str().unwrap()
+        ]),
+        log_vkey
+    );
+    let witness_vkey = keygen(&[
+        "--name",
+        "witness.example/w1",
+        "--cosigner",
+        "--key",
+        p("wit/witness.key").to_str().unwrap(),
+        "--vkey-out",
+        p("public/witness.vkey").to_str().unwrap(),
+    ]);
+    let w = witness_for(&p("wit"), "witness.example/w1", &log_vkey);
+    assert_eq!(
+        w.vkey, witness_vkey,
+        "the witness runs with the provisioned key"
+    );
+
+    let config = p("glasslog.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "key_file = {:?}\nvkey_file = {:?}\nwitness_quorum = 1\n[[witnesses]]\nurl = {:?}\nvkey_file = {:?}\n",
+            p("keys/log.key"),
+            p("public/served.vkey"),
+            w.base,
+            p("public/witness.vkey"),
+        ),
+    )
+    .unwrap();
+    let s = Server::start_with(&p("data"), &["--config", config.to_str().unwrap()]);
+    assert_eq!(
+        s.vkey, log_vkey,
+        "the server signs with the provisioned key"
+    );
+    assert_eq!(
+        std::fs::read_to_string(p("public/served.vkey"))
+            .unwrap()
+            .trim(),
+        log_vkey
+    );
+    assert!(!p("data/log.key").exists());
+
+    let r = s.post_json(
+        "/v1/entries",
+        Some(&s.admin),
+        &serde_json::json!({"actor": "ops", "action": "deploy"}),
+    );
+    assert_eq!(r.status, 201);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let text = s.get("/checkpoint", None).text();
+        if text.starts_with(&format!("{origin}\n1\n")) {
+            let mut known = VerifierSet::new();
+            known.add(glasslog_merkle::CosignatureVerifier::from_vkey(&witness_vkey).unwrap());
+            Note::open(text.as_bytes(), &known).expect("cosigned by the witness");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no cosigned checkpoint: {text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let vkey = std::fs::read_to_string(p("public/log.vkey")).unwrap();
+    let (code, out, err) = crate::server::run_cli(
+        &s.base,
+        vkey.trim(),
+        "",
+        &[
+            "monitor",
+            "--once",
+            "--state",
+            p("monitor.json").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    s.stop();
+}

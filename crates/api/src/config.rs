@@ -15,6 +15,12 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// The log's origin line (and its key name).
     pub origin: String,
+    /// The log's signer key file (created, mode 0600, if missing); `<data_dir>/log.key` when
+    /// not set.
+    pub key_file: Option<PathBuf>,
+    /// Where to write the log's verifier key at every start, for monitors and witnesses to
+    /// read (it is public).
+    pub vkey_file: Option<PathBuf>,
     /// Whether checkpoints, hash tiles and proofs may be read without a token.
     pub public_reads: bool,
     /// Whether entry bundles and entries may be read without a token (they hold the
@@ -58,7 +64,11 @@ pub struct WitnessTarget {
     /// Its submission prefix, e.g. `https://witness.example.com`.
     pub url: String,
     /// Its cosignature verifier key.
+    #[serde(default)]
     pub vkey: String,
+    /// A file holding the key instead (as `glasslog keygen --cosigner --vkey-out` writes it).
+    #[serde(default)]
+    pub vkey_file: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +77,8 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("glasslog-data"),
             origin: "localhost/glasslog".into(),
+            key_file: None,
+            vkey_file: None,
             public_reads: true,
             public_entries: false,
             max_body_bytes: 8 << 20,

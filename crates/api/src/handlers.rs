@@ -452,24 +452,13 @@ pub async fn submit_batch(
     let q = query(raw, &["source"])?;
     let principal = st.require(&headers, Role::Submitter)?;
     let source = source_for(&principal, &q)?;
-    let items: Vec<std::result::Result<Value, String>> = match content_kind(&headers)? {
-        Kind::Json => match serde_json::from_slice::<Value>(&body) {
-            Ok(Value::Array(items)) => items.into_iter().map(Ok).collect(),
-            Ok(_) => {
-                return Err(Problem::bad_request(
-                    "a JSON batch is an array of events or strings",
-                ));
-            }
-            Err(e) => return Err(Problem::bad_request(format!("invalid JSON: {e}"))),
-        },
-        Kind::Ndjson => std::str::from_utf8(&body)
-            .map_err(|_| Problem::bad_request("an NDJSON batch must be UTF-8"))?
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str::<Value>(l).map_err(|e| format!("invalid JSON: {e}")))
-            .collect(),
+    let ndjson = match content_kind(&headers)? {
+        Kind::Json => false,
+        Kind::Ndjson => true,
         Kind::Text => return Err(Problem::bad_request("a batch is a JSON array or NDJSON")),
     };
+    let items = glasslog_ingest::entry::parse_batch(&body, ndjson)
+        .map_err(|e| Problem::bad_request(e.to_string()))?;
     if items.is_empty() || items.len() > st.config.max_batch_entries {
         return Err(Problem::bad_request(format!(
             "a batch holds 1 to {} entries",
@@ -485,10 +474,7 @@ pub async fn submit_batch(
         items
             .into_iter()
             .map(|item| {
-                let mut body = match item.map_err(Problem::bad_request)? {
-                    Value::String(t) => Body::Text(t),
-                    v => Body::Event(v),
-                };
+                let mut body = item.map_err(|e| Problem::bad_request(e.to_string()))?;
                 let tags = session_tags(&mut body, in_session.as_deref())?;
                 sanitizer
                     .sanitize(&src, body, received)

@@ -149,6 +149,15 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// A witness's verifier key file.
+    #[error("witness verifier key {path}: {source}")]
+    WitnessKey {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The signing key.
     #[error(transparent)]
     Key(#[from] glasslog_log::KeyFileError),
@@ -239,7 +248,33 @@ pub async fn serve(
         path: dir.clone(),
         source,
     })?;
-    let signer = load_or_create_signer(&dir.join("log.key"), &config.origin)?;
+    let key_file = config
+        .key_file
+        .clone()
+        .unwrap_or_else(|| dir.join("log.key"));
+    let signer = load_or_create_signer(&key_file, &config.origin)?;
+    if let Some(path) = &config.vkey_file {
+        std::fs::write(path, format!("{}\n", signer.vkey())).map_err(|source| {
+            ServeError::DataDir {
+                path: path.clone(),
+                source,
+            }
+        })?;
+    }
+    let mut config = config;
+    for w in &mut config.witnesses {
+        if w.vkey.is_empty()
+            && let Some(path) = &w.vkey_file
+        {
+            w.vkey = std::fs::read_to_string(path)
+                .map_err(|source| ServeError::WitnessKey {
+                    path: path.clone(),
+                    source,
+                })?
+                .trim()
+                .to_owned();
+        }
+    }
     let db = dir.join("db");
     let store =
         tokio::task::spawn_blocking(move || RocksStore::open(&db, &RocksOptions::default()))

@@ -29,3 +29,15 @@ fn the_example_config_parses_and_states_the_embedded_defaults() {
     assert_eq!(config.breakglass, glasslog_breakglass::Policy::default());
     config.breakglass.validate().unwrap();
 }
+
+#[test]
+fn the_deployment_config_parses() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/glasslog.toml"
+    ))
+    .unwrap();
+    let config = glasslog_api::ServerConfig::from_toml(&text).unwrap();
+    assert_eq!(config.witness_quorum, 1);
+    assert!(config.witnesses[0].vkey_file.is_some());
+}

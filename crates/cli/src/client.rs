@@ -26,7 +26,9 @@ pub struct Conn {
 impl Conn {
     /// A verifying client for this log.
     pub fn client(&self) -> Result<Client> {
-        Ok(Client::new(&self.url, &self.vkey, self.token.clone())?)
+        // An empty GLASSLOG_TOKEN means no token, as shells and compose files often leave it.
+        let token = self.token.clone().filter(|t| !t.trim().is_empty());
+        Ok(Client::new(&self.url, &self.vkey, token)?)
     }
 
     /// The log's base URL.

@@ -3,6 +3,7 @@
 mod audit;
 mod breakglass;
 mod client;
+mod keygen;
 mod monitor;
 mod scan;
 mod serve;
@@ -101,6 +102,9 @@ enum Command {
     Monitor(monitor::Args),
     /// Run a C2SP tlog-witness that cosigns consistent checkpoints of the given logs.
     Witness(witness::Args),
+    /// Create or load a signer key file and print its verifier key (a log's, or with
+    /// --cosigner a witness's), for provisioning before anything starts.
+    Keygen(keygen::Args),
     /// Create, list and revoke API tokens through a running server's admin API.
     #[command(subcommand)]
     Token(token::Command),
@@ -122,6 +126,7 @@ fn main() -> ExitCode {
         Command::Monitor(args) => monitor::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Witness(args) => witness::run(&args),
+        Command::Keygen(args) => keygen::run(&args),
         Command::Breakglass(cmd) => return client::exit(breakglass::run(&cmd)),
         Command::Submit {
             conn,

@@ -382,6 +382,36 @@ pub struct Encoded {
     pub identity: [u8; 32],
 }
 
+/// Splits a batch body into submissions: a JSON array (`ndjson == false`) or one JSON value per
+/// non-blank line. An array item or line that is a JSON string is a text entry, anything else
+/// an event. A malformed line fails alone; a malformed array fails the whole body.
+pub fn parse_batch(body: &[u8], ndjson: bool) -> Result<Vec<Result<Body, EntryError>>, EntryError> {
+    let item = |v: Value| match v {
+        Value::String(t) => Body::Text(t),
+        v => Body::Event(v),
+    };
+    if !ndjson {
+        return match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Array(items)) => Ok(items.into_iter().map(|v| Ok(item(v))).collect()),
+            Ok(_) => Err(EntryError::Json(
+                "a JSON batch is an array of events or strings".into(),
+            )),
+            Err(e) => Err(EntryError::Json(e.to_string())),
+        };
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| EntryError::Json("an NDJSON batch must be UTF-8".into()))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str::<Value>(l)
+                .map(item)
+                .map_err(|e| EntryError::Json(e.to_string()))
+        })
+        .collect())
+}
+
 /// Builds the stored entry from an already sanitized body.
 pub fn encode(source: &str, body: &Body, received_ms: u64) -> Result<Encoded, EntryError> {
     let mut envelope = Map::new();
