@@ -60,6 +60,10 @@ struct Args {
     /// Server process ID, to report its resident memory.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Every this many seconds, print a progress line (JSON) with the throughput and errors of
+    /// the interval and the server's RSS: a soak test's memory over time. 0 = only the summary.
+    #[arg(long, default_value_t = 0)]
+    report_every: u64,
 }
 
 fn event(n: u64, bytes: usize) -> Vec<u8> {
@@ -136,6 +140,36 @@ fn main() {
     let deadline = start + Duration::from_secs(args.seconds);
     let per_conn_interval =
         (args.rate > 0.0).then(|| Duration::from_secs_f64(args.connections as f64 / args.rate));
+    if args.report_every > 0 {
+        let (args, entries_done, errors) = (
+            Arc::clone(&args),
+            Arc::clone(&entries_done),
+            Arc::clone(&errors),
+        );
+        std::thread::spawn(move || {
+            let every = Duration::from_secs(args.report_every);
+            let (mut last_entries, mut last_errors) = (0, 0);
+            let mut next = start + every;
+            while next <= deadline {
+                std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                let (e, x) = (
+                    entries_done.load(Ordering::Relaxed),
+                    errors.load(Ordering::Relaxed),
+                );
+                println!(
+                    "{}",
+                    json!({
+                        "t": start.elapsed().as_secs(),
+                        "entries_per_s": (e - last_entries) as f64 / every.as_secs_f64(),
+                        "errors": x - last_errors,
+                        "server_rss_kib": args.server_pid.and_then(rss_kib),
+                    })
+                );
+                (last_entries, last_errors) = (e, x);
+                next += every;
+            }
+        });
+    }
     let handles: Vec<_> = (0..args.connections)
         .map(|c| {
             let (args, seq, errors, entries_done, leaves) = (
