@@ -19,24 +19,30 @@ start() {
   local t0; t0=$(date +%s.%N)
   "$T/glasslog" serve --listen 127.0.0.1:18090 --data-dir "$W/data" --origin scale.example/log >"$W/out" 2>>"$W/err" &
   PID=$!
-  until grep -q 'listening on' "$W/out" 2>/dev/null; do sleep 0.01; done
-  python3 -c "print(f'{$(date +%s.%N) - $t0:.2f}')"
+  until grep -q 'listening on' "$W/out" 2>/dev/null; do
+    kill -0 "$PID" 2>/dev/null || { cat "$W/err" >&2; exit 1; }
+    sleep 0.01
+  done
+  python3 -c "print(f'{$(date +%s.%N) - $t0:.2f}')" >"$W/started_in"
 }
 size() { curl -s http://127.0.0.1:18090/v1/log | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
 for N in $SIZES; do
   rm -rf "$W/data"
-  start >/dev/null
+  start
   export GLASSLOG_TOKEN; GLASSLOG_TOKEN=$(cat "$W/data/admin.token")
   load_start=$(date +%s)
-  while [ "$(size)" -lt "$N" ]; do
+  while have=$(size) && [ "$have" -lt "$N" ]; do
+    # Chunks sized to land near N (about 50,000 entries/s), never shorter than 2 s.
+    chunk=$(( (N - have) / 50000 )); chunk=$(( chunk < 2 ? 2 : (chunk > 20 ? 20 : chunk) ))
     "$T/loadgen" --url http://127.0.0.1:18090 --mode batch --batch 1000 --connections 4 \
-      --entry-bytes "$ENTRY_BYTES" --seconds 20 >/dev/null
+      --entry-bytes "$ENTRY_BYTES" --seconds "$chunk" >/dev/null
   done
   load_secs=$(( $(date +%s) - load_start ))
   have=$(size)
   # Restart: a clean stop, then time to serve. RocksDB compacts in the background afterwards.
   kill "$PID"; wait "$PID" 2>/dev/null || true
-  restart=$(start)
+  start
+  restart=$(cat "$W/started_in")
   sleep 5
   for mode in proof proof-by-hash tile; do
     "$T/loadgen" --url http://127.0.0.1:18090 --mode "$mode" --connections 32 --seconds "$SECS" \
