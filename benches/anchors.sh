@@ -52,7 +52,6 @@ for r in $(seq "$ROUNDS"); do
   echo "{\"k\":\"pg_batch\",\"v\":$(python3 -c "print(100*$(pgb -c 16 -f benches/anchors/pg_insert_batch.sql))")}" >>"$results"
 done
 PG_ROWS=$("${PSQL[@]}" -d bench -Atc "SELECT count(*) FROM audit_log")
-PG_BYTES=$("${PSQL[@]}" -d bench -Atc "SELECT pg_total_relation_size('audit_log')")
 
 # nginx: the first 1,000 full level-0 tiles (what loadgen's tile mode asks for), exported.
 python3 - "$W/www" <<'PY'
@@ -80,7 +79,12 @@ for r in $(seq "$ROUNDS"); do
   echo "{\"k\":\"nginx_tile\",\"v\":$("$T/loadgen" --url http://127.0.0.1:18081 --seconds "$SECS" --mode tile --connections 32 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["requests_per_s"])')}" >>"$results"
 done
 GL_SIZE=$(curl -s http://127.0.0.1:18080/v1/log | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')
+# Footprint after a clean stop (memtables flushed, nothing left in the WAL) and after
+# PostgreSQL's checkpoint, so neither counts its write-ahead log.
+kill "$GL_PID"; wait "$GL_PID" 2>/dev/null || true; GL_PID=
 GL_BYTES=$(du -sb "$W/gl/db" | cut -f1)
+"${PSQL[@]}" -d bench -c "CHECKPOINT" >/dev/null
+PG_BYTES=$("${PSQL[@]}" -d bench -Atc "SELECT pg_total_relation_size('audit_log')")
 
 python3 - "$results" "$GL_SIZE" "$GL_BYTES" "$PG_ROWS" "$PG_BYTES" <<'PY'
 import json, statistics, sys
@@ -95,6 +99,6 @@ line("single events, 64 connections (PostgreSQL: one INSERT per transaction)", "
 line("batches of 100, 16 connections (PostgreSQL: 100-row INSERT per transaction)", "gl_batch", "pg_batch", "events/s")
 line("level-0 tile GETs, 32 connections (nginx: same files)", "gl_tile", "nginx_tile", "req/s")
 gl_size, gl_bytes, pg_rows, pg_bytes = map(int, sys.argv[2:])
-print(f"\nOn disk after the write rounds: glasslog {gl_bytes/gl_size:,.0f} B/entry ({gl_size:,} entries), "
+print(f"\nOn disk after the write rounds and a clean stop: glasslog {gl_bytes/gl_size:,.0f} B/entry ({gl_size:,} entries), "
       f"PostgreSQL {pg_bytes/pg_rows:,.0f} B/row ({pg_rows:,} rows).")
 PY

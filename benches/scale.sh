@@ -49,14 +49,19 @@ for N in $SIZES; do
       --server-pid "$PID" >"$W/$mode.json"
   done
   bytes=$(du -sb "$W/data/db" | cut -f1)
-  python3 - "$N" "$have" "$load_secs" "$restart" "$bytes" "$ENTRY_BYTES" "$W" <<'PY'
+  # The payload is what the log stores per entry (the sanitized OCSF event in its envelope),
+  # averaged over the first 256 entries.
+  stored=$(curl -s -H "Authorization: Bearer $GLASSLOG_TOKEN" "http://127.0.0.1:18090/v1/entries?start=0&end=256" |
+    python3 -c 'import base64,json,sys; e=json.load(sys.stdin)["entries"]; print(round(sum(len(base64.b64decode(x["entry_base64"])) for x in e)/len(e)))')
+  python3 - "$N" "$have" "$load_secs" "$restart" "$bytes" "$stored" "$W" <<'PY'
 import json, sys
 n, have, load_secs, restart, bytes_, entry, w = sys.argv[1:]
 have, bytes_, entry = int(have), int(bytes_), int(entry)
 r = {m: json.load(open(f"{w}/{m}.json")) for m in ("proof", "proof-by-hash", "tile")}
 print(json.dumps({
     "entries": have, "load_s": int(load_secs), "load_entries_per_s": round(have / max(int(load_secs), 1)),
-    "restart_s": float(restart), "disk_bytes_per_entry": round(bytes_ / have, 1),
+    "restart_s": float(restart), "stored_entry_bytes": entry,
+    "disk_bytes_per_entry": round(bytes_ / have, 1),
     "overhead_bytes_per_entry": round(bytes_ / have - entry, 1),
     "rss_mib": round((r["proof"]["server_rss_kib"] or 0) / 1024),
     **{f"{m}_per_s": round(r[m]["requests_per_s"]) for m in r},

@@ -333,6 +333,10 @@ impl Log {
         if let Some(worker) = self.worker.lock().ok().and_then(|mut w| w.take()) {
             // A panicking sequencer already reported itself; there is nothing left to stop.
             let _ = worker.join();
+            // Only once: a second close finds no worker.
+            if let Err(e) = self.shared.store.flush() {
+                tracing::warn!(error = %e, "flush at close failed; the next start replays the WAL");
+            }
         }
     }
 }

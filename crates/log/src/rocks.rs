@@ -292,6 +292,26 @@ impl Store for RocksStore {
         }
     }
 
+    fn flush(&self) -> Result<(), StoreError> {
+        // Every committed write is already in the synced WAL; flushing the memtables now means
+        // the next start replays no WAL, which is most of a restart's time.
+        let families: Vec<&ColumnFamily> = [
+            CF_ENTRIES,
+            CF_TILES,
+            CF_IDENTITY,
+            CF_LEAF,
+            CF_CHECKPOINTS,
+            CF_META,
+            CF_TAGS,
+        ]
+        .iter()
+        .map(|n| self.cf(n))
+        .collect::<Result<_, _>>()?;
+        self.db
+            .flush_cfs_opt(&families, &rocksdb::FlushOptions::default())
+            .map_err(backend)
+    }
+
     fn read_checkpoints(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         let cf = self.cf(CF_CHECKPOINTS)?;
         let key = from.to_be_bytes();

@@ -67,4 +67,9 @@ pub trait Store: Send + Sync + 'static {
     fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
     /// Up to `limit` checkpoints with size `>= from`, by increasing size.
     fn read_checkpoints(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+    /// Moves buffered writes into their final form before a clean shutdown, so that the next
+    /// open has nothing to replay. Durability never depends on it.
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
