@@ -817,7 +817,10 @@ fn secrets_of_every_rule_planted_in_headers_queries_and_justifications_leak_nowh
                 .header("Content-Type", "application/json")
                 .send(br#"{"actor":"a","action":"read"}"#)
                 .unwrap();
-            assert!(r.status().as_u16() == 400 || r.status().as_u16() == 401);
+            let status = r.status().as_u16();
+            assert!(status == 400 || status == 401);
+            let body = r.into_body().read_to_string().unwrap();
+            assert!(!body.contains(secret), "{}: the error echoes it", rule.id);
         }
         // In query strings of a real request and of refused ones.
         for path in [
@@ -833,6 +836,24 @@ fn secrets_of_every_rule_planted_in_headers_queries_and_justifications_leak_nowh
                 br#"{"actor":"alice","action":"read"}"#,
             );
             assert!(r.status >= 400 && r.status < 500, "{path}: {}", r.status);
+            assert!(!r.text().contains(secret), "{}: {path} echoes it", rule.id);
+        }
+        // As the value of a field with the wrong type or variant, which parsers quote back.
+        let r = s.post_json(
+            "/v1/entries",
+            Some(&alice),
+            &json!({"actor": "alice", "action": "read", "outcome": secret}),
+        );
+        assert!(r.status >= 400 && r.status < 500);
+        if RULES
+            .iter()
+            .any(|x| x.id == rule.id && !matches!(x.kind, Kind::Generic))
+        {
+            assert!(
+                !r.text().contains(secret),
+                "{}: the error quotes it",
+                rule.id
+            );
         }
         // In a break-glass justification.
         let r = s.post_json(

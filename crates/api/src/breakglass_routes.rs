@@ -57,7 +57,12 @@ fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes, empty: &str) ->
         }
         bytes
     };
-    serde_json::from_slice(bytes).map_err(|e| Problem::bad_request(format!("invalid request: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| {
+        Problem::bad_request(format!(
+            "invalid request: {}",
+            glasslog_ingest::entry::scrub_json_error(&e)
+        ))
+    })
 }
 
 fn new_id() -> Result<String> {
@@ -131,10 +136,11 @@ pub async fn list(
     {
         match pair.split_once('=') {
             Some(("status", v)) => {
-                status = Some(
-                    serde_json::from_value::<Status>(json!(v))
-                        .map_err(|_| Problem::bad_request(format!("unknown status {v:?}")))?,
-                );
+                status = Some(serde_json::from_value::<Status>(json!(v)).map_err(|_| {
+                    Problem::bad_request(
+                        "status is one of pending, active, denied, closed, expired, lapsed",
+                    )
+                })?);
             }
             _ => return Err(Problem::bad_request("the only parameter is status")),
         }
@@ -224,10 +230,10 @@ pub async fn step(
                 notes: r.notes,
             }
         }
-        other => {
-            return Err(Problem::not_found(format!(
-                "no break-glass step {other:?}; use approve, deny, extend, close or review"
-            )));
+        _ => {
+            return Err(Problem::not_found(
+                "no such break-glass step; use approve, deny, extend, close or review",
+            ));
         }
     };
     let s = st.breakglass.command(&id, command, &p).await?;

@@ -32,8 +32,9 @@ fn query(raw: Option<String>, allowed: &[&str]) -> Result<HashMap<String, String
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let k = percent_decode(k)?;
         if !allowed.contains(&k.as_str()) {
+            // The unknown name is not echoed: it could be anything, a credential included.
             return Err(Problem::bad_request(format!(
-                "unknown query parameter `{k}`; expected one of {allowed:?}"
+                "unknown query parameter; expected one of {allowed:?}"
             )));
         }
         if out.insert(k.clone(), percent_decode(v)?).is_some() {
@@ -227,14 +228,14 @@ fn source_for(p: &Principal, q: &HashMap<String, String>) -> Result<String> {
     // The server writes its own records (break-glass steps, admin actions) under `glasslog-`
     // sources; nobody else may, or they could forge a lifecycle step.
     if source.starts_with("glasslog-") {
-        return Err(Problem::forbidden(format!(
-            "the source {source:?} is reserved for the server's own records"
-        )));
+        return Err(Problem::forbidden(
+            "sources starting with `glasslog-` are reserved for the server's own records",
+        ));
     }
     if !allowed || source.is_empty() || source.len() > 128 {
-        return Err(Problem::forbidden(format!(
-            "this token may not submit for source {source:?}"
-        )));
+        return Err(Problem::forbidden(
+            "this token may not submit for the requested source (its name, or the sources it lists)",
+        ));
     }
     Ok(source)
 }
@@ -357,18 +358,20 @@ pub async fn submit(
     let wait = match q.get("wait").map(String::as_str) {
         None => false,
         Some("checkpoint") => true,
-        Some(other) => {
-            return Err(Problem::bad_request(format!(
-                "wait={other:?} is not supported; use wait=checkpoint"
-            )));
+        Some(_) => {
+            return Err(Problem::bad_request(
+                "the only supported wait is wait=checkpoint",
+            ));
         }
     };
     let in_session = session_header(&headers)?;
     let mut parsed = match content_kind(&headers)? {
-        Kind::Json => Body::Event(
-            serde_json::from_slice(&body)
-                .map_err(|e| Problem::bad_request(format!("invalid JSON: {e}")))?,
-        ),
+        Kind::Json => Body::Event(serde_json::from_slice(&body).map_err(|e| {
+            Problem::bad_request(format!(
+                "invalid JSON: {}",
+                glasslog_ingest::entry::scrub_json_error(&e)
+            ))
+        })?),
         Kind::Text => Body::Text(
             String::from_utf8(body.to_vec())
                 .map_err(|_| Problem::bad_request("a text entry must be UTF-8"))?,

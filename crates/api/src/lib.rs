@@ -133,6 +133,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             },
         ))
         .layer(axum::middleware::map_response(problem::normalize))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            problem::redact_secrets,
+        ))
         .with_state(state)
 }
 

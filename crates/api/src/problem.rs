@@ -98,6 +98,44 @@ impl IntoResponse for Problem {
     }
 }
 
+/// Runs the secret detectors over every problem document before it leaves, as over every
+/// entry: an error message that quotes a request (a mistyped field, a framework rejection)
+/// must not carry a credential back out, into a client's logs or a proxy's.
+pub async fn redact_secrets(
+    axum::extract::State(st): axum::extract::State<std::sync::Arc<crate::AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let resp = next.run(req).await;
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+    if !is_problem {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let mut value: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(_) => return Response::from_parts(parts, axum::body::Body::from(bytes)),
+    };
+    let mut findings = Vec::new();
+    st.sanitizer
+        .redactor()
+        .redact_json(&mut value, &mut findings);
+    let out = if findings.is_empty() {
+        bytes.to_vec()
+    } else {
+        serde_json::to_vec(&value).unwrap_or_default()
+    };
+    let mut resp = Response::from_parts(parts, axum::body::Body::from(out));
+    resp.headers_mut().remove(header::CONTENT_LENGTH);
+    resp
+}
+
 /// Turns any error response that is not already a problem (axum's own 404, 405, 413, 415 and
 /// extractor rejections) into one, so that clients see one error format.
 pub async fn normalize(resp: Response) -> Response {

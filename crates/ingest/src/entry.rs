@@ -336,7 +336,7 @@ pub fn normalize_event(value: Value) -> Result<Value, EntryError> {
         return Ok(Value::Object(map));
     }
     let native: NativeEvent = serde_json::from_value(Value::Object(map)).map_err(|e| {
-        let msg = e.to_string();
+        let msg = scrub_json_error(&e);
         match msg
             .strip_prefix("missing field `")
             .and_then(|m| m.split('`').next())
@@ -396,7 +396,7 @@ pub fn parse_batch(body: &[u8], ndjson: bool) -> Result<Vec<Result<Body, EntryEr
             Ok(_) => Err(EntryError::Json(
                 "a JSON batch is an array of events or strings".into(),
             )),
-            Err(e) => Err(EntryError::Json(e.to_string())),
+            Err(e) => Err(EntryError::Json(scrub_json_error(&e))),
         };
     }
     let text = std::str::from_utf8(body)
@@ -407,9 +407,43 @@ pub fn parse_batch(body: &[u8], ndjson: bool) -> Result<Vec<Result<Body, EntryEr
         .map(|l| {
             serde_json::from_str::<Value>(l)
                 .map(item)
-                .map_err(|e| EntryError::Json(e.to_string()))
+                .map_err(|e| EntryError::Json(scrub_json_error(&e)))
         })
         .collect())
+}
+
+/// A serde error's message without the values it quotes: `invalid type: string "…"` and
+/// `unknown variant `…`` keep their shape, never the submitted text, which could be a
+/// credential in the wrong field.
+pub fn scrub_json_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg.as_str();
+    // The name in "unknown field `x`" / "unknown variant `x`" is the submitter's; the names
+    // after "expected" are ours and stay.
+    for lead in ["unknown field `", "unknown variant `"] {
+        if let Some(tail) = rest.strip_prefix(lead)
+            && let Some(end) = tail.find('`')
+        {
+            out.push_str(lead);
+            out.push('…');
+            rest = &tail[end..];
+            break;
+        }
+    }
+    let mut quoted = false;
+    for c in rest.chars() {
+        if c == '"' {
+            if quoted {
+                out.push('…');
+            }
+            quoted = !quoted;
+            out.push(c);
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Builds the stored entry from an already sanitized body.
@@ -477,4 +511,43 @@ pub fn to_ocsf(stored: &[u8]) -> Result<Value, EntryError> {
         }
     }
     Ok(ev)
+}
+
+#[cfg(test)]
+mod scrub_tests {
+    #![allow(clippy::panic, reason = "test")]
+    use super::scrub_json_error;
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct S {
+        #[serde(rename = "n")]
+        _n: u64,
+        #[serde(default, rename = "o")]
+        _o: Option<super::OutcomeIn>,
+    }
+
+    fn err(json: &str) -> String {
+        match serde_json::from_str::<S>(json) {
+            Ok(_) => panic!("{json} parsed"),
+            Err(e) => scrub_json_error(&e),
+        }
+    }
+
+    #[test]
+    fn quoted_values_never_come_back() {
+        let m = err(r#"{"n": "AKIAIOSFODNN7EXAMPLE"}"#);
+        assert!(
+            !m.contains("AKIA") && m.contains("invalid type: string"),
+            "{m}"
+        );
+        let m = err(r#"{"n": 1, "o": "hunter2hunter2"}"#);
+        assert!(
+            !m.contains("hunter2") && m.contains("unknown variant"),
+            "{m}"
+        );
+        assert!(m.contains("success"), "our names stay: {m}");
+        let m = err(r#"{"n": 1, "sk_live_abcdef": 1}"#);
+        assert!(!m.contains("sk_live") && m.contains("unknown field"), "{m}");
+    }
 }
