@@ -140,11 +140,16 @@ fn main() {
     let deadline = start + Duration::from_secs(args.seconds);
     let per_conn_interval =
         (args.rate > 0.0).then(|| Duration::from_secs_f64(args.connections as f64 / args.rate));
+    // Latencies of the current report interval (only kept with --report-every).
+    let interval_hist = Arc::new(std::sync::Mutex::new(
+        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram"),
+    ));
     if args.report_every > 0 {
-        let (args, entries_done, errors) = (
+        let (args, entries_done, errors, interval_hist) = (
             Arc::clone(&args),
             Arc::clone(&entries_done),
             Arc::clone(&errors),
+            Arc::clone(&interval_hist),
         );
         std::thread::spawn(move || {
             let every = Duration::from_secs(args.report_every);
@@ -156,12 +161,22 @@ fn main() {
                     entries_done.load(Ordering::Relaxed),
                     errors.load(Ordering::Relaxed),
                 );
+                let (p50, p99) = match interval_hist.lock() {
+                    Ok(mut h) => {
+                        let q = (h.value_at_quantile(0.5), h.value_at_quantile(0.99));
+                        h.reset();
+                        q
+                    }
+                    Err(_) => (0, 0),
+                };
                 println!(
                     "{}",
                     json!({
                         "t": start.elapsed().as_secs(),
                         "entries_per_s": (e - last_entries) as f64 / every.as_secs_f64(),
                         "errors": x - last_errors,
+                        "p50_ms": p50 as f64 / 1000.0,
+                        "p99_ms": p99 as f64 / 1000.0,
                         "server_rss_kib": args.server_pid.and_then(rss_kib),
                     })
                 );
@@ -172,12 +187,13 @@ fn main() {
     }
     let handles: Vec<_> = (0..args.connections)
         .map(|c| {
-            let (args, seq, errors, entries_done, leaves) = (
+            let (args, seq, errors, entries_done, leaves, interval_hist) = (
                 Arc::clone(&args),
                 Arc::clone(&seq),
                 Arc::clone(&errors),
                 Arc::clone(&entries_done),
                 Arc::clone(&leaves),
+                Arc::clone(&interval_hist),
             );
             std::thread::spawn(move || {
                 let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -278,6 +294,11 @@ fn main() {
                         );
                         let micros = due.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
                         let _ = hist.record(micros.max(1));
+                        if args.report_every > 0
+                            && let Ok(mut h) = interval_hist.lock()
+                        {
+                            let _ = h.record(micros.max(1));
+                        }
                     } else {
                         errors.fetch_add(1, Ordering::Relaxed);
                     }
