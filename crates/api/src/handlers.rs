@@ -22,67 +22,11 @@ type Result<T> = std::result::Result<T, Problem>;
 
 /// Parses a query string into a map, refusing repeated or unknown keys.
 fn query(raw: Option<String>, allowed: &[&str]) -> Result<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    for pair in raw
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let k = percent_decode(k)?;
-        if !allowed.contains(&k.as_str()) {
-            // The unknown name is not echoed: it could be anything, a credential included.
-            return Err(Problem::bad_request(format!(
-                "unknown query parameter; expected one of {allowed:?}"
-            )));
-        }
-        if out.insert(k.clone(), percent_decode(v)?).is_some() {
-            return Err(Problem::bad_request(format!(
-                "query parameter `{k}` is repeated"
-            )));
-        }
-    }
-    Ok(out)
-}
-
-fn percent_decode(s: &str) -> Result<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok());
-                out.push(byte.ok_or_else(|| {
-                    Problem::bad_request("malformed percent-encoding in the query")
-                })?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).map_err(|_| Problem::bad_request("the query is not UTF-8"))
+    crate::query::parse(raw.as_deref().unwrap_or(""), allowed).map_err(Problem::bad_request)
 }
 
 fn number(q: &HashMap<String, String>, key: &str) -> Result<Option<u64>> {
-    q.get(key)
-        .map(|v| {
-            v.parse::<u64>().map_err(|_| {
-                Problem::bad_request(format!("`{key}` must be a non-negative integer below 2^64"))
-            })
-        })
-        .transpose()
+    crate::query::number(q, key).map_err(Problem::bad_request)
 }
 
 fn required(q: &HashMap<String, String>, key: &str) -> Result<u64> {

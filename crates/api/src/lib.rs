@@ -14,6 +14,7 @@ mod handlers;
 pub mod listener;
 pub mod metrics;
 pub mod problem;
+pub mod query;
 mod state;
 pub mod witness;
 
