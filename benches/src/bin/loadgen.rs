@@ -29,6 +29,9 @@ enum Mode {
     ProofByHash,
     /// GET a random full or partial level-0 tile.
     Tile,
+    /// Per request at random: 40% single submissions, 10% batches, 30% proofs by index,
+    /// 20% tiles (services writing while monitors and auditors read).
+    Mixed,
 }
 
 #[derive(Parser, Debug)]
@@ -102,7 +105,11 @@ fn main() {
         .build()
         .into();
     let size = tree_size(&agent, &args.url);
-    if matches!(args.mode, Mode::Proof | Mode::ProofByHash | Mode::Tile) && size == 0 {
+    if matches!(
+        args.mode,
+        Mode::Proof | Mode::ProofByHash | Mode::Tile | Mode::Mixed
+    ) && size == 0
+    {
         eprintln!("the log is empty: load it first (--mode batch)");
         std::process::exit(2);
     }
@@ -222,10 +229,19 @@ fn main() {
                     rng ^= rng << 13;
                     rng ^= rng >> 7;
                     rng ^= rng << 17;
-                    let result = match args.mode {
+                    let mode = match args.mode {
+                        Mode::Mixed => match rng % 10 {
+                            0..=3 => Mode::Submit,
+                            4 => Mode::Batch,
+                            5..=7 => Mode::Proof,
+                            _ => Mode::Tile,
+                        },
+                        m => m,
+                    };
+                    let result = match mode {
                         Mode::Submit | Mode::Wait => {
                             let n = seq.fetch_add(1, Ordering::Relaxed);
-                            let path = if args.mode == Mode::Wait {
+                            let path = if mode == Mode::Wait {
                                 "/v1/entries?wait=checkpoint"
                             } else {
                                 "/v1/entries"
@@ -265,7 +281,8 @@ fn main() {
                                 leaves[(rng as usize) % leaves.len()]
                             ))
                             .call(),
-                        Mode::Tile => {
+                        // Mixed was resolved to one of the others above.
+                        Mode::Tile | Mode::Mixed => {
                             let full = size / 256;
                             let path = if full > 0 {
                                 format!("tile/0/{:03}", (rng % full) % 1000)
@@ -285,7 +302,7 @@ fn main() {
                     };
                     if ok {
                         entries_done.fetch_add(
-                            if args.mode == Mode::Batch {
+                            if mode == Mode::Batch {
                                 args.batch as u64
                             } else {
                                 1
