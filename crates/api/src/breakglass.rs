@@ -29,6 +29,8 @@ type Labels = Vec<(String, String)>;
 const TICK: Duration = Duration::from_millis(500);
 /// Indices read per page when folding the log.
 const PAGE: usize = 4096;
+/// Notifications waiting for the webhook, at most.
+const WEBHOOK_QUEUE: usize = 10_000;
 
 /// The break-glass engine.
 pub struct BreakGlass {
@@ -36,7 +38,8 @@ pub struct BreakGlass {
     sanitizer: Arc<Sanitizer>,
     policy: Policy,
     state: Mutex<State>,
-    notify: Option<mpsc::UnboundedSender<Value>>,
+    notify: Option<mpsc::Sender<Value>>,
+    webhook_failures: Counter,
     alerts: Family<Labels, Counter>,
     events: Family<Labels, Counter>,
     active: Gauge,
@@ -71,7 +74,7 @@ impl BreakGlass {
         metrics: &Metrics,
     ) -> Result<Arc<Self>, LogError> {
         let notify = policy.webhook.clone().map(|url| {
-            let (tx, rx) = mpsc::unbounded_channel();
+            let (tx, rx) = mpsc::channel(WEBHOOK_QUEUE);
             tokio::spawn(deliver(
                 url,
                 rx,
@@ -86,6 +89,7 @@ impl BreakGlass {
             policy,
             state: Mutex::new(state),
             notify,
+            webhook_failures: metrics.breakglass_webhook_failures.clone(),
             alerts: metrics.breakglass_alerts.clone(),
             events: metrics.breakglass_events.clone(),
             active: metrics.breakglass_active.clone(),
@@ -147,7 +151,12 @@ impl BreakGlass {
             if let (Some(m), Value::Object(b)) = (msg.as_object_mut(), body) {
                 m.extend(b);
             }
-            let _ = tx.send(msg);
+            // A receiver down for long must not grow the queue without bound: past
+            // WEBHOOK_QUEUE waiting notifications, new ones are counted as failed (the log
+            // still holds every step).
+            if tx.try_send(msg).is_err() {
+                self.webhook_failures.inc();
+            }
         }
     }
 
@@ -412,7 +421,7 @@ pub fn session_json(s: &Session) -> Value {
 }
 
 /// Sends notifications in order; a receiver that is down delays, never blocks, the server.
-async fn deliver(url: String, mut rx: mpsc::UnboundedReceiver<Value>, failures: Counter) {
+async fn deliver(url: String, mut rx: mpsc::Receiver<Value>, failures: Counter) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(5)))
         .http_status_as_error(true)

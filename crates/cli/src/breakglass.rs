@@ -1,7 +1,7 @@
 //! `glasslog breakglass ...`: request, approve, extend, close and review emergency access, and
 //! fetch incident reports that are verified before they are written.
 
-use crate::client::Conn;
+use crate::client::{Conn, print};
 use anyhow::{Context as _, Result, bail};
 use glasslog_breakglass::{Report, verify_report};
 use glasslog_client::Error as ClientError;
@@ -143,15 +143,6 @@ fn parse_duration(s: &str) -> Result<u64, String> {
         _ => return Err(format!("unknown unit {unit:?}; use s, m or h")),
     };
     n.checked_mul(mul).ok_or_else(|| "duration too long".into())
-}
-
-fn print(v: &Value) -> Result<()> {
-    writeln!(
-        std::io::stdout().lock(),
-        "{}",
-        serde_json::to_string_pretty(v)?
-    )?;
-    Ok(())
 }
 
 fn step(conn: &Conn, id: &str, step: &str, body: Value) -> Result<()> {

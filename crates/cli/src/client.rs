@@ -62,7 +62,8 @@ pub fn exit(result: Result<()>) -> ExitCode {
     }
 }
 
-fn print(v: &Value) -> Result<()> {
+/// Prints a JSON answer, pretty, on stdout.
+pub fn print(v: &Value) -> Result<()> {
     writeln!(
         std::io::stdout().lock(),
         "{}",
