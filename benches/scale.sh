@@ -13,7 +13,7 @@ T=${CARGO_TARGET_DIR:-target}/release
 cargo build --release -q -p glasslog -p glasslog-benches
 W=$(mktemp -d /var/tmp/glasslog-scale.XXXXXX)
 PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$W"' EXIT
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$W"' EXIT
 start() {
   : >"$W/out"
   local t0; t0=$(date +%s.%N)

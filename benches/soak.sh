@@ -10,7 +10,7 @@ T=${CARGO_TARGET_DIR:-target}/release
 cargo build --release -q -p glasslog -p glasslog-benches
 W=$(mktemp -d /var/tmp/glasslog-soak.XXXXXX)
 PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$W"' EXIT
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$W"' EXIT
 "$T/glasslog" serve --listen 127.0.0.1:18095 --data-dir "$W/data" --origin soak.example/log >"$W/out" 2>"$W/err" &
 PID=$!
 until grep -q 'listening on' "$W/out" 2>/dev/null; do sleep 0.05; done
