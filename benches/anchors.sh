@@ -9,29 +9,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-10}
-T=${CARGO_TARGET_DIR:-target}/release
 command -v nginx >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light postgresql >/dev/null
 }
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | tail -1)
-cargo build --release -q -p glasslog -p glasslog-benches
-W=$(mktemp -d /var/tmp/glasslog-anchors.XXXXXX)
-chmod 755 "$W"
-GL_PID= NGINX_PID=
-cleanup() {
-  [ -n "$GL_PID" ] && kill "$GL_PID" 2>/dev/null || true
+NAME=anchors; source benches/common.sh
+NGINX_PID=
+stop_anchors() {
   [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$W/pg/data" -m fast stop >/dev/null 2>&1 || true
-  rm -rf "$W"
 }
-trap cleanup EXIT
+cleanup_hooks+=(stop_anchors)
 
 # glasslog, embedded default, its own data directory on the same disk as PostgreSQL's.
-"$T/glasslog" serve --listen 127.0.0.1:18080 --data-dir "$W/gl" --origin anchors.example/log >"$W/gl.out" 2>"$W/gl.err" &
-GL_PID=$!
-for _ in $(seq 100); do grep -q 'listening on' "$W/gl.out" 2>/dev/null && break; sleep 0.1; done
-export GLASSLOG_TOKEN; GLASSLOG_TOKEN=$(cat "$W/gl/admin.token")
-L() { "$T/loadgen" --url http://127.0.0.1:18080 --seconds "$SECS" "$@"; }
+serve 18080
+L() { "$T/loadgen" --url "$URL" --seconds "$SECS" "$@"; }
 
 # PostgreSQL: a private cluster as the postgres user, durable commits.
 mkdir -p "$W/pg" && chown postgres "$W/pg"
@@ -78,11 +70,11 @@ for r in $(seq "$ROUNDS"); do
   echo "{\"k\":\"gl_tile\",\"v\":$(L --mode tile --connections 32 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["requests_per_s"])')}" >>"$results"
   echo "{\"k\":\"nginx_tile\",\"v\":$("$T/loadgen" --url http://127.0.0.1:18081 --seconds "$SECS" --mode tile --connections 32 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["requests_per_s"])')}" >>"$results"
 done
-GL_SIZE=$(curl -s http://127.0.0.1:18080/v1/log | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')
+GL_SIZE=$(tree_size)
 # Footprint after a clean stop (memtables flushed, nothing left in the WAL) and after
 # PostgreSQL's checkpoint, so neither counts its write-ahead log.
-kill "$GL_PID"; wait "$GL_PID" 2>/dev/null || true; GL_PID=
-GL_BYTES=$(du -sb "$W/gl/db" | cut -f1)
+stop_server
+GL_BYTES=$(du -sb "$W/data/db" | cut -f1)
 "${PSQL[@]}" -d bench -c "CHECKPOINT" >/dev/null
 PG_BYTES=$("${PSQL[@]}" -d bench -Atc "SELECT pg_total_relation_size('audit_log')")
 

@@ -6,19 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-10}
-T=${CARGO_TARGET_DIR:-target}/release
-cargo build --release -q -p glasslog -p glasslog-benches
-W=$(mktemp -d /var/tmp/glasslog-http.XXXXXX)
-PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$W"' EXIT
-"$T/glasslog" serve --listen 127.0.0.1:18085 --data-dir "$W/data" --origin http.example/log >"$W/out" 2>"$W/err" &
-PID=$!
-until grep -q 'listening on' "$W/out" 2>/dev/null; do
-  kill -0 "$PID" 2>/dev/null || { cat "$W/err" >&2; exit 1; }
-  sleep 0.05
-done
-export GLASSLOG_TOKEN; GLASSLOG_TOKEN=$(cat "$W/data/admin.token")
-L() { "$T/loadgen" --url http://127.0.0.1:18085 --seconds "$SECS" --server-pid "$PID" "$@"; }
+NAME=http; source benches/common.sh
+serve 18085
+L() { "$T/loadgen" --url "$URL" --seconds "$SECS" --server-pid "$PID" "$@"; }
 workloads=(
   "batch, 100 per request, 16 connections|--mode batch --connections 16 --batch 100"
   "single entries, 64 connections|--mode submit --connections 64"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proof latency and footprint as the log grows: for each size, a fresh server is loaded through
 # the batch API, then measured: proofs by index and by hash and tiles (loadgen), server RSS,
-# bytes on disk per entry beyond the payload, and restart time (SIGTERM, start, first
+# bytes on disk per entry and per stored event, and restart time (SIGTERM, start, first
 # "listening" line).
 #   bash benches/scale.sh                 # SIZES="1000000 10000000" by default
 set -euo pipefail
@@ -9,49 +9,32 @@ cd "$(dirname "$0")/.."
 SIZES=${SIZES:-"1000000 10000000"}
 ENTRY_BYTES=${ENTRY_BYTES:-128}
 SECS=${SECS:-10}
-T=${CARGO_TARGET_DIR:-target}/release
-cargo build --release -q -p glasslog -p glasslog-benches
-W=$(mktemp -d /var/tmp/glasslog-scale.XXXXXX)
-PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$W"' EXIT
-start() {
-  : >"$W/out"
-  local t0; t0=$(date +%s.%N)
-  "$T/glasslog" serve --listen 127.0.0.1:18090 --data-dir "$W/data" --origin scale.example/log >"$W/out" 2>>"$W/err" &
-  PID=$!
-  until grep -q 'listening on' "$W/out" 2>/dev/null; do
-    kill -0 "$PID" 2>/dev/null || { cat "$W/err" >&2; exit 1; }
-    sleep 0.01
-  done
-  python3 -c "print(f'{$(date +%s.%N) - $t0:.2f}')" >"$W/started_in"
-}
-size() { curl -s http://127.0.0.1:18090/v1/log | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
+NAME=scale; source benches/common.sh
 for N in $SIZES; do
   rm -rf "$W/data"
-  start
-  export GLASSLOG_TOKEN; GLASSLOG_TOKEN=$(cat "$W/data/admin.token")
+  serve 18090
   load_start=$(date +%s)
-  while have=$(size) && [ "$have" -lt "$N" ]; do
+  while have=$(tree_size) && [ "$have" -lt "$N" ]; do
     # Chunks sized to land near N (about 50,000 entries/s), never shorter than 2 s.
     chunk=$(( (N - have) / 50000 )); chunk=$(( chunk < 2 ? 2 : (chunk > 20 ? 20 : chunk) ))
-    "$T/loadgen" --url http://127.0.0.1:18090 --mode batch --batch 1000 --connections 4 \
+    "$T/loadgen" --url "$URL" --mode batch --batch 1000 --connections 4 \
       --entry-bytes "$ENTRY_BYTES" --seconds "$chunk" >/dev/null
   done
   load_secs=$(( $(date +%s) - load_start ))
-  have=$(size)
+  have=$(tree_size)
   # Restart: a clean stop, then time to serve. RocksDB compacts in the background afterwards.
-  kill "$PID"; wait "$PID" 2>/dev/null || true
-  start
+  stop_server
+  serve 18090
   restart=$(cat "$W/started_in")
   sleep 5
   for mode in proof proof-by-hash tile; do
-    "$T/loadgen" --url http://127.0.0.1:18090 --mode "$mode" --connections 32 --seconds "$SECS" \
+    "$T/loadgen" --url "$URL" --mode "$mode" --connections 32 --seconds "$SECS" \
       --server-pid "$PID" >"$W/$mode.json"
   done
   bytes=$(du -sb "$W/data/db" | cut -f1)
   # The payload is what the log stores per entry (the sanitized OCSF event in its envelope),
   # averaged over the first 256 entries.
-  stored=$(curl -s -H "Authorization: Bearer $GLASSLOG_TOKEN" "http://127.0.0.1:18090/v1/entries?start=0&end=256" |
+  stored=$(curl -s -H "Authorization: Bearer $GLASSLOG_TOKEN" "$URL/v1/entries?start=0&end=256" |
     python3 -c 'import base64,json,sys; e=json.load(sys.stdin)["entries"]; print(round(sum(len(base64.b64decode(x["entry_base64"])) for x in e)/len(e)))')
   python3 - "$N" "$have" "$load_secs" "$restart" "$bytes" "$stored" "$W" <<'PY'
 import json, sys
@@ -62,13 +45,11 @@ print(json.dumps({
     "entries": have, "load_s": int(load_secs), "load_entries_per_s": round(have / max(int(load_secs), 1)),
     "restart_s": float(restart), "stored_entry_bytes": entry,
     "disk_bytes_per_entry": round(bytes_ / have, 1),
-    "overhead_bytes_per_entry": round(bytes_ / have - entry, 1),
     "rss_mib": round((r["proof"]["server_rss_kib"] or 0) / 1024),
     **{f"{m}_per_s": round(r[m]["requests_per_s"]) for m in r},
     **{f"{m}_p50_ms": r[m]["latency_ms"]["p50"] for m in r},
     **{f"{m}_p99_ms": r[m]["latency_ms"]["p99"] for m in r},
 }))
 PY
-  kill "$PID"; wait "$PID" 2>/dev/null || true
-  PID=
+  stop_server
 done

@@ -6,6 +6,7 @@
 //! async mutex serializes check, append and fold, so two approvals racing cannot both pass a
 //! check that only one of them should.
 
+use crate::handlers::now_ms;
 use crate::metrics::Metrics;
 use crate::problem::Problem;
 use glasslog_breakglass::report::Report;
@@ -37,20 +38,14 @@ pub struct BreakGlass {
     log: Arc<Log>,
     sanitizer: Arc<Sanitizer>,
     policy: Policy,
+    /// `policy.fingerprint()`, computed once: it is compared before every session entry.
+    fingerprint: String,
     state: Mutex<State>,
     notify: Option<mpsc::Sender<Value>>,
     webhook_failures: Counter,
     alerts: Family<Labels, Counter>,
     events: Family<Labels, Counter>,
     active: Gauge,
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 fn refusal(r: Refusal) -> Problem {
@@ -86,6 +81,7 @@ impl BreakGlass {
         let bg = Arc::new(BreakGlass {
             log,
             sanitizer,
+            fingerprint: policy.fingerprint(),
             policy,
             state: Mutex::new(state),
             notify,
@@ -111,19 +107,15 @@ impl BreakGlass {
             }
             bg.gauge(&st);
         }
-        let ticker = Arc::clone(&bg);
+        // The timer holds the engine weakly: once the server drops it at shutdown, the timer
+        // stops instead of appending to a closing log.
+        let ticker = Arc::downgrade(&bg);
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(TICK);
             loop {
                 interval.tick().await;
-                if ticker
-                    .log
-                    .checkpoint()
-                    .is_err_and(|e| matches!(e, LogError::Closed))
-                {
-                    break;
-                }
-                ticker.tick().await;
+                let Some(bg) = ticker.upgrade() else { break };
+                bg.tick().await;
             }
         });
         Ok(bg)
@@ -162,9 +154,9 @@ impl BreakGlass {
 
     /// Appends the policy in force if the log's last recorded policy differs.
     async fn record_policy(&self, st: &mut State) -> Result<(), Problem> {
-        let fp = self.policy.fingerprint();
+        let fp = &self.fingerprint;
         if st.policy_fingerprint() != Some(fp.as_str()) {
-            let native = glasslog_breakglass::record::policy_native(&self.policy.recorded(), &fp);
+            let native = glasslog_breakglass::record::policy_native(&self.policy.recorded(), fp);
             self.append(st, native, None).await?;
             tracing::info!(fingerprint = %fp, "break-glass policy recorded");
         }

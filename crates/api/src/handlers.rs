@@ -153,7 +153,8 @@ fn ingest_problem(e: IngestError) -> Problem {
     }
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the Unix epoch: the receive time the server stamps.
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
@@ -227,15 +228,21 @@ fn session_header(headers: &HeaderMap) -> Result<Option<String>> {
                 .to_str()
                 .map_err(|_| Problem::bad_request("the break-glass session header is not text"))?
                 .trim();
-            if s.is_empty() || s.len() > glasslog_breakglass::MAX_SESSION_ID {
-                return Err(Problem::bad_request(format!(
-                    "a break-glass session id is 1 to {} bytes",
-                    glasslog_breakglass::MAX_SESSION_ID
-                )));
-            }
+            // Checked here too, so that a bad header fails a batch once, not once per item.
+            check_session_id(s)?;
             Ok(Some(s.to_owned()))
         }
     }
+}
+
+fn check_session_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > glasslog_breakglass::MAX_SESSION_ID {
+        return Err(Problem::bad_request(format!(
+            "a break-glass session id is 1 to {} bytes",
+            glasslog_breakglass::MAX_SESSION_ID
+        )));
+    }
+    Ok(())
 }
 
 /// Puts the header's session into an event (unless it names one already) and returns the
@@ -250,9 +257,8 @@ fn session_tags(body: &mut Body, header: Option<&str>) -> Result<Vec<String>> {
         }
         Body::Text(_) => return Ok(Vec::new()),
     };
-    if let (Some(h), Value::Object(map)) = (header, &mut *event)
-        && glasslog_breakglass::session_of(&Value::Object(map.clone())).is_none()
-    {
+    let named = glasslog_breakglass::session_of(event).is_some();
+    if let (Some(h), false, Value::Object(map)) = (header, named, &mut *event) {
         if map.contains_key("class_uid") {
             let unmapped = map
                 .entry("unmapped")
@@ -266,16 +272,13 @@ fn session_tags(body: &mut Body, header: Option<&str>) -> Result<Vec<String>> {
     }
     match glasslog_breakglass::session_of(event) {
         None => Ok(Vec::new()),
-        Some(id) if id.is_empty() || id.len() > glasslog_breakglass::MAX_SESSION_ID => {
-            Err(Problem::bad_request(format!(
-                "a break-glass session id is 1 to {} bytes",
-                glasslog_breakglass::MAX_SESSION_ID
-            )))
+        Some(id) => {
+            check_session_id(id)?;
+            Ok(vec![
+                glasslog_breakglass::TAG_ALL.to_owned(),
+                glasslog_breakglass::session_tag(id),
+            ])
         }
-        Some(id) => Ok(vec![
-            glasslog_breakglass::TAG_ALL.to_owned(),
-            glasslog_breakglass::session_tag(id),
-        ]),
     }
 }
 

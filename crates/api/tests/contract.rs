@@ -41,3 +41,25 @@ fn the_deployment_config_parses() {
     assert_eq!(config.witness_quorum, 1);
     assert!(config.witnesses[0].vkey_file.is_some());
 }
+
+#[test]
+fn the_contract_names_every_break_glass_alert_rule() {
+    let spec = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../api/openapi.yaml"
+    ))
+    .unwrap();
+    let line = spec
+        .lines()
+        .find(|l| l.trim_start().starts_with("rule: {type: string, enum: ["))
+        .unwrap();
+    let listed: BTreeSet<&str> = line
+        .split_once('[')
+        .and_then(|(_, r)| r.split_once(']'))
+        .unwrap()
+        .0
+        .split(", ")
+        .collect();
+    let rules: BTreeSet<&str> = glasslog_breakglass::state::RULES.iter().copied().collect();
+    assert_eq!(listed, rules);
+}
