@@ -915,3 +915,102 @@ fn secrets_of_every_rule_planted_in_headers_queries_and_justifications_leak_nowh
         );
     }
 }
+
+/// Issue #11: each of these was stored in clear by `glasslog serve`.
+#[test]
+fn the_reported_leaks_are_stored_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let event = |details: Value| json!({"actor": "alice", "action": "login", "resource": "app", "details": details});
+    let events = [
+        (
+            event(json!({"headers": {"Authorization": "Basic YWRtaW46aHVudGVyMg=="}})),
+            "YWRtaW46aHVudGVyMg==",
+        ),
+        (
+            event(json!({"headers": {"Proxy-Authorization": "Basic YWRtaW46aHVudGVyMg=="}})),
+            "YWRtaW46aHVudGVyMg==",
+        ),
+        (event(json!({"password": "$uperS3cret!"})), "$uperS3cret!"),
+    ];
+    let texts = [
+        ("ALTER USER app WITH PASSWORD 'Sup3rS3cret';", "Sup3rS3cret"),
+        (
+            "CREATE USER 'app'@'%' IDENTIFIED BY 'Sup3rS3cret';",
+            "Sup3rS3cret",
+        ),
+        ("GET /login?user=bob&password%3Dhunter2xyz", "hunter2xyz"),
+    ];
+    let mut secrets = Vec::new();
+    for (ev, secret) in &events {
+        let r = s.post_json("/v1/entries", Some(&s.admin), ev);
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert!(!r.json()["redactions"].as_array().unwrap().is_empty());
+        secrets.push(*secret);
+    }
+    for (text, secret) in &texts {
+        let r = s.request(
+            "POST",
+            "/v1/entries",
+            Some(&s.admin),
+            Some("text/plain"),
+            text.as_bytes(),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert!(
+            !r.json()["redactions"].as_array().unwrap().is_empty(),
+            "{text}"
+        );
+        // And the same statement inside an event's details.
+        let r = s.post_json(
+            "/v1/entries",
+            Some(&s.admin),
+            &event(json!({"statement": text})),
+        );
+        assert_eq!(r.status, 201);
+        secrets.push(*secret);
+    }
+    let bundle = s.get("/tile/entries/000.p/9", Some(&s.admin));
+    assert_eq!(bundle.status, 200);
+    let stored = String::from_utf8_lossy(&bundle.body).into_owned();
+    for secret in secrets {
+        assert!(!stored.contains(secret), "{secret} reached storage");
+    }
+}
+
+/// ARCHITECTURE.md, "Redaction fingerprints": a submitter who guesses another's redacted
+/// password gets a fingerprint that does not match the stored marker.
+#[test]
+fn a_guess_submitted_by_another_principal_confirms_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let alice = s.token("submitter", "alice");
+    let mallory = s.token("submitter", "mallory");
+    let ev = json!({"actor": "alice", "action": "login", "details": {"password": "Winter2026!"}});
+    let fp = |token: &str| {
+        let r = s.post_json("/v1/entries", Some(token), &ev);
+        assert!(r.status == 201 || r.status == 200, "{}", r.text());
+        let v = r.json();
+        (
+            v["redactions"][0]["fingerprint"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            v["index"].as_u64().unwrap(),
+        )
+    };
+    let (alices, index) = fp(&alice);
+    let stored = s
+        .get(&format!("/v1/entries/{index}"), Some(&s.admin))
+        .text();
+    assert!(
+        stored.contains(&alices),
+        "the marker carries the submitter's fingerprint"
+    );
+    assert_ne!(
+        fp(&mallory).0,
+        alices,
+        "mallory's right guess must not match alice's marker"
+    );
+    assert_eq!(fp(&alice).0, alices, "alice's own entries still correlate");
+}

@@ -330,7 +330,20 @@ pub async fn submit(
         }
     };
     let tags = session_tags(&mut parsed, in_session.as_deref())?;
-    let sanitized = match st.sanitizer.sanitize(&source, parsed, now_ms()) {
+    // Detection is CPU work: off the async workers, like batches.
+    let sanitizer = Arc::clone(&st.sanitizer);
+    let (src, principal_id) = (source.clone(), principal.id.clone());
+    let received = now_ms();
+    let result = tokio::task::spawn_blocking(move || {
+        let scope = glasslog_ingest::Scope {
+            source: &src,
+            principal: &principal_id,
+        };
+        sanitizer.sanitize_as(scope, parsed, received)
+    })
+    .await
+    .map_err(|_| Problem::unavailable("worker failed"))?;
+    let sanitized = match result {
         Ok(s) => s,
         Err(e) => {
             st.metrics
@@ -420,14 +433,19 @@ pub async fn submit_batch(
     let sanitizer = Arc::clone(&st.sanitizer);
     let received = now_ms();
     let src = source.clone();
+    let principal_id = principal.id.clone();
     let results = tokio::task::spawn_blocking(move || {
+        let scope = glasslog_ingest::Scope {
+            source: &src,
+            principal: &principal_id,
+        };
         items
             .into_iter()
             .map(|item| {
                 let mut body = item.map_err(|e| Problem::bad_request(e.to_string()))?;
                 let tags = session_tags(&mut body, in_session.as_deref())?;
                 sanitizer
-                    .sanitize(&src, body, received)
+                    .sanitize_as(scope, body, received)
                     .map(|s| (s, tags))
                     .map_err(ingest_problem)
             })

@@ -2,8 +2,9 @@
 //! regex runs over the text, validators filter, and overlapping matches resolve to the most
 //! specific rule. Every engine here is linear in the input.
 
-use crate::checks;
+use crate::keys::{self, KeyClass};
 use crate::rules::{Check, Kind, RULES};
+use crate::{checks, decode, values};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 
@@ -132,7 +133,7 @@ impl Detector {
                 c.id.clone(),
                 desc,
                 Kind::Provider,
-                Check::None,
+                Check::Custom,
                 c.pattern.clone(),
                 c.keywords.clone(),
             ));
@@ -190,11 +191,76 @@ impl Detector {
         &self.rules
     }
 
-    /// Finds every secret in `text`: non-overlapping matches in text order.
+    /// Finds every secret in `text`: non-overlapping matches in text order. Secrets inside
+    /// a wrapper (percent-encoding, JSON escapes, base64) are found in the decoded text and
+    /// reported over the encoded bytes that carry them.
     pub fn scan(&self, text: &str) -> Vec<Match> {
+        self.scan_layer(text, 0)
+    }
+
+    fn scan_layer(&self, text: &str, depth: u32) -> Vec<Match> {
+        let mut found = self.scan_rules(text);
+        if depth < MAX_DECODE_DEPTH && text.len() <= MAX_DECODE_BYTES {
+            self.scan_wrapped(text, depth, &mut found);
+        }
+        self.resolve(found)
+    }
+
+    /// Decodes what `text` wraps and maps findings inside back onto `text`.
+    fn scan_wrapped(&self, text: &str, depth: u32, found: &mut Vec<Match>) {
+        if text.contains('%')
+            && let Some(d) = decode::percent(text)
+        {
+            self.map_back(&d, depth, found);
+        }
+        if text.contains('\\')
+            && let Some(d) = decode::json_escapes(text)
+        {
+            self.map_back(&d, depth, found);
+        }
+        if text.contains('&')
+            && let Some(d) = decode::html_entities(text)
+        {
+            self.map_back(&d, depth, found);
+        }
+        if text.contains('\x1b')
+            && let Some(d) = decode::ansi_stripped(text)
+        {
+            self.map_back(&d, depth, found);
+        }
+        for run in decode::base64_runs(text) {
+            let covered = found
+                .iter()
+                .any(|m| m.start <= run.start && run.end <= m.end);
+            if covered {
+                continue;
+            }
+            // A finding anywhere inside redacts the whole wrapped value: a half-decoded
+            // credential is still a credential.
+            if let Some(inner) = self.scan_layer(&run.text, depth + 1).first() {
+                found.push(Match {
+                    rule: inner.rule,
+                    start: run.start,
+                    end: run.end,
+                    checksum: inner.checksum,
+                });
+            }
+        }
+    }
+
+    fn map_back(&self, d: &decode::Decoded, depth: u32, found: &mut Vec<Match>) {
+        for m in self.scan_layer(&d.text, depth + 1) {
+            if let Some((start, end)) = d.source_span(m.start, m.end) {
+                found.push(Match { start, end, ..m });
+            }
+        }
+    }
+
+    /// Every rule over `text` itself, validators applied, overlaps not yet resolved.
+    fn scan_rules(&self, text: &str) -> Vec<Match> {
         // Which rules to run, as a bitset on the stack: this runs for every string of every entry.
         let words = self.rules.len().div_ceil(64);
-        let mut stack = [0u64; 4];
+        let mut stack = [0u64; 8];
         let mut heap = Vec::new();
         let run: &mut [u64] = if words <= stack.len() {
             &mut stack[..words]
@@ -224,36 +290,62 @@ impl Detector {
             .filter(|(i, _)| run[i / 64] & (1 << (i % 64)) != 0)
         {
             for caps in rule.regex.captures_iter(text) {
-                let secret = caps
-                    .name("s")
-                    .or_else(|| caps.name("s2"))
-                    .or_else(|| caps.name("s3"))
-                    .or_else(|| caps.get(0));
-                let Some(secret) = secret.filter(|m| !m.is_empty()) else {
+                let secret = ["s", "s2", "s3", "s4"]
+                    .iter()
+                    .find_map(|g| caps.name(g).map(|m| (m, *g == "s")))
+                    .or_else(|| caps.get(0).map(|m| (m, true)));
+                let Some((secret, unquoted)) = secret.filter(|(m, _)| !m.is_empty()) else {
                     continue;
                 };
-                let key = caps.name("k").map_or("", |m| m.as_str());
-                let value = secret.as_str();
+                let (start, end) = if unquoted && let Some(k) = caps.name("k") {
+                    let spaced = text
+                        .get(k.end()..secret.start())
+                        .is_some_and(|b| b.contains(' ') || b.contains('\t'));
+                    trim_unquoted(text, secret.start(), secret.end(), spaced)
+                } else {
+                    (secret.start(), secret.end())
+                };
+                if start >= end {
+                    continue;
+                }
+                let key = caps.name("k");
+                let value = &text[start..end];
+                let between = key.map_or("", |k| text.get(k.end()..secret.start()).unwrap_or(""));
+                let key = key.map_or("", |m| m.as_str());
                 let (keep, checksum) = match rule.check {
-                    Check::None => (true, None),
-                    Check::Base62Crc32 => (true, Some(checks::token_checksum_ok(value))),
+                    Check::None => (!values::is_fake_token(value), None),
+                    Check::Custom => (true, None),
+                    Check::Base62Crc32 => (
+                        !values::is_fake_token(value),
+                        Some(checks::token_checksum_ok(value)),
+                    ),
                     Check::Luhn => (checks::luhn_card(value), None),
                     Check::Jwt => (checks::jwt_header_ok(value), None),
                     Check::Ssn => (checks::ssn_ok(value), None),
-                    Check::NotPlaceholder => (!checks::is_placeholder(value), None),
-                    Check::SecretValue => (secret_value(key, value), None),
+                    Check::Password => (credible(value), None),
+                    Check::Assignment | Check::Flag => {
+                        (assigned_secret(key, between, value, unquoted), None)
+                    }
+                    Check::Header => (header_secret(key, value), None),
+                    Check::CallArgument => (
+                        assigned_secret(key, ":", value, true)
+                            && (!value.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
+                                || (value.len() >= 20 && values::entropy(value) >= 3.8)),
+                        None,
+                    ),
+                    Check::AwsSecret => (values::aws_secret_shape(value), None),
                 };
                 if keep {
                     found.push(Match {
                         rule: index,
-                        start: secret.start(),
-                        end: secret.end(),
+                        start,
+                        end,
                         checksum,
                     });
                 }
             }
         }
-        self.resolve(found)
+        found
     }
 
     /// Keeps the most specific of overlapping matches: lower kind first, then the longer.
@@ -287,13 +379,129 @@ impl Detector {
     }
 }
 
-/// The generic rules' test: a secret-naming key, a real value, random-looking unless the key
-/// says "password".
-pub(crate) fn secret_value(key: &str, value: &str) -> bool {
-    if !checks::secret_key_name(key) || checks::is_placeholder(value) {
+/// How deep wrappers are unwrapped (base64 inside a percent-encoded query inside JSON).
+const MAX_DECODE_DEPTH: u32 = 3;
+/// Texts longer than this are scanned as they are, not decoded (entries are at most 64 KiB).
+const MAX_DECODE_BYTES: usize = 256 * 1024;
+
+/// An unquoted value ends before a final closing bracket it did not open (`(pw:hunter2)`);
+/// brackets inside it are kept (`8)zclV(37FO`).
+fn trim_unquoted(text: &str, start: usize, mut end: usize, spaced: bool) -> (usize, usize) {
+    // `password = a&b;c` in a config file runs to the end of the word: the `&`, `;` and `,`
+    // that end a value in a query string or a connection string are part of this one.
+    let bytes = text.as_bytes();
+    // A separator that nothing follows ends the value, it does not split it: `password=a&`
+    // before a space is the password `a&`.
+    if bytes
+        .get(end)
+        .is_some_and(|b| matches!(b, b'&' | b';' | b','))
+        && bytes
+            .get(end + 1)
+            .is_none_or(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\''))
+    {
+        end += 1;
+    }
+    if spaced
+        && bytes
+            .get(end)
+            .is_some_and(|b| matches!(b, b'&' | b';' | b','))
+    {
+        while end < bytes.len()
+            && !bytes[end].is_ascii_whitespace()
+            && !matches!(bytes[end], b'"' | b'\'')
+        {
+            end += 1;
+        }
+    }
+    let value = &text[start..end];
+    let mut depth: i32 = 0;
+    for (i, c) in value.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth -= 1;
+                // Only a closer at the very end is the enclosing text's: `(pw:hunter2)`.
+                if depth < 0 && i + 1 == value.len() {
+                    end = start + i;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    (start, end)
+}
+
+/// Schemes that follow `Authorization:`; alone they are not the credential.
+const AUTH_SCHEMES: &[&str] = &[
+    "basic",
+    "bearer",
+    "token",
+    "digest",
+    "ntlm",
+    "negotiate",
+    "bot",
+    "apikey",
+    "oauth",
+    "hmac",
+    "signature",
+    "key",
+    "jwt",
+];
+
+/// A value that could be a secret: not a placeholder, a reference or a bare scheme name.
+pub(crate) fn credible(value: &str) -> bool {
+    let v = value.trim();
+    !v.is_empty()
+        && v.chars().any(char::is_alphanumeric)
+        && !values::is_placeholder(v)
+        && !values::is_reference(v)
+        && !AUTH_SCHEMES.contains(&v.to_ascii_lowercase().as_str())
+}
+
+/// The test for a value assigned to a name: what the name says ([`keys::classify`]) and
+/// whether the value is credible. An unquoted lower-case word after `password:` is prose in a
+/// log message (`password: changed`), not the password.
+pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: bool) -> bool {
+    if !credible(value)
+        || (unquoted && (values::is_code(value) || value.starts_with(['{', '}', '[', '('])))
+    {
         return false;
     }
-    checks::password_key_name(key) || checks::looks_random(value)
+    let spaced = between.contains(' ') || between.contains('\t') || between.ends_with(':');
+    match keys::classify(key) {
+        KeyClass::Plain => false,
+        KeyClass::Weak => values::looks_random(value),
+        KeyClass::Secret if keys::is_password(key) => {
+            let prose = unquoted && spaced && values::is_prose_word(value);
+            let path = value.starts_with('/') && value.matches('/').count() >= 2;
+            !prose && !path
+        }
+        KeyClass::Secret => {
+            let v = value.trim();
+            v.len() >= 4
+                && !(unquoted && values::is_prose_word(v))
+                && !values::is_public_non_uuid(v)
+        }
+    }
+}
+
+/// The test for a header value: the credential headers carry one whatever it looks like;
+/// other `x-*-token` style headers need a random-looking value.
+pub(crate) fn header_secret(key: &str, value: &str) -> bool {
+    let v = value.trim();
+    if !credible(v) || values::is_prose_word(v) {
+        return false;
+    }
+    let k = key.to_ascii_lowercase();
+    if k.is_empty() || k.ends_with("authorization") {
+        return v.len() >= 4;
+    }
+    match keys::classify(&k) {
+        KeyClass::Plain => false,
+        KeyClass::Weak => values::looks_random(v),
+        KeyClass::Secret => v.len() >= 8,
+    }
 }
 
 #[cfg(test)]
@@ -311,7 +519,7 @@ mod tests {
     #[test]
     fn every_rule_finds_its_examples_and_not_its_counterexamples() {
         let d = detector(true);
-        assert!(RULES.len() >= 60, "{} rules", RULES.len());
+        assert!(RULES.len() >= 150, "{} rules", RULES.len());
         let mut failures = Vec::new();
         for def in RULES {
             let index = d.rules().iter().position(|r| r.id == def.id).unwrap();

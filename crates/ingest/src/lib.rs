@@ -8,16 +8,19 @@
 //! deduplication. This crate does no I/O and knows nothing of HTTP or storage.
 
 pub mod checks;
+pub mod decode;
 pub mod detect;
 pub mod entry;
+pub mod keys;
 pub mod policy;
 pub mod redact;
 pub mod rules;
+pub mod values;
 
 pub use detect::{Detector, DetectorOptions, Match};
 pub use entry::{Body, Encoded, EntryError, MAX_ENTRY_BYTES};
 pub use policy::{Mode, PolicyConfig, PolicyError};
-pub use redact::{Finding, Redactor};
+pub use redact::{Finding, Redactor, Scope};
 
 use policy::AllowList;
 
@@ -68,14 +71,34 @@ impl Sanitizer {
         &self.redactor
     }
 
-    /// Reads, checks, sanitizes and encodes one submission from `source`, received at
-    /// `received_ms` (milliseconds since the Unix epoch).
+    /// [`Sanitizer::sanitize_as`] for the server's own entries (no submitting principal).
     pub fn sanitize(
         &self,
         source: &str,
         body: Body,
         received_ms: u64,
     ) -> Result<Sanitized, IngestError> {
+        self.sanitize_as(
+            Scope {
+                source,
+                principal: "",
+            },
+            body,
+            received_ms,
+        )
+    }
+
+    /// Reads, checks, sanitizes and encodes one submission to `scope.source` by
+    /// `scope.principal`, received at `received_ms` (milliseconds since the Unix epoch).
+    /// Fingerprints are keyed for that scope, so they confirm nothing to anyone else.
+    pub fn sanitize_as(
+        &self,
+        scope: Scope<'_>,
+        body: Body,
+        received_ms: u64,
+    ) -> Result<Sanitized, IngestError> {
+        let source = scope.source;
+        let redactor = self.redactor.scoped(scope);
         let mut body = match body {
             Body::Event(v) => Body::Event(entry::normalize_event(v)?),
             text => text,
@@ -84,9 +107,9 @@ impl Sanitizer {
         let mut findings = Vec::new();
         if mode != Mode::Allow {
             match &mut body {
-                Body::Event(v) => self.redactor.redact_json(v, &mut findings),
+                Body::Event(v) => redactor.redact_json(v, &mut findings),
                 Body::Text(t) => {
-                    if let Some(new) = self.redactor.redact_text(t, None, &mut findings) {
+                    if let Some(new) = redactor.redact_text(t, None, &mut findings) {
                         *t = new;
                     }
                 }

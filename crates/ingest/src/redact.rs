@@ -1,9 +1,12 @@
 //! Redaction: every finding is replaced in place by `[REDACTED:<rule>:<fingerprint>]`, where the
-//! fingerprint is a truncated HMAC-SHA-256 under a server-held key. JSON keeps its structure:
-//! only string contents change.
+//! fingerprint is a truncated HMAC-SHA-256 under a key derived per source and submitter from a
+//! server-held key. JSON keeps its structure: strings change, and numbers under credential keys
+//! become marker strings.
 
-use crate::detect::{Detector, secret_value};
+use crate::detect::{self, Detector};
+use crate::keys::{self, KeyClass};
 use crate::policy::AllowList;
+use crate::values;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use serde_json::Value;
@@ -31,7 +34,7 @@ pub struct Finding {
     pub checksum_valid: Option<bool>,
 }
 
-/// Redacts text and JSON with one detector and one fingerprint key.
+/// Redacts text and JSON with one detector; fingerprints are keyed per scope ([`Scope`]).
 pub struct Redactor {
     detector: Detector,
     key: [u8; 32],
@@ -47,8 +50,52 @@ impl std::fmt::Debug for Redactor {
     }
 }
 
+/// Who a fingerprint is computed for. Fingerprints let a reader see that two markers hide the
+/// same secret; they must not let anyone confirm a guess about a secret they did not submit.
+/// So the key is derived per source *and* per submitting principal: a principal that submits a
+/// guess gets a fingerprint under its own key, which never equals the marker of an entry that
+/// another principal submitted (ARCHITECTURE.md, "Redaction fingerprints").
+#[derive(Clone, Copy, Debug)]
+pub struct Scope<'a> {
+    /// The source the entry is submitted to.
+    pub source: &'a str,
+    /// The authenticated principal that submits it (a stable token id), or `""` for the
+    /// server's own entries.
+    pub principal: &'a str,
+}
+
+/// Length of a fingerprint in bytes (16 hex digits): long enough that markers of different
+/// secrets in one scope do not collide by chance.
+pub const FINGERPRINT_BYTES: usize = 8;
+
+/// A redactor bound to one scope's fingerprint key.
+pub struct Scoped<'r> {
+    redactor: &'r Redactor,
+    key: [u8; 32],
+}
+
+/// The members of a JSON Web Key (RFC 7517/7518) that hold private key material.
+const JWK_PRIVATE: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
+
+/// How deep JSON embedded in JSON strings is unwrapped.
+const MAX_EMBED_DEPTH: u32 = 4;
+
+/// Keys under a secret's key that hold the secret itself (`{"password": {"value": "…"}}`).
+const VALUE_KEYS: &[&str] = &[
+    "value",
+    "data",
+    "plaintext",
+    "text",
+    "current",
+    "new",
+    "old",
+    "string",
+    "raw",
+    "secret",
+];
+
 impl Redactor {
-    /// A redactor; `key` keys the fingerprints and must stay secret and stable.
+    /// A redactor; `key` is the master key the scope keys derive from: secret and stable.
     pub fn new(detector: Detector, key: [u8; 32], allow: AllowList) -> Self {
         Redactor {
             detector,
@@ -62,13 +109,59 @@ impl Redactor {
         &self.detector
     }
 
-    /// Eight hex digits of HMAC-SHA-256(key, secret).
+    /// The redactor for one scope.
+    pub fn scoped(&self, scope: Scope<'_>) -> Scoped<'_> {
+        let mut mac = hmac(&self.key);
+        mac.update(b"glasslog redaction fingerprint v2\0");
+        mac.update(scope.source.as_bytes());
+        mac.update(b"\0");
+        mac.update(scope.principal.as_bytes());
+        Scoped {
+            redactor: self,
+            key: mac.finalize().into_bytes().into(),
+        }
+    }
+
+    /// The redactor under the master key itself, for `glasslog scan`, whose fingerprints are
+    /// compared across runs of the same operator's key file and never stored.
+    pub fn unscoped(&self) -> Scoped<'_> {
+        Scoped {
+            redactor: self,
+            key: self.key,
+        }
+    }
+
+    /// [`Scoped::redact_text`] under the master key.
+    pub fn redact_text(
+        &self,
+        text: &str,
+        path: Option<&str>,
+        findings: &mut Vec<Finding>,
+    ) -> Option<String> {
+        self.unscoped().redact_text(text, path, findings)
+    }
+
+    /// [`Scoped::redact_json`] under the master key.
+    pub fn redact_json(&self, value: &mut Value, findings: &mut Vec<Finding>) {
+        self.unscoped().redact_json(value, findings);
+    }
+}
+
+fn hmac(key: &[u8]) -> Hmac<Sha256> {
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
+}
+
+impl Scoped<'_> {
+    /// Sixteen hex digits of HMAC-SHA-256(scope key, secret).
     pub fn fingerprint(&self, secret: &str) -> String {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        let mut mac = hmac(&self.key);
         mac.update(secret.as_bytes());
         let tag = mac.finalize().into_bytes();
-        tag.iter().take(4).map(|b| format!("{b:02x}")).collect()
+        tag.iter()
+            .take(FINGERPRINT_BYTES)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     fn marker(&self, rule: &str, secret: &str) -> (String, String) {
@@ -83,14 +176,15 @@ impl Redactor {
         path: Option<&str>,
         findings: &mut Vec<Finding>,
     ) -> Option<String> {
-        let matches = self.detector.scan(text);
+        let detector = &self.redactor.detector;
+        let matches = detector.scan(text);
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
         let mut changed = false;
         for m in matches {
-            let rule = &self.detector.rules()[m.rule].id;
+            let rule = &detector.rules()[m.rule].id;
             let secret = &text[m.start..m.end];
-            if self.allow.allows(rule, path, secret) {
+            if self.redactor.allow.allows(rule, path, secret) {
                 continue;
             }
             let (marker, fingerprint) = self.marker(rule, secret);
@@ -114,40 +208,71 @@ impl Redactor {
         Some(out)
     }
 
-    /// Redacts every string in a JSON value, keys included, keeping the structure. A string
-    /// under a key that names a secret is redacted whole when it passes the generic test.
+    /// Redacts every string in a JSON value, keys included, keeping the structure. A value
+    /// under a key that names a credential is redacted whole: strings, numbers and arrays of
+    /// them, nested anywhere; JSON embedded in a string is unwrapped and redacted inside.
     pub fn redact_json(&self, value: &mut Value, findings: &mut Vec<Finding>) {
         // One path buffer, extended and truncated as the walk descends: no allocation per node.
         let mut path = String::from("$");
-        self.walk(value, &mut path, None, findings);
+        self.walk(value, &mut path, None, findings, 0);
+    }
+
+    /// Redacts a whole value under a credential key; returns whether it did.
+    fn redact_field(&self, s: &mut String, path: &str, findings: &mut Vec<Finding>) -> bool {
+        if self.redactor.allow.allows(JSON_FIELD_RULE, Some(path), s) {
+            return false;
+        }
+        // The most specific rule that finds something inside names the marker.
+        let detector = &self.redactor.detector;
+        let inner = detector.scan(s);
+        let (rule, checksum) = inner.first().map_or((JSON_FIELD_RULE, None), |m| {
+            (detector.rules()[m.rule].id.as_str(), m.checksum)
+        });
+        let (marker, fingerprint) = self.marker(rule, s);
+        findings.push(Finding {
+            rule: rule.to_owned(),
+            path: Some(path.to_owned()),
+            start: 0,
+            end: s.len(),
+            fingerprint,
+            checksum_valid: checksum,
+        });
+        *s = marker;
+        true
     }
 
     fn walk(
         &self,
         value: &mut Value,
         path: &mut String,
-        key: Option<&str>,
+        key: Option<KeyClass>,
         findings: &mut Vec<Finding>,
+        depth: u32,
     ) {
         match value {
             Value::String(s) => {
-                if let Some(k) = key
-                    && secret_value(k, s)
-                    && json_secret_key(k)
-                    && !self.allow.allows(JSON_FIELD_RULE, Some(path), s)
+                let whole = match key {
+                    Some(KeyClass::Secret) => detect::credible(s),
+                    Some(KeyClass::Weak) => detect::credible(s) && values::looks_random(s),
+                    _ => false,
+                };
+                if whole && self.redact_field(s, path, findings) {
+                    return;
+                }
+                if depth < MAX_EMBED_DEPTH
+                    && let Some(new) = self.embedded_json(s, path, findings, depth)
                 {
-                    let (marker, fingerprint) = self.marker(JSON_FIELD_RULE, s);
-                    findings.push(Finding {
-                        rule: JSON_FIELD_RULE.to_owned(),
-                        path: Some(path.clone()),
-                        start: 0,
-                        end: s.len(),
-                        fingerprint,
-                        checksum_valid: None,
-                    });
-                    *s = marker;
+                    *s = new;
                 } else if let Some(new) = self.redact_text(s, Some(path), findings) {
                     *s = new;
+                }
+            }
+            Value::Number(n) => {
+                if key == Some(KeyClass::Secret) {
+                    let mut s = n.to_string();
+                    if self.redact_field(&mut s, path, findings) {
+                        *value = Value::String(s);
+                    }
                 }
             }
             Value::Array(items) => {
@@ -155,13 +280,15 @@ impl Redactor {
                 for (i, item) in items.iter_mut().enumerate() {
                     use std::fmt::Write as _;
                     let _ = write!(path, "[{i}]");
-                    self.walk(item, path, key, findings);
+                    self.walk(item, path, key, findings, depth);
                     path.truncate(len);
                 }
             }
             Value::Object(map) => {
                 let len = path.len();
                 let mut renames = Vec::new();
+                // A JSON Web Key's private members have one-letter names.
+                let jwk = map.contains_key("kty");
                 for (k, v) in map.iter_mut() {
                     push_segment(path, k);
                     let key_len = path.len();
@@ -170,7 +297,17 @@ impl Redactor {
                         renames.push((k.clone(), new_key));
                     }
                     path.truncate(key_len);
-                    self.walk(v, path, Some(k), findings);
+                    let mut class = keys::classify(k);
+                    if jwk && JWK_PRIVATE.contains(&k.as_str()) {
+                        class = KeyClass::Secret;
+                    }
+                    if class == KeyClass::Plain
+                        && key == Some(KeyClass::Secret)
+                        && VALUE_KEYS.contains(&k.to_ascii_lowercase().as_str())
+                    {
+                        class = KeyClass::Secret;
+                    }
+                    self.walk(v, path, Some(class), findings, depth);
                     path.truncate(len);
                 }
                 // Keys that held secrets are rare; renaming them afterwards keeps the walk simple.
@@ -180,38 +317,34 @@ impl Redactor {
                     }
                 }
             }
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            Value::Null | Value::Bool(_) => {}
         }
     }
-}
 
-/// Whether a JSON key names a credential.
-fn json_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    [
-        "password",
-        "passwd",
-        "passphrase",
-        "pwd",
-        "secret",
-        "token",
-        "apikey",
-        "api_key",
-        "api-key",
-        "access_key",
-        "accesskey",
-        "private_key",
-        "privatekey",
-        "credential",
-        "session_key",
-        "signing_key",
-        "encryption_key",
-        "auth_key",
-    ]
-    .iter()
-    .any(|w| k.contains(w))
-        || k == "pass"
-        || k == "auth"
+    /// A string that is itself a JSON object or array: redacted as JSON, re-serialized.
+    fn embedded_json(
+        &self,
+        s: &str,
+        path: &mut String,
+        findings: &mut Vec<Finding>,
+        depth: u32,
+    ) -> Option<String> {
+        let t = s.trim();
+        if !(t.starts_with('{') && t.ends_with('}') || t.starts_with('[') && t.ends_with(']')) {
+            return None;
+        }
+        let mut inner: Value = serde_json::from_str(t).ok()?;
+        let before = findings.len();
+        let len = path.len();
+        path.push_str("#json");
+        self.walk(&mut inner, path, None, findings, depth + 1);
+        path.truncate(len);
+        if findings.len() == before {
+            // Nothing inside; the text pass still runs on the string as it is.
+            return None;
+        }
+        serde_json::to_string(&inner).ok()
+    }
 }
 
 /// Appends a JSON path segment: `.key` when the key is a plain identifier, else `["key"]`.

@@ -422,7 +422,7 @@ fn secrets_in_a_session() {
         "t",
         &alice(),
         glasslog_breakglass::Command::Open {
-            justification: "use key AKIAIOSFODNN7EXAMPLE to fix".into(),
+            justification: "use key AKIAZ7VRSQ5TQDL3XWMB to fix".into(),
             ticket: "INC-2".into(),
             scope: glasslog_breakglass::Scope {
                 resources: vec!["x".into()],

@@ -10,6 +10,7 @@
 )]
 
 mod corpus;
+mod generalise;
 mod sanitize;
 
 use glasslog_ingest::{PolicyConfig, Sanitizer};

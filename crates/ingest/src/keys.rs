@@ -1,0 +1,586 @@
+//! Key names: whether the name a value sits under says the value is a credential.
+//!
+//! The same classifier serves JSON keys, `key=value` text, environment variables, headers,
+//! CLI flags, XML elements and attributes. A key is split into words (separators and camelCase
+//! boundaries), so `X-Api-Key`, `apiKey`, `API_KEY` and `api.key` are one name. The last word
+//! decides between a credential and metadata about one: `password` is a secret,
+//! `password_min_length` and `token_type` are not.
+
+/// What a key name says about its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyClass {
+    /// The value is a secret whatever its shape (`password`, `client_secret`, `Authorization`).
+    Secret,
+    /// The value is a secret when it looks random (`key`, `signature`, `session_id`).
+    Weak,
+    /// The name says nothing about secrets.
+    Plain,
+}
+
+/// Words that name a credential on their own.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passwrd",
+    "passphrase",
+    "passcode",
+    "pass",
+    "pwd",
+    "pw",
+    "pswd",
+    "psswd",
+    "psswrd",
+    "paswd",
+    "pword",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "secretkey",
+    "privatekey",
+    "authkey",
+    "apitoken",
+    "accesstoken",
+    "authtoken",
+    "refreshtoken",
+    "clientsecret",
+    "authorization",
+    "auth",
+    "cookie",
+    "cookies",
+    "credential",
+    "credentials",
+    "creds",
+    "session",
+    "sessionid",
+    "sessid",
+    "sessiontoken",
+    "sessionkey",
+    "jsessionid",
+    "phpsessid",
+    "bearer",
+    "jwt",
+    "otp",
+    "totp",
+    "mfa",
+    "connectionstring",
+    "connstr",
+];
+
+/// Suffixes that make a concatenated word a credential (`dbpassword`, `MYSQLPASS`, `xsecret`).
+const SECRET_SUFFIXES: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "secretkey",
+    "privatekey",
+    "credentials",
+    "cookie",
+    "sessionid",
+];
+
+/// Words that end in a secret suffix without being about one.
+const SUFFIX_FALSE_FRIENDS: &[&str] = &[
+    "bypass",
+    "compass",
+    "overpass",
+    "underpass",
+    "trespass",
+    "surpass",
+    "encompass",
+    "sunpass",
+];
+
+/// The word before `key` that makes it a credential (`api key`, `signing key`).
+const KEY_QUALIFIERS: &[&str] = &[
+    "api",
+    "access",
+    "secret",
+    "private",
+    "priv",
+    "client",
+    "master",
+    "signing",
+    "sign",
+    "encryption",
+    "enc",
+    "decryption",
+    "account",
+    "app",
+    "application",
+    "auth",
+    "license",
+    "licence",
+    "ssh",
+    "consumer",
+    "subscription",
+    "service",
+    "deploy",
+    "webhook",
+    "storage",
+    "admin",
+    "root",
+    "shared",
+    "hmac",
+    "jwt",
+    "aes",
+    "gpg",
+    "pgp",
+    "write",
+    "ingest",
+    "ingestion",
+    "integration",
+    "bot",
+    "server",
+    "session",
+    "rest",
+    "live",
+    "sk",
+    "cipher",
+    "crypt",
+    "crypto",
+    "wrapping",
+    "kek",
+    "dek",
+    "seed",
+    "otp",
+];
+
+/// The word before `key` that makes it plainly not a credential.
+const KEY_NON_QUALIFIERS: &[&str] = &[
+    "public",
+    "pub",
+    "primary",
+    "foreign",
+    "partition",
+    "sort",
+    "cache",
+    "idempotency",
+    "routing",
+    "object",
+    "s3",
+    "group",
+    "dedup",
+    "hash",
+    "row",
+    "unique",
+    "lookup",
+    "map",
+    "shard",
+    "sharding",
+    "range",
+    "composite",
+    "natural",
+    "surrogate",
+    "i18n",
+    "translation",
+    "message",
+    "label",
+    "metric",
+    "tag",
+    "field",
+    "column",
+    "index",
+    "config",
+    "setting",
+    "registry",
+    "hot",
+    "short",
+    "sequence",
+    "order",
+    "item",
+    "record",
+    "entry",
+    "dictionary",
+    "json",
+    "yaml",
+    "attribute",
+    "property",
+    "event",
+    "trace",
+    "span",
+    "request",
+    "correlation",
+];
+
+/// Last words that make the name metadata about a credential rather than one.
+const METADATA_WORDS: &[&str] = &[
+    "id",
+    "ids",
+    "uid",
+    "type",
+    "types",
+    "name",
+    "names",
+    "url",
+    "urls",
+    "uri",
+    "endpoint",
+    "path",
+    "file",
+    "files",
+    "dir",
+    "expires",
+    "expiry",
+    "expiration",
+    "expired",
+    "ttl",
+    "length",
+    "len",
+    "count",
+    "at",
+    "time",
+    "timestamp",
+    "ts",
+    "date",
+    "version",
+    "hint",
+    "prefix",
+    "suffix",
+    "header",
+    "format",
+    "algorithm",
+    "alg",
+    "method",
+    "methods",
+    "scope",
+    "scopes",
+    "usage",
+    "limit",
+    "mode",
+    "policy",
+    "policies",
+    "required",
+    "enabled",
+    "disabled",
+    "set",
+    "changed",
+    "reset",
+    "min",
+    "max",
+    "strength",
+    "rules",
+    "rule",
+    "age",
+    "status",
+    "source",
+    "provider",
+    "kind",
+    "field",
+    "env",
+    "ref",
+    "reference",
+    "location",
+    "index",
+    "size",
+    "bits",
+    "updated",
+    "created",
+    "rotation",
+    "rotated",
+    "valid",
+    "invalid",
+    "error",
+    "errors",
+    "used",
+    "remaining",
+    "label",
+    "description",
+    "store",
+    "manager",
+    "arn",
+    "hash",
+    "hashed",
+    "digest",
+    "salt",
+    "fingerprint",
+    "domain",
+    "realm",
+    "scheme",
+    "issuer",
+    "audience",
+    "decision",
+    "reason",
+    "context",
+    "info",
+    "config",
+    "configuration",
+    "settings",
+    "options",
+    "state",
+    "result",
+    "level",
+    "lifetime",
+    "duration",
+    "interval",
+    "period",
+    "retries",
+    "attempts",
+    "failures",
+    "failed",
+    "success",
+    "succeeded",
+    "ok",
+    "exists",
+    "present",
+    "missing",
+    "provided",
+    "supplied",
+    "check",
+    "checked",
+    "verified",
+    "verification",
+    "validation",
+    "encoding",
+    "charset",
+    "class",
+    "template",
+    "generator",
+    "regex",
+    "pattern",
+    "placeholder",
+    "httponly",
+    "samesite",
+    "flag",
+    "flags",
+    "mask",
+    "masked",
+    "redacted",
+    "visible",
+    "shown",
+    "length",
+    "complexity",
+    "history",
+    "storage",
+    "backend",
+    "vault",
+    "kms",
+    "rotate",
+    "lifetimeseconds",
+    "seconds",
+    "ms",
+    "minutes",
+    "hours",
+    "days",
+    "prompt",
+    "label",
+    "help",
+    "text",
+    "title",
+    "message",
+    "msg",
+    "request",
+    "requested",
+    "sent",
+    "issued",
+    "granted",
+    "revoked",
+    "owner",
+    "user",
+    "username",
+    "login",
+    "email",
+    "account",
+    "host",
+    "port",
+    "number",
+    "no",
+    "num",
+];
+
+/// Words that make the whole name about something else.
+const PLAIN_WORDS: &[&str] = &[
+    "breakglass",
+    "pagination",
+    "next",
+    "page",
+    "continuation",
+    "cursor",
+    "sync",
+    "max",
+    "csrfmiddlewaretoken",
+];
+
+/// Splits a key into lower-case words at separators and camelCase boundaries.
+pub fn words(key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = key.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1).copied();
+        let boundary = match prev {
+            Some(p) if p.is_ascii_lowercase() && c.is_ascii_uppercase() => true,
+            // `APIKey` → `API`, `Key`: an upper-case letter followed by a lower-case one starts
+            // a word after a run of capitals.
+            Some(p)
+                if p.is_ascii_uppercase()
+                    && c.is_ascii_uppercase()
+                    && next.is_some_and(|n| n.is_ascii_lowercase()) =>
+            {
+                true
+            }
+            _ => false,
+        };
+        if boundary && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn is_secret_word(w: &str) -> bool {
+    SECRET_WORDS.contains(&w)
+        || (!SUFFIX_FALSE_FRIENDS.contains(&w)
+            && w.len() > 4
+            && SECRET_SUFFIXES.iter().any(|s| w.ends_with(s) && w != *s))
+}
+
+/// Classifies a key name.
+pub fn classify(key: &str) -> KeyClass {
+    let ws = words(key);
+    let Some(last) = ws.last() else {
+        return KeyClass::Plain;
+    };
+    if ws.iter().any(|w| PLAIN_WORDS.contains(&w.as_str())) {
+        return KeyClass::Plain;
+    }
+    // `session_id`, `sess_id`: often a bearer credential, often an opaque correlation id.
+    if last == "id" && ws.len() >= 2 {
+        let prev = ws[ws.len() - 2].as_str();
+        if prev == "session" || prev == "sess" || prev == "sid" {
+            return KeyClass::Weak;
+        }
+    }
+    if METADATA_WORDS.contains(&last.as_str()) && ws.len() > 1 {
+        return KeyClass::Plain;
+    }
+    if ws.iter().any(|w| is_secret_word(w)) {
+        return KeyClass::Secret;
+    }
+    if last == "key" || last == "keys" {
+        if ws.len() == 1 {
+            return KeyClass::Weak;
+        }
+        let prev = ws[ws.len() - 2].as_str();
+        if KEY_QUALIFIERS.contains(&prev) {
+            return KeyClass::Secret;
+        }
+        if KEY_NON_QUALIFIERS.contains(&prev) {
+            return KeyClass::Plain;
+        }
+        return KeyClass::Weak;
+    }
+    if ["signature", "sig", "sas", "hmac", "api"].contains(&last.as_str()) {
+        return KeyClass::Weak;
+    }
+    KeyClass::Plain
+}
+
+/// Whether `key` names a password (a secret however short or simple it is).
+pub fn is_password(key: &str) -> bool {
+    words(key).iter().any(|w| {
+        [
+            "password",
+            "passwd",
+            "passwrd",
+            "passphrase",
+            "passcode",
+            "pass",
+            "pwd",
+            "pw",
+            "pswd",
+            "psswd",
+            "psswrd",
+            "paswd",
+            "pword",
+        ]
+        .contains(&w.as_str())
+            || (!SUFFIX_FALSE_FRIENDS.contains(&w.as_str())
+                && ["password", "passwd", "pass", "pwd"]
+                    .iter()
+                    .any(|s| w.ends_with(s)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_every_style_into_the_same_words() {
+        for k in [
+            "apiKey", "API_KEY", "api-key", "Api.Key", "APIKey", "api key",
+        ] {
+            assert_eq!(words(k), ["api", "key"], "{k}");
+        }
+        assert_eq!(words("X-Api-Key"), ["x", "api", "key"]);
+        assert_eq!(words("AWSSecretKey"), ["aws", "secret", "key"]);
+    }
+
+    #[test]
+    fn credentials_and_metadata() {
+        use KeyClass::*;
+        let cases = [
+            ("password", Secret),
+            ("Password", Secret),
+            ("DB_PASSWORD", Secret),
+            ("dbPassword", Secret),
+            ("MYSQLPASS", Secret),
+            ("pwd", Secret),
+            ("client_secret", Secret),
+            ("Authorization", Secret),
+            ("Proxy-Authorization", Secret),
+            ("set-cookie", Secret),
+            ("x-api-key", Secret),
+            ("apikey", Secret),
+            ("access_key", Secret),
+            ("private_key", Secret),
+            ("credentials", Secret),
+            ("session", Secret),
+            ("auth", Secret),
+            ("AwsSecretKey", Secret),
+            ("signing_key", Secret),
+            ("key", Weak),
+            ("session_id", Weak),
+            ("signature", Weak),
+            ("password_min_length", Plain),
+            ("token_type", Plain),
+            ("next_token", Plain),
+            ("page_token", Plain),
+            ("max_tokens", Plain),
+            ("public_key", Plain),
+            ("partition_key", Plain),
+            ("author", Plain),
+            ("bypass", Plain),
+            ("passwordless", Plain),
+            ("breakglass_session", Plain),
+            ("secret_name", Plain),
+            ("key_id", Plain),
+            ("password_hash", Plain),
+            ("authorization.k8s.io/decision", Plain),
+            ("username", Plain),
+            ("resource", Plain),
+        ];
+        for (k, want) in cases {
+            assert_eq!(classify(k), want, "{k}");
+        }
+        assert!(is_password("DB_PASS") && is_password("pwd") && !is_password("api_key"));
+    }
+}

@@ -1,0 +1,541 @@
+//! Values: whether a candidate is a real secret, a placeholder standing in for one, a reference
+//! to where one is kept, or a public value (digest, UUID, ARN) that happens to sit in a
+//! credential context.
+//!
+//! Placeholders are recognised only by strict shapes: a template (`${NAME}`, `{{ … }}`,
+//! `<…>`), a mask (`****`, `xxxx`, `••••`), or a documentation example. A value that merely
+//! starts with `$` is a secret: `$uperS3cret!` is a password, `$DB_PASSWORD` is a reference.
+
+/// Values published as examples in providers' documentation: never real credentials.
+const EXAMPLE_VALUES: &[&str] = &[
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    "AKIAI44QH8DHBEXAMPLE",
+    "ASIAIOSFODNN7EXAMPLE",
+];
+
+/// Words that, standing as a word of the value, say it is a stand-in.
+const STAND_IN_WORDS: &[&str] = &[
+    "example",
+    "examplekey",
+    "placeholder",
+    "your",
+    "yourkey",
+    "yourtoken",
+    "yoursecret",
+    "yourpassword",
+    "replaceme",
+    "changeme_placeholder",
+    "redacted",
+    "masked",
+    "hidden",
+    "removed",
+    "filtered",
+    "obfuscated",
+    "sanitized",
+    "dummy",
+    "fake",
+    "sample",
+    "notreal",
+    "insert",
+    "todo",
+    "tbd",
+    "fixme",
+];
+
+/// Whole values that are not secrets.
+const NON_VALUES: &[&str] = &[
+    "null",
+    "none",
+    "nil",
+    "undefined",
+    "true",
+    "false",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "redacted",
+    "hidden",
+    "masked",
+    "filtered",
+    "removed",
+    "empty",
+    "required",
+    "optional",
+    "n/a",
+    "na",
+    "unset",
+    "notset",
+    "not_set",
+    "(none)",
+    "<none>",
+    "secret",
+    "password",
+    "token",
+    "string",
+    "str",
+    "value",
+    "bool",
+    "boolean",
+    "int",
+    "integer",
+    "object",
+    "array",
+    "default",
+    "env",
+    "changeme_placeholder",
+    "values",
+];
+
+/// Whether `value` is a template, mask or documented example rather than a secret.
+pub fn is_placeholder(value: &str) -> bool {
+    let v = value
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'' || c == '`');
+    if v.is_empty() {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    if NON_VALUES.contains(&lower.as_str()) || EXAMPLE_VALUES.contains(&v) {
+        return true;
+    }
+    // Templates: `${NAME}`, `$(cmd)`, `{{ var }}`, `<secret>`, `%(name)s`, `%s`, `{name}`,
+    // `#{name}`, `[REDACTED]`.
+    let wrapped = |open: &str, close: &str| v.starts_with(open) && v.ends_with(close);
+    if wrapped("${", "}")
+        || wrapped("$(", ")")
+        || wrapped("{{", "}}")
+        || wrapped("<", ">")
+        || wrapped("%(", "s")
+        || wrapped("#{", "}")
+        || wrapped("@{", "}")
+        || wrapped("[", "]")
+        || (wrapped("{", "}") && !v[1..v.len() - 1].contains(['{', '}', '"', ':']))
+        || v == "%s"
+        // The opening of a template cut short by the text around it.
+        || ["{{", "${", "$(", "<%", "#{", "{%"].iter().any(|o| v.starts_with(o))
+        || v.starts_with("[REDACTED")
+    {
+        return true;
+    }
+    // `$NAME` / `%NAME%`: a reference to an environment variable, in capitals.
+    let var_name = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && s.bytes().next().is_some_and(|b| !b.is_ascii_digit())
+    };
+    if v.strip_prefix('$').is_some_and(var_name)
+        || (v.len() > 2 && wrapped("%", "%") && var_name(&v[1..v.len() - 1]))
+    {
+        return true;
+    }
+    if is_masked(v) {
+        return true;
+    }
+    // Words joined into a name for a secret: `my-client-password`, `secret_key_here`.
+    let parts: Vec<&str> = v.split(['-', '_', '.']).collect();
+    if parts.len() >= 2
+        && parts
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_alphabetic()))
+        && parts.iter().any(|p| {
+            [
+                "password",
+                "secret",
+                "token",
+                "key",
+                "apikey",
+                "pass",
+                "pwd",
+                "credential",
+            ]
+            .contains(&p.to_ascii_lowercase().as_str())
+        })
+    {
+        return true;
+    }
+    if has_stand_in_fragment(v) {
+        return true;
+    }
+    // A stand-in word: `sk_test_YOUR_SECRET_KEY`, `your-api-key-here`, `EXAMPLE`.
+    if crate::keys::words(v)
+        .iter()
+        .any(|w| STAND_IN_WORDS.contains(&w.as_str()))
+        || v.contains("EXAMPLE")
+    {
+        return true;
+    }
+    false
+}
+
+/// Masked values: all mask characters, or a run of them inside (`sk-****abcd`, `AKIAXXXXXXXX`).
+pub fn is_masked(v: &str) -> bool {
+    let mask = |c: char| matches!(c, '*' | '•' | '●' | '∗' | '#' | '?' | '.' | '-' | '_' | '…');
+    if v.chars().all(|c| mask(c) || c == 'x' || c == 'X') {
+        return true;
+    }
+    let mut run_mask = 0;
+    let mut run_x = 0;
+    for c in v.chars() {
+        run_mask = if matches!(c, '*' | '•' | '●' | '∗' | '…') {
+            run_mask + 1
+        } else {
+            0
+        };
+        run_x = if c == 'x' || c == 'X' { run_x + 1 } else { 0 };
+        if run_mask >= 3 || run_x >= 5 {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether a token with a provider's shape is a documented example or a masked stand-in
+/// (`AKIAIOSFODNN7EXAMPLE`, `AKIAXXXXXXXXXXXXXXXX`). Deliberately narrower than
+/// [`is_placeholder`]: a random token can contain a word such as `Todo` by chance.
+pub fn is_fake_token(value: &str) -> bool {
+    EXAMPLE_VALUES.contains(&value)
+        || is_masked(value)
+        || has_stand_in_fragment(value)
+        || has_sequence(value)
+        || low_variety(value)
+}
+
+/// Fragments that a random token contains with negligible probability and a hand-written
+/// stand-in often does (`…tokenexample`, `ExampleKeyTestOnly`, `somefakekey`).
+fn has_stand_in_fragment(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    [
+        "example",
+        "fake",
+        "dummy",
+        "placeholder",
+        "notreal",
+        "redacted",
+        "sample",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+/// A run of six characters counting up or down (`123456`, `abcdef`, `76543210`): in a random
+/// base62 token about one in 10^9 per position, in a typed example the usual filler.
+fn has_sequence(value: &str) -> bool {
+    let b = value.as_bytes();
+    let (mut up, mut down) = (1, 1);
+    for w in b.windows(2) {
+        let alnum = w[0].is_ascii_alphanumeric() && w[1].is_ascii_alphanumeric();
+        up = if alnum && w[1] == w[0].wrapping_add(1) {
+            up + 1
+        } else {
+            1
+        };
+        down = if alnum && w[1].wrapping_add(1) == w[0] {
+            down + 1
+        } else {
+            1
+        };
+        if up >= 6 || down >= 6 {
+            return true;
+        }
+    }
+    false
+}
+
+/// Too few distinct characters for a random token, or one repeated eight times (`ghp_1010…`,
+/// `oooooooo`). `A`, `0`, `/` and `=` repeat in real tokens (zero bytes in base64, padding).
+fn low_variety(value: &str) -> bool {
+    let mut body_len = 0;
+    let mut distinct = [false; 256];
+    for b in value
+        .bytes()
+        .skip_while(|b| !b.is_ascii_digit() && *b != b'_' && *b != b'-')
+    {
+        body_len += 1;
+        distinct[usize::from(b)] = true;
+    }
+    let distinct_body = distinct.iter().filter(|x| **x).count();
+    let mut run = 1;
+    for w in value.as_bytes().windows(2) {
+        run = if w[0] == w[1] && !matches!(w[0], b'A' | b'0' | b'/' | b'=' | b'.') {
+            run + 1
+        } else {
+            1
+        };
+        if run >= 8 {
+            return true;
+        }
+    }
+    body_len >= 16 && distinct_body <= 4
+}
+
+/// Whether `value` points at where a secret is kept (a vault path, a secret manager ARN, a
+/// Kubernetes secret reference) instead of being one.
+pub fn is_reference(value: &str) -> bool {
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    [
+        "vault:",
+        "vault://",
+        "ref+",
+        "op://",
+        "arn:aws:secretsmanager:",
+        "arn:aws:ssm:",
+        "arn:aws:kms:",
+        "arn:aws:iam:",
+        "arn:aws:",
+        "projects/",
+        "secretref:",
+        "secretkeyref",
+        "valuefrom",
+        "@microsoft.keyvault(",
+        "keyvault://",
+        "azurekeyvault://",
+        "sm://",
+        "gcpsm://",
+        "awssm://",
+        "ssm://",
+        "kms://",
+        "file:",
+        "env:",
+        "secret://",
+        "secrets://",
+        "k8s://",
+        "/run/secrets/",
+        "/var/run/secrets/",
+        "/etc/",
+        "~/",
+        "enc(",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
+}
+
+/// Whether `value` is a UUID (8-4-4-4-12 hex digits).
+pub fn is_uuid(value: &str) -> bool {
+    let b = value.as_bytes();
+    b.len() == 36
+        && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-')
+        && value
+            .split('-')
+            .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Whether `value` has a public shape that is never a credential: a UUID, a hex digest of a
+/// hash function's length, an ARN, a path, an e-mail address, a number, a date.
+pub fn is_public_shape(value: &str) -> bool {
+    is_uuid(value.trim()) || is_public_non_uuid(value)
+}
+
+/// [`is_public_shape`] without UUIDs, which are secrets under a credential's name (API keys
+/// of several providers are UUIDs).
+pub fn is_public_non_uuid(value: &str) -> bool {
+    let v = value.trim();
+    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    // Digests: sha1/sha256/sha512/md5 in hex, with or without an algorithm prefix.
+    let digest = v
+        .split_once(':')
+        .filter(|(alg, _)| {
+            [
+                "sha1", "sha256", "sha384", "sha512", "md5", "blake2b", "sha-256",
+            ]
+            .contains(&alg.to_ascii_lowercase().as_str())
+        })
+        .map_or(v, |(_, d)| d);
+    if hex(digest) && [32, 40, 56, 64, 96, 128].contains(&digest.len()) && digest != v {
+        return true;
+    }
+    if v.starts_with("arn:") || v.starts_with("urn:") || v.starts_with("sha256-") {
+        return true;
+    }
+    if v.starts_with('/') && !v.contains(char::is_whitespace) && v.matches('/').count() >= 2 {
+        return true;
+    }
+    if v.bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b':')
+        && v.len() < 20
+    {
+        return true;
+    }
+    false
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(s: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        counts[usize::from(b)] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|c| **c > 0)
+        .map(|c| f64::from(*c) / n)
+        .map(|p| -p * p.log2())
+        .sum()
+}
+
+/// The shape of an AWS secret access key found away from its variable name: 40 characters
+/// of base64 with upper- and lower-case letters and digits, and high entropy (a hex digest or
+/// a path never passes).
+pub fn aws_secret_shape(v: &str) -> bool {
+    v.len() == 40
+        && v.bytes().any(|b| b.is_ascii_uppercase())
+        && v.bytes().any(|b| b.is_ascii_lowercase())
+        && v.bytes().any(|b| b.is_ascii_digit())
+        && v.bytes().filter(|b| *b == b'/').count() < 4
+        && entropy(v) >= 4.2
+        && !is_fake_token(v)
+}
+
+/// Whether a value under a name that only suggests a credential (`key`, `signature`) looks
+/// random enough to be one: long enough, mixed character classes, high entropy, and not a
+/// hex digest or UUID.
+pub fn looks_random(value: &str) -> bool {
+    let v = value.trim();
+    if v.len() < 12
+        || v.contains(char::is_whitespace)
+        || is_public_shape(v)
+        || is_identifier_like(v)
+    {
+        return false;
+    }
+    let digits = v.bytes().filter(u8::is_ascii_digit).count();
+    let upper = v.bytes().filter(u8::is_ascii_uppercase).count();
+    let lower = v.bytes().filter(u8::is_ascii_lowercase).count();
+    let classes = usize::from(digits > 0) + usize::from(upper > 0) + usize::from(lower > 0);
+    // Pure hex of 12 or more characters is random when it is not a digest length.
+    let hex_only = v.bytes().all(|b| b.is_ascii_hexdigit());
+    let e = entropy(v);
+    if hex_only {
+        return digits > 0 && (lower + upper) > 0 && e >= 3.0;
+    }
+    classes >= 2 && (digits > 0 || (upper > 0 && lower > 0)) && e >= 3.2
+}
+
+/// Whether an unquoted value is code rather than a literal: a call (`os.environ.get(`), a
+/// member chain (`process.env.DB_PASS`, `self.password`), or a variable named for a credential
+/// (`password = newPassword`).
+pub fn is_code(value: &str) -> bool {
+    let v = value.trim();
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    // A call whose argument is quoted ends the unquoted value at its `(`.
+    if let Some(head) = v.strip_suffix("()").or_else(|| v.strip_suffix('('))
+        && !head.is_empty()
+        && head.chars().all(|c| ident(c) || c == '.')
+    {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    if [
+        "process.env",
+        "os.environ",
+        "os.getenv",
+        "self.",
+        "this.",
+        "config.",
+        "settings.",
+        "options.",
+        "opts.",
+        "args.",
+        "params.",
+        "request.",
+        "req.",
+        "ctx.",
+        "env.",
+        "[]byte",
+        "system.getenv",
+        "environment.",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
+    {
+        return true;
+    }
+    v.chars()
+        .all(|c| c.is_ascii_alphabetic() || c == '_' || c == '.')
+        && (v.contains('_') || v.contains('.') || v.chars().skip(1).any(|c| c.is_ascii_uppercase()))
+        && crate::keys::classify(v) != crate::keys::KeyClass::Plain
+}
+
+/// Whether a value under a password name is prose in a log message (`password: changed`)
+/// rather than the password: a short run of lower-case letters written after `: `.
+pub fn is_prose_word(value: &str) -> bool {
+    let v = value.trim();
+    v.len() <= 12
+        && v.bytes()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_lowercase() || (i == 0 && b.is_ascii_uppercase()))
+}
+
+/// Whether a value reads as an identifier made of words (`attached_file_0`, `user-profile`)
+/// rather than random characters.
+pub fn is_identifier_like(value: &str) -> bool {
+    let parts: Vec<&str> = value
+        .split(['_', '-', '.'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            p.bytes().all(|b| b.is_ascii_lowercase()) && p.len() >= 2
+                || p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 4
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_placeholders() {
+        for p in [
+            "${DB_PASSWORD}",
+            "{{ .Values.password }}",
+            "<your-token>",
+            "********",
+            "xxxxxxxx",
+            "AKIAXXXXXXXXXXXXXXXX",
+            "sk_test_YOUR_SECRET_KEY",
+            "your-api-key-here",
+            "AKIAIOSFODNN7EXAMPLE",
+            "$DB_PASSWORD",
+            "%DB_PASS%",
+            "sk-****abcd",
+            "••••••",
+            "[REDACTED]",
+            "",
+            "null",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for s in [
+            "$uperS3cret!",
+            "hunter2",
+            "Sup3rS3cret",
+            "$ecret",
+            "changeme",
+            "p@ss",
+        ] {
+            assert!(!is_placeholder(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn public_shapes_and_references() {
+        assert!(is_public_shape("3f2504e0-4f89-11d3-9a0c-0305e82c3301"));
+        assert!(is_public_shape(
+            "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        ));
+        assert!(is_reference(
+            "arn:aws:secretsmanager:us-east-1:123:secret:db"
+        ));
+        assert!(is_reference("vault:secret/data/db#password"));
+        assert!(!is_public_shape("Zq3t8Kd9vB2mX7nL0pR4"));
+        assert!(looks_random("Zq3t8Kd9vB2mX7nL0pR4") && !looks_random("production"));
+        assert!(!looks_random("3f2504e0-4f89-11d3-9a0c-0305e82c3301"));
+        assert!(!looks_random("attached_file_0"));
+    }
+}
