@@ -390,25 +390,29 @@ fn trim_unquoted(text: &str, start: usize, mut end: usize, spaced: bool) -> (usi
     // `password = a&b;c` in a config file runs to the end of the word: the `&`, `;` and `,`
     // that end a value in a query string or a connection string are part of this one.
     let bytes = text.as_bytes();
-    // A separator that nothing follows ends the value, it does not split it: `password=a&`
-    // before a space is the password `a&`.
-    if bytes
-        .get(end)
-        .is_some_and(|b| matches!(b, b'&' | b';' | b','))
-        && bytes
-            .get(end + 1)
-            .is_none_or(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\''))
-    {
+    // `&`, `;` and `,` end a value when another `name=` follows (a query string, a connection
+    // string) or, for `;` and `,`, a space; otherwise they are part of it (`p&ss`, `a;b`). In a
+    // spaced assignment (`password = a&b`) they never end it.
+    let name_follows = |at: usize| {
+        let rest = &bytes[at.min(bytes.len())..];
+        let n = rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+            .count();
+        n > 0 && rest.get(n) == Some(&b'=')
+    };
+    while let Some(&sep) = bytes.get(end).filter(|b| matches!(b, b'&' | b';' | b',')) {
+        let next = bytes.get(end + 1).copied();
+        let ends = !spaced
+            && (name_follows(end + 1)
+                || (sep != b'&' && next.is_none_or(|b| b.is_ascii_whitespace())));
+        if ends {
+            break;
+        }
         end += 1;
-    }
-    if spaced
-        && bytes
-            .get(end)
-            .is_some_and(|b| matches!(b, b'&' | b';' | b','))
-    {
         while end < bytes.len()
             && !bytes[end].is_ascii_whitespace()
-            && !matches!(bytes[end], b'"' | b'\'')
+            && !matches!(bytes[end], b'"' | b'\'' | b'&' | b';' | b',')
         {
             end += 1;
         }

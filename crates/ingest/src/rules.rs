@@ -1838,6 +1838,51 @@ pub const RULES: &[RuleDef] = &[
         ["htpasswd -c /etc/nginx/.htpasswd ops"]
     ),
     rule!(
+        "tool-password-flag",
+        "Password given to a tool by its own short flag (ldapsearch -w, redis-cli -a, sqlcmd -P, net use, openssl pass:)",
+        [
+            "ldap",
+            "redis-cli",
+            "sqlcmd",
+            "bcp",
+            "osql",
+            "net use",
+            "pass:",
+            "xfreerdp",
+            "smbclient",
+            "mongo"
+        ],
+        r#"(?i)(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\bnet\s+use\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)\s+pass:)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "ldapsearch -x -D 'cn=admin,dc=acme' -w 'orbit-tundra' '(uid=bob)'",
+                "orbit-tundra"
+            ),
+            ("redis-cli -h cache -a river989REV INFO", "river989REV"),
+            (r"net use Z: \\fs\share /user:ACME\svc #Willow3", "#Willow3"),
+            (
+                "openssl pkcs12 -export -passout pass:Expo7rt! -out a.p12",
+                "Expo7rt!"
+            )
+        ],
+        ["ldapsearch -x -W '(uid=bob)'", "redis-cli -h cache INFO"]
+    ),
+    rule!(
+        "pgpass-line",
+        "Password field of a .pgpass line (host:port:database:user:password)",
+        ["pgpass", ":5432:", ":*:"],
+        r"(?m)^[ \t]*[A-Za-z0-9.\-_*\[\]]+:(?:\d{2,5}|\*):[^:\s]+:[^:\s]+:(?P<s>[^\s]+)[ \t]*$",
+        C::Password,
+        K::Structural,
+        [(
+            "cat ~/.pgpass\ndb-primary:5432:*:replicator:!Cob4lt57",
+            "!Cob4lt57"
+        )],
+        ["db-primary:5432:*:replicator:*"]
+    ),
+    rule!(
         "netrc-password",
         "Password in a .netrc or .authinfo line",
         ["machine"],

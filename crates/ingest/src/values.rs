@@ -186,7 +186,8 @@ pub fn is_masked(v: &str) -> bool {
             0
         };
         run_x = if c == 'x' || c == 'X' { run_x + 1 } else { 0 };
-        if run_mask >= 3 || run_x >= 5 {
+        // Six x's in a row: in a random token about one in 10^7; in a mask, the mask.
+        if run_mask >= 3 || run_x >= 6 {
             return true;
         }
     }
@@ -207,22 +208,26 @@ pub fn is_fake_token(value: &str) -> bool {
 /// Fragments that a random token contains with negligible probability and a hand-written
 /// stand-in often does (`…tokenexample`, `ExampleKeyTestOnly`, `somefakekey`).
 fn has_stand_in_fragment(value: &str) -> bool {
+    // Only words of six letters or more: a random base62 token of 100 characters holds a given
+    // four-letter word (in either case) about once in 10^4 tokens, which would be a leak; a
+    // six-letter one about once in 10^7.
     let lower = value.to_ascii_lowercase();
     [
         "example",
-        "fake",
-        "dummy",
         "placeholder",
         "notreal",
         "redacted",
         "sample",
+        "yourkey",
+        "yoursecret",
     ]
     .iter()
     .any(|w| lower.contains(w))
 }
 
-/// A run of six characters counting up or down (`123456`, `abcdef`, `76543210`): in a random
-/// base62 token about one in 10^9 per position, in a typed example the usual filler.
+/// A run of eight characters counting up or down (`12345678`, `abcdefgh`): in a random hex
+/// token about one in 10^8 per position, in a typed example the usual filler. (Six would drop
+/// one random hex token in 10^4.)
 fn has_sequence(value: &str) -> bool {
     let b = value.as_bytes();
     let (mut up, mut down) = (1, 1);
@@ -238,7 +243,7 @@ fn has_sequence(value: &str) -> bool {
         } else {
             1
         };
-        if up >= 6 || down >= 6 {
+        if up >= 8 || down >= 8 {
             return true;
         }
     }

@@ -1,0 +1,445 @@
+#!/usr/bin/env python3
+"""Generates a labelled corpus of realistic audit and log text with secrets in it.
+
+Written from the shapes of real software's output (PostgreSQL, MySQL, nginx, Kubernetes audit,
+AWS CloudTrail, GitHub audit, sudo, shell history, Java and Python stack traces, CI logs,
+config files) and from providers' documented token formats, not from the detectors' rules.
+Each case is one line of JSON in the format of ../shared/secrets-dev/peer-dev.jsonl (id,
+source, rule, label, text, secret, secret_spans), plus `split`: every template belongs to
+either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
+part is never looked at while tuning the detectors. `holdout2` templates were written after the
+first hold-out had been scored once and looked at, `holdout3` after the second (see
+BENCHMARKS.md). Standard library only.
+
+    python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
+    python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import random
+import string
+import urllib.parse
+
+AN = string.ascii_letters + string.digits
+LOW = string.ascii_lowercase + string.digits
+UP = string.ascii_uppercase + string.digits
+HEX = "0123456789abcdef"
+B64 = AN + "+/"
+URLSAFE = AN + "-_"
+WORDS = ("river stone amber falcon copper meadow orbit violet harbor cedar ember quartz "
+         "lantern summit willow nectar tundra cobalt prairie saffron").split()
+
+
+def rs(rng, n, cs=AN):
+    return "".join(rng.choice(cs) for _ in range(n))
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+# ---- Secrets, by documented formats ------------------------------------------------------
+
+def human_password(rng):
+    w = rng.choice(WORDS)
+    styles = [
+        lambda: w.capitalize() + str(rng.randint(1990, 2031)) + rng.choice("!#$%&*?@"),
+        lambda: "-".join(rng.sample(WORDS, 3)),
+        lambda: rng.choice("$!@#") + w[0].upper() + w[1:].replace("e", "3").replace("a", "4") + str(rng.randint(1, 99)),
+        lambda: rs(rng, rng.randint(10, 20), AN + "!@#%^&*()-_=+"),
+        lambda: w + str(rng.randint(100, 999)) + w[::-1].upper()[:3],
+        lambda: rs(rng, 16, AN),
+    ]
+    return rng.choice(styles)()
+
+
+def aws_key_id(rng):
+    return "AKIA" + rs(rng, 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+
+def aws_secret(rng):
+    return rs(rng, 40, B64)
+
+
+def github_pat(rng):
+    return "ghp_" + rs(rng, 36)
+
+
+def github_refresh(rng):
+    return "ghr_" + rs(rng, 76)
+
+
+def slack_bot(rng):
+    return f"xoxb-{rng.randint(10**10, 10**12)}-{rng.randint(10**10, 10**12)}-{rs(rng, 24)}"
+
+
+def stripe_live(rng):
+    return "sk_live_" + rs(rng, 99 if rng.random() < 0.3 else 24)
+
+
+def gitlab_pat(rng):
+    return "glpat-" + rs(rng, 20, URLSAFE)
+
+
+def jwt(rng):
+    header = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": rs(rng, 8)}).encode())
+    body = b64url(json.dumps({"sub": rs(rng, 12), "iat": rng.randint(1.6e9, 1.8e9), "scope": "read write"}).encode())
+    return f"{header}.{body}.{b64url(rng.randbytes(64))}"
+
+
+def openai_key(rng):
+    return "sk-proj-" + rs(rng, 48, URLSAFE) + "T3BlbkFJ" + rs(rng, 48, URLSAFE)
+
+
+def anthropic_key(rng):
+    return "sk-ant-api03-" + rs(rng, 93, URLSAFE) + "AA"
+
+
+def google_api_key(rng):
+    return "AIza" + rs(rng, 35, URLSAFE)
+
+
+def sendgrid(rng):
+    return "SG." + rs(rng, 22, URLSAFE) + "." + rs(rng, 43, URLSAFE)
+
+
+def npm_token(rng):
+    return "npm_" + rs(rng, 36)
+
+
+def twilio_key(rng):
+    return "SK" + rs(rng, 32, HEX)
+
+
+def vault_token(rng):
+    return "hvs." + rs(rng, 24)
+
+
+def generic_token(rng):
+    return rs(rng, rng.choice([24, 32, 40, 48]), rng.choice([AN, HEX, URLSAFE]))
+
+
+def session_id(rng):
+    return rs(rng, 32, rng.choice([HEX.upper(), AN]))
+
+
+def pem_key(rng):
+    body = "\n".join(rs(rng, 64, B64) for _ in range(6))
+    return f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
+
+
+TOKENS = [aws_secret, github_pat, github_refresh, slack_bot, stripe_live, gitlab_pat, jwt, openai_key,
+          anthropic_key, google_api_key, sendgrid, npm_token, twilio_key, vault_token, generic_token]
+
+# ---- Templates: (name, genre, secret maker, format) -------------------------------------
+# `{s}` is the secret; `{u}` a user, `{h}` a host, `{ip}` an address, `{t}` a timestamp,
+# `{id}` a request id. A template's text is what that software really writes.
+
+def P(name, genre, maker, fmt, wrap=None):
+    return {"name": name, "genre": genre, "maker": maker, "fmt": fmt, "wrap": wrap}
+
+
+POSITIVE = [
+    # PostgreSQL and MySQL
+    P("pg-alter-role", "postgresql", human_password, "{t} UTC [4242] {u}@app LOG:  statement: ALTER ROLE app_rw WITH LOGIN PASSWORD '{s}';"),
+    P("pg-create-user", "postgresql", human_password, "{t} [1987] LOG:  statement: CREATE USER reporting WITH ENCRYPTED PASSWORD '{s}' VALID UNTIL 'infinity';"),
+    P("pg-conninfo", "postgresql", human_password, "pg_basebackup: connecting with \"host={h} port=5432 user=replicator password={s} sslmode=require\""),
+    P("pg-url", "postgresql", human_password, "django.db: connecting to postgresql://app:{s}@{h}:5432/orders"),
+    P("mysql-identified", "mysql", human_password, "{t} 1423 Query\tCREATE USER 'svc_etl'@'%' IDENTIFIED BY '{s}'"),
+    P("mysql-alter-native", "mysql", human_password, "{t} 88 Query\tALTER USER 'root'@'localhost' IDENTIFIED WITH caching_sha2_password BY '{s}'"),
+    P("mysql-cli", "shell", human_password, "{u}@{h}:~$ mysql -h db-primary -u admin -p{s} -e 'show databases'"),
+    P("mysql-set-password", "mysql", human_password, "{t} 77 Query\tSET PASSWORD FOR 'app'@'10.%' = '{s}'"),
+    P("jdbc-url", "java", human_password, "HikariPool-1 - jdbcUrl=jdbc:postgresql://{h}:5432/billing?user=billing&password={s}&ssl=true"),
+    P("jdbc-oracle", "java", human_password, "Caused by: java.sql.SQLException: Listener refused the connection for jdbc:oracle:thin:scott/{s}@{h}:1521/ORCLPDB1"),
+    P("adonet", "dotnet", human_password, "Connection string: Server=tcp:{h},1433;Initial Catalog=Sales;Persist Security Info=False;User ID=sa;Password={s};Encrypt=True;"),
+    P("odbc", "dotnet", human_password, "DSN-less: Driver={{ODBC Driver 18 for SQL Server}};Server={h};Database=hr;Uid=hr_app;Pwd={s};"),
+    P("mongodb-url", "node", human_password, "MongoServerSelectionError while connecting to mongodb+srv://api-user:{s}@cluster0.{h}/prod?retryWrites=true"),
+    P("redis-url", "python", human_password, "celery.worker: Connected to redis://:{s}@{h}:6379/0"),
+    # HTTP and proxies
+    P("nginx-basic", "nginx", lambda r: base64.b64encode(f"admin:{human_password(r)}".encode()).decode(),
+      '{ip} - - [{t}] "GET /admin HTTP/1.1" 401 179 "-" "curl/8.4.0" auth="Basic {s}"'),
+    P("header-dump-bearer", "http", generic_token, "DEBUG http.client: send: b'GET /v2/accounts HTTP/1.1\\r\\nHost: api.{h}\\r\\nAuthorization: Bearer {s}\\r\\n'"),
+    P("header-x-api-key", "http", generic_token, "upstream request: POST /v1/charge headers={{'Content-Type': 'application/json', 'X-Api-Key': '{s}'}}"),
+    P("header-proxy-auth", "http", lambda r: base64.b64encode(f"proxyuser:{human_password(r)}".encode()).decode(), "CONNECT api.{h}:443 HTTP/1.1\r\nProxy-Authorization: Basic {s}\r\n"),
+    P("cookie-header", "http", session_id, "request headers: Host: shop.{h} | Cookie: _ga=GA1.2.1234; sessionid={s}; csrftoken=abc"),
+    P("set-cookie", "http", session_id, "< HTTP/2 302\n< set-cookie: JSESSIONID={s}; Path=/; Secure; HttpOnly"),
+    P("query-password", "nginx", human_password, '{ip} - - [{t}] "GET /login?user=bob&password={s} HTTP/1.1" 200 512', wrap="percent"),
+    P("query-token", "nginx", generic_token, '{ip} - - [{t}] "GET /api/export?format=csv&access_token={s} HTTP/1.1" 200 88120'),
+    P("query-encoded-pair", "nginx", human_password, '{ip} - - [{t}] "GET /cb?next=%2Fhome%3Fpassword%3D{s} HTTP/1.1" 302 0', wrap="percent"),
+    P("curl-user", "shell", human_password, "+ curl -sS -u deploy:{s} https://artifacts.{h}/upload -T build.tgz"),
+    P("curl-header", "shell", github_pat, "+ curl -H \"Authorization: token {s}\" https://api.github.com/repos/acme/app/releases"),
+    P("wget-password", "shell", human_password, "wget --user=ci --password={s} https://nexus.{h}/repository/raw/app.tar.gz"),
+    # Kubernetes, containers, cloud
+    P("k8s-secret-data", "kubernetes", human_password, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  password: {s}\n", wrap="base64"),
+    P("k8s-audit-request", "kubernetes", generic_token,
+      '{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"RequestResponse","verb":"create","user":{{"username":"system:serviceaccount:ci:deployer"}},"objectRef":{{"resource":"secrets","namespace":"prod","name":"api"}},"requestObject":{{"kind":"Secret","stringData":{{"API_TOKEN":"{s}"}}}}}}'),
+    P("docker-auth", "containers", lambda r: base64.b64encode(f"robot$ci:{generic_token(r)}".encode()).decode(),
+      '{{"auths":{{"registry.{h}":{{"auth":"{s}"}}}}}}'),
+    P("dockerconfigjson", "kubernetes", lambda r: base64.b64encode(json.dumps({"auths": {"ghcr.io": {"username": "bot", "password": github_pat(r)}}}).encode()).decode(),
+      "  .dockerconfigjson: {s}"),
+    P("docker-login", "shell", human_password, "$ docker login -u svc-ci -p {s} registry.{h}"),
+    P("cloudtrail-params", "cloudtrail",
+      human_password, '{{"eventVersion":"1.08","eventSource":"rds.amazonaws.com","eventName":"ModifyDBInstance","requestParameters":{{"dBInstanceIdentifier":"prod-db","masterUserPassword":"{s}","applyImmediately":true}}}}'),
+    P("aws-env-dump", "shell", aws_secret, "AWS_ACCESS_KEY_ID={kid}\nAWS_SECRET_ACCESS_KEY={s}\nAWS_DEFAULT_REGION=eu-west-1"),
+    P("aws-credentials-file", "config", aws_secret, "[default]\naws_access_key_id = {kid}\naws_secret_access_key = {s}\n"),
+    P("aws-secret-pair-log", "ci", aws_secret, "Configured credentials {kid} / {s} for profile deploy"),
+    P("aws-cli-configure", "shell", aws_secret, "$ aws configure set aws_secret_access_key {s} --profile prod"),
+    # GitHub, CI
+    P("github-audit", "github", github_pat, '{{"action":"oauth_authorization.create","actor":"{u}","token_scopes":"repo","note":"leaked in body: {s}"}}'),
+    P("github-remote", "git", github_pat, "remote: Invalid username or password.\nfatal: Authentication failed for 'https://{u}:{s}@github.com/acme/infra.git/'"),
+    P("gh-refresh", "github", github_refresh, "oauth: refreshed user-to-server token, refresh_token={s} expires_in=15897600"),
+    P("ci-echo-token", "ci", gitlab_pat, "$ echo \"Using token ${{CI_JOB_TOKEN:-{s}}}\" >> build.log"),
+    P("npmrc", "config", npm_token, "//registry.npmjs.org/:_authToken={s}\nalways-auth=true"),
+    P("pip-conf", "config", human_password, "[global]\nindex-url = https://ci:{s}@pypi.{h}/simple"),
+    # sudo, shell history
+    P("sudo-echo", "sudo", human_password, "Dec  1 10:22:31 {h} sudo:   {u} : TTY=pts/1 ; PWD=/home/{u} ; USER=root ; COMMAND=/bin/sh -c echo {s} | passwd --stdin app"),
+    P("history-export", "shell", generic_token, "  512  export STRIPE_API_KEY={s}"),
+    P("history-export-pw", "shell", human_password, "  513  export PGPASSWORD='{s}'"),
+    P("cli-flag-token", "shell", generic_token, "$ terraform-provider-acme --api-token {s} --region eu"),
+    P("cli-flag-eq", "shell", human_password, "$ ./manage.py createsuperuser --username admin --password={s}"),
+    P("sshpass", "shell", human_password, "sshpass -p '{s}' ssh -o StrictHostKeyChecking=no root@{ip}"),
+    P("htpasswd-cli", "shell", human_password, "$ htpasswd -b /etc/nginx/.htpasswd ops {s}"),
+    # Application stack traces and logs
+    P("java-stack", "java", human_password, "org.springframework.beans.factory.BeanCreationException: Error creating bean 'dataSource': url=jdbc:mysql://{h}/app, username=app, password={s}\n\tat org.springframework..."),
+    P("python-repr", "python", human_password, "Traceback (most recent call last):\n  File \"app.py\", line 42, in connect\n    conn = psycopg2.connect(host='{h}', user='etl', password='{s}')\npsycopg2.OperationalError: timeout"),
+    P("python-dict-log", "python", generic_token, "INFO:root:settings loaded: {{'DEBUG': False, 'SECRET_KEY': '{s}', 'ALLOWED_HOSTS': ['*']}}"),
+    P("node-error", "node", stripe_live, "Error: Invalid API Key provided: {s}\n    at StripeError.generate (/app/node_modules/stripe/lib/Error.js:40:12)"),
+    P("json-escaped-in-msg", "app", human_password, '{{"level":"error","msg":"request failed","body":"{{\\"username\\":\\"bob\\",\\"password\\":\\"{s}\\"}}"}}'),
+    P("json-nested-string", "app", generic_token, '{{"event":"webhook.received","payload":"{{\\"type\\":\\"auth\\",\\"data\\":{{\\"client_secret\\":\\"{s}\\"}}}}"}}'),
+    P("pem-escaped", "app", pem_key, '{{"type":"service_account","project_id":"acme","private_key":"{s}"}}', wrap="json-escape"),
+    P("pem-raw", "config", pem_key, "tls:\n  key: |\n{s}\n"),
+    P("jwt-log", "app", jwt, "{t} WARN auth middleware rejected token {s} (expired)"),
+    P("openai-log", "app", openai_key, "openai.error.AuthenticationError: Incorrect API key provided: {s}."),
+    P("anthropic-env", "config", anthropic_key, "ANTHROPIC_API_KEY={s}"),
+    P("gcp-key-url", "nginx", google_api_key, '{ip} - - [{t}] "GET /maps/api/geocode/json?address=Berlin&key={s} HTTP/1.1" 200 1032'),
+    P("sendgrid-yaml", "config", sendgrid, "mail:\n  provider: sendgrid\n  api_key: \"{s}\"\n"),
+    P("twilio-props", "config", twilio_key, "twilio.api.key={s}\ntwilio.account=AC{acct}"),
+    P("vault-login", "shell", vault_token, "$ VAULT_TOKEN={s} vault kv get secret/app"),
+    P("slack-yaml", "config", slack_bot, "notifications:\n  slack:\n    bot_token: {s}\n"),
+    # Config formats
+    P("ini-password", "config", human_password, "[database]\nhost = {h}\nuser = app\npassword = {s}\n"),
+    P("toml-secret", "config", generic_token, "[server]\nport = 8443\nsession_secret = \"{s}\"\n"),
+    P("properties", "config", human_password, "spring.datasource.url=jdbc:postgresql://{h}/app\nspring.datasource.password={s}"),
+    P("xml-attr", "config", human_password, '<connectionStrings><add name="main" connectionString="Data Source={h};User Id=app;Password={s};" /></connectionStrings>'),
+    P("xml-element", "config", human_password, "<settings><server><id>nexus</id><username>deploy</username><password>{s}</password></server></settings>"),
+    P("yaml-nested", "config", human_password, "spring:\n  datasource:\n    username: app\n    password: \"{s}\"\n"),
+    P("env-file", "config", generic_token, "APP_ENV=production\nJWT_SIGNING_KEY={s}\nLOG_LEVEL=info"),
+    P("json-password-dollar", "app", lambda r: "$" + human_password(r), '{{"user":"svc","password":"{s}"}}'),
+    P("json-numeric-pin", "app", lambda r: str(r.randint(100000, 999999)), '{{"user":"svc","pin":"1","password":{s}}}'),
+    P("json-array-tokens", "app", generic_token, '{{"tokens_granted":2,"api_keys":["{s}"]}}'),
+]
+
+# A second hold-out, written after the detectors were tuned and after the first hold-out had
+# been scored once: other software, other shapes. Never looked at while tuning.
+HOLDOUT2 = [
+    P("h2-pgpass", "postgresql", human_password, "cat ~/.pgpass\ndb-primary:5432:*:replicator:{s}"),
+    P("h2-kafka-jaas", "kafka", human_password, 'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="svc-orders" password="{s}";'),
+    P("h2-ldap-bind", "ldap", human_password, "ldapsearch -x -H ldaps://ldap.{h} -D 'cn=admin,dc=acme,dc=io' -w '{s}' '(uid={u})'"),
+    P("h2-smtp-url", "mail", human_password, "django.core.mail: EMAIL_URL=smtp+tls://alerts%40acme.io:{s}@smtp.{h}:587", wrap="percent"),
+    P("h2-ftp-url", "shell", human_password, "lftp -e 'mirror -R build /www' ftp://deploy:{s}@ftp.{h}"),
+    P("h2-jupyter", "python", generic_token, "[I 10:42:01.123 NotebookApp] http://127.0.0.1:8888/?token={s}"),
+    P("h2-airflow-conn", "airflow", human_password, "AIRFLOW_CONN_WAREHOUSE='postgres://etl:{s}@warehouse.{h}:5439/analytics'"),
+    P("h2-vault-audit", "vault", vault_token, '{{"type":"response","auth":{{"client_token":"{s}","accessor":"hmac-sha256:9c1b","policies":["default"]}}}}'),
+    P("h2-gha-mask-fail", "ci", github_pat, "Run git clone https://x-access-token:{s}@github.com/acme/private.git"),
+    P("h2-terraform-plan", "terraform", human_password, '  + resource "aws_db_instance" "main" {{\n      + password = "{s}"\n      + username = "admin"'),
+    P("h2-ansible-debug", "ansible", human_password, 'ok: [web1] => {{"msg": "connecting as deploy with ansible_become_pass={s}"}}'),
+    P("h2-helm-set", "kubernetes", human_password, "helm upgrade --install db bitnami/postgresql --set auth.postgresPassword={s} --namespace data"),
+    P("h2-kubectl-create", "kubernetes", generic_token, "kubectl create secret generic api --from-literal=API_TOKEN={s} -n prod"),
+    P("h2-redis-cli", "shell", human_password, "redis-cli -h cache.{h} -a '{s}' INFO replication"),
+    P("h2-go-panic", "go", stripe_live, 'panic: stripe: invalid key "{s}"\n\ngoroutine 1 [running]:\nmain.main()'),
+    P("h2-dotnet-exc", "dotnet", human_password, "System.Data.SqlClient.SqlException: Login failed. ConnectionString='Data Source={h};Initial Catalog=crm;User ID=crm;Password={s}'"),
+    P("h2-rails-params", "rails", human_password, 'Processing by SessionsController#create as HTML\n  Parameters: {{"authenticity_token"=>"[FILTERED]", "user"=>{{"email"=>"{u}@acme.io", "password"=>"{s}"}}}}'),
+    P("h2-windows-net-use", "windows", human_password, "C:\\> net use Z: \\\\fileserver\\share /user:ACME\\svc_backup {s}"),
+    P("h2-systemd-env", "systemd", generic_token, "Dec 01 10:00:00 {h} systemd[1]: Starting api.service with Environment=SENTRY_AUTH_TOKEN={s}"),
+    P("h2-yaml-list", "config", human_password, "users:\n  - name: admin\n    password: '{s}'\n"),
+    P("h2-basic-in-json-log", "app", lambda r: base64.b64encode(f"svc:{human_password(r)}".encode()).decode(), '{{"ts":"{t}","req":{{"method":"GET","headers":{{"authorization":"Basic {s}"}}}}}}'),
+    P("h2-escaped-json-token", "app", slack_bot, '{{"log":"{{\\"event\\":\\"notify\\",\\"slack_token\\":\\"{s}\\"}}\\n","stream":"stdout"}}'),
+    P("h2-aws-sigv4-query", "http", generic_token, "GET /bucket/file.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Security-Token={s}&X-Amz-Signature=abc HTTP/1.1"),
+    P("h2-sendgrid-env", "config", sendgrid, "export SENDGRID_API_KEY='{s}'"),
+    P("h2-openai-header", "http", openai_key, "-H 'Authorization: Bearer {s}' https://api.openai.com/v1/chat/completions"),
+]
+
+NEGATIVE2 = [
+    P("h2-neg-checksum-file", "ci", None, "{sha64}  glasslog-x86_64-unknown-linux-gnu.tar.gz\n{sha64}  glasslog-aarch64.tar.gz"),
+    P("h2-neg-k8s-event", "kubernetes", None, "Normal  Pulled  pod/api-{sha7}  Successfully pulled image \"api:1.4.2\" in 812ms; uid={uuid}"),
+    P("h2-neg-password-ui", "app", None, "{t} INFO audit: user {u} changed password (strength=strong, history_check=passed)"),
+    P("h2-neg-token-metrics", "app", None, "llm.usage prompt_tokens=812 completion_tokens=233 total_tokens=1045 max_tokens=4096"),
+    P("h2-neg-secret-name", "kubernetes", None, "secret/db-credentials created; secretName: db-credentials; key: password"),
+    P("h2-neg-terraform-sensitive", "terraform", None, '      + password = (sensitive value)\n      + username = "admin"'),
+    P("h2-neg-rails-filtered", "rails", None, '  Parameters: {{"user"=>{{"email"=>"{u}@acme.io", "password"=>"[FILTERED]"}}}}'),
+    P("h2-neg-git-log", "git", None, "{sha7} Rotate API keys for staging (#4521)\n{sha7b} Remove hardcoded password from tests"),
+    P("h2-neg-jwt-header-doc", "docs", None, "Send the header Authorization: Bearer <token> where <token> is your API token"),
+    P("h2-neg-ids", "cloudtrail", None, '{{"accessKeyId":"ASIAXXXXXXXXXXXXXXXX","principalId":"AROA{up16}:{u}","sessionIssuer":{{"arn":"arn:aws:iam::123456789012:role/Admin"}}}}'),
+]
+
+# A third hold-out, written after the second had been scored once and looked at. Scored once,
+# for the figures in BENCHMARKS.md.
+HOLDOUT3 = [
+    P("h3-haproxy-userlist", "haproxy", human_password, "userlist admins\n    user ops insecure-password {s}"),
+    P("h3-nginx-proxy-header", "nginx", lambda r: base64.b64encode(f"api:{human_password(r)}".encode()).decode(), '    proxy_set_header Authorization "Basic {s}";'),
+    P("h3-apache-auth-log", "apache", human_password, '{ip} - - [{t}] "GET /private/?user=admin&pass={s} HTTP/1.1" 403 199'),
+    P("h3-systemd-cred", "systemd", human_password, "Dec 01 09:12:44 {h} run-parts[812]: mysqldump --user=backup --password={s} --all-databases"),
+    P("h3-cloudinit", "cloud-init", human_password, "cloud-init[901]: chpasswd:\n  list: |\n    ubuntu:{s}\n  expire: false"),
+    P("h3-docker-run-env", "containers", human_password, "$ docker run -d -e POSTGRES_PASSWORD={s} -p 5432:5432 postgres:16"),
+    P("h3-compose-env", "containers", generic_token, "services:\n  api:\n    environment:\n      - STRIPE_SECRET={s}\n"),
+    P("h3-gcloud-debug", "gcloud", jwt, "DEBUG: Making request: POST https://oauth2.googleapis.com/token\nDEBUG: id_token: {s}"),
+    P("h3-azure-conn", "azure", lambda r: rs(r, 86, B64) + "==", "AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=https;AccountName=acmelogs;AccountKey={s};EndpointSuffix=core.windows.net"),
+    P("h3-azure-sas-url", "azure", lambda r: urllib.parse.quote(base64.b64encode(r.randbytes(32)).decode(), safe=""), "Uploading to https://acmelogs.blob.core.windows.net/backups/db.tar?sv=2022-11-02&ss=b&srt=o&sp=rwl&se=2026-12-31&sig={s}"),
+    P("h3-webhook-secret", "github", generic_token, '{{"action":"hook.create","actor":"{u}","config":{{"url":"https://ci.acme.io/hook","content_type":"json","secret":"{s}"}}}}'),
+    P("h3-oauth-code-exchange", "http", generic_token, "POST /oauth/token grant_type=authorization_code&code=AbC123&client_id=web&client_secret={s}&redirect_uri=https%3A%2F%2Fapp"),
+    P("h3-refresh-token-json", "app", generic_token, '{{"token_type":"Bearer","expires_in":3599,"refresh_token":"{s}","scope":"openid"}}'),
+    P("h3-php-pdo", "php", human_password, "PDOException: SQLSTATE[HY000] [1045] in /var/www/db.php:12 new PDO('mysql:host={h};dbname=shop', 'shop', '{s}')"),
+    P("h3-nodemailer", "node", human_password, "nodemailer createTransport {{ host: 'smtp.{h}', auth: {{ user: 'alerts', pass: '{s}' }} }}"),
+    P("h3-java-props-escaped", "java", human_password, "Loaded properties: {{db.user=app, db.password={s}, db.pool=10}}"),
+    P("h3-python-kwargs", "python", human_password, "DEBUG:sqlalchemy.engine: create_engine(url='mssql+pyodbc://sa:{s}@{h}/erp?driver=ODBC+Driver+18')"),
+    P("h3-json-header-list", "app", generic_token, '{{"request":{{"headers":[["Host","api.{h}"],["X-Auth-Token","{s}"]]}}}}'),
+    P("h3-gitlab-ci-var", "ci", gitlab_pat, "$ git remote set-url origin https://oauth2:{s}@gitlab.{h}/group/repo.git"),
+    P("h3-npm-login-log", "ci", npm_token, "npm notice Publishing to https://registry.npmjs.org/ with token {s}"),
+    P("h3-k8s-configmap-leak", "kubernetes", human_password, "data:\n  application.yaml: |\n    datasource:\n      password: {s}\n"),
+    P("h3-powershell-cred", "windows", human_password, "PS> $cred = New-Object PSCredential('ACME\\svc', (ConvertTo-SecureString '{s}' -AsPlainText -Force))"),
+    P("h3-percent-json", "app", human_password, "POST /api/login body=%7B%22user%22%3A%22bob%22%2C%22password%22%3A%22{s}%22%7D", wrap="percent"),
+    P("h3-b64-json-blob", "app", lambda r: base64.b64encode(json.dumps({"user": "bob", "password": human_password(r)}).encode()).decode(), "event payload (base64): {s}"),
+    P("h3-anthropic-log", "app", anthropic_key, "anthropic.AuthenticationError: invalid x-api-key {s}"),
+]
+
+NEGATIVE3 = [
+    P("h3-neg-haproxy-hash", "haproxy", None, "userlist admins\n    user ops password $6$rounds=5000$saltsalt$9f86d081884c7d659a2feaa0c55ad015"),
+    P("h3-neg-compose-ref", "containers", None, "environment:\n  - POSTGRES_PASSWORD_FILE=/run/secrets/db_password\n  - API_TOKEN=${{API_TOKEN:?missing}}"),
+    P("h3-neg-oauth-meta", "http", None, '{{"token_type":"Bearer","expires_in":3599,"scope":"openid email","id_token_hint":"none"}}'),
+    P("h3-neg-audit-pw-change", "github", None, '{{"action":"user.change_password","actor":"{u}","actor_ip":"{ip}","created_at":{epoch}}}'),
+    P("h3-neg-ssh-fingerprint", "sshd", None, "Accepted publickey for {u} from {ip} port 52211 ssh2: ED25519 SHA256:{b64}"),
+    P("h3-neg-sri", "http", None, '<script src="/app.js" integrity="sha384-{b64}" crossorigin="anonymous"></script>'),
+    P("h3-neg-docker-digest", "containers", None, "Digest: sha256:{sha64}\nStatus: Downloaded newer image for postgres:16"),
+    P("h3-neg-uuid-keys", "app", None, '{{"idempotency_key":"{uuid}","correlation_id":"{uuid2}","api_version":"2024-06-20"}}'),
+    P("h3-neg-masked-card", "payments", None, "charge ok card=**** **** **** 4242 token=tok_**** amount=1200"),
+    P("h3-neg-help-text", "shell", None, "usage: mysql [-u user] [-p[password]] [-h host]\n  --password[=name] Password to use when connecting to server."),
+]
+
+# Negatives: what an audit log is full of and must stay readable.
+def sha(rng, n=64):
+    return rs(rng, n, HEX)
+
+
+def uuid(rng):
+    h = rs(rng, 32, HEX)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+
+
+NEGATIVE = [
+    P("neg-aws-placeholder", "docs", None, "export AWS_ACCESS_KEY_ID=AKIAXXXXXXXXXXXXXXXX"),
+    P("neg-aws-doc-example", "docs", None, "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    P("neg-stripe-placeholder", "docs", None, "Stripe.api_key = 'sk_test_YOUR_SECRET_KEY'"),
+    P("neg-env-ref", "config", None, "password: ${{DB_PASSWORD}}\ntoken: ${{GITHUB_TOKEN}}"),
+    P("neg-helm-template", "config", None, "  password: {{{{ .Values.db.password | quote }}}}"),
+    P("neg-angle", "docs", None, "curl -H 'Authorization: Bearer <your-token>' https://api.{h}/v1"),
+    P("neg-masked", "app", None, "login ok user={u} password=******** token=****"),
+    P("neg-masked-partial", "app", None, "using key sk-****{last4} for org acme"),
+    P("neg-password-prose", "app", None, "{t} INFO user {u} password reset requested; password: changed by admin"),
+    P("neg-token-expired", "app", None, "{t} WARN token expired for session {uuid}; token_type=Bearer expires_in=3600"),
+    P("neg-uuid-ids", "cloudtrail", None, '{{"eventID":"{uuid}","requestID":"{uuid2}","eventName":"GetSecretValue","requestParameters":{{"secretId":"arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf"}}}}'),
+    P("neg-git-sha", "git", None, "commit {sha40}\nMerge: {sha7} {sha7b}\nAuthor: {u} <{u}@acme.io>"),
+    P("neg-image-digest", "kubernetes", None, "Pulled image \"ghcr.io/acme/api@sha256:{sha64}\" in 2.1s"),
+    P("neg-trace", "app", None, "traceparent: 00-{sha32}-{sha16}-01 span_id={sha16} trace_id={sha32}"),
+    P("neg-k8s-secretref", "kubernetes", None, "env:\n- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef:\n      name: db\n      key: password"),
+    P("neg-public-key", "config", None, "authorized_keys: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{b64} {u}@laptop"),
+    P("neg-cert", "config", None, "-----BEGIN CERTIFICATE-----\nMIIC{b64}\n-----END CERTIFICATE-----"),
+    P("neg-publishable", "app", None, "stripe.js init with publishable key pk_live_{an24}"),
+    P("neg-etag", "http", None, "< ETag: \"{sha32}\"\n< x-amz-request-id: {up16}"),
+    P("neg-password-policy", "config", None, "password_min_length=12\npassword_require_symbols=true\ntoken_ttl=3600"),
+    P("neg-vault-path", "app", None, "reading secret from vault:secret/data/prod/db#password (lease {uuid})"),
+    P("neg-sha-checksum", "ci", None, "sha256sum: {sha64}  app-linux-amd64.tar.gz"),
+    P("neg-mfa-event", "github", None, '{{"action":"two_factor_authentication.enabled","actor":"{u}","user_agent":"Mozilla/5.0","created_at":{epoch}}}'),
+    P("neg-sudo", "sudo", None, "Dec  1 10:22:31 {h} sudo:   {u} : TTY=pts/1 ; PWD=/home/{u} ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx"),
+    P("neg-pg-auth-fail", "postgresql", None, "{t} UTC [5512] FATAL:  password authentication failed for user \"app\""),
+    P("neg-mysql-denied", "mysql", None, "{t} 13 Connect\tAccess denied for user 'root'@'{ip}' (using password: YES)"),
+    P("neg-nginx-login", "nginx", None, '{ip} - - [{t}] "POST /login HTTP/1.1" 302 0 "-" "Mozilla/5.0"'),
+    P("neg-base64-blob", "app", None, "attachment data=iVBORw0KGgoAAAANSUhEUgAA{b64}"),
+    P("neg-session-uuid", "app", None, "{t} user {u} started session {uuid} from {ip}"),
+    P("neg-breakglass", "app", None, '{{"actor":"{u}","action":"breakglass.open","breakglass_session":"bg-{sha16}","reason":"INC-4521"}}'),
+    P("neg-idempotency", "http", None, "Idempotency-Key: {uuid}\nX-Request-Id: {sha32}"),
+    P("neg-java-stack", "java", None, "java.lang.NullPointerException: Cannot invoke \"String.length()\" because \"password\" is null\n\tat com.acme.auth.Login.check(Login.java:42)"),
+]
+
+
+def render(tpl, rng, secret):
+    ctx = {
+        "s": secret,
+        "u": rng.choice(["alice", "bob", "carol", "deploy", "svc-ci", "mallory"]),
+        "h": rng.choice(["db.internal", "acme.io", "10.0.3.7", "prod-db-1.eu.acme.net"]),
+        "ip": f"{rng.randint(10, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+        "t": f"2026-11-{rng.randint(1, 30):02d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}",
+        "kid": aws_key_id(rng),
+        "acct": rs(rng, 32, HEX),
+        "uuid": uuid(rng), "uuid2": uuid(rng),
+        "sha40": sha(rng, 40), "sha7": sha(rng, 7), "sha7b": sha(rng, 7), "sha64": sha(rng), "sha32": sha(rng, 32), "sha16": sha(rng, 16),
+        "b64": rs(rng, 60, B64), "an24": rs(rng, 24), "up16": rs(rng, 16, UP), "last4": rs(rng, 4, LOW),
+        "epoch": rng.randint(1.6e12, 1.8e12),
+    }
+    return tpl["fmt"].format(**ctx)
+
+
+def wrapped(tpl, secret):
+    """The secret as it appears in the text (encoded the way the template's software does)."""
+    w = tpl["wrap"]
+    if w == "percent":
+        return urllib.parse.quote(secret, safe="")
+    if w == "base64":
+        return base64.b64encode(secret.encode()).decode()
+    if w == "json-escape":
+        return json.dumps(secret)[1:-1]
+    return secret
+
+
+def split_of(name):
+    if name.startswith("h2-"):
+        return "holdout2"
+    if name.startswith("h3-"):
+        return "holdout3"
+    return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
+
+
+def cases(seed, per_template):
+    rng = random.Random(seed)
+    out = []
+    for tpl in POSITIVE + HOLDOUT2 + HOLDOUT3:
+        for i in range(per_template):
+            secret = tpl["maker"](rng)
+            shown = wrapped(tpl, secret)
+            text = render(tpl, rng, shown)
+            at = text.find(shown)
+            assert at >= 0, tpl["name"]
+            start = len(text[:at].encode())
+            spans = [[start, start + len(shown.encode())]]
+            # An AWS access key ID beside its secret is half of the credential: labelled too.
+            kid = next((w for w in text.replace("=", " ").split() if w.startswith("AKIA") and len(w) == 20), None)
+            if kid:
+                k = len(text[:text.find(kid)].encode())
+                spans.append([k, k + 20])
+            out.append({"id": f"realistic/{tpl['name']}/{i}", "source": "realistic", "rule": tpl["name"],
+                        "genre": tpl["genre"], "label": "tp", "text": text, "secret": shown,
+                        "secret_spans": sorted(spans), "split": split_of(tpl["name"])})
+    for tpl in NEGATIVE + NEGATIVE2 + NEGATIVE3:
+        for i in range(per_template):
+            text = render(tpl, rng, "")
+            out.append({"id": f"realistic/{tpl['name']}/{i}", "source": "realistic", "rule": tpl["name"],
+                        "genre": tpl["genre"], "label": "fp", "text": text, "split": split_of(tpl["name"])})
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=20261201)
+    ap.add_argument("--per-template", type=int, default=12)
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "all"], default="all")
+    a = ap.parse_args()
+    for c in cases(a.seed, a.per_template):
+        if a.split in ("all", c["split"]):
+            print(json.dumps(c, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
