@@ -306,6 +306,12 @@ fn texty(bytes: &[u8]) -> Option<String> {
 
 /// Every base64 (standard or URL-safe) run of at least 16 characters that decodes to text.
 pub fn base64_runs(s: &str) -> Vec<Base64Run> {
+    base64_runs_except(s, |_, _| false)
+}
+
+/// [`base64_runs`] without decoding the runs for which `skip(start, end)` holds (runs already
+/// inside a finding, say).
+pub fn base64_runs_except(s: &str, skip: impl Fn(usize, usize) -> bool) -> Vec<Base64Run> {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -333,6 +339,9 @@ pub fn base64_runs(s: &str) -> Vec<Base64Run> {
         // Text in base64 has letters of both cases; a run of one case or of digits is a word,
         // a hex digest or an identifier, not a wrapper.
         if !(upper && lower) {
+            continue;
+        }
+        if skip(start, i) {
             continue;
         }
         let url = run.iter().any(|c| matches!(c, b'-' | b'_'));

@@ -228,13 +228,9 @@ impl Detector {
         {
             self.map_back(&d, depth, found);
         }
-        for run in decode::base64_runs(text) {
-            let covered = found
-                .iter()
-                .any(|m| m.start <= run.start && run.end <= m.end);
-            if covered {
-                continue;
-            }
+        let covered =
+            |start: usize, end: usize| found.iter().any(|m| m.start <= start && end <= m.end);
+        for run in decode::base64_runs_except(text, covered) {
             // A finding anywhere inside redacts the whole wrapped value: a half-decoded
             // credential is still a credential.
             if let Some(inner) = self.scan_layer(&run.text, depth + 1).first() {

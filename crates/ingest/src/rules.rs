@@ -1852,7 +1852,7 @@ pub const RULES: &[RuleDef] = &[
             "smbclient",
             "mongo"
         ],
-        r#"(?i)(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\bnet\s+use\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)\s+pass:)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
+        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)\s+pass:)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
@@ -1873,7 +1873,7 @@ pub const RULES: &[RuleDef] = &[
         "pgpass-line",
         "Password field of a .pgpass line (host:port:database:user:password)",
         ["pgpass", ":5432:", ":*:"],
-        r"(?m)^[ \t]*[A-Za-z0-9.\-_*\[\]]+:(?:\d{2,5}|\*):[^:\s]+:[^:\s]+:(?P<s>[^\s]+)[ \t]*$",
+        r"(?m)^[ \t]*[A-Za-z0-9.\-_*\[\]]+:(?:\d{2,5}|\*):[^:\s]+:[^:\s]+:(?P<s>[^\s]+)[ \t\r]*$",
         C::Password,
         K::Structural,
         [(
