@@ -8,8 +8,8 @@ Each case is one line of JSON in the format of ../shared/secrets-dev/peer-dev.js
 source, rule, label, text, secret, secret_spans), plus `split`: every template belongs to
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
-first hold-out had been scored once and looked at, `holdout3` after the second (see
-BENCHMARKS.md). Standard library only.
+first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
+after the third (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -319,6 +319,52 @@ NEGATIVE3 = [
     P("h3-neg-help-text", "shell", None, "usage: mysql [-u user] [-p[password]] [-h host]\n  --password[=name] Password to use when connecting to server."),
 ]
 
+# A fourth hold-out, written after the third had been scored once and looked at. Scored once.
+def wireguard_key(rng):
+    return base64.b64encode(rng.randbytes(32)).decode()
+
+
+HOLDOUT4 = [
+    P("h4-win-4688", "windows", human_password, "EventID=4688 NewProcessName=C:\\Windows\\System32\\cmd.exe CommandLine=cmd /c net user backup {s} /add"),
+    P("h4-ps-transcript", "windows", human_password, "PS C:\\> Invoke-Sqlcmd -ServerInstance db01 -Username sa -Password '{s}' -Query 'SELECT 1'"),
+    P("h4-auditd-execve", "auditd", human_password, 'type=EXECVE msg=audit(1701423600.123:842): argc=4 a0="mysql" a1="-uroot" a2="-p{s}" a3="-e"'),
+    P("h4-tomcat-users", "java", human_password, '<tomcat-users><user username="manager" password="{s}" roles="manager-gui"/></tomcat-users>'),
+    P("h4-postfix-sasl", "mail", human_password, "/etc/postfix/sasl_passwd: [smtp.{h}]:587 relay@acme.io:{s}"),
+    P("h4-wireguard", "config", wireguard_key, "[Interface]\nAddress = 10.8.0.1/24\nPrivateKey = {s}\nListenPort = 51820"),
+    P("h4-ipsec-psk", "config", human_password, '%any %any : PSK "{s}"'),
+    P("h4-consul-header", "http", lambda r: uuid(r), "curl -H 'X-Consul-Token: {s}' http://127.0.0.1:8500/v1/kv/app"),
+    P("h4-rabbitmq-url", "python", human_password, "kombu.connection: Connected to amqp://orders:{s}@rabbit.{h}:5672//"),
+    P("h4-az-login", "shell", human_password, "$ az login -u ops@acme.onmicrosoft.com -p '{s}'"),
+    P("h4-snowsql", "shell", human_password, "$ SNOWSQL_PWD='{s}' snowsql -a acme-xy12345 -u etl -d analytics"),
+    P("h4-gcp-sa-json", "gcp", pem_key, '{{"type": "service_account", "client_email": "ci@acme.iam.gserviceaccount.com", "private_key": "{s}"}}', wrap="json-escape"),
+    P("h4-lambda-env", "aws", generic_token, '{{"FunctionName":"billing","Environment":{{"Variables":{{"STAGE":"prod","PAYMENT_API_SECRET":"{s}"}}}}}}'),
+    P("h4-tfstate", "terraform", human_password, '{{"type":"aws_db_instance","instances":[{{"attributes":{{"engine":"postgres","password":"{s}","username":"app"}}}}]}}'),
+    P("h4-jenkins-cred", "ci", human_password, "<com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl><username>deploy</username><password>{s}</password></com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>"),
+    P("h4-git-config", "git", github_pat, '[http "https://github.com/"]\n\textraheader = AUTHORIZATION: bearer {s}'),
+    P("h4-grafana-env", "config", human_password, "GF_SECURITY_ADMIN_PASSWORD={s}\nGF_SERVER_ROOT_URL=https://grafana.acme.io"),
+    P("h4-es-basic-url", "http", human_password, "elasticsearch.hosts: [\"https://elastic:{s}@es01.{h}:9200\"]"),
+    P("h4-mongosh", "shell", human_password, "$ mongosh 'mongodb://db.{h}:27017' --username admin --password '{s}' --authenticationDatabase admin"),
+    P("h4-openvpn-auth", "config", human_password, "# /etc/openvpn/auth.txt\nvpnuser\n{s}"),
+    P("h4-k8s-env-log", "kubernetes", generic_token, "  Environment:\n    DATABASE_URL:  postgres://app@db:5432/app\n    API_SIGNING_KEY:  {s}\n    LOG_LEVEL:  info"),
+    P("h4-http-form-body", "http", human_password, "POST /wp-login.php HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\nlog=admin&pwd={s}&wp-submit=Log+In", wrap="percent"),
+    P("h4-url-token-param", "app", generic_token, "redirecting to https://app.{h}/reset?email=bob%40acme.io&reset_token={s}"),
+    P("h4-yaml-b64-secret", "kubernetes", human_password, "kind: Secret\ntype: Opaque\ndata:\n  DB_PASS: {s}", wrap="base64"),
+    P("h4-python-settings", "python", generic_token, "settings.py: AWS_SECRET_ACCESS_KEY = os.getenv('AWS_SECRET_ACCESS_KEY', '{s}')"),
+]
+
+NEGATIVE4 = [
+    P("h4-neg-htpasswd-hash", "nginx", None, "ops:$apr1$Xk9mQ2Lp$7Rv3Tz8Wb1Nc5Hd0Jf6Gs/"),
+    P("h4-neg-wg-public", "config", None, "[Peer]\nPublicKey = {b64}=\nAllowedIPs = 10.8.0.2/32"),
+    P("h4-neg-4624", "windows", None, "EventID=4624 LogonType=3 TargetUserName={u} AuthenticationPackageName=NTLM LmPackageName=NTLM V2 KeyLength=128"),
+    P("h4-neg-tfstate-sensitive", "terraform", None, '{{"type":"aws_db_instance","instances":[{{"sensitive_attributes":[[{{"type":"get_attr","value":"password"}}]]}}]}}'),
+    P("h4-neg-form-login", "http", None, "POST /login HTTP/1.1\r\nContent-Length: 42\r\n\r\nusername=bob&remember=1"),
+    P("h4-neg-kms-keyid", "aws", None, '{{"eventName":"Decrypt","requestParameters":{{"keyId":"arn:aws:kms:eu-west-1:123456789012:key/{uuid}","encryptionAlgorithm":"SYMMETRIC_DEFAULT"}}}}'),
+    P("h4-neg-jwt-claims", "app", None, '{{"sub":"{u}","iss":"https://auth.acme.io","aud":"api","exp":{epoch},"scope":"read:orders"}}'),
+    P("h4-neg-secret-mount", "kubernetes", None, "Mounts:\n  /var/run/secrets/kubernetes.io/serviceaccount from kube-api-access-x7k2p (ro)"),
+    P("h4-neg-password-expiry", "ldap", None, "dn: uid={u},ou=people,dc=acme,dc=io\npasswordExpirationTime: 20270101000000Z\npwdChangedTime: 20261101000000Z"),
+    P("h4-neg-api-version", "http", None, "X-Api-Version: 2024-06-20\nX-Request-Id: {uuid}\nX-RateLimit-Remaining: 4999"),
+]
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -399,13 +445,15 @@ def split_of(name):
         return "holdout2"
     if name.startswith("h3-"):
         return "holdout3"
+    if name.startswith("h4-"):
+        return "holdout4"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
 def cases(seed, per_template):
     rng = random.Random(seed)
     out = []
-    for tpl in POSITIVE + HOLDOUT2 + HOLDOUT3:
+    for tpl in POSITIVE + HOLDOUT2 + HOLDOUT3 + HOLDOUT4:
         for i in range(per_template):
             secret = tpl["maker"](rng)
             shown = wrapped(tpl, secret)
@@ -422,7 +470,7 @@ def cases(seed, per_template):
             out.append({"id": f"realistic/{tpl['name']}/{i}", "source": "realistic", "rule": tpl["name"],
                         "genre": tpl["genre"], "label": "tp", "text": text, "secret": shown,
                         "secret_spans": sorted(spans), "split": split_of(tpl["name"])})
-    for tpl in NEGATIVE + NEGATIVE2 + NEGATIVE3:
+    for tpl in NEGATIVE + NEGATIVE2 + NEGATIVE3 + NEGATIVE4:
         for i in range(per_template):
             text = render(tpl, rng, "")
             out.append({"id": f"realistic/{tpl['name']}/{i}", "source": "realistic", "rule": tpl["name"],
@@ -434,7 +482,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):

@@ -297,7 +297,10 @@ impl Detector {
                     let spaced = text
                         .get(k.end()..secret.start())
                         .is_some_and(|b| b.contains(' ') || b.contains('\t'));
-                    trim_unquoted(text, secret.start(), secret.end(), spaced)
+                    // A bracket the text opened before the name may close after the value.
+                    let line = text[..k.start()].rfind('\n').map_or(0, |n| n + 1);
+                    let opened = open_brackets(&text[line..k.start()]);
+                    trim_unquoted(text, secret.start(), secret.end(), spaced, opened)
                 } else {
                     (secret.start(), secret.end())
                 };
@@ -380,9 +383,25 @@ const MAX_DECODE_DEPTH: u32 = 3;
 /// Texts longer than this are scanned as they are, not decoded (entries are at most 64 KiB).
 const MAX_DECODE_BYTES: usize = 256 * 1024;
 
-/// An unquoted value ends before a final closing bracket it did not open (`(pw:hunter2)`);
-/// brackets inside it are kept (`8)zclV(37FO`).
-fn trim_unquoted(text: &str, start: usize, mut end: usize, spaced: bool) -> (usize, usize) {
+/// How many brackets `s` leaves open.
+fn open_brackets(s: &str) -> i32 {
+    s.bytes().fold(0, |depth, b| match b {
+        b'(' | b'[' | b'{' => depth + 1,
+        b')' | b']' | b'}' => (depth - 1).max(0),
+        _ => depth,
+    })
+}
+
+/// An unquoted value ends before a final closing bracket it did not open when the text before
+/// its name left one open (`(pw:hunter2)`); otherwise the bracket is the password's
+/// (`Im-oHqc^eY-j)`), and brackets inside are kept (`8)zclV(37FO`).
+fn trim_unquoted(
+    text: &str,
+    start: usize,
+    mut end: usize,
+    spaced: bool,
+    opened: i32,
+) -> (usize, usize) {
     // `password = a&b;c` in a config file runs to the end of the word: the `&`, `;` and `,`
     // that end a value in a query string or a connection string are part of this one.
     let bytes = text.as_bytes();
@@ -421,7 +440,7 @@ fn trim_unquoted(text: &str, start: usize, mut end: usize, spaced: bool) -> (usi
             ')' | ']' | '}' => {
                 depth -= 1;
                 // Only a closer at the very end is the enclosing text's: `(pw:hunter2)`.
-                if depth < 0 && i + 1 == value.len() {
+                if depth < 0 && opened > 0 && i + 1 == value.len() {
                     end = start + i;
                     break;
                 }
@@ -453,6 +472,8 @@ const AUTH_SCHEMES: &[&str] = &[
 pub(crate) fn credible(value: &str) -> bool {
     let v = value.trim();
     !v.is_empty()
+        && !values::is_password_hash(v)
+        && !values::is_publishable_key(v)
         && v.chars().any(char::is_alphanumeric)
         && !values::is_placeholder(v)
         && !values::is_reference(v)
@@ -469,19 +490,26 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
         return false;
     }
     let spaced = between.contains(' ') || between.contains('\t') || between.ends_with(':');
+    // After a space, a word of lower-case letters is the sentence going on, a word in capitals
+    // a keyword (`IDENTIFIED ... BY`), and a dash the next flag.
+    let word = value.trim_end_matches([';', ':', ',', '.', '!', '?', ')']);
+    let prose = unquoted
+        && spaced
+        && (values::is_prose_word(word)
+            || word.bytes().all(|b| b.is_ascii_lowercase())
+            || word.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+            || word.starts_with('-'));
     match keys::classify(key) {
         KeyClass::Plain => false,
         KeyClass::Weak => values::looks_random(value),
         KeyClass::Secret if keys::is_password(key) => {
-            let prose = unquoted && spaced && values::is_prose_word(value);
             let path = value.starts_with('/') && value.matches('/').count() >= 2;
             !prose && !path
         }
         KeyClass::Secret => {
             let v = value.trim();
-            v.len() >= 4
-                && !(unquoted && values::is_prose_word(v))
-                && !values::is_public_non_uuid(v)
+            let bare_word = unquoted && values::is_prose_word(v);
+            v.len() >= 4 && !prose && !bare_word && !values::is_public_non_uuid(v)
         }
     }
 }

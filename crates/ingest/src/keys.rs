@@ -63,6 +63,7 @@ const SECRET_WORDS: &[&str] = &[
     "otp",
     "totp",
     "mfa",
+    "psk",
     "connectionstring",
     "connstr",
 ];

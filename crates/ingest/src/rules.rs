@@ -1847,12 +1847,14 @@ pub const RULES: &[RuleDef] = &[
             "bcp",
             "osql",
             "net use",
+            "net user",
+            "az login",
             "pass:",
             "xfreerdp",
             "smbclient",
             "mongo"
         ],
-        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)\s+pass:)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
+        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)\s+pass:|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
@@ -1881,6 +1883,72 @@ pub const RULES: &[RuleDef] = &[
             "!Cob4lt57"
         )],
         ["db-primary:5432:*:replicator:*"]
+    ),
+    rule!(
+        "config-directive-secret",
+        "Secret after a directive or word named for a credential (requirepass x, insecure-password x)",
+        ["pass", "secret", "token", "auth", "key", "psk"],
+        r#"(?:^|[ \t=])(?P<k>(?:[A-Za-z][A-Za-z0-9_.\-]*)?(?:pass|Pass|PASS|secret|Secret|SECRET|token|Token|TOKEN|auth|Auth|AUTH|key|Key|KEY|psk|PSK)[A-Za-z0-9_.\-]*)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"';]+))"#,
+        C::Assignment,
+        K::Generic,
+        [
+            (
+                "userlist admins\n    user ops insecure-password uFMxlq7F9BItakIt",
+                "uFMxlq7F9BItakIt"
+            ),
+            ("requirepass Redis-s3cret-42", "Redis-s3cret-42"),
+            (r#"%any %any : PSK "xYuXqJSW9tHwfBKj""#, "xYuXqJSW9tHwfBKj")
+        ],
+        [
+            "PasswordAuthentication yes",
+            "the user changed the password yesterday",
+            "requirepass ${REDIS_PASSWORD}"
+        ]
+    ),
+    rule!(
+        "chpasswd-list",
+        "user:password lines of a chpasswd list (cloud-init)",
+        ["chpasswd"],
+        r#"chpasswd:?[^\n]*\n(?:[ \t]+[^\n]*\n){0,4}?[ \t]+[a-z_][a-z0-9_\-]*:(?P<s>[^\s:]+)[ \t]*(?:\r?\n|$)"#,
+        C::Password,
+        K::Structural,
+        [(
+            "cloud-init[901]: chpasswd:\n  list: |\n    ubuntu:amber739REB\n  expire: false",
+            "amber739REB"
+        )],
+        ["chpasswd:\n  expire: false\n"]
+    ),
+    rule!(
+        "db-connect-password",
+        "Password as the third argument of a database connect call (new PDO, mysqli_connect, DriverManager.getConnection)",
+        [
+            "pdo",
+            "mysqli",
+            "mysql_connect",
+            "getconnection",
+            "connect("
+        ],
+        r#"(?i)\b(?:new\s+PDO|mysqli_connect|new\s+mysqli|mysql_connect|DriverManager\.getConnection|pymysql\.connect|MySQLdb\.connect)\s*\(\s*(?:"[^"\r\n]*"|'[^'\r\n]*'|[^,()\r\n]+)\s*,\s*(?:"[^"\r\n]*"|'[^'\r\n]*'|[^,()\r\n]+)\s*,\s*(?:"(?P<s>[^"\r\n]+)"|'(?P<s2>[^'\r\n]+)')"#,
+        C::Password,
+        K::Structural,
+        [(
+            "new PDO('mysql:host=db;dbname=shop', 'shop', 'violet823TEL')",
+            "violet823TEL"
+        )],
+        ["new PDO($dsn, $user, $password)"]
+    ),
+    rule!(
+        "postfix-sasl-password",
+        "Password in a Postfix sasl_passwd line ([host]:port user:password)",
+        ["sasl"],
+        r#"(?m)\[[^\]\s]+\](?::\d+)?[ \t]+[^\s:]+:(?P<s>[^\s]+)"#,
+        C::Password,
+        K::Structural,
+        [(
+            "/etc/postfix/sasl_passwd: [smtp.acme.io]:587 relay@acme.io:yhfcSP8QKZ",
+            "yhfcSP8QKZ"
+        )],
+        ["sasl_passwd: [smtp.acme.io]:587 relay@acme.io"]
     ),
     rule!(
         "netrc-password",
@@ -2045,7 +2113,7 @@ pub const RULES: &[RuleDef] = &[
             "signature",
             "session"
         ],
-        r#"(?i)(?:^|[^A-Za-z0-9_.\-])(?P<k>(?:proxy-)?authorization|x-[a-z0-9\-]*(?:auth|token|key|secret|signature|session|password)[a-z0-9\-]*|private-token|api-key|apikey)["']?[ \t]*[:=][ \t]*["']?(?:(?:basic|bearer|token|digest|ntlm|negotiate|aws4-hmac-sha256|bot|apikey|api-key|sso-key|ssws|oauth|splunk|geniekey|key|hmac|hmac-sha256|signature|sharedaccesssignature|dpop|mac|jwt|sharedkey)[ \t]+)?(?P<s>[^\s"',;][^"'\r\n]{3,})"#,
+        r#"(?i)(?:^|[^A-Za-z0-9_.\-])(?P<k>(?:proxy-)?authorization|x-[a-z0-9\-]*(?:auth|token|key|secret|signature|session|password)[a-z0-9\-]*|private-token|api-key|apikey)["']?(?:[ \t]*[:=][ \t]*["']?|[ \t]+["'])(?:(?:basic|bearer|token|digest|ntlm|negotiate|aws4-hmac-sha256|bot|apikey|api-key|sso-key|ssws|oauth|splunk|geniekey|key|hmac|hmac-sha256|signature|sharedaccesssignature|dpop|mac|jwt|sharedkey)[ \t]+)?(?P<s>[^\s"',;][^"'\r\n]{3,})"#,
         C::Header,
         K::Structural,
         [
@@ -2058,6 +2126,10 @@ pub const RULES: &[RuleDef] = &[
                 "YWRtaW46aHVudGVyMg=="
             ),
             (
+                r#"proxy_set_header Authorization "Basic YXBpOiNXaWxsb3cxMA==";"#,
+                "YXBpOiNXaWxsb3cxMA=="
+            ),
+            (
                 "Authorization: SSWS 00Qk9Lm2Xv8Bn4Rt6Wy1Zc5Hj0Pq2AbC",
                 "00Qk9Lm2Xv8Bn4Rt6Wy1Zc5Hj0Pq2AbC"
             ),
@@ -2068,6 +2140,7 @@ pub const RULES: &[RuleDef] = &[
         ],
         [
             "Authorization: ${TOKEN}",
+            "authorization failed for user bob",
             "authorization: required",
             "authorization=allow"
         ]
@@ -2113,7 +2186,7 @@ pub const RULES: &[RuleDef] = &[
         "mysql-password-flag",
         "MySQL/MariaDB password glued to -p",
         ["mysql", "mariadb"],
-        r"\b(?:mysql|mysqldump|mysqladmin|mariadb)\b[^\n]*?\s-p(?P<s>[^\s\x22'-][^\s\x22']{0,127})",
+        r"\b(?:mysql|mysqldump|mysqladmin|mariadb)\b[^\n]*?[\s\x22']-p(?P<s>[^\s\x22'-][^\s\x22']{0,127})",
         C::Password,
         K::Structural,
         [("mysql -u root -pS3cr3tPw -h 10.0.0.5", "S3cr3tPw")],
@@ -2173,7 +2246,7 @@ pub const RULES: &[RuleDef] = &[
         "password-assignment",
         "Value assigned to a password-like name",
         ["pass", "pwd", "pw", "pswd", "psswrd", "paswd"],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:pass|pwd|pw|pswd|psswrd|paswd|pword)[A-Za-z0-9_.\-]*)["'\])]?[ \t]*(?:!==?|===?|:=|::?|=|=>|->|%3[DdAa]|[ \t](?:is|to)[ \t])[ \t]*\[?[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`|(?P<s>[^\s"'`,;&<>|]+))"#,
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:pass|pwd|pw|pswd|psswrd|paswd|pword)[A-Za-z0-9_.\-]*)["'\])]?[ \t]*(?:!==?|===?|:=|::?|=|=>|->|%3[DdAa]|[ \t](?:is|to)[ \t])[ \t]*(?:(?:\[[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|]+))"#,
         C::Assignment,
         K::Generic,
         [
@@ -2201,7 +2274,7 @@ pub const RULES: &[RuleDef] = &[
             "secret", "token", "key", "cred", "auth", "session", "sessid", "sig", "jwt", "bearer",
             "otp", "dsn"
         ],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn)[A-Za-z0-9_.\-]*)["'\])]?[ \t]*(?:!==?|===?|:=|::?|=|=>|->|%3[DdAa])[ \t]*\[?[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`|(?P<s>[^\s"'`,;&<>|]+))"#,
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn)[A-Za-z0-9_.\-]*)["'\])]?[ \t]*(?:!==?|===?|:=|::?|=|=>|->|%3[DdAa])[ \t]*(?:(?:\[[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|]+))"#,
         C::Assignment,
         K::Generic,
         [

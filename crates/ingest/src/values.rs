@@ -319,6 +319,46 @@ pub fn is_reference(value: &str) -> bool {
     .any(|p| lower.starts_with(p))
 }
 
+/// Whether `value` is a password hash in a crypt or LDAP format (`$6$…`, `$2b$…`, `$argon2id$…`,
+/// `{SSHA}…`, `pbkdf2_sha256$…`): stored by design, not the password.
+pub fn is_password_hash(value: &str) -> bool {
+    let v = value.trim();
+    [
+        "$1$",
+        "$2a$",
+        "$2b$",
+        "$2y$",
+        "$5$",
+        "$6$",
+        "$7$",
+        "$y$",
+        "$gy$",
+        "$apr1$",
+        "$argon2",
+        "$pbkdf2",
+        "$scrypt$",
+        "$sha1$",
+        "{SSHA}",
+        "{SHA}",
+        "{SSHA256}",
+        "{SSHA512}",
+        "{CRYPT}",
+        "{PBKDF2",
+        "pbkdf2_sha256$",
+        "bcrypt$",
+        "argon2$",
+    ]
+    .iter()
+    .any(|p| v.starts_with(p))
+}
+
+/// Keys meant to be published (Stripe publishable keys, which browsers receive).
+pub fn is_publishable_key(value: &str) -> bool {
+    ["pk_live_", "pk_test_"]
+        .iter()
+        .any(|p| value.trim().starts_with(p))
+}
+
 /// Whether `value` is a UUID (8-4-4-4-12 hex digits).
 pub fn is_uuid(value: &str) -> bool {
     let b = value.as_bytes();
