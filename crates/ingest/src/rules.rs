@@ -669,7 +669,7 @@ pub const RULES: &[RuleDef] = &[
         "anthropic-api-key",
         "Anthropic API key",
         ["sk-ant-"],
-        r"\b(?P<s>sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_\-]{80,110})",
+        r"\b(?P<s>sk-ant-(?:api|admin|oat|sid)\d{2}-[A-Za-z0-9_\-]{80,120})",
         C::None,
         K::Provider,
         [(
@@ -1781,6 +1781,30 @@ pub const RULES: &[RuleDef] = &[
         r"\b(?P<s>TlRMTVNTUA[A-Za-z0-9+/]{20,}={0,2})",
         "TlRMTVNTUAAD7Knh4Ht2wnHPhNOXyCFhhAO4oBbXqhWDq7ov3yryCyrlxmpZQeUxgYJ0Qy98XA1qOtb0NORfQ1a+1IH9Rjm4GnHMQFZyF2/+Vkzn=",
         "TlRMTVNTUAAD7Knh4Ht2wnHPhNOXy"
+    ),
+    provider!(
+        "maxmind-license-key",
+        "MaxMind license key",
+        ["_mmk"],
+        r"\b(?P<s>[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)\b",
+        "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",
+        "RJLVUr_Zo3Iyw9GY5XCVNT2k9U"
+    ),
+    provider!(
+        "clickhouse-cloud-key",
+        "ClickHouse Cloud API secret key",
+        ["4b1d"],
+        r"\b(?P<s>4b1d[A-Za-z0-9]{38})\b",
+        "4b1dOszusSi5FJ71BqJtstjz22rGqx7MpyFAAzQTMP",
+        "4b1dOszusSi5FJ71BqJtstjz22rG"
+    ),
+    provider!(
+        "castai-api-key",
+        "CAST AI API key",
+        ["castai_v1_"],
+        r"\b(?P<s>castai_v1_[A-Za-z0-9]{64}_[A-Za-z0-9]{8})\b",
+        "castai_v1_Mp66HXrnf7ySuxGH5UDLDf1MfRHWF1hJ3TUqQ7rwtptmg9OmWQB3n3XCEDKJ6MnB_TI2hJZgh",
+        "castai_v1_Mp66HXrnf7ySuxGH5UDLDf1MfRHWF1hJ3TUqQ7rwtptmg"
     ),
     // ---- Structure: URLs, headers, cookies, connection strings, command lines ---------------
     rule!(
