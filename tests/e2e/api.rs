@@ -1014,3 +1014,34 @@ fn a_guess_submitted_by_another_principal_confirms_nothing() {
     );
     assert_eq!(fp(&alice).0, alices, "alice's own entries still correlate");
 }
+
+/// Issue #12: a per-item problem in a batch answer (200 `application/json`) went around the
+/// redaction of problem documents, so a secret used as a field name came back.
+#[test]
+fn batch_item_problems_never_echo_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let items = json!([
+        {"actor": "a", "action": "read"},
+        {"actor": "a", "action": "read", GH: 1},
+        {"actor": "a", "action": "read", "outcome": GH},
+    ]);
+    let r = s.post_json("/v1/entries/batch", Some(&s.admin), &items);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
+    assert!(!text.contains(GH), "{text}");
+    let results = r.json()["results"].as_array().unwrap().clone();
+    assert!(results[0].get("index").is_some());
+    assert!(
+        results[1].get("error").is_some() && results[2].get("error").is_some(),
+        "{text}"
+    );
+    // The single-submission path, through the middleware, agrees.
+    let one = s.post_json(
+        "/v1/entries",
+        Some(&s.admin),
+        &json!({"actor": "a", "action": "read", GH: 1}),
+    );
+    assert!(one.status >= 400 && one.status < 500);
+    assert!(!one.text().contains(GH));
+}

@@ -499,8 +499,21 @@ pub async fn submit_batch(
                 None => json!({ "error": Problem::unavailable("not appended") }),
             },
             Err(p) => {
-                st.metrics.submission("invalid");
-                json!({ "error": p })
+                // Counted as a single submission would be: a policy rejection is a rejection.
+                st.metrics
+                    .submission(if p.kind.ends_with("secrets-rejected") {
+                        "rejected"
+                    } else {
+                        "invalid"
+                    });
+                // A per-item problem travels inside a 200 `application/json` answer, past the
+                // middleware that redacts problem documents: redact it here, as that would.
+                let mut error = serde_json::to_value(&p).unwrap_or(Value::Null);
+                let mut findings = Vec::new();
+                st.sanitizer
+                    .redactor()
+                    .redact_json(&mut error, &mut findings);
+                json!({ "error": error })
             }
         })
         .collect();
