@@ -26,6 +26,40 @@ pub struct WitnessConfigError {
     reason: String,
 }
 
+/// Checks a witness list before the server starts: every key parses, no witness is listed twice
+/// (by URL or by key), and the quorum can be met by distinct witnesses.
+///
+/// # Errors
+/// The first problem found, naming the witness.
+pub fn check_witnesses(targets: &[WitnessTarget], quorum: usize) -> Result<(), WitnessConfigError> {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for t in targets {
+        CosignatureVerifier::from_vkey(&t.vkey).map_err(|e| WitnessConfigError {
+            url: t.url.clone(),
+            reason: e.to_string(),
+        })?;
+        let url = t.url.trim_end_matches('/').to_owned();
+        if seen.iter().any(|(u, k)| *u == url || *k == t.vkey) {
+            return Err(WitnessConfigError {
+                url: t.url.clone(),
+                reason: "listed twice (same URL or same key): a quorum counts distinct witnesses"
+                    .into(),
+            });
+        }
+        seen.push((url, t.vkey.clone()));
+    }
+    if quorum > targets.len() {
+        return Err(WitnessConfigError {
+            url: String::from("witness_quorum"),
+            reason: format!(
+                "a quorum of {quorum} cannot be met by {} witness(es)",
+                targets.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Runs until the log closes: cosigns each new checkpoint with `quorum` of `targets`.
 pub async fn run(
     log: Arc<Log>,
@@ -56,19 +90,19 @@ pub async fn run(
             let size = cp.checkpoint.size;
             let taken = std::mem::take(&mut witnesses);
             // Blocking HTTP and proof reads: off the async workers.
-            let (back, lines) =
+            let (back, lines, cosigners) =
                 tokio::task::spawn_blocking(move || round(&log2, taken, &note, size))
                     .await
                     .unwrap_or_default();
             witnesses = back;
-            if lines.len() >= quorum && !lines.is_empty() {
+            if cosigners >= quorum && cosigners > 0 {
                 if let Ok(mut slot) = out.write() {
                     *slot = Some(format!("{}{}", cp.note, lines.concat()));
                 }
             } else {
                 tracing::warn!(
                     size,
-                    cosigned = lines.len(),
+                    cosigned = cosigners,
                     quorum,
                     "checkpoint did not reach the witness quorum"
                 );
@@ -80,20 +114,21 @@ pub async fn run(
     }
 }
 
-/// One cosigning round over every witness; returns them (with updated sizes) and the verified
-/// cosignature lines.
+/// One cosigning round over every witness; returns them (with updated sizes), the verified
+/// cosignature lines, and how many distinct witnesses they came from.
 fn round(
     log: &Log,
     mut witnesses: Vec<Target>,
     note: &str,
     size: u64,
-) -> (Vec<Target>, Vec<String>) {
+) -> (Vec<Target>, Vec<String>, usize) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
         .into();
     let mut lines = Vec::new();
+    let mut cosigners = 0;
     for w in &mut witnesses {
         // Two tries: the second after a 409 has told us the witness's real size.
         for _ in 0..2 {
@@ -123,18 +158,13 @@ fn round(
             let text = resp.body_mut().read_to_string().unwrap_or_default();
             match status {
                 200 => {
-                    // Keep only cosignatures that verify with this witness's key.
-                    let candidate = format!("{note}{text}");
-                    match Note::parse(candidate.as_bytes())
-                        .and_then(|n| n.verify(&w.verifier).map(|v| v.len()))
-                    {
-                        Ok(n) if n > 0 => {
-                            lines.push(text);
-                            w.known = size;
-                        }
-                        _ => {
-                            tracing::warn!(witness = %w.url, "witness answered with a cosignature that does not verify")
-                        }
+                    let verified = cosignature_lines(note, &text, &w.verifier);
+                    if verified.is_empty() {
+                        tracing::warn!(witness = %w.url, "witness answered with no cosignature that verifies");
+                    } else {
+                        lines.extend(verified);
+                        cosigners += 1;
+                        w.known = size;
                     }
                     break;
                 }
@@ -149,5 +179,87 @@ fn round(
             }
         }
     }
-    (witnesses, lines)
+    (witnesses, lines, cosigners)
+}
+
+/// The cosignature lines of a witness's reply that verify with its key, re-serialized. The
+/// reply is never appended as it came: a blank line or any other text in it would move the
+/// boundary between the note's text and its signatures, and every client would then reject the
+/// served checkpoint.
+fn cosignature_lines(note: &str, reply: &str, verifier: &VerifierSet) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::new();
+    for line in reply.lines().filter(|l| !l.trim().is_empty()) {
+        let candidate = format!("{note}{line}\n");
+        let Ok(parsed) = Note::parse(candidate.as_bytes()) else {
+            continue;
+        };
+        let Ok(sigs) = parsed.verify(verifier) else {
+            continue;
+        };
+        for sig in sigs {
+            let line = sig.to_line();
+            if !kept.contains(&line) {
+                kept.push(line);
+            }
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glasslog_merkle::Signer;
+
+    #[test]
+    fn only_the_witness_cosignature_survives_whatever_surrounds_it() {
+        let log = Signer::from_seed("example.com/log", [1; 32]).unwrap();
+        let witness = Signer::from_seed("example.com/witness", [2; 32]).unwrap();
+        let other = Signer::from_seed("example.com/other", [3; 32]).unwrap();
+        let text = "example.com/log\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+        let note = log.sign_note(text);
+        let cosig = witness.cosign(text, 1_700_000_000).to_line();
+        let mut verifier = VerifierSet::new();
+        verifier.add(CosignatureVerifier::from_vkey(&witness.cosigner_vkey()).unwrap());
+        for reply in [
+            cosig.clone(),
+            format!("\n{cosig}"),
+            format!("garbage\n{cosig}\n\n"),
+            format!("{cosig}{}", other.cosign(text, 1).to_line()),
+            format!("{cosig}{cosig}"),
+        ] {
+            let lines = cosignature_lines(&note, &reply, &verifier);
+            assert_eq!(lines, vec![cosig.clone()], "{reply:?}");
+            // The served note parses and verifies for a client that knows both keys.
+            let served = format!("{note}{}", lines.concat());
+            let parsed = Note::parse(served.as_bytes()).unwrap();
+            assert_eq!(parsed.verify(&verifier).unwrap().len(), 1);
+        }
+        // The witness list: duplicates and an unreachable quorum are refused at start-up.
+        let target = |url: &str, vkey: String| WitnessTarget {
+            url: url.to_owned(),
+            vkey,
+            vkey_file: None,
+        };
+        let w1 = target("http://w1", witness.cosigner_vkey());
+        let w2 = target("http://w2", other.cosigner_vkey());
+        assert!(check_witnesses(&[w1.clone(), w2.clone()], 2).is_ok());
+        assert!(
+            check_witnesses(std::slice::from_ref(&w1), 2).is_err(),
+            "quorum above the list"
+        );
+        let same_key = target("http://w3", witness.cosigner_vkey());
+        assert!(
+            check_witnesses(&[w1.clone(), same_key], 1).is_err(),
+            "one key twice"
+        );
+        let same_url = target("http://w1/", other.cosigner_vkey());
+        assert!(
+            check_witnesses(&[w1, same_url], 1).is_err(),
+            "one URL twice"
+        );
+        // A reply with no valid cosignature contributes nothing.
+        assert!(cosignature_lines(&note, "\n", &verifier).is_empty());
+        assert!(cosignature_lines(&note, &other.cosign(text, 1).to_line(), &verifier).is_empty());
+    }
 }

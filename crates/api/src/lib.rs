@@ -184,6 +184,9 @@ pub enum ServeError {
     /// The TLS certificate or key.
     #[error(transparent)]
     Tls(#[from] listener::TlsError),
+    /// The witness list or its quorum.
+    #[error(transparent)]
+    Witnesses(#[from] cosign::WitnessConfigError),
     /// The listening socket.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -280,6 +283,7 @@ pub async fn serve(
                 .to_owned();
         }
     }
+    cosign::check_witnesses(&config.witnesses, config.witness_quorum)?;
     let db = dir.join("db");
     let store =
         tokio::task::spawn_blocking(move || RocksStore::open(&db, &RocksOptions::default()))
