@@ -187,10 +187,10 @@ fn secrets_are_redacted_everywhere_and_logged_nowhere() {
                 .text()
                 .contains(secret)
         );
-        assert!(!s.get("/metrics", None).text().contains(secret));
+        assert!(!s.get("/metrics", Some(&s.admin)).text().contains(secret));
     }
     assert!(stored.contains("[REDACTED:github-token:"));
-    let metrics = s.get("/metrics", None).text();
+    let metrics = s.get("/metrics", Some(&s.admin)).text();
     assert!(
         metrics.contains("glasslog_redactions_total{rule=\"github-token\"} 2"),
         "{metrics}"
@@ -473,7 +473,7 @@ fn every_route_with_every_role() {
             "GET",
             "/metrics",
             Value::Null,
-            &["none", "submitter", "reader", "auditor", "admin"],
+            &["reader", "auditor", "admin"],
         ),
         (
             "GET",
@@ -893,7 +893,7 @@ fn secrets_of_every_rule_planted_in_headers_queries_and_justifications_leak_nowh
             .text(),
         );
     }
-    let metrics = s.get("/metrics", None).text();
+    let metrics = s.get("/metrics", Some(&s.admin)).text();
     s.stop();
     let server_log = std::fs::read_to_string(dir.path().join("data.stderr.log")).unwrap();
     assert!(
@@ -1044,4 +1044,25 @@ fn batch_item_problems_never_echo_a_secret() {
     );
     assert!(one.status >= 400 && one.status < 500);
     assert!(!one.text().contains(GH));
+}
+
+/// Issue #12: `/metrics` has its own setting, off by default, instead of following
+/// `public_reads`.
+#[test]
+fn metrics_need_a_reader_unless_made_public() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    assert_eq!(s.get("/metrics", None).status, 401);
+    assert_eq!(
+        s.get("/checkpoint", None).status,
+        200,
+        "public reads are still public"
+    );
+    let reader = s.token("reader", "scraper");
+    assert_eq!(s.get("/metrics", Some(&reader)).status, 200);
+    s.stop();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "public_metrics = true\n");
+    let s = Server::start_with(&dir.path().join("data"), &["--config", &cfg]);
+    assert_eq!(s.get("/metrics", None).status, 200);
 }

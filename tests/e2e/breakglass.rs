@@ -321,7 +321,7 @@ fn full_lifecycle_with_alerts_webhooks_report_and_restart() {
     expect(&rx, "breakglass.reviewed");
 
     // Metrics count the alerts.
-    let metrics = s.get("/metrics", None).text();
+    let metrics = s.get("/metrics", Some(&s.admin)).text();
     assert!(
         metrics.contains("glasslog_breakglass_alerts_total{rule=\"out_of_scope\"} 1"),
         "{metrics}"

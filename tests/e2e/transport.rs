@@ -140,7 +140,7 @@ fn each_token_has_its_own_rate_limit() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     assert_eq!(s.get("/v1/log", Some(&noisy)).status, 200);
     assert!(
-        s.get("/metrics", None)
+        s.get("/metrics", Some(&s.admin))
             .text()
             .lines()
             .any(|l| l.starts_with("glasslog_rate_limited_total ") && !l.ends_with(" 0"))

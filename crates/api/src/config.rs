@@ -26,6 +26,10 @@ pub struct ServerConfig {
     /// Whether entry bundles and entries may be read without a token (they hold the
     /// sanitized events).
     pub public_entries: bool,
+    /// Whether `/metrics` may be read without a token. Off by default: the figures say which
+    /// rules redact, how much each source submits and who is rate-limited. A reader token (or
+    /// higher) reads them either way.
+    pub public_metrics: bool,
     /// Largest request body.
     pub max_body_bytes: usize,
     /// Most entries in one batch request.
@@ -81,6 +85,7 @@ impl Default for ServerConfig {
             vkey_file: None,
             public_reads: true,
             public_entries: false,
+            public_metrics: false,
             max_body_bytes: 8 << 20,
             max_batch_entries: 1000,
             max_range_entries: 256,

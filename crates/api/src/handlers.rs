@@ -791,7 +791,8 @@ pub async fn revoke_token(
 }
 
 /// `GET /metrics`.
-pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
+pub async fn metrics(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response> {
+    st.read_access(&headers, st.config.public_metrics, Role::Reader)?;
     if let Ok(cp) = st.log.checkpoint() {
         st.metrics
             .tree_size
@@ -802,7 +803,7 @@ pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
-    resp
+    Ok(resp)
 }
 
 /// `GET /healthz`: the process is up.
