@@ -279,7 +279,9 @@ impl Verifier for Ed25519Verifier {
         self.id
     }
     fn verify(&self, text: &[u8], signature: &[u8]) -> bool {
-        Signature::from_slice(signature).is_ok_and(|sig| self.key.verify(text, &sig).is_ok())
+        // Strict: weak (small-order) keys and non-canonical signatures are refused, so a key
+        // that "verifies" everything can never stand for a log.
+        Signature::from_slice(signature).is_ok_and(|sig| self.key.verify_strict(text, &sig).is_ok())
     }
 }
 
@@ -319,7 +321,7 @@ impl CosignatureVerifier {
         let text = std::str::from_utf8(text).ok()?;
         let sig = Signature::from_slice(sig).ok()?;
         self.key
-            .verify(&cosignature_message(ts, text), &sig)
+            .verify_strict(&cosignature_message(ts, text), &sig)
             .is_ok()
             .then_some(ts)
     }
@@ -528,6 +530,36 @@ impl Signer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The identity point as a public key, with the signature R = identity, S = 0, satisfies
+    /// the cofactorless equation for every message: a key that "signs" everything. Issue #12.
+    #[test]
+    fn weak_keys_verify_nothing() {
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut sig = [0u8; 64];
+        sig[0] = 1;
+        let name = "weak.example/log";
+        for (ty, text) in [(TYPE_ED25519, "any text\n"), (TYPE_COSIGNATURE, "")] {
+            let id = key_id(name, ty, &identity);
+            let vkey = vkey_string(name, id, ty, &identity);
+            if ty == TYPE_ED25519 {
+                let v = Ed25519Verifier::from_vkey(&vkey).unwrap();
+                // The non-strict check would accept it: that is the hole being closed.
+                assert!(
+                    v.key
+                        .verify(text.as_bytes(), &Signature::from_bytes(&sig))
+                        .is_ok()
+                );
+                assert!(!Verifier::verify(&v, text.as_bytes(), &sig));
+            } else {
+                let v = CosignatureVerifier::from_vkey(&vkey).unwrap();
+                let mut cosig = vec![0u8; 8];
+                cosig.extend_from_slice(&sig);
+                assert!(v.verified_timestamp(b"origin\n1\nAAAA\n", &cosig).is_none());
+            }
+        }
+    }
 
     #[test]
     fn parse_rejects_malformed_notes() {
