@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -530,6 +530,7 @@ impl Signer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ed25519_dalek::Verifier as _;
 
     /// The identity point as a public key, with the signature R = identity, S = 0, satisfies
     /// the cofactorless equation for every message: a key that "signs" everything. Issue #12.
