@@ -1066,3 +1066,45 @@ fn metrics_need_a_reader_unless_made_public() {
     let s = Server::start_with(&dir.path().join("data"), &["--config", &cfg]);
     assert_eq!(s.get("/metrics", None).status, 200);
 }
+
+/// Issue #12: the fingerprint key and the token file get the signing key's permission check.
+#[test]
+fn secret_files_others_can_read_are_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = Server::start(&data);
+    s.stop();
+    let serve = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_glasslog"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--origin",
+                "e2e.glasslog.example/log",
+                "--data-dir",
+            ])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    for file in ["fingerprint.key", "tokens.json"] {
+        let path = data.join(file);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = serve();
+        assert!(
+            !out.status.success(),
+            "{file} readable by others was accepted"
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("chmod 600") && stderr.contains(file),
+            "{stderr}"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    // Owner-only again: it starts.
+    let s = Server::start(&data);
+    assert_eq!(s.get("/checkpoint", None).status, 200);
+}

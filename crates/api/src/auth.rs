@@ -123,6 +123,9 @@ fn random_token() -> Result<(String, String), TokenError> {
 impl TokenStore {
     /// Loads the store, or starts an empty one if the file does not exist.
     pub fn open(path: PathBuf) -> Result<Self, TokenError> {
+        if let Err(source) = crate::owner_only(&path) {
+            return Err(TokenError::Io { path, source });
+        }
         let records = match std::fs::read(&path) {
             Ok(bytes) => {
                 serde_json::from_slice(&bytes).map_err(|_| TokenError::Format(path.clone()))?
