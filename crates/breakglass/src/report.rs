@@ -315,10 +315,24 @@ pub fn verify_report(report: &Report, known: &VerifierSet) -> Result<VerifiedRep
             report.format
         )));
     }
-    let note = Note::open(report.checkpoint.as_bytes(), known)
+    let note = Note::parse(report.checkpoint.as_bytes())
         .map_err(|e| ReportError::Checkpoint(e.to_string()))?;
+    let signers: Vec<String> = note
+        .verify(known)
+        .map_err(|e| ReportError::Checkpoint(e.to_string()))?
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
     let checkpoint =
         Checkpoint::parse(&note.text).map_err(|e| ReportError::Checkpoint(e.to_string()))?;
+    // A log's key is named for its origin: the checkpoint must be signed by the key of the
+    // log it claims to be, not by any key the reader trusts.
+    if !signers.iter().any(|name| *name == checkpoint.origin) {
+        return Err(ReportError::Checkpoint(format!(
+            "checkpoint origin {:?} is not the name of a key that signed it",
+            checkpoint.origin
+        )));
+    }
     let mut raw = Vec::with_capacity(report.entries.len());
     for e in &report.entries {
         let path = e

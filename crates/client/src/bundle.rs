@@ -56,6 +56,14 @@ pub fn verify_bundle(bundle: &ProofBundle, vkey: &str) -> Result<(Checkpoint, Ve
     let note = Note::open(bundle.checkpoint.as_bytes(), &set)
         .map_err(|e| Error::Lied(format!("checkpoint: {e}")))?;
     let cp = Checkpoint::parse(&note.text).map_err(|e| Error::Lied(format!("checkpoint: {e}")))?;
+    // A log's key is named for its origin (C2SP tlog-checkpoint): a checkpoint that claims
+    // another origin is not this log's, whoever signed it.
+    if cp.origin != verifier_name(vkey) {
+        return Err(Error::Lied(format!(
+            "checkpoint origin {:?} is not the key's name",
+            cp.origin
+        )));
+    }
     let entry = STANDARD
         .decode(&bundle.entry_base64)
         .map_err(|_| Error::Lied("entry is not base64".into()))?;
@@ -71,4 +79,37 @@ pub fn verify_bundle(bundle: &ProofBundle, vkey: &str) -> Result<(Checkpoint, Ve
         ))
     })?;
     Ok((cp, entry))
+}
+
+/// The key name of a verifier key string (`name+hex+base64`).
+fn verifier_name(vkey: &str) -> &str {
+    vkey.split_once('+').map_or(vkey, |(name, _)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glasslog_merkle::Signer;
+
+    fn bundle(origin: &str, signer: &Signer) -> ProofBundle {
+        let entry = b"one entry".to_vec();
+        let cp = Checkpoint::new(origin, 1, leaf_hash(&entry));
+        ProofBundle {
+            format: FORMAT.into(),
+            index: 0,
+            entry_base64: STANDARD.encode(&entry),
+            checkpoint: signer.sign_note(&cp.to_text()),
+            audit_path: Vec::new(),
+        }
+    }
+
+    /// Issue #12: the checkpoint's origin must be the key's name.
+    #[test]
+    fn a_checkpoint_of_another_origin_is_refused() {
+        let signer = Signer::from_seed("example.com/log", [5; 32]).unwrap();
+        let vkey = signer.vkey();
+        assert!(verify_bundle(&bundle("example.com/log", &signer), &vkey).is_ok());
+        let err = verify_bundle(&bundle("other.example/log", &signer), &vkey).unwrap_err();
+        assert!(matches!(err, Error::Lied(_)), "{err}");
+    }
 }

@@ -118,3 +118,18 @@ fn dropping_or_adding_an_entry_fails() {
         Err(ReportError::Checkpoint(_))
     ));
 }
+
+/// Issue #12: a checkpoint signed by a trusted key but claiming another log's origin is refused.
+#[test]
+fn a_checkpoint_of_another_origin_is_refused() {
+    let (mut report, known) = report();
+    let signer = Signer::from_seed("example.com/log", [9; 32]).unwrap();
+    let note = glasslog_merkle::Note::parse(report.checkpoint.as_bytes()).unwrap();
+    let cp = Checkpoint::parse(&note.text).unwrap();
+    let forged = Checkpoint::new("other.example/log", cp.size, cp.root);
+    report.checkpoint = signer.sign_note(&forged.to_text());
+    assert!(matches!(
+        verify_report(&report, &known),
+        Err(ReportError::Checkpoint(_))
+    ));
+}
