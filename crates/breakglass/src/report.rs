@@ -327,7 +327,7 @@ pub fn verify_report(report: &Report, known: &VerifierSet) -> Result<VerifiedRep
         Checkpoint::parse(&note.text).map_err(|e| ReportError::Checkpoint(e.to_string()))?;
     // A log's key is named for its origin: the checkpoint must be signed by the key of the
     // log it claims to be, not by any key the reader trusts.
-    if !signers.iter().any(|name| *name == checkpoint.origin) {
+    if !signers.contains(&checkpoint.origin) {
         return Err(ReportError::Checkpoint(format!(
             "checkpoint origin {:?} is not the name of a key that signed it",
             checkpoint.origin
