@@ -217,8 +217,9 @@ fn duplicates_rejections_and_batches_with_bad_items() {
             &write_config(dir.path(), "[policy.sources.strict]\nmode = \"reject\"\n"),
         ],
     );
-    let a = s.post_json("/v1/entries", Some(&s.admin), &event(7));
-    let b = s.post_json("/v1/entries", Some(&s.admin), &event(7));
+    let key = [("Idempotency-Key", "retry-7")];
+    let a = s.post_json_with("/v1/entries", Some(&s.admin), &event(7), &key);
+    let b = s.post_json_with("/v1/entries", Some(&s.admin), &event(7), &key);
     assert_eq!((a.status, b.status), (201, 200));
     assert_eq!(a.json()["index"], b.json()["index"]);
     assert_eq!(b.json()["duplicate"], true);
@@ -229,9 +230,9 @@ fn duplicates_rejections_and_batches_with_bad_items() {
     let results = r["results"].as_array().unwrap();
     assert!(results[0]["index"].is_u64() && results[2]["index"].is_u64());
     assert_eq!(results[1]["error"]["status"], 422);
-    assert_eq!(
+    assert_ne!(
         results[3]["index"], results[0]["index"],
-        "a repeat inside one batch gets the same index"
+        "without a key, a repeat inside one batch is another event"
     );
     let strict = s.request(
         "POST",
@@ -682,7 +683,12 @@ fn restart_keeps_every_entry_and_a_second_server_is_refused() {
     let data = dir.path().join("data");
     let s = Server::start(&data);
     let items: Vec<Value> = (0..50).map(event).collect();
-    s.post_json("/v1/entries/batch", Some(&s.admin), &Value::Array(items));
+    s.post_json_with(
+        "/v1/entries/batch",
+        Some(&s.admin),
+        &Value::Array(items),
+        &[("Idempotency-Key", "before-restart")],
+    );
     let before = s.get("/checkpoint", None).text();
     // A second server on the same directory must be refused, not corrupt it.
     let second = std::process::Command::new(env!("CARGO_BIN_EXE_glasslog"))
@@ -734,7 +740,12 @@ fn restart_keeps_every_entry_and_a_second_server_is_refused() {
         &new.root,
     )
     .unwrap();
-    let again = s.post_json("/v1/entries", Some(&s.admin), &event(3));
+    let again = s.post_json_with(
+        "/v1/entries",
+        Some(&s.admin),
+        &event(3),
+        &[("Idempotency-Key", "before-restart#3")],
+    );
     assert_eq!(again.json()["duplicate"], true, "dedup survives a restart");
 }
 
@@ -1107,4 +1118,60 @@ fn secret_files_others_can_read_are_refused() {
     // Owner-only again: it starts.
     let s = Server::start(&data);
     assert_eq!(s.get("/checkpoint", None).status, 200);
+}
+
+/// Issue #12: an audit log keeps every event. Identical events without a key are separate
+/// entries; only an idempotency key (the header, or OCSF `metadata.uid`) makes a retry the
+/// same entry, and only within one source.
+#[test]
+fn every_event_is_kept_and_only_a_key_deduplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let failed_login = json!({"actor": "mallory", "action": "login", "outcome": "failure",
+                              "source": {"ip": "203.0.113.9"}});
+    let indexes: std::collections::BTreeSet<u64> = (0..5)
+        .map(|_| {
+            let r = s.post_json("/v1/entries", Some(&s.admin), &failed_login);
+            assert_eq!(r.status, 201, "{}", r.text());
+            r.json()["index"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(indexes.len(), 5, "five failed logins are five entries");
+    // The header: a retry is the same entry; another source's same key is not.
+    let key = [("Idempotency-Key", "login-42")];
+    let first = s.post_json_with("/v1/entries", Some(&s.admin), &failed_login, &key);
+    let retry = s.post_json_with("/v1/entries", Some(&s.admin), &failed_login, &key);
+    assert_eq!(first.json()["index"], retry.json()["index"]);
+    assert_eq!(retry.status, 200);
+    let elsewhere = s.post_json_with(
+        "/v1/entries?source=other",
+        Some(&s.admin),
+        &failed_login,
+        &key,
+    );
+    assert_eq!(elsewhere.status, 201);
+    assert_ne!(elsewhere.json()["index"], first.json()["index"]);
+    // An OCSF record's own uid, in single submissions and batches alike.
+    let ocsf = json!({"class_uid": 3002, "category_uid": 3, "activity_id": 1, "type_uid": 300201,
+                      "severity_id": 1, "time": 1_700_000_000_000u64, "user": {"name": "bob"},
+                      "metadata": {"version": "1.3.0", "uid": "evt-7", "product": {"name": "idp"}}});
+    let one = s.post_json("/v1/entries", Some(&s.admin), &ocsf);
+    assert_eq!(one.status, 201, "{}", one.text());
+    let batch = s
+        .post_json(
+            "/v1/entries/batch",
+            Some(&s.admin),
+            &json!([ocsf, failed_login]),
+        )
+        .json();
+    assert_eq!(batch["results"][0]["index"], one.json()["index"]);
+    assert_eq!(batch["results"][0]["duplicate"], true);
+    // A malformed key is refused.
+    let bad = s.post_json_with(
+        "/v1/entries",
+        Some(&s.admin),
+        &failed_login,
+        &[("Idempotency-Key", "")],
+    );
+    assert_eq!(bad.status, 400);
 }

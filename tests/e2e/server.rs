@@ -185,6 +185,40 @@ impl Server {
         )
     }
 
+    /// POSTs JSON with extra request headers.
+    pub fn post_json_with(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut r = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("Content-Type", "application/json");
+        if let Some(t) = token {
+            r = r.header("Authorization", &format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        let mut resp = r.send(&serde_json::to_vec(body).unwrap()).unwrap();
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = resp.body_mut().read_to_vec().unwrap();
+        Reply {
+            status,
+            content_type,
+            body,
+        }
+    }
+
     /// Creates a token with a role through the admin API.
     pub fn token(&self, role: &str, name: &str) -> String {
         let r = self.post_json(

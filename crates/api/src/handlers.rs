@@ -120,6 +120,58 @@ impl AppState {
     }
 }
 
+/// The `Idempotency-Key` header, if any: 1 to 255 visible ASCII characters.
+fn idempotency_header(headers: &HeaderMap) -> Result<Option<String>> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            Problem::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters")
+        })?;
+    Ok(Some(key.to_owned()))
+}
+
+/// An event's own id: OCSF `metadata.uid`.
+fn event_uid(body: &Body) -> Option<String> {
+    match body {
+        Body::Event(v) => v
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .filter(|u| !u.is_empty() && u.len() <= 255)
+            .map(str::to_owned),
+        Body::Text(_) => None,
+    }
+}
+
+/// The deduplication identity of a submission. An audit log keeps every event, so only an
+/// explicit key makes two submissions one: the `Idempotency-Key` header or the event's own id,
+/// scoped to the source. Keys are remembered for the life of the log. Without one, the
+/// identity is random, so that two identical events (five failed logins in one millisecond)
+/// are five entries: the log would otherwise deduplicate them by their identical bytes.
+fn idempotency_identity(source: &str, key: Option<&str>) -> Option<Hash> {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    match key {
+        Some(key) => {
+            h.update(b"glasslog idempotency v1\0");
+            h.update(source.as_bytes());
+            h.update(b"\0");
+            h.update(key.as_bytes());
+        }
+        None => {
+            let mut nonce = [0u8; 32];
+            getrandom::fill(&mut nonce).ok()?;
+            h.update(b"glasslog no idempotency key\0");
+            h.update(nonce);
+        }
+    }
+    Some(Hash(h.finalize().into()))
+}
+
 fn findings_json(findings: &[Finding]) -> Value {
     serde_json::to_value(findings).unwrap_or(Value::Array(Vec::new()))
 }
@@ -330,6 +382,8 @@ pub async fn submit(
         }
     };
     let tags = session_tags(&mut parsed, in_session.as_deref())?;
+    let key = idempotency_header(&headers)?.or_else(|| event_uid(&parsed));
+    let identity = idempotency_identity(&source, key.as_deref());
     // Detection is CPU work: off the async workers, like batches.
     let sanitizer = Arc::clone(&st.sanitizer);
     let (src, principal_id) = (source.clone(), principal.id.clone());
@@ -365,7 +419,7 @@ pub async fn submit(
     let action = (!tags.is_empty()).then(|| sanitized.encoded.bytes.clone());
     let entry = NewEntry {
         data: sanitized.encoded.bytes,
-        identity: Some(Hash(sanitized.encoded.identity)),
+        identity,
         tags,
     };
     let appended = st.log.append(vec![entry]).await.map_err(log_problem)?;
@@ -430,6 +484,7 @@ pub async fn submit_batch(
         .with("limit", json!(st.config.max_batch_entries)));
     }
     let in_session = session_header(&headers)?;
+    let batch_key = idempotency_header(&headers)?;
     let sanitizer = Arc::clone(&st.sanitizer);
     let received = now_ms();
     let src = source.clone();
@@ -441,12 +496,17 @@ pub async fn submit_batch(
         };
         items
             .into_iter()
-            .map(|item| {
+            .enumerate()
+            .map(|(position, item)| {
                 let mut body = item.map_err(|e| Problem::bad_request(e.to_string()))?;
                 let tags = session_tags(&mut body, in_session.as_deref())?;
+                // An item's own id, else the batch's key and the item's position in it.
+                let key = event_uid(&body)
+                    .or_else(|| batch_key.as_ref().map(|k| format!("{k}#{position}")));
+                let identity = idempotency_identity(&src, key.as_deref());
                 sanitizer
                     .sanitize_as(scope, body, received)
-                    .map(|s| (s, tags))
+                    .map(|s| (s, tags, identity))
                     .map_err(ingest_problem)
             })
             .collect::<Vec<_>>()
@@ -454,10 +514,10 @@ pub async fn submit_batch(
     .await
     .map_err(|_| Problem::unavailable("worker failed"))?;
     let mut entries = Vec::new();
-    for (r, tags) in results.iter().flatten() {
+    for (r, tags, identity) in results.iter().flatten() {
         entries.push(NewEntry {
             data: r.encoded.bytes.clone(),
-            identity: Some(Hash(r.encoded.identity)),
+            identity: *identity,
             tags: tags.clone(),
         });
         for f in &r.findings {
@@ -480,8 +540,8 @@ pub async fn submit_batch(
         .iter()
         .flatten()
         .zip(&appended)
-        .filter(|((_, tags), a)| !tags.is_empty() && !a.duplicate)
-        .map(|((s, _), a)| (a.index, s.encoded.bytes.clone()))
+        .filter(|((_, tags, _), a)| !tags.is_empty() && !a.duplicate)
+        .map(|((s, _, _), a)| (a.index, s.encoded.bytes.clone()))
         .collect();
     if !actions.is_empty() {
         st.breakglass.observe(actions).await;
@@ -490,7 +550,7 @@ pub async fn submit_batch(
     let out: Vec<Value> = results
         .into_iter()
         .map(|r| match r {
-            Ok((s, _)) => match appended.next() {
+            Ok((s, _, _)) => match appended.next() {
                 Some(a) => {
                     st.metrics
                         .submission(if a.duplicate { "duplicate" } else { "accepted" });
