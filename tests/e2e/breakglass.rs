@@ -203,7 +203,7 @@ fn full_lifecycle_with_alerts_webhooks_report_and_restart() {
     assert_eq!(alerts(&s, &id, &erin), vec!["inactive_session"]);
 
     // Actions: in scope (header and field), out of scope, someone else's, an unknown session.
-    // (Each differs from the others: an identical event is a retry and deduplicated.)
+    // (Each differs from the others, so that each alert is told apart.)
     assert_eq!(
         action_in(&s, &svc, &id, "alice", "restart", "db/prod-9"),
         201
