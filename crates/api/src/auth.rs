@@ -145,24 +145,17 @@ impl TokenStore {
     }
 
     fn save(&self, records: &[TokenRecord]) -> Result<(), TokenError> {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let io = |source| TokenError::Io {
+        // Durable before the change is answered: a revocation must not come back after a
+        // power loss, which a rename without a directory fsync allows.
+        glasslog_log::durable::write_file(
+            &self.path,
+            &serde_json::to_vec_pretty(records).unwrap_or_default(),
+            0o600,
+        )
+        .map_err(|source| TokenError::Io {
             path: self.path.clone(),
             source,
-        };
-        let tmp = self.path.with_extension("tmp");
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(io)?;
-        f.write_all(&serde_json::to_vec_pretty(records).unwrap_or_default())
-            .map_err(io)?;
-        f.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, &self.path).map_err(io)
+        })
     }
 
     /// Creates a token; returns its record and the token, which is shown only now.

@@ -808,13 +808,17 @@ pub async fn create_token(
     if req.name.is_empty() || req.name.len() > 128 {
         return Err(Problem::bad_request("a token name is 1 to 128 characters"));
     }
-    let (record, token) = st
-        .tokens
-        .create(&req.name, req.role, req.sources)
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot save tokens");
-            Problem::unavailable("cannot save the token")
-        })?;
+    // The token file is fsynced (file and directory) under the store's lock: blocking work,
+    // off the async workers.
+    let store = Arc::clone(&st);
+    let (record, token) =
+        tokio::task::spawn_blocking(move || store.tokens.create(&req.name, req.role, req.sources))
+            .await
+            .map_err(|_| Problem::unavailable("worker failed"))?
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot save tokens");
+                Problem::unavailable("cannot save the token")
+            })?;
     record_admin_action(&st, &admin, "create api token", &record.id).await?;
     tracing::info!(id = %record.id, role = ?record.role, "token created");
     Ok((StatusCode::CREATED, axum::Json(json!({ "id": record.id, "name": record.name, "role": record.role, "sources": record.sources, "token": token }))).into_response())
@@ -839,9 +843,11 @@ pub async fn revoke_token(
     headers: HeaderMap,
 ) -> Result<Response> {
     let admin = st.require(&headers, Role::Admin)?;
-    let revoked = st
-        .tokens
-        .revoke(&id)
+    let store = Arc::clone(&st);
+    let target = id.clone();
+    let revoked = tokio::task::spawn_blocking(move || store.tokens.revoke(&target))
+        .await
+        .map_err(|_| Problem::unavailable("worker failed"))?
         .map_err(|_| Problem::unavailable("cannot save the token store"))?;
     if !revoked {
         return Err(Problem::not_found(format!("no live token with id {id}")));

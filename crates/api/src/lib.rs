@@ -330,23 +330,15 @@ pub async fn serve(
     let tokens = TokenStore::open(dir.join("tokens.json"))?;
     let mut admin_token_file = None;
     if tokens.is_empty() {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
         let (_, token) = tokens.create("admin", Role::Admin, Vec::new())?;
         let path = dir.join("admin.token");
-        let io = |source| ServeError::DataDir {
-            path: path.clone(),
-            source,
-        };
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(io)?;
-        f.write_all(format!("{token}\n").as_bytes()).map_err(io)?;
-        f.sync_all().map_err(io)?;
+        // Replaced whole, never truncated in place: a crash leaves the old file or the new one.
+        glasslog_log::durable::write_file(&path, format!("{token}\n").as_bytes(), 0o600).map_err(
+            |source| ServeError::DataDir {
+                path: path.clone(),
+                source,
+            },
+        )?;
         admin_token_file = Some(path);
     }
     let tls = match (&config.tls_cert, &config.tls_key) {

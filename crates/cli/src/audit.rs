@@ -68,9 +68,8 @@ fn save(path: &Path, s: &State) -> Result<()> {
         "checkpoint": s.checkpoint, "next_tile": s.next_tile, "range_size": s.range.size(),
         "range": s.range.hashes().iter().map(Hash::to_base64).collect::<Vec<_>>(), "findings": s.findings,
     });
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, serde_json::to_vec(&body)?)?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    glasslog_log::durable::write_file(path, &serde_json::to_vec(&body)?, 0o600)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Runs the audit. Exit status 0 when everything verifies, 1 on findings of secrets, 4 when

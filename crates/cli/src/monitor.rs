@@ -60,11 +60,10 @@ fn load_state(path: &Path) -> Result<Option<String>> {
 }
 
 fn save_state(path: &Path, cp: &VerifiedCheckpoint) -> Result<()> {
-    let tmp = path.with_extension("tmp");
     let body = json!({ "checkpoint": cp.note, "size": cp.checkpoint.size, "root": cp.checkpoint.root.to_base64() });
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&body)?)?;
-    std::fs::File::open(&tmp)?.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    // The last verified head is what detects a rollback: it must survive a power loss.
+    glasslog_log::durable::write_file(path, &serde_json::to_vec_pretty(&body)?, 0o600)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn classify(e: ClientError) -> Trouble {

@@ -6,6 +6,7 @@
 //! the conformance suite in [`testing`] is checked against. See ARCHITECTURE.md for the
 //! durability contract this crate enforces.
 
+pub mod durable;
 mod error;
 mod key;
 mod log;
