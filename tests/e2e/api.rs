@@ -1175,3 +1175,39 @@ fn every_event_is_kept_and_only_a_key_deduplicates() {
     );
     assert_eq!(bad.status, 400);
 }
+
+/// Issue #12: the server authenticates before it reads a body. A client without a token that
+/// announces 8 MB and sends none is refused at once, not buffered for.
+#[test]
+fn a_body_is_never_read_before_authentication() {
+    use std::io::{Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    for (path, auth) in [
+        ("/v1/entries", ""),
+        ("/v1/entries/batch", "Authorization: Bearer nope\r\n"),
+    ] {
+        let mut c = std::net::TcpStream::connect(&addr).unwrap();
+        c.set_read_timeout(Some(std::time::Duration::from_secs(3)))
+            .unwrap();
+        write!(
+            c,
+            "POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: 8000000\r\n\r\n"
+        )
+        .unwrap();
+        let mut buf = [0u8; 512];
+        let n = c
+            .read(&mut buf)
+            .expect("an answer before any body byte was sent");
+        let head = String::from_utf8_lossy(&buf[..n]);
+        assert!(head.starts_with("HTTP/1.1 401"), "{path}: {head}");
+    }
+    // With a valid token the route reads the body as before.
+    let r = s.post_json(
+        "/v1/entries",
+        Some(&s.admin),
+        &json!({"actor": "a", "action": "read"}),
+    );
+    assert_eq!(r.status, 201);
+}

@@ -120,6 +120,41 @@ impl AppState {
     }
 }
 
+/// Every route that takes a body needs a token: this runs before the body is read, so an
+/// unauthenticated client cannot make the server buffer a body of up to `max_body_bytes` (or
+/// hold a connection open while it trickles one). The role is still checked by each route;
+/// rate limiting is charged there, once.
+pub async fn authenticate_before_body(
+    State(st): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    // Every route that reads a body is a POST under /v1/ (ROUTES); anything else is answered
+    // by its route or by the fallback, which read none.
+    let takes_body =
+        req.method() == axum::http::Method::POST && req.uri().path().starts_with("/v1/");
+    if takes_body {
+        let value = match req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::to_str)
+        {
+            Some(Ok(v)) => Some(v),
+            Some(Err(_)) => {
+                return Problem::bad_request("the Authorization header is not text")
+                    .into_response();
+            }
+            None => None,
+        };
+        match st.tokens.authenticate(value) {
+            Ok(Some(_)) => {}
+            Ok(None) => return Problem::unauthorized().into_response(),
+            Err(p) => return p.into_response(),
+        }
+    }
+    next.run(req).await
+}
+
 /// The `Idempotency-Key` header, if any: 1 to 255 visible ASCII characters.
 fn idempotency_header(headers: &HeaderMap) -> Result<Option<String>> {
     let Some(v) = headers.get("idempotency-key") else {

@@ -118,6 +118,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
         .fallback(handlers::fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            handlers::authenticate_before_body,
+        ))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(
             move |req, next: axum::middleware::Next| async move {
