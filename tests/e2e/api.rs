@@ -249,6 +249,22 @@ fn duplicates_rejections_and_batches_with_bad_items() {
     assert!(!strict.text().contains(GH));
 }
 
+/// Runs `glasslog serve` on `data` in the foreground, for start-up refusals: it exits at once.
+fn serve_once(data: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--origin",
+            "e2e.glasslog.example/log",
+            "--data-dir",
+        ])
+        .arg(data)
+        .output()
+        .unwrap()
+}
+
 fn write_config(dir: &std::path::Path, body: &str) -> String {
     let p = dir.join("glasslog.toml");
     std::fs::write(&p, body).unwrap();
@@ -691,18 +707,7 @@ fn restart_keeps_every_entry_and_a_second_server_is_refused() {
     );
     let before = s.get("/checkpoint", None).text();
     // A second server on the same directory must be refused, not corrupt it.
-    let second = std::process::Command::new(env!("CARGO_BIN_EXE_glasslog"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--origin",
-            "e2e.glasslog.example/log",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .output()
-        .unwrap();
+    let second = serve_once(&data);
     assert!(!second.status.success());
     assert!(
         String::from_utf8_lossy(&second.stderr).contains("in use"),
@@ -1086,24 +1091,10 @@ fn secret_files_others_can_read_are_refused() {
     let data = dir.path().join("data");
     let s = Server::start(&data);
     s.stop();
-    let serve = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_glasslog"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--origin",
-                "e2e.glasslog.example/log",
-                "--data-dir",
-            ])
-            .arg(&data)
-            .output()
-            .unwrap()
-    };
     for file in ["fingerprint.key", "tokens.json"] {
         let path = data.join(file);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let out = serve();
+        let out = serve_once(&data);
         assert!(
             !out.status.success(),
             "{file} readable by others was accepted"

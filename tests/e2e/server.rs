@@ -123,6 +123,19 @@ impl Server {
         content_type: Option<&str>,
         body: &[u8],
     ) -> Result<Reply, ureq::Error> {
+        self.try_request_with(method, path, token, content_type, body, &[])
+    }
+
+    /// Like [`Server::try_request`], with extra request headers.
+    pub fn try_request_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, ureq::Error> {
         let url = format!("{}{path}", self.base);
         let auth = token.map(|t| format!("Bearer {t}"));
         let mut resp = match method {
@@ -134,6 +147,9 @@ impl Server {
                 };
                 if let Some(a) = &auth {
                     r = r.header("Authorization", a);
+                }
+                for (k, v) in headers {
+                    r = r.header(*k, *v);
                 }
                 r.call()?
             }
@@ -148,6 +164,9 @@ impl Server {
                 }
                 if let Some(ct) = content_type {
                     r = r.header("Content-Type", ct);
+                }
+                for (k, v) in headers {
+                    r = r.header(*k, *v);
                 }
                 r.send(body)?
             }
@@ -193,30 +212,15 @@ impl Server {
         body: &Value,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut r = self
-            .agent
-            .post(&format!("{}{path}", self.base))
-            .header("Content-Type", "application/json");
-        if let Some(t) = token {
-            r = r.header("Authorization", &format!("Bearer {t}"));
-        }
-        for (k, v) in headers {
-            r = r.header(*k, *v);
-        }
-        let mut resp = r.send(&serde_json::to_vec(body).unwrap()).unwrap();
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let body = resp.body_mut().read_to_vec().unwrap();
-        Reply {
-            status,
-            content_type,
-            body,
-        }
+        self.try_request_with(
+            "POST",
+            path,
+            token,
+            Some("application/json"),
+            &serde_json::to_vec(body).unwrap(),
+            headers,
+        )
+        .unwrap()
     }
 
     /// Creates a token with a role through the admin API.

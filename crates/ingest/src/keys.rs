@@ -17,8 +17,8 @@ pub enum KeyClass {
     Plain,
 }
 
-/// Words that name a credential on their own.
-const SECRET_WORDS: &[&str] = &[
+/// Words that name a password, in the spellings people type.
+const PASSWORD_WORDS: &[&str] = &[
     "password",
     "passwd",
     "passwrd",
@@ -32,6 +32,10 @@ const SECRET_WORDS: &[&str] = &[
     "psswrd",
     "paswd",
     "pword",
+];
+
+/// Words other than a password's that name a credential on their own.
+const SECRET_WORDS: &[&str] = &[
     "secret",
     "token",
     "apikey",
@@ -447,7 +451,8 @@ pub fn words(key: &str) -> Vec<String> {
 }
 
 fn is_secret_word(w: &str) -> bool {
-    SECRET_WORDS.contains(&w)
+    PASSWORD_WORDS.contains(&w)
+        || SECRET_WORDS.contains(&w)
         || (!SUFFIX_FALSE_FRIENDS.contains(&w)
             && w.len() > 4
             && SECRET_SUFFIXES.iter().any(|s| w.ends_with(s) && w != *s))
@@ -497,22 +502,7 @@ pub fn classify(key: &str) -> KeyClass {
 /// Whether `key` names a password (a secret however short or simple it is).
 pub fn is_password(key: &str) -> bool {
     words(key).iter().any(|w| {
-        [
-            "password",
-            "passwd",
-            "passwrd",
-            "passphrase",
-            "passcode",
-            "pass",
-            "pwd",
-            "pw",
-            "pswd",
-            "psswd",
-            "psswrd",
-            "paswd",
-            "pword",
-        ]
-        .contains(&w.as_str())
+        PASSWORD_WORDS.contains(&w.as_str())
             || (!SUFFIX_FALSE_FRIENDS.contains(&w.as_str())
                 && ["password", "passwd", "pass", "pwd"]
                     .iter()
