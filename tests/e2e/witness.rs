@@ -405,3 +405,30 @@ fn provisioned_keys_wire_a_server_a_witness_and_a_monitor() {
     assert_eq!(code, Some(0), "{out}{err}");
     s.stop();
 }
+
+/// Issue #12: a replayed, unchanged checkpoint is cosigned again without rewriting the state.
+#[test]
+fn a_replayed_checkpoint_does_not_rewrite_the_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(&tmp.path().join("log"));
+    let cp = grow(&s, 3, "r");
+    let dir = tmp.path().join("w");
+    let w = witness(&dir, "replay.example/w", &s);
+    let (status, _, _) = add(&w, 0, &[], &cp);
+    assert_eq!(status, 200);
+    let size: u64 = cp.lines().nth(1).unwrap().parse().unwrap();
+    let state = dir.join("state.json");
+    let before = (
+        std::fs::read(&state).unwrap(),
+        std::fs::metadata(&state).unwrap().modified().unwrap(),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (status, line, _) = add(&w, size, &[], &cp);
+    assert_eq!(status, 200, "{line}");
+    assert!(line.starts_with('\u{2014}'), "still cosigned: {line}");
+    let after = (
+        std::fs::read(&state).unwrap(),
+        std::fs::metadata(&state).unwrap().modified().unwrap(),
+    );
+    assert_eq!(before, after, "the state file was rewritten for a replay");
+}
