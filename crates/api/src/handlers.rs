@@ -189,21 +189,16 @@ fn event_uid(body: &Body) -> Option<String> {
 /// are five entries: the log would otherwise deduplicate them by their identical bytes.
 fn idempotency_identity(source: &str, key: Option<&str>) -> Option<Hash> {
     use sha2::Digest as _;
+    let Some(key) = key else {
+        let mut nonce = [0u8; 32];
+        getrandom::fill(&mut nonce).ok()?;
+        return Some(Hash(nonce));
+    };
     let mut h = sha2::Sha256::new();
-    match key {
-        Some(key) => {
-            h.update(b"glasslog idempotency v1\0");
-            h.update(source.as_bytes());
-            h.update(b"\0");
-            h.update(key.as_bytes());
-        }
-        None => {
-            let mut nonce = [0u8; 32];
-            getrandom::fill(&mut nonce).ok()?;
-            h.update(b"glasslog no idempotency key\0");
-            h.update(nonce);
-        }
-    }
+    h.update(b"glasslog idempotency v1\0");
+    h.update(source.as_bytes());
+    h.update(b"\0");
+    h.update(key.as_bytes());
     Some(Hash(h.finalize().into()))
 }
 

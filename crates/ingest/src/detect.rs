@@ -208,25 +208,20 @@ impl Detector {
 
     /// Decodes what `text` wraps and maps findings inside back onto `text`.
     fn scan_wrapped(&self, text: &str, depth: u32, found: &mut Vec<Match>) {
-        if text.contains('%')
-            && let Some(d) = decode::percent(text)
-        {
-            self.map_back(&d, depth, found);
-        }
-        if text.contains('\\')
-            && let Some(d) = decode::json_escapes(text)
-        {
-            self.map_back(&d, depth, found);
-        }
-        if text.contains('&')
-            && let Some(d) = decode::html_entities(text)
-        {
-            self.map_back(&d, depth, found);
-        }
-        if text.contains('\x1b')
-            && let Some(d) = decode::ansi_stripped(text)
-        {
-            self.map_back(&d, depth, found);
+        // Each wrapper with the character that must be there for it to decode anything: the
+        // cheap test keeps the decoders off the many texts that wrap nothing.
+        let wrappers: [(char, Decoder); 4] = [
+            ('%', decode::percent),
+            ('\\', decode::json_escapes),
+            ('&', decode::html_entities),
+            ('\x1b', decode::ansi_stripped),
+        ];
+        for (trigger, decoder) in wrappers {
+            if text.contains(trigger)
+                && let Some(d) = decoder(text)
+            {
+                self.map_back(&d, depth, found);
+            }
         }
         let covered =
             |start: usize, end: usize| found.iter().any(|m| m.start <= start && end <= m.end);
@@ -377,6 +372,9 @@ impl Detector {
         kept
     }
 }
+
+/// A wrapper's decoder.
+type Decoder = fn(&str) -> Option<decode::Decoded>;
 
 /// How deep wrappers are unwrapped (base64 inside a percent-encoded query inside JSON).
 const MAX_DECODE_DEPTH: u32 = 3;

@@ -1,14 +1,13 @@
 //! The entry model: audit events (native, mapped to OCSF, or OCSF records as they are) and raw
-//! text, their canonical encoding, and the identity hash used for deduplication.
+//! text, and their canonical encoding.
 //!
 //! A stored entry is RFC 8785 canonical JSON:
 //! `{"glasslog":1,"source":S,"received":MS,"event":{...OCSF...}}` or with `"text":T`.
-//! The identity is SHA-256 of the same object without `received`, so a retried submission is
-//! recognised although the server stamps each receipt.
+//! Two submissions of the same event are two entries; deduplication by idempotency key is the
+//! server's (`crates/api`).
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 /// Largest encoded entry: a tlog entry bundle's two-byte length prefix.
 pub const MAX_ENTRY_BYTES: usize = u16::MAX as usize;
@@ -378,8 +377,6 @@ pub fn canonical_json(value: &Value) -> Vec<u8> {
 pub struct Encoded {
     /// The stored bytes (canonical JSON).
     pub bytes: Vec<u8>,
-    /// SHA-256 of the canonical entry without its receive time.
-    pub identity: [u8; 32],
 }
 
 /// Splits a batch body into submissions: a JSON array (`ndjson == false`) or one JSON value per
@@ -457,7 +454,6 @@ pub fn encode(source: &str, body: &Body, received_ms: u64) -> Result<Encoded, En
         Body::Text(t) => envelope.insert("text".into(), Value::String(t.clone())),
     };
     let without_time = canonical_json(&Value::Object(envelope));
-    let identity: [u8; 32] = Sha256::digest(&without_time).into();
     let bytes = insert_received(&without_time, received_ms);
     if bytes.len() > MAX_ENTRY_BYTES {
         return Err(EntryError::TooLarge {
@@ -465,7 +461,7 @@ pub fn encode(source: &str, body: &Body, received_ms: u64) -> Result<Encoded, En
             max: MAX_ENTRY_BYTES,
         });
     }
-    Ok(Encoded { bytes, identity })
+    Ok(Encoded { bytes })
 }
 
 /// Adds `"received":<ms>` to the canonical envelope without canonicalizing it again.

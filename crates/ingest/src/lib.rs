@@ -4,8 +4,8 @@
 //! OCSF API Activity), an OCSF record (checked for its class's required fields), or raw text.
 //! The [`Sanitizer`] applies the source's policy ([`policy`]): redact every finding of the
 //! [`detect`] engine with a keyed fingerprint marker ([`redact`]), reject the submission, or
-//! allow it as is. The result is encoded as RFC 8785 canonical JSON with an identity hash for
-//! deduplication. This crate does no I/O and knows nothing of HTTP or storage.
+//! allow it as is. The result is encoded as RFC 8785 canonical JSON. This crate does no I/O and
+//! knows nothing of HTTP or storage.
 
 pub mod checks;
 pub mod decode;
