@@ -53,7 +53,8 @@ fn sigkill_under_load_loses_nothing_acknowledged() {
                 &sample,
                 last_head.iter().chain(&seen),
                 cycle,
-            );
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
             checked.extend(fresh);
             head
         };
@@ -87,12 +88,104 @@ fn sigkill_under_load_loses_nothing_acknowledged() {
             break;
         }
         // Load: submitters (singles and batches) and a checkpoint watcher, until the kill.
+        let load = Load::start(&s.base, &s.vkey, &s.admin, &acked, &seq);
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        std::thread::sleep(Duration::from_millis(30 + rng % 400));
+        s.kill();
+        seen.extend(load.stop());
+    }
+}
+
+/// After a restart: the entries acknowledged since the last check (and a sample of older
+/// ones) are there, unchanged, and every given checkpoint is consistent with the recovered
+/// head, which is returned. An `Err` says what was lost or forked.
+pub(crate) fn check_recovered<'a>(
+    client: &Client,
+    fresh: &BTreeMap<u64, Hash>,
+    sample: &BTreeMap<u64, Hash>,
+    seen: impl Iterator<Item = &'a VerifiedCheckpoint>,
+    cycle: u64,
+) -> Result<VerifiedCheckpoint, String> {
+    let current = client
+        .checkpoint()
+        .map_err(|e| format!("cycle {cycle}: no valid checkpoint after restart: {e}"))?;
+    let size = current.checkpoint.size;
+    if let Some((&last, _)) = fresh.iter().next_back()
+        && last >= size
+    {
+        return Err(format!(
+            "cycle {cycle}: acknowledged entry {last} is beyond the recovered size {size}"
+        ));
+    }
+    // Read in 256-entry ranges, only the windows that hold an index to check.
+    let windows: std::collections::BTreeSet<u64> =
+        fresh.keys().chain(sample.keys()).map(|i| i / 256).collect();
+    for w in windows {
+        let (start, end) = (w * 256, size.min(w * 256 + 256));
+        let entries = client
+            .entries(start, end)
+            .map_err(|e| format!("cycle {cycle}: entries {start}..{end}: {e}"))?;
+        for e in entries {
+            if let Some(h) = fresh.get(&e.index).or_else(|| sample.get(&e.index))
+                && &e.leaf_hash != h
+            {
+                return Err(format!("cycle {cycle}: entry {} changed", e.index));
+            }
+        }
+    }
+    // Distinct sizes only: the watcher saw many copies of the same checkpoint.
+    let mut by_size: BTreeMap<u64, &VerifiedCheckpoint> = BTreeMap::new();
+    for cp in seen {
+        if let Some(prev) = by_size.insert(cp.checkpoint.size, cp)
+            && prev.checkpoint.root != cp.checkpoint.root
+        {
+            return Err(format!(
+                "cycle {cycle}: two roots for size {}",
+                cp.checkpoint.size
+            ));
+        }
+    }
+    for cp in by_size.values() {
+        if cp.checkpoint.size > size {
+            return Err(format!(
+                "cycle {cycle}: a checkpoint of size {} was published but only {size} entries survived",
+                cp.checkpoint.size
+            ));
+        }
+        client.prove_consistency(cp, &current).map_err(|e| {
+            format!(
+                "cycle {cycle}: checkpoint {} is not consistent after restart: {e}",
+                cp.checkpoint.size
+            )
+        })?;
+    }
+    Ok(current)
+}
+
+/// Concurrent load on a server until [`Load::stop`]: two writers of single entries, two of
+/// 50-entry batches (each acknowledgement recorded in `acked`), and a checkpoint watcher.
+pub(crate) struct Load {
+    stop: Arc<AtomicBool>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    seen: Arc<Mutex<Vec<VerifiedCheckpoint>>>,
+}
+
+impl Load {
+    pub(crate) fn start(
+        base: &str,
+        vkey: &str,
+        token: &str,
+        acked: &Arc<Mutex<BTreeMap<u64, Hash>>>,
+        seq: &Arc<AtomicU64>,
+    ) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
-        let seen_now: Arc<Mutex<Vec<VerifiedCheckpoint>>> = Arc::default();
+        let seen: Arc<Mutex<Vec<VerifiedCheckpoint>>> = Arc::default();
         let mut workers = Vec::new();
         for w in 0..4u64 {
-            let (base, vkey, token) = (s.base.clone(), s.vkey.clone(), s.admin.clone());
-            let (acked, seq, stop) = (Arc::clone(&acked), Arc::clone(&seq), Arc::clone(&stop));
+            let (base, vkey, token) = (base.to_owned(), vkey.to_owned(), token.to_owned());
+            let (acked, seq, stop) = (Arc::clone(acked), Arc::clone(seq), Arc::clone(&stop));
             workers.push(std::thread::spawn(move || {
                 let c = Client::new(&base, &vkey, Some(token)).unwrap();
                 while !stop.load(Ordering::Relaxed) {
@@ -119,10 +212,10 @@ fn sigkill_under_load_loses_nothing_acknowledged() {
         }
         {
             let (base, vkey, stop, seen_now) = (
-                s.base.clone(),
-                s.vkey.clone(),
+                base.to_owned(),
+                vkey.to_owned(),
                 Arc::clone(&stop),
-                Arc::clone(&seen_now),
+                Arc::clone(&seen),
             );
             workers.push(std::thread::spawn(move || {
                 let c = Client::new(&base, &vkey, None).unwrap();
@@ -134,74 +227,21 @@ fn sigkill_under_load_loses_nothing_acknowledged() {
                 }
             }));
         }
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        std::thread::sleep(Duration::from_millis(30 + rng % 400));
-        s.kill();
-        stop.store(true, Ordering::Relaxed);
-        for w in workers {
+        Load {
+            stop,
+            workers,
+            seen,
+        }
+    }
+
+    /// Stops the load (after the server is gone, so no acknowledgement is missed) and returns
+    /// the checkpoints the watcher saw.
+    pub(crate) fn stop(self) -> Vec<VerifiedCheckpoint> {
+        self.stop.store(true, Ordering::Relaxed);
+        for w in self.workers {
             let _ = w.join();
         }
-        seen.extend(seen_now.lock().unwrap().drain(..));
+        let mut seen = self.seen.lock().unwrap();
+        seen.drain(..).collect()
     }
-}
-
-/// After a restart: the entries acknowledged since the last check (and a sample of older
-/// ones) are there, unchanged, and every given checkpoint is consistent with the recovered
-/// head, which is returned.
-fn check_recovered<'a>(
-    client: &Client,
-    fresh: &BTreeMap<u64, Hash>,
-    sample: &BTreeMap<u64, Hash>,
-    seen: impl Iterator<Item = &'a VerifiedCheckpoint>,
-    cycle: u64,
-) -> VerifiedCheckpoint {
-    let current = client.checkpoint().unwrap();
-    let size = current.checkpoint.size;
-    if let Some((&last, _)) = fresh.iter().next_back() {
-        assert!(
-            last < size,
-            "cycle {cycle}: acknowledged entry {last} is beyond the recovered size {size}"
-        );
-    }
-    // Read in 256-entry ranges, only the windows that hold an index to check.
-    let windows: std::collections::BTreeSet<u64> =
-        fresh.keys().chain(sample.keys()).map(|i| i / 256).collect();
-    for w in windows {
-        let (start, end) = (w * 256, size.min(w * 256 + 256));
-        for e in client
-            .entries(start, end)
-            .unwrap_or_else(|e| panic!("cycle {cycle}: entries {start}..{end}: {e}"))
-        {
-            if let Some(h) = fresh.get(&e.index).or_else(|| sample.get(&e.index)) {
-                assert_eq!(&e.leaf_hash, h, "cycle {cycle}: entry {} changed", e.index);
-            }
-        }
-    }
-    // Distinct sizes only: the watcher saw many copies of the same checkpoint.
-    let mut by_size: BTreeMap<u64, &VerifiedCheckpoint> = BTreeMap::new();
-    for cp in seen {
-        if let Some(prev) = by_size.insert(cp.checkpoint.size, cp) {
-            assert_eq!(
-                prev.checkpoint.root, cp.checkpoint.root,
-                "cycle {cycle}: two roots for size {}",
-                cp.checkpoint.size
-            );
-        }
-    }
-    for cp in by_size.values() {
-        assert!(
-            cp.checkpoint.size <= size,
-            "cycle {cycle}: a checkpoint of size {} was published but only {size} entries survived",
-            cp.checkpoint.size
-        );
-        client.prove_consistency(cp, &current).unwrap_or_else(|e| {
-            panic!(
-                "cycle {cycle}: checkpoint {} is not consistent after restart: {e}",
-                cp.checkpoint.size
-            )
-        });
-    }
-    current
 }

@@ -17,6 +17,7 @@ mod clients;
 mod crash;
 mod disk;
 mod monitor;
+mod powerloss;
 mod server;
 mod transport;
 mod witness;
