@@ -811,8 +811,19 @@ fn pct(s: &str) -> String {
 fn secrets_of_every_rule_planted_in_headers_queries_and_justifications_leak_nowhere() {
     use glasslog_ingest::rules::{Kind, RULES};
     let dir = tempfile::tempdir().unwrap();
+    // One session per rule, all open at once.
+    let cfg = dir.path().join("glasslog.toml");
+    std::fs::write(
+        &cfg,
+        "[breakglass]\nmax_open_sessions_per_requester = 1000\n",
+    )
+    .unwrap();
     // Debug logging: the strictest setting an operator might run with.
-    let s = Server::start_with_env(&dir.path().join("data"), &[], &[("GLASSLOG_LOG", "debug")]);
+    let s = Server::start_with_env(
+        &dir.path().join("data"),
+        &["--config", cfg.to_str().unwrap()],
+        &[("GLASSLOG_LOG", "debug")],
+    );
     let alice = s.token("submitter", "alice");
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

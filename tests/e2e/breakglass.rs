@@ -67,7 +67,7 @@ fn config(dir: &Path, hook: &str, extra: &str) -> String {
         &path,
         format!(
             "[breakglass]\napprovals_required = 2\napprovers = [\"bob\", \"carol\"]\n\
-             reviewers = [\"role:auditor\"]\nmax_duration_seconds = 3600\n\
+             reviewers = [\"role:auditor\"]\nmax_duration_seconds = 3600\nreporters = [\"svc\"]\n\
              review_deadline_seconds = 2\nwebhook = \"{hook}\"\n{extra}"
         ),
     )
@@ -252,8 +252,9 @@ fn full_lifecycle_with_alerts_webhooks_report_and_restart() {
     assert_eq!(action(&s, &svc, "alice", "read", "db/prod-1"), 201);
 
     // Extend, then close; an action after closing.
+    // By an approver: a requester does not extend their own session under the default policy.
     let (code, out, err) = cli(
-        &alice,
+        &bob,
         &[
             "breakglass",
             "extend",
@@ -422,6 +423,115 @@ fn full_lifecycle_with_alerts_webhooks_report_and_restart() {
         last["entry"]["event"]["api"]["operation"],
         "breakglass.policy"
     );
+    s.stop();
+}
+
+/// Submits `body` under `session` with an idempotency key; returns the status and the answer.
+fn keyed_action(s: &Server, token: &str, session: &str, key: &str, body: &Value) -> (u16, Value) {
+    let r = s.post_json_with(
+        "/v1/entries",
+        Some(token),
+        body,
+        &[
+            ("Glasslog-Breakglass-Session", session),
+            ("Idempotency-Key", key),
+        ],
+    );
+    let v = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    (r.status, v)
+}
+
+#[test]
+fn identities_are_principals_and_actions_are_bound_to_their_submitter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let path = dir.with_extension("toml");
+    std::fs::write(
+        &path,
+        "[breakglass]\napprovals_required = 2\napprovers = [\"bob\", \"carol\"]\n\
+         self_approval_in_emergency = true\nmax_actions_per_minute = 3\n",
+    )
+    .unwrap();
+    let s = Server::start_with(&dir, &["--config", path.to_str().unwrap()]);
+    let token = |name: &str, principal: &str, role: &str| {
+        let r = s.post_json(
+            "/v1/admin/tokens",
+            Some(&s.admin),
+            &json!({"role": role, "name": name, "principal": principal}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(r.json()["principal"], principal);
+        r.json()["token"].as_str().unwrap().to_owned()
+    };
+    let alice = token("alice", "alice", "submitter");
+    let bob_laptop = token("bob-laptop", "bob", "reader");
+    let bob_phone = token("bob-phone", "bob", "reader");
+    let carol = token("carol", "carol", "reader");
+    let mallory = token("mallory", "mallory", "submitter");
+    // Names are never reused.
+    let r = s.post_json(
+        "/v1/admin/tokens",
+        Some(&s.admin),
+        &json!({"role": "admin", "name": "bob-laptop"}),
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(r.content_type, "application/problem+json");
+
+    let r = s.post_json(
+        "/v1/breakglass/sessions",
+        Some(&alice),
+        &json!({"justification": "primary is down", "ticket": "INC-9", "emergency": true,
+                "scope": {"resources": ["db/*"]}, "duration_seconds": 600}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let approve = |token: &str| {
+        s.post_json(
+            &format!("/v1/breakglass/sessions/{id}/approve"),
+            Some(token),
+            &json!({}),
+        )
+    };
+    // Self-approval in an emergency needs an approver under the default policy.
+    assert_eq!(approve(&alice).status, 403);
+    // Two tokens of one principal are one approval.
+    assert_eq!(approve(&bob_laptop).status, 200);
+    let r = approve(&bob_phone);
+    assert_eq!(r.status, 409, "{}", r.text());
+    let r = approve(&carol);
+    assert_eq!(r.json()["status"], "active", "{}", r.text());
+
+    // mallory claims to be alice: both identities are stored, the action is mallory's.
+    let (status, v) = keyed_action(
+        &s,
+        &mallory,
+        &id,
+        "m-1",
+        &json!({"actor": "alice", "action": "read", "resource": "db/prod-1"}),
+    );
+    assert_eq!(status, 201);
+    let index = v["index"].as_u64().unwrap();
+    let stored = s
+        .get(&format!("/v1/entries/{index}"), Some(&s.admin))
+        .json();
+    assert_eq!(stored["entry"]["submitter"]["principal"], "mallory");
+    assert_eq!(stored["entry"]["event"]["actor"]["user"]["name"], "alice");
+    assert_eq!(
+        alerts(&s, &id, &s.admin),
+        vec!["unverified_actor", "foreign_session"]
+    );
+
+    // Keyed retries are one entry but count as attempts: the fourth within a minute is
+    // unusual.
+    let body = json!({"actor": "alice", "action": "read", "resource": "db/prod-2"});
+    let (first, v) = keyed_action(&s, &alice, &id, "a-1", &body);
+    assert_eq!(first, 201);
+    for _ in 0..3 {
+        let (status, again) = keyed_action(&s, &alice, &id, "a-1", &body);
+        assert_eq!((status, &again["index"]), (200, &v["index"]));
+    }
+    let rules = alerts(&s, &id, &s.admin);
+    assert!(rules.contains(&"unusual_rate".to_owned()), "{rules:?}");
     s.stop();
 }
 

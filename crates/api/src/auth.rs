@@ -39,8 +39,16 @@ impl Role {
 pub struct TokenRecord {
     /// Public identifier (for listing and revoking).
     pub id: String,
-    /// Who or what holds it; also the default source of its submissions.
+    /// The token's own name, unique among every token ever created (revoked ones too, so that
+    /// a name in the log's history means one token); also the default source of its
+    /// submissions.
     pub name: String,
+    /// The person or service that holds it. Several tokens (a laptop's and a phone's, an old
+    /// one and its replacement) can share one principal; break-glass counts approvals and
+    /// recognises requesters by principal. Empty in files written before it existed: the
+    /// name is the principal then.
+    #[serde(default)]
+    pub principal: String,
     /// Its role.
     pub role: Role,
     /// For submitters: the sources it may submit as; empty means its own name only.
@@ -53,6 +61,17 @@ pub struct TokenRecord {
     pub revoked: bool,
 }
 
+impl TokenRecord {
+    /// Who holds it: the principal, or the name when none was given.
+    pub fn principal(&self) -> &str {
+        if self.principal.is_empty() {
+            &self.name
+        } else {
+            &self.principal
+        }
+    }
+}
+
 /// The caller of a request.
 #[derive(Clone, Debug)]
 pub struct Principal {
@@ -60,6 +79,8 @@ pub struct Principal {
     pub id: String,
     /// Token name.
     pub name: String,
+    /// Who holds the token (see [`TokenRecord::principal`]).
+    pub principal: String,
     /// Role.
     pub role: Role,
     /// Allowed sources.
@@ -85,6 +106,9 @@ pub enum TokenError {
     /// No randomness.
     #[error("no randomness for a new token: {0}")]
     Random(String),
+    /// Another token has (or had) this name.
+    #[error("a token named {0:?} exists (names are never reused, revoked tokens' included)")]
+    NameTaken(String),
 }
 
 /// Tokens, persisted as a JSON file (mode 0600) in the data directory.
@@ -158,10 +182,12 @@ impl TokenStore {
         })
     }
 
-    /// Creates a token; returns its record and the token, which is shown only now.
+    /// Creates a token held by `principal` (its name when `None`); returns its record and the
+    /// token, which is shown only now.
     pub fn create(
         &self,
         name: &str,
+        principal: Option<&str>,
         role: Role,
         sources: Vec<String>,
     ) -> Result<(TokenRecord, String), TokenError> {
@@ -169,6 +195,7 @@ impl TokenStore {
         let record = TokenRecord {
             id,
             name: name.to_owned(),
+            principal: principal.unwrap_or(name).to_owned(),
             role,
             sources,
             hash: hash_hex(&token),
@@ -178,6 +205,9 @@ impl TokenStore {
             .records
             .write()
             .map_err(|_| TokenError::Format(self.path.clone()))?;
+        if records.iter().any(|r| r.name == name) {
+            return Err(TokenError::NameTaken(name.to_owned()));
+        }
         records.push(record.clone());
         self.save(&records)?;
         Ok((record, token))
@@ -223,6 +253,7 @@ impl TokenStore {
             Some(r) => Ok(Some(Principal {
                 id: r.id.clone(),
                 name: r.name.clone(),
+                principal: r.principal().to_owned(),
                 role: r.role,
                 sources: r.sources.clone(),
             })),

@@ -32,6 +32,8 @@ const TICK: Duration = Duration::from_millis(500);
 const PAGE: usize = 4096;
 /// Notifications waiting for the webhook, at most.
 const WEBHOOK_QUEUE: usize = 10_000;
+/// Shortest time between two alerts for refused requests by one principal.
+const REFUSAL_ALERT_INTERVAL_MS: u64 = 60_000;
 
 /// The break-glass engine.
 pub struct BreakGlass {
@@ -46,6 +48,9 @@ pub struct BreakGlass {
     alerts: Family<Labels, Counter>,
     events: Family<Labels, Counter>,
     active: Gauge,
+    /// When each principal's last refused request was recorded as an alert.
+    refusal_alerts: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    refusals_suppressed: Counter,
 }
 
 fn refusal(r: Refusal) -> Problem {
@@ -89,6 +94,8 @@ impl BreakGlass {
             alerts: metrics.breakglass_alerts.clone(),
             events: metrics.breakglass_events.clone(),
             active: metrics.breakglass_active.clone(),
+            refusal_alerts: std::sync::Mutex::default(),
+            refusals_suppressed: metrics.breakglass_refusals_suppressed.clone(),
         });
         {
             let mut st = bg.state.lock().await;
@@ -226,6 +233,24 @@ impl BreakGlass {
         }
     }
 
+    /// Whether a refused request by `principal` should be recorded as an alert: at most one a
+    /// minute per principal, so a script retrying a forbidden request cannot fill the log
+    /// with alerts (the refusals are still counted, and answered 403). The map is bounded by
+    /// the number of tokens, which only an admin creates.
+    fn refusal_alert_due(&self, principal: &str) -> bool {
+        let now = now_ms();
+        let Ok(mut last) = self.refusal_alerts.lock() else {
+            return true;
+        };
+        last.retain(|_, t| now.saturating_sub(*t) < REFUSAL_ALERT_INTERVAL_MS);
+        if last.contains_key(principal) {
+            self.refusals_suppressed.inc();
+            return false;
+        }
+        last.insert(principal.to_owned(), now);
+        true
+    }
+
     /// Checks and records a lifecycle command by `who`; returns the session after it.
     pub async fn command(
         &self,
@@ -237,7 +262,10 @@ impl BreakGlass {
         let event = match st.check(id, &command, who, now_ms(), &self.policy) {
             Ok(e) => e,
             Err(r) => {
-                if matches!(command, Command::Open { .. }) && matches!(r, Refusal::Forbidden(_)) {
+                if matches!(command, Command::Open { .. })
+                    && matches!(r, Refusal::Forbidden(_))
+                    && self.refusal_alert_due(&who.name)
+                {
                     let alert = Alert {
                         rule: glasslog_breakglass::state::RULE_UNAUTHORIZED.into(),
                         session: id.to_owned(),
@@ -267,15 +295,27 @@ impl BreakGlass {
         Ok(session)
     }
 
-    /// Folds and audits actions just appended under sessions: `(index, stored bytes)`.
-    pub async fn observe(&self, actions: Vec<(u64, Vec<u8>)>) {
+    /// Folds and audits actions just submitted under sessions: `(index, stored bytes,
+    /// duplicate)`. A duplicate (a keyed retry the log did not append again) still counts
+    /// toward the session's volume and rate.
+    pub async fn observe(&self, actions: Vec<(u64, Vec<u8>, bool)>) {
         let mut st = self.state.lock().await;
-        for (index, bytes) in actions {
-            if let Some(l) = decode(index, &bytes) {
+        for (index, bytes, duplicate) in actions {
+            let Some(l) = decode(index, &bytes) else {
+                continue;
+            };
+            let alerts = if duplicate {
+                match &l.record {
+                    glasslog_breakglass::Record::Action(a) => {
+                        st.observe_retry(&a.session, now_ms(), &self.policy)
+                    }
+                    _ => Vec::new(),
+                }
+            } else {
                 st.apply(&l);
-                let alerts = st.audit(&l, &self.policy);
-                self.record_alerts(&mut st, alerts).await;
-            }
+                st.audit(&l, &self.policy)
+            };
+            self.record_alerts(&mut st, alerts).await;
         }
     }
 

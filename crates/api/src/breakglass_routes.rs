@@ -16,9 +16,11 @@ use std::sync::Arc;
 
 type Result<T> = std::result::Result<T, Problem>;
 
+/// The break-glass identity of a token: its holder, so that two tokens of one person are one
+/// requester and one approver.
 fn principal(t: &Token) -> Principal {
     Principal {
-        name: t.name.clone(),
+        name: t.principal.clone(),
         role: format!("{:?}", t.role).to_lowercase(),
     }
 }

@@ -364,6 +364,15 @@ fn session_tags(body: &mut Body, header: Option<&str>) -> Result<Vec<String>> {
     }
 }
 
+/// The authenticated identity recorded with an action under a break-glass session.
+fn submitter(p: &Principal) -> glasslog_ingest::Submitter {
+    glasslog_ingest::Submitter {
+        principal: p.principal.clone(),
+        token: p.id.clone(),
+        role: format!("{:?}", p.role).to_lowercase(),
+    }
+}
+
 fn appended_json(a: &Appended, findings: &[Finding]) -> Value {
     json!({
         "index": a.index,
@@ -417,13 +426,14 @@ pub async fn submit(
     // Detection is CPU work: off the async workers, like batches.
     let sanitizer = Arc::clone(&st.sanitizer);
     let (src, principal_id) = (source.clone(), principal.id.clone());
+    let submitter = (!tags.is_empty()).then(|| submitter(&principal));
     let received = now_ms();
     let result = tokio::task::spawn_blocking(move || {
         let scope = glasslog_ingest::Scope {
             source: &src,
             principal: &principal_id,
         };
-        sanitizer.sanitize_as(scope, parsed, received)
+        sanitizer.sanitize_bound(scope, submitter.as_ref(), parsed, received)
     })
     .await
     .map_err(|_| Problem::unavailable("worker failed"))?;
@@ -457,8 +467,10 @@ pub async fn submit(
         .first()
         .copied()
         .ok_or_else(|| Problem::unavailable("the log returned no index"))?;
-    if let Some(bytes) = action.filter(|_| !a.duplicate) {
-        st.breakglass.observe(vec![(a.index, bytes)]).await;
+    if let Some(bytes) = action {
+        st.breakglass
+            .observe(vec![(a.index, bytes, a.duplicate)])
+            .await;
     }
     st.metrics.batch_entries.observe(1.0);
     st.metrics
@@ -519,6 +531,7 @@ pub async fn submit_batch(
     let received = now_ms();
     let src = source.clone();
     let principal_id = principal.id.clone();
+    let bound = submitter(&principal);
     let results = tokio::task::spawn_blocking(move || {
         let scope = glasslog_ingest::Scope {
             source: &src,
@@ -534,8 +547,10 @@ pub async fn submit_batch(
                 let key = event_uid(&body)
                     .or_else(|| batch_key.as_ref().map(|k| format!("{k}#{position}")));
                 let identity = idempotency_identity(&src, key.as_deref());
+                // Actions under a session record who really sent them.
+                let submitter = (!tags.is_empty()).then_some(&bound);
                 sanitizer
-                    .sanitize_as(scope, body, received)
+                    .sanitize_bound(scope, submitter, body, received)
                     .map(|s| (s, tags, identity))
                     .map_err(ingest_problem)
             })
@@ -566,12 +581,12 @@ pub async fn submit_batch(
     st.metrics
         .integration_seconds
         .observe(started.elapsed().as_secs_f64());
-    let actions: Vec<(u64, Vec<u8>)> = results
+    let actions: Vec<(u64, Vec<u8>, bool)> = results
         .iter()
         .flatten()
         .zip(&appended)
-        .filter(|((_, tags, _), a)| !tags.is_empty() && !a.duplicate)
-        .map(|((s, _, _), a)| (a.index, s.encoded.bytes.clone()))
+        .filter(|((_, tags, _), _)| !tags.is_empty())
+        .map(|((s, _, _), a)| (a.index, s.encoded.bytes.clone(), a.duplicate))
         .collect();
     if !actions.is_empty() {
         st.breakglass.observe(actions).await;
@@ -818,7 +833,7 @@ async fn record_admin_action(
     Ok(())
 }
 
-/// `POST /v1/admin/tokens` with `{"role", "name", "sources"?}`.
+/// `POST /v1/admin/tokens` with `{"role", "name", "principal"?, "sources"?}`.
 pub async fn create_token(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -831,6 +846,8 @@ pub async fn create_token(
         role: Role,
         name: String,
         #[serde(default)]
+        principal: Option<String>,
+        #[serde(default)]
         sources: Vec<String>,
     }
     let req: Req = serde_json::from_slice(&body)
@@ -838,20 +855,35 @@ pub async fn create_token(
     if req.name.is_empty() || req.name.len() > 128 {
         return Err(Problem::bad_request("a token name is 1 to 128 characters"));
     }
+    if req
+        .principal
+        .as_ref()
+        .is_some_and(|p| p.is_empty() || p.len() > 128)
+    {
+        return Err(Problem::bad_request("a principal is 1 to 128 characters"));
+    }
     // The token file is fsynced (file and directory) under the store's lock: blocking work,
     // off the async workers.
     let store = Arc::clone(&st);
-    let (record, token) =
-        tokio::task::spawn_blocking(move || store.tokens.create(&req.name, req.role, req.sources))
-            .await
-            .map_err(|_| Problem::unavailable("worker failed"))?
-            .map_err(|e| {
-                tracing::error!(error = %e, "cannot save tokens");
-                Problem::unavailable("cannot save the token")
-            })?;
+    let (record, token) = tokio::task::spawn_blocking(move || {
+        store
+            .tokens
+            .create(&req.name, req.principal.as_deref(), req.role, req.sources)
+    })
+    .await
+    .map_err(|_| Problem::unavailable("worker failed"))?
+    .map_err(|e| match e {
+        crate::auth::TokenError::NameTaken(_) => {
+            Problem::new(StatusCode::CONFLICT, "conflict", e.to_string())
+        }
+        e => {
+            tracing::error!(error = %e, "cannot save tokens");
+            Problem::unavailable("cannot save the token")
+        }
+    })?;
     record_admin_action(&st, &admin, "create api token", &record.id).await?;
     tracing::info!(id = %record.id, role = ?record.role, "token created");
-    Ok((StatusCode::CREATED, axum::Json(json!({ "id": record.id, "name": record.name, "role": record.role, "sources": record.sources, "token": token }))).into_response())
+    Ok((StatusCode::CREATED, axum::Json(json!({ "id": record.id, "name": record.name, "principal": record.principal(), "role": record.role, "sources": record.sources, "token": token }))).into_response())
 }
 
 /// `GET /v1/admin/tokens`.
@@ -861,7 +893,7 @@ pub async fn list_tokens(State(st): State<Arc<AppState>>, headers: HeaderMap) ->
         .tokens
         .list()
         .into_iter()
-        .map(|r| json!({ "id": r.id, "name": r.name, "role": r.role, "sources": r.sources, "revoked": r.revoked }))
+        .map(|r| json!({ "id": r.id, "name": r.name, "principal": r.principal(), "role": r.role, "sources": r.sources, "revoked": r.revoked }))
         .collect();
     Ok(axum::Json(json!({ "tokens": list })).into_response())
 }

@@ -334,7 +334,7 @@ pub async fn serve(
     let tokens = TokenStore::open(dir.join("tokens.json"))?;
     let mut admin_token_file = None;
     if tokens.is_empty() {
-        let (_, token) = tokens.create("admin", Role::Admin, Vec::new())?;
+        let (_, token) = tokens.create("admin", None, Role::Admin, Vec::new())?;
         let path = dir.join("admin.token");
         // Replaced whole, never truncated in place: a crash leaves the old file or the new one.
         glasslog_log::durable::write_file(&path, format!("{token}\n").as_bytes(), 0o600).map_err(

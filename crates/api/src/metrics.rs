@@ -32,6 +32,8 @@ pub struct Metrics {
     pub breakglass_active: Gauge,
     /// Webhook notifications given up on after retries.
     pub breakglass_webhook_failures: Counter,
+    /// Refused break-glass requests not recorded as alerts (one a minute per principal is).
+    pub breakglass_refusals_suppressed: Counter,
     /// Requests refused by the per-token rate limit.
     pub rate_limited: Counter,
 }
@@ -96,6 +98,12 @@ impl Metrics {
             "Break-glass notifications not delivered after retries",
             breakglass_webhook_failures.clone(),
         );
+        let breakglass_refusals_suppressed = Counter::default();
+        registry.register(
+            "breakglass_refusals_suppressed",
+            "Refused break-glass requests not recorded as alerts (one a minute per principal is)",
+            breakglass_refusals_suppressed.clone(),
+        );
         let rate_limited = Counter::default();
         registry.register(
             "rate_limited",
@@ -109,6 +117,7 @@ impl Metrics {
             breakglass_events,
             breakglass_active,
             breakglass_webhook_failures,
+            breakglass_refusals_suppressed,
             submissions,
             redactions,
             batch_entries,

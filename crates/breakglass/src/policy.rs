@@ -3,10 +3,10 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Who is asking: an API token's name and role.
+/// Who is asking: an API token's principal and role.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
-    /// The token's name (a person or a service).
+    /// The token holder's principal (a person or a service; several tokens can share one).
     pub name: String,
     /// The token's role, lowercase (`submitter`, `reader`, `auditor`, `admin`).
     pub role: String,
@@ -26,8 +26,8 @@ pub enum PolicyError {
     },
 }
 
-/// What break-glass sessions may do. Lists of principals hold token names, `role:<role>`
-/// entries, or `*` for any authenticated token.
+/// What break-glass sessions may do. Lists of principals hold principals (a token's holder),
+/// `role:<role>` entries, or `*` for any authenticated token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
@@ -40,9 +40,23 @@ pub struct Policy {
     /// Approvals from distinct approvers needed before a session is active (0: active at once).
     pub approvals_required: u32,
     /// Whether a requester may approve their own session when they declared an emergency;
-    /// such a session activates at once and its review is due within
-    /// `urgent_review_deadline_seconds`.
+    /// such a session's review is due within `urgent_review_deadline_seconds`.
     pub self_approval_in_emergency: bool,
+    /// Whether such a self-approval activates the session at once, whatever
+    /// `approvals_required` says. Off (strict): it counts as one approval of the quorum.
+    pub self_approval_activates: bool,
+    /// Whether a self-approving requester must also be one of `approvers`. On (strict).
+    pub self_approval_needs_approver: bool,
+    /// Whether a requester may extend their own session. Off (strict): only approvers may.
+    pub self_extension: bool,
+    /// Whether an approver of a session may also review it. Off (strict).
+    pub approver_may_review: bool,
+    /// Principals trusted to record actions done by others (a bastion host, a database
+    /// proxy): the actor and `on_behalf_of` their entries claim are taken as given. Anyone
+    /// else's action counts as their own, whatever it claims (rule `unverified_actor`).
+    pub reporters: Vec<String>,
+    /// Sessions one requester may have pending or active at once.
+    pub max_open_sessions_per_requester: u32,
     /// Longest duration a session may ask for, and longest single extension.
     pub max_duration_seconds: u64,
     /// How long a request waits for its approvals before it lapses.
@@ -69,6 +83,12 @@ impl Default for Policy {
             reviewers: vec!["role:auditor".into(), "role:admin".into()],
             approvals_required: 1,
             self_approval_in_emergency: false,
+            self_approval_activates: false,
+            self_approval_needs_approver: true,
+            self_extension: false,
+            approver_may_review: false,
+            reporters: Vec::new(),
+            max_open_sessions_per_requester: 5,
             max_duration_seconds: 4 * 3600,
             approval_window_seconds: 3600,
             max_extensions: 2,
@@ -129,6 +149,12 @@ impl Policy {
                 });
             }
         }
+        if self.max_open_sessions_per_requester == 0 {
+            return Err(PolicyError::Invalid {
+                field: "max_open_sessions_per_requester",
+                reason: "must be positive".into(),
+            });
+        }
         if self.approvals_required > 0 && self.approvers.is_empty() {
             return Err(PolicyError::Invalid {
                 field: "approvers",
@@ -151,6 +177,11 @@ impl Policy {
     /// Whether `p` may review.
     pub fn may_review(&self, p: &Principal) -> bool {
         matches(&self.reviewers, p)
+    }
+
+    /// Whether `p` may record actions done by others.
+    pub fn may_report(&self, p: &Principal) -> bool {
+        matches(&self.reporters, p)
     }
 
     /// The policy as recorded in the log (the webhook URL is left out: it may hold a secret).

@@ -113,6 +113,9 @@ pub enum Event {
     Approved {
         /// Whether this is the requester approving their own session.
         self_approval: bool,
+        /// Whether this approval activates the session whatever the quorum (a self-approval
+        /// under `self_approval_activates`). Recorded, so the fold never reads the policy.
+        activates: bool,
     },
     /// An approver denied it.
     Denied {
@@ -178,9 +181,14 @@ impl Event {
                     "requester_role": requester_role,
                 }),
             ),
-            Event::Approved { self_approval } => {
-                (None, None, json!({ "self_approval": self_approval }))
-            }
+            Event::Approved {
+                self_approval,
+                activates,
+            } => (
+                None,
+                None,
+                json!({ "self_approval": self_approval, "activates": activates }),
+            ),
             Event::Denied { reason } | Event::Closed { reason } => {
                 (Some(reason.as_str()), None, json!({}))
             }
@@ -250,13 +258,27 @@ pub fn policy_native(recorded: &Value, fingerprint: &str) -> Value {
     })
 }
 
+/// Who submitted an entry, as the server authenticated them (the envelope's `submitter`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submitter {
+    /// The token holder's principal.
+    pub principal: String,
+    /// The token's id.
+    pub token: String,
+    /// The token's role.
+    pub role: String,
+}
+
 /// An event some service submitted under a session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Action {
     /// The session it names.
     pub session: String,
-    /// Who acted.
+    /// Who acted, as the entry claims.
     pub actor: String,
+    /// Who submitted it, as the server authenticated them (absent in entries written before
+    /// the server recorded it).
+    pub submitter: Option<Submitter>,
     /// On whose behalf, if recorded.
     pub on_behalf_of: Option<String>,
     /// The operation.
@@ -361,9 +383,14 @@ pub fn decode(index: u64, bytes: &[u8]) -> Option<Located> {
                         .ok()?,
                     requester_role: text(&details["requester_role"]),
                 },
-                "breakglass.approved" => Event::Approved {
-                    self_approval: details["self_approval"].as_bool()?,
-                },
+                "breakglass.approved" => {
+                    let self_approval = details["self_approval"].as_bool()?;
+                    Event::Approved {
+                        self_approval,
+                        // Entries from before the setting: a self-approval activated.
+                        activates: details["activates"].as_bool().unwrap_or(self_approval),
+                    }
+                }
                 "breakglass.denied" => Event::Denied { reason: message },
                 "breakglass.extended" => Event::Extended {
                     seconds: details["seconds"].as_u64()?,
@@ -396,6 +423,9 @@ pub fn decode(index: u64, bytes: &[u8]) -> Option<Located> {
         Record::Action(Action {
             session: session?.to_owned(),
             actor,
+            submitter: stored
+                .get("submitter")
+                .and_then(|s| serde_json::from_value(s.clone()).ok()),
             on_behalf_of: unmapped
                 .and_then(|u| u.get("on_behalf_of"))
                 .and_then(Value::as_str)

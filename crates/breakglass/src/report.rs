@@ -263,7 +263,7 @@ fn describe(actor: &str, event: &Event) -> String {
             "opened by {actor} for {duration_seconds} s{}: {justification}",
             if *emergency { " (emergency)" } else { "" }
         ),
-        Event::Approved { self_approval } => format!(
+        Event::Approved { self_approval, .. } => format!(
             "approved by {actor}{}",
             if *self_approval {
                 " (self-approval)"

@@ -5,9 +5,14 @@
 //! - `out_of_scope`: an action outside the session's declared scope;
 //! - `inactive_session`: an action before approval, after expiry or closing, or under a
 //!   denied or lapsed request;
-//! - `unknown_session`: an action under a session id that was never opened;
+//! - `unknown_session`: actions under a session id that was never opened (one alert per id,
+//!   at most [`MAX_UNKNOWN_PER_MINUTE`] ids a minute, then one alert for the rest of that
+//!   minute under the session `*`);
 //! - `foreign_session`: an action by someone other than the requester (directly or on
 //!   their behalf);
+//! - `unverified_actor`: an action whose claimed actor (or `on_behalf_of`) is not the
+//!   authenticated submitter, sent by a principal the policy does not trust to report for
+//!   others; the action is then taken as the submitter's own;
 //! - `review_overdue`: an ended session without a review past the policy's deadline;
 //! - `unusual_volume`, `unusual_rate`: more actions in a session, or in any 60 seconds of
 //!   it, than the policy allows;
@@ -19,7 +24,7 @@
 use crate::policy::{Policy, Principal};
 use crate::record::{Alert, Event, Located, Record, Scope, Verdict};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Rule: action outside scope.
 pub const RULE_OUT_OF_SCOPE: &str = "out_of_scope";
@@ -29,6 +34,8 @@ pub const RULE_INACTIVE: &str = "inactive_session";
 pub const RULE_UNKNOWN: &str = "unknown_session";
 /// Rule: action by someone other than the requester.
 pub const RULE_FOREIGN: &str = "foreign_session";
+/// Rule: action claiming an actor the authenticated submitter may not speak for.
+pub const RULE_UNVERIFIED: &str = "unverified_actor";
 /// Rule: no review by the deadline.
 pub const RULE_REVIEW_OVERDUE: &str = "review_overdue";
 /// Rule: too many actions.
@@ -46,6 +53,7 @@ pub const RULES: &[&str] = &[
     RULE_INACTIVE,
     RULE_UNKNOWN,
     RULE_FOREIGN,
+    RULE_UNVERIFIED,
     RULE_REVIEW_OVERDUE,
     RULE_VOLUME,
     RULE_RATE,
@@ -54,6 +62,9 @@ pub const RULES: &[&str] = &[
 ];
 
 const MINUTE_MS: u64 = 60_000;
+/// Distinct never-opened session ids alerted on within a minute: ids are the submitter's
+/// choice, so without a bound every made-up id would cost an alert entry and memory.
+pub const MAX_UNKNOWN_PER_MINUTE: usize = 10;
 const MAX_TEXT: usize = 4096;
 const MAX_SHORT: usize = 256;
 const MAX_PATTERNS: usize = 64;
@@ -172,12 +183,18 @@ pub struct Session {
     pub urgent_review: bool,
     /// Actions recorded under it.
     pub actions: u64,
+    /// Keyed retries of its actions since the server started: not entries (the log keeps
+    /// one), but attempts, so they count toward the volume and rate rules.
+    #[serde(skip)]
+    pub retries: u64,
     /// Alerts recorded against it.
     pub alerts: Vec<RecordedAlert>,
     /// Indices of every entry about it (lifecycle, actions, alerts), increasing.
     pub entries: Vec<u64>,
+    /// Receive times of its latest actions, oldest first: only those inside the rate
+    /// window, and no more than the rate rule needs to see (a sliding window).
     #[serde(skip)]
-    action_times: Vec<u64>,
+    action_times: VecDeque<u64>,
 }
 
 impl Session {
@@ -303,6 +320,10 @@ pub struct State {
     /// Alerts the rules raised, whether or not recorded yet.
     raised: BTreeMap<AlertKey, Alert>,
     policy: Option<String>,
+    /// Receive times of the unknown-session alerts of the last minute, and the end of the
+    /// minute for which the rest are folded into one.
+    unknown_recent: VecDeque<u64>,
+    unknown_quiet_until: u64,
 }
 
 fn key(a: &Alert) -> AlertKey {
@@ -362,7 +383,7 @@ impl State {
                 if let Some(s) = self.sessions.get_mut(&a.session) {
                     s.add_entry(l.index);
                     s.actions += 1;
-                    s.action_times.push(l.at);
+                    s.action_times.push_back(l.at);
                 }
             }
             Record::Lifecycle {
@@ -411,7 +432,8 @@ impl State {
                 actions: 0,
                 alerts: Vec::new(),
                 entries: vec![l.index],
-                action_times: Vec::new(),
+                retries: 0,
+                action_times: VecDeque::new(),
             };
             if *approvals_required == 0 {
                 activate(&mut s, l.at);
@@ -425,7 +447,10 @@ impl State {
         s.add_entry(l.index);
         match event {
             Event::Opened { .. } => {}
-            Event::Approved { self_approval } => {
+            Event::Approved {
+                self_approval,
+                activates,
+            } => {
                 if s.status != Status::Pending {
                     return;
                 }
@@ -438,7 +463,7 @@ impl State {
                     s.urgent_review = true;
                 }
                 let count = u32::try_from(s.approvals.len()).unwrap_or(u32::MAX);
-                if *self_approval || count >= s.approvals_required {
+                if *activates || count >= s.approvals_required {
                     activate(s, l.at);
                 }
             }
@@ -547,6 +572,20 @@ impl State {
             if self.sessions.contains_key(id) {
                 return Err(Refusal::Conflict(format!("session {id} exists")));
             }
+            let open = self
+                .sessions
+                .values()
+                .filter(|s| {
+                    s.requester == who.name && matches!(s.status, Status::Pending | Status::Active)
+                })
+                .count();
+            if open >= usize::try_from(policy.max_open_sessions_per_requester).unwrap_or(usize::MAX)
+            {
+                return Err(Refusal::Conflict(format!(
+                    "{} already has {open} pending or active sessions (the policy allows {})",
+                    who.name, policy.max_open_sessions_per_requester
+                )));
+            }
             return Ok(Event::Opened {
                 justification: justification.clone(),
                 ticket: ticket.clone(),
@@ -583,6 +622,12 @@ impl State {
                             "approvers cannot approve their own request (the policy allows it only in a declared emergency)".into(),
                         ));
                     }
+                    if policy.self_approval_needs_approver && !policy.may_approve(who) {
+                        return Err(Refusal::Forbidden(format!(
+                            "{} (role {}) may not approve break-glass sessions, their own included",
+                            who.name, who.role
+                        )));
+                    }
                 } else if !policy.may_approve(who) {
                     return Err(Refusal::Forbidden(format!(
                         "{} (role {}) may not approve break-glass sessions",
@@ -601,7 +646,10 @@ impl State {
                         "the approval window of this request has passed".into(),
                     ));
                 }
-                Ok(Event::Approved { self_approval })
+                Ok(Event::Approved {
+                    self_approval,
+                    activates: self_approval && policy.self_approval_activates,
+                })
             }
             Command::Deny { reason } => {
                 status(&[Status::Pending], "deny")?;
@@ -619,6 +667,11 @@ impl State {
             Command::Extend { seconds, reason } => {
                 status(&[Status::Active], "extend")?;
                 bounded("reason", reason, MAX_TEXT, true)?;
+                if own && !policy.self_extension {
+                    return Err(Refusal::Forbidden(
+                        "a requester cannot extend their own session (the policy leaves it to approvers)".into(),
+                    ));
+                }
                 if !own && !policy.may_approve(who) {
                     return Err(Refusal::Forbidden(format!(
                         "{} may not extend this session",
@@ -666,6 +719,11 @@ impl State {
                         "a requester cannot review their own session".into(),
                     ));
                 }
+                if !policy.approver_may_review && s.approvals.iter().any(|a| a.by == who.name) {
+                    return Err(Refusal::Forbidden(
+                        "an approver cannot review the session they approved".into(),
+                    ));
+                }
                 if !policy.may_review(who) {
                     return Err(Refusal::Forbidden(format!(
                         "{} (role {}) may not review break-glass sessions",
@@ -687,6 +745,7 @@ impl State {
     /// alerts not raised before.
     pub fn audit(&mut self, l: &Located, policy: &Policy) -> Vec<Alert> {
         let mut out = Vec::new();
+        let mut extra = Vec::new();
         let mut raise = |rule: &str, session: &str, subject: Option<u64>, detail: String| {
             out.push(Alert {
                 rule: rule.into(),
@@ -696,71 +755,88 @@ impl State {
             });
         };
         match &l.record {
-            Record::Action(a) => match self.sessions.get(&a.session) {
-                None => raise(
-                    RULE_UNKNOWN,
-                    &a.session,
-                    Some(l.index),
-                    format!("entry {} names a session that was never opened", l.index),
-                ),
-                Some(s) => {
-                    if a.actor != s.requester && a.on_behalf_of.as_ref() != Some(&s.requester) {
-                        raise(
-                            RULE_FOREIGN,
-                            &s.id,
-                            Some(l.index),
-                            format!(
-                                "entry {} was done by {:?} under a session opened by {:?}",
-                                l.index, a.actor, s.requester
-                            ),
-                        );
+            Record::Action(a) => {
+                let (actor, on_behalf_of) = match &a.submitter {
+                    // Written before the server recorded submitters: as claimed.
+                    None => (a.actor.as_str(), a.on_behalf_of.as_deref()),
+                    Some(sub) => {
+                        let reporter = Principal {
+                            name: sub.principal.clone(),
+                            role: sub.role.clone(),
+                        };
+                        let claims_other = a.actor != sub.principal
+                            || a.on_behalf_of.as_ref().is_some_and(|o| *o != sub.principal);
+                        if !claims_other || policy.may_report(&reporter) {
+                            (a.actor.as_str(), a.on_behalf_of.as_deref())
+                        } else {
+                            raise(
+                                RULE_UNVERIFIED,
+                                &a.session,
+                                Some(l.index),
+                                format!(
+                                    "entry {} claims to be done by {:?}{} but was submitted by {:?} (token {}), which the policy does not trust to report for others: it counts as theirs",
+                                    l.index,
+                                    a.actor,
+                                    a.on_behalf_of
+                                        .as_ref()
+                                        .map(|o| format!(" on behalf of {o:?}"))
+                                        .unwrap_or_default(),
+                                    sub.principal,
+                                    sub.token
+                                ),
+                            );
+                            (sub.principal.as_str(), None)
+                        }
                     }
-                    if let Err(why) = s.active_at(l.at) {
-                        raise(
-                            RULE_INACTIVE,
-                            &s.id,
-                            Some(l.index),
-                            format!("entry {}: {why}", l.index),
-                        );
+                };
+                match self.sessions.get_mut(&a.session) {
+                    None => {
+                        if let Some(alert) = unknown(
+                            &mut self.unknown_recent,
+                            &mut self.unknown_quiet_until,
+                            &self.recorded,
+                            &self.raised,
+                            &a.session,
+                            l,
+                        ) {
+                            extra.push(alert);
+                        }
                     }
-                    if !s.scope.covers(&a.operation, &a.resources) {
-                        raise(
-                            RULE_OUT_OF_SCOPE,
-                            &s.id,
-                            Some(l.index),
-                            format!(
-                                "entry {}: {:?} on {:?} is outside the declared scope",
-                                l.index, a.operation, a.resources
-                            ),
-                        );
-                    }
-                    if s.actions > policy.max_actions {
-                        raise(
-                            RULE_VOLUME,
-                            &s.id,
-                            None,
-                            format!("more than {} actions in one session", policy.max_actions),
-                        );
-                    }
-                    let since = l.at.saturating_sub(MINUTE_MS);
-                    let recent = s
-                        .action_times
-                        .iter()
-                        .filter(|&&t| t > since && t <= l.at)
-                        .count() as u64;
-                    if recent > policy.max_actions_per_minute {
-                        raise(
-                            RULE_RATE,
-                            &s.id,
-                            None,
-                            format!(
-                                "more than {} actions within 60 seconds",
-                                policy.max_actions_per_minute
-                            ),
-                        );
+                    Some(s) => {
+                        if actor != s.requester && on_behalf_of != Some(s.requester.as_str()) {
+                            raise(
+                                RULE_FOREIGN,
+                                &s.id,
+                                Some(l.index),
+                                format!(
+                                    "entry {} was done by {:?} under a session opened by {:?}",
+                                    l.index, actor, s.requester
+                                ),
+                            );
+                        }
+                        if let Err(why) = s.active_at(l.at) {
+                            raise(
+                                RULE_INACTIVE,
+                                &s.id,
+                                Some(l.index),
+                                format!("entry {}: {why}", l.index),
+                            );
+                        }
+                        if !s.scope.covers(&a.operation, &a.resources) {
+                            raise(
+                                RULE_OUT_OF_SCOPE,
+                                &s.id,
+                                Some(l.index),
+                                format!(
+                                    "entry {}: {:?} on {:?} is outside the declared scope",
+                                    l.index, a.operation, a.resources
+                                ),
+                            );
+                        }
+                        extra.extend(volume_and_rate(s, l.at, policy));
                     }
                 }
-            },
+            }
             Record::Lifecycle {
                 session,
                 actor,
@@ -801,7 +877,22 @@ impl State {
                 );
             }
         }
+        out.extend(extra);
         self.raise_new(out)
+    }
+
+    /// Counts a keyed retry of an action under `session`, received at `at` (ms), toward the
+    /// volume and rate rules: the log keeps one entry, but each attempt was an action.
+    /// Returns the alerts not raised before. Retries live only in memory (they are not in
+    /// the log), so a restart forgets them; the alerts they raised stay recorded.
+    pub fn observe_retry(&mut self, session: &str, at: u64, policy: &Policy) -> Vec<Alert> {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return Vec::new();
+        };
+        s.retries += 1;
+        s.action_times.push_back(at);
+        let alerts = volume_and_rate(s, at, policy);
+        self.raise_new(alerts)
     }
 
     /// Records alerts raised outside the rules above (a refused request) so that they are
@@ -880,6 +971,85 @@ impl State {
         }
         out
     }
+}
+
+/// The volume and rate rules for an action at `at`, keeping `action_times` a sliding window
+/// of at most `max_actions_per_minute + 1` times (enough to tell whether the limit was
+/// passed), so each check is amortized O(1) however long the session.
+fn volume_and_rate(s: &mut Session, at: u64, policy: &Policy) -> Vec<Alert> {
+    let mut out = Vec::new();
+    if s.actions.saturating_add(s.retries) > policy.max_actions {
+        out.push(Alert {
+            rule: RULE_VOLUME.into(),
+            session: s.id.clone(),
+            subject: None,
+            detail: format!("more than {} actions in one session", policy.max_actions),
+        });
+    }
+    let since = at.saturating_sub(MINUTE_MS);
+    let keep = usize::try_from(policy.max_actions_per_minute)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    while s
+        .action_times
+        .front()
+        .is_some_and(|&t| t <= since || s.action_times.len() > keep)
+    {
+        s.action_times.pop_front();
+    }
+    if s.action_times.len() as u64 > policy.max_actions_per_minute {
+        out.push(Alert {
+            rule: RULE_RATE.into(),
+            session: s.id.clone(),
+            subject: None,
+            detail: format!(
+                "more than {} actions within 60 seconds",
+                policy.max_actions_per_minute
+            ),
+        });
+    }
+    out
+}
+
+/// The alert for an action under a session that was never opened, if one is due: the first
+/// action under each id, at most [`MAX_UNKNOWN_PER_MINUTE`] ids a minute (by receive time),
+/// then a single alert under the session `*` for the rest of that minute. A pure function of
+/// the log, like every rule, so a restart raises exactly what was raised before.
+fn unknown(
+    recent: &mut VecDeque<u64>,
+    quiet_until: &mut u64,
+    recorded: &BTreeSet<AlertKey>,
+    raised: &BTreeMap<AlertKey, Alert>,
+    session: &str,
+    l: &Located,
+) -> Option<Alert> {
+    let k = (RULE_UNKNOWN.to_owned(), session.to_owned(), None);
+    if recorded.contains(&k) || raised.contains_key(&k) || l.at < *quiet_until {
+        return None;
+    }
+    let since = l.at.saturating_sub(MINUTE_MS);
+    while recent.front().is_some_and(|&t| t <= since) {
+        recent.pop_front();
+    }
+    if recent.len() >= MAX_UNKNOWN_PER_MINUTE {
+        *quiet_until = l.at.saturating_add(MINUTE_MS);
+        return Some(Alert {
+            rule: RULE_UNKNOWN.into(),
+            session: "*".into(),
+            subject: Some(l.index),
+            detail: format!(
+                "from entry {} on, more than {MAX_UNKNOWN_PER_MINUTE} session ids that were never opened within a minute: actions under further unknown ids are not alerted on for 60 seconds",
+                l.index
+            ),
+        });
+    }
+    recent.push_back(l.at);
+    Some(Alert {
+        rule: RULE_UNKNOWN.into(),
+        session: session.to_owned(),
+        subject: None,
+        detail: format!("entry {} names a session that was never opened", l.index),
+    })
 }
 
 fn activate(s: &mut Session, at: u64) {

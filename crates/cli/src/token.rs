@@ -27,9 +27,13 @@ pub enum Command {
         /// submitter, reader, auditor or admin.
         #[arg(long)]
         role: String,
-        /// Who holds it; also the default source of its submissions.
+        /// The token's name, never reused; also the default source of its submissions.
         #[arg(long)]
         name: String,
+        /// The person or service holding it, if not `--name` (several tokens of one holder
+        /// share it: break-glass counts approvals by principal).
+        #[arg(long)]
+        principal: Option<String>,
         /// For submitters: a source it may submit as (repeatable).
         #[arg(long = "source")]
         sources: Vec<String>,
@@ -90,13 +94,16 @@ pub fn run(command: &Command) -> Result<ExitCode> {
             conn,
             role,
             name,
+            principal,
             sources,
         } => {
             let (_, v) = call(
                 conn,
                 "POST",
                 "/v1/admin/tokens",
-                Some(&json!({ "role": role, "name": name, "sources": sources })),
+                Some(
+                    &json!({ "role": role, "name": name, "principal": principal, "sources": sources }),
+                ),
             )?;
             writeln!(out, "id:    {}", v["id"].as_str().unwrap_or(""))?;
             writeln!(out, "role:  {}", v["role"].as_str().unwrap_or(""))?;

@@ -444,11 +444,32 @@ pub fn scrub_json_error(e: &serde_json::Error) -> String {
     out
 }
 
-/// Builds the stored entry from an already sanitized body.
-pub fn encode(source: &str, body: &Body, received_ms: u64) -> Result<Encoded, EntryError> {
+/// Who submitted an entry, as the server authenticated them: stored beside (never inside) the
+/// event, so that what a submitter claims (`actor`) and who it was can both be read back.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Submitter {
+    /// The token holder's principal.
+    pub principal: String,
+    /// The token's id.
+    pub token: String,
+    /// The token's role, lowercase.
+    pub role: String,
+}
+
+/// Builds the stored entry from an already sanitized body; `submitter`, when given, is
+/// recorded in the envelope (the server does so for actions under a break-glass session).
+pub fn encode(
+    source: &str,
+    submitter: Option<&Submitter>,
+    body: &Body,
+    received_ms: u64,
+) -> Result<Encoded, EntryError> {
     let mut envelope = Map::new();
     envelope.insert("glasslog".into(), json!(1));
     envelope.insert("source".into(), Value::String(source.to_owned()));
+    if let Some(s) = submitter {
+        envelope.insert("submitter".into(), json!(s));
+    }
     match body {
         Body::Event(e) => envelope.insert("event".into(), e.clone()),
         Body::Text(t) => envelope.insert("text".into(), Value::String(t.clone())),
@@ -466,10 +487,11 @@ pub fn encode(source: &str, body: &Body, received_ms: u64) -> Result<Encoded, En
 
 /// Adds `"received":<ms>` to the canonical envelope without canonicalizing it again.
 ///
-/// RFC 8785 orders keys, and the envelope's keys are `event`, `glasslog`, `received`, `source`
-/// and `text`, so `received` always goes right before the top-level `source`. That is the last
-/// `,"source":` in the text: a nested `source` key sits inside `event`, which comes earlier, and
-/// a string value cannot hold an unescaped quote. A test checks this against a full encode.
+/// RFC 8785 orders keys, and the envelope's keys are `event`, `glasslog`, `received`, `source`,
+/// `submitter` and `text`, so `received` always goes right before the top-level `source`. That
+/// is the last `,"source":` in the text: a nested `source` key sits inside `event`, which comes
+/// earlier, `submitter` holds none, and a string value cannot hold an unescaped quote. A test
+/// checks this against a full encode.
 fn insert_received(canonical: &[u8], received_ms: u64) -> Vec<u8> {
     const SOURCE: &[u8] = br#","source":"#;
     let at = canonical

@@ -18,7 +18,7 @@ pub mod rules;
 pub mod values;
 
 pub use detect::{Detector, DetectorOptions, Match};
-pub use entry::{Body, Encoded, EntryError, MAX_ENTRY_BYTES};
+pub use entry::{Body, Encoded, EntryError, MAX_ENTRY_BYTES, Submitter};
 pub use policy::{Mode, PolicyConfig, PolicyError};
 pub use redact::{Finding, Redactor, Scope};
 
@@ -97,6 +97,19 @@ impl Sanitizer {
         body: Body,
         received_ms: u64,
     ) -> Result<Sanitized, IngestError> {
+        self.sanitize_bound(scope, None, body, received_ms)
+    }
+
+    /// [`Sanitizer::sanitize_as`], recording the authenticated `submitter` in the entry when
+    /// given (for actions under a break-glass session, whose claimed actor is checked
+    /// against it).
+    pub fn sanitize_bound(
+        &self,
+        scope: Scope<'_>,
+        submitter: Option<&Submitter>,
+        body: Body,
+        received_ms: u64,
+    ) -> Result<Sanitized, IngestError> {
         let source = scope.source;
         let redactor = self.redactor.scoped(scope);
         let mut body = match body {
@@ -119,7 +132,7 @@ impl Sanitizer {
             return Err(IngestError::Rejected { findings });
         }
         Ok(Sanitized {
-            encoded: entry::encode(source, &body, received_ms)?,
+            encoded: entry::encode(source, submitter, &body, received_ms)?,
             findings,
         })
     }

@@ -85,6 +85,31 @@ impl Sim {
         Ok(ev)
     }
 
+    /// Appends an action under `session` submitted with a token of `principal` (role
+    /// `submitter`), whatever `native` claims, as the server records it.
+    pub fn action_by(&mut self, principal: &str, native: Value) -> Located {
+        let submitter = glasslog_ingest::Submitter {
+            principal: principal.into(),
+            token: format!("tok-{principal}"),
+            role: "submitter".into(),
+        };
+        let scope = glasslog_ingest::Scope {
+            source: "svc",
+            principal: &submitter.token,
+        };
+        let s = self
+            .sanitizer
+            .sanitize_bound(scope, Some(&submitter), Body::Event(native), self.now)
+            .unwrap();
+        let index = self.log.len() as u64;
+        self.log.push(s.encoded.bytes.clone());
+        let l = decode(index, &s.encoded.bytes).expect("a break-glass entry");
+        self.state.apply(&l);
+        let alerts = self.state.audit(&l, &self.policy);
+        self.record_alerts(alerts);
+        l
+    }
+
     pub fn action(&mut self, session: &str, actor: &str, op: &str, resource: &str) -> u64 {
         self.append(
             "svc",

@@ -46,21 +46,145 @@ fn no_self_approval_unless_declared_emergency_and_allowed() {
     // Allowed by policy, but no emergency declared: refused.
     let mut sim = Sim::new(Policy {
         self_approval_in_emergency: true,
-        approvals_required: 2,
         ..Policy::default()
     });
-    sim.cmd("s", &alice(), open_cmd(false)).unwrap();
+    sim.cmd("s", &bob(), open_cmd(false)).unwrap();
     assert!(matches!(
-        sim.cmd("s", &alice(), Command::Approve),
+        sim.cmd("s", &bob(), Command::Approve),
         Err(Refusal::Forbidden(_))
     ));
-    // Allowed and declared: active at once, review urgent.
-    sim.cmd("e", &alice(), open_cmd(true)).unwrap();
-    sim.cmd("e", &alice(), Command::Approve).unwrap();
+    // Allowed and declared, by an approver: one approval, review urgent.
+    sim.cmd("e", &bob(), open_cmd(true)).unwrap();
+    sim.cmd("e", &bob(), Command::Approve).unwrap();
     let s = sim.state.session("e").unwrap();
     assert_eq!(s.status, Status::Active);
     assert!(s.urgent_review);
     assert!(s.approvals[0].self_approval);
+}
+
+#[test]
+fn a_self_approval_needs_an_approver_unless_the_policy_says_otherwise() {
+    let strict = Policy {
+        self_approval_in_emergency: true,
+        ..Policy::default()
+    };
+    // Strict (default): alice is no approver, so she cannot approve her own session.
+    let mut sim = Sim::new(strict.clone());
+    sim.cmd("e", &alice(), open_cmd(true)).unwrap();
+    assert!(matches!(
+        sim.cmd("e", &alice(), Command::Approve),
+        Err(Refusal::Forbidden(_))
+    ));
+    // Relaxed: she can.
+    let mut sim = Sim::new(Policy {
+        self_approval_needs_approver: false,
+        ..strict
+    });
+    sim.cmd("e", &alice(), open_cmd(true)).unwrap();
+    sim.cmd("e", &alice(), Command::Approve).unwrap();
+    assert_eq!(sim.state.session("e").unwrap().status, Status::Active);
+}
+
+#[test]
+fn a_self_approval_counts_once_toward_the_quorum_unless_it_activates() {
+    let strict = Policy {
+        self_approval_in_emergency: true,
+        approvals_required: 2,
+        ..Policy::default()
+    };
+    // Strict (default): one of two approvals; carol's completes the quorum.
+    let mut sim = Sim::new(strict.clone());
+    sim.cmd("e", &bob(), open_cmd(true)).unwrap();
+    sim.cmd("e", &bob(), Command::Approve).unwrap();
+    assert_eq!(sim.state.session("e").unwrap().status, Status::Pending);
+    sim.cmd("e", &carol(), Command::Approve).unwrap();
+    assert_eq!(sim.state.session("e").unwrap().status, Status::Active);
+    // Relaxed: active at once, and a replay of the log agrees without reading the policy.
+    let mut sim = Sim::new(Policy {
+        self_approval_activates: true,
+        ..strict
+    });
+    sim.cmd("e", &bob(), open_cmd(true)).unwrap();
+    sim.cmd("e", &bob(), Command::Approve).unwrap();
+    assert_eq!(sim.state.session("e").unwrap().status, Status::Active);
+    let mut replay = glasslog_breakglass::State::new();
+    for (i, b) in sim.log.iter().enumerate() {
+        replay.apply(&glasslog_breakglass::decode(i as u64, b).unwrap());
+    }
+    assert_eq!(replay.session("e"), sim.state.session("e"));
+}
+
+#[test]
+fn a_requester_extends_their_own_session_only_if_the_policy_allows() {
+    let extend = || Command::Extend {
+        seconds: 60,
+        reason: "still broken".into(),
+    };
+    let mut sim = Sim::new(Policy::default());
+    sim.active("s");
+    assert!(matches!(
+        sim.cmd("s", &alice(), extend()),
+        Err(Refusal::Forbidden(_))
+    ));
+    sim.cmd("s", &bob(), extend()).unwrap();
+    let mut sim = Sim::new(Policy {
+        self_extension: true,
+        ..Policy::default()
+    });
+    sim.active("s");
+    sim.cmd("s", &alice(), extend()).unwrap();
+    assert_eq!(sim.state.session("s").unwrap().extensions.len(), 1);
+}
+
+#[test]
+fn an_approver_reviews_the_session_they_approved_only_if_the_policy_allows() {
+    let close = || Command::Close {
+        reason: "done".into(),
+    };
+    let review = || Command::Review {
+        verdict: Verdict::Appropriate,
+        notes: String::new(),
+    };
+    let mut sim = Sim::new(Policy::default());
+    sim.active("s");
+    sim.cmd("s", &alice(), close()).unwrap();
+    assert!(matches!(
+        sim.cmd("s", &bob(), review()),
+        Err(Refusal::Forbidden(_))
+    ));
+    sim.cmd("s", &carol(), review()).unwrap();
+    let mut sim = Sim::new(Policy {
+        approver_may_review: true,
+        ..Policy::default()
+    });
+    sim.active("s");
+    sim.cmd("s", &alice(), close()).unwrap();
+    sim.cmd("s", &bob(), review()).unwrap();
+}
+
+#[test]
+fn one_requester_holds_a_bounded_number_of_open_sessions() {
+    let mut sim = Sim::new(Policy {
+        max_open_sessions_per_requester: 2,
+        ..Policy::default()
+    });
+    sim.cmd("a", &alice(), open_cmd(false)).unwrap();
+    sim.cmd("b", &alice(), open_cmd(false)).unwrap();
+    assert!(matches!(
+        sim.cmd("c", &alice(), open_cmd(false)),
+        Err(Refusal::Conflict(_))
+    ));
+    // Someone else is not held back, and closing one frees a place.
+    sim.cmd("c", &carol(), open_cmd(false)).unwrap();
+    sim.cmd(
+        "a",
+        &alice(),
+        Command::Close {
+            reason: String::new(),
+        },
+    )
+    .unwrap();
+    sim.cmd("d", &alice(), open_cmd(false)).unwrap();
 }
 
 #[test]
@@ -96,16 +220,16 @@ fn duration_and_extensions_are_bounded() {
         reason: "still broken".into(),
     };
     assert!(matches!(
-        sim.cmd("s", &alice(), extend(901)),
+        sim.cmd("s", &bob(), extend(901)),
         Err(Refusal::Invalid(_))
     ));
-    sim.cmd("s", &alice(), extend(300)).unwrap();
+    sim.cmd("s", &bob(), extend(300)).unwrap();
     assert_eq!(
         sim.state.session("s").unwrap().expires_at,
         Some(sim.now + 900_000)
     );
     assert!(matches!(
-        sim.cmd("s", &alice(), extend(300)),
+        sim.cmd("s", &bob(), extend(300)),
         Err(Refusal::Conflict(_))
     ));
 }
@@ -345,11 +469,11 @@ fn urgent_review_deadline_for_self_approved_sessions() {
         urgent_review_deadline_seconds: 60,
         ..Policy::default()
     });
-    sim.cmd("e", &alice(), open_cmd(true)).unwrap();
-    sim.cmd("e", &alice(), Command::Approve).unwrap();
+    sim.cmd("e", &bob(), open_cmd(true)).unwrap();
+    sim.cmd("e", &bob(), Command::Approve).unwrap();
     sim.cmd(
         "e",
-        &alice(),
+        &bob(),
         Command::Close {
             reason: String::new(),
         },
@@ -380,6 +504,169 @@ fn unusual_volume_and_rate() {
     assert_eq!(sim.alerts(), vec!["unusual_volume", "unusual_rate"]);
     sim.action("s", "alice", "read", "db/prod-1");
     assert_eq!(sim.alerts().len(), 2, "each fires once per session");
+}
+
+#[test]
+fn keyed_retries_count_toward_volume_and_rate() {
+    let mut sim = Sim::new(Policy {
+        max_actions: 5,
+        max_actions_per_minute: 3,
+        ..Policy::default()
+    });
+    sim.active("s");
+    sim.action("s", "alice", "read", "db/prod-1");
+    assert!(sim.alerts().is_empty());
+    // The log keeps one entry; three more attempts arrive as keyed retries within a minute.
+    for _ in 0..3 {
+        let fresh = sim.state.observe_retry("s", sim.now, &sim.policy);
+        sim.record_alerts(fresh);
+    }
+    assert_eq!(sim.alerts(), vec!["unusual_rate"]);
+    assert_eq!(sim.state.session("s").unwrap().actions, 1);
+    for _ in 0..2 {
+        sim.now += 61_000;
+        let fresh = sim.state.observe_retry("s", sim.now, &sim.policy);
+        sim.record_alerts(fresh);
+    }
+    assert_eq!(sim.alerts(), vec!["unusual_rate", "unusual_volume"]);
+    // Under a session that does not exist a retry raises nothing: its first entry did.
+    assert!(
+        sim.state
+            .observe_retry("nope", sim.now, &sim.policy)
+            .is_empty()
+    );
+}
+
+#[test]
+fn the_rate_rule_sees_what_a_full_scan_sees() {
+    // The sliding window against the old full scan over every action time, on bursts and
+    // gaps: both must flag the same first action.
+    let mut rng = 0x1234_5678_9abc_def1u64;
+    for round in 0..40 {
+        let limit = 1 + round % 7;
+        let mut sim = Sim::new(Policy {
+            max_actions: 1_000_000,
+            max_actions_per_minute: limit,
+            ..Policy::default()
+        });
+        sim.active("s");
+        let mut times = Vec::new();
+        let mut expected = None;
+        for n in 0..60 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            sim.now += [0, 500, 5_000, 20_000, 61_000][(rng % 5) as usize];
+            times.push(sim.now);
+            let recent = times
+                .iter()
+                .filter(|&&t| t > sim.now.saturating_sub(60_000))
+                .count() as u64;
+            if expected.is_none() && recent > limit {
+                expected = Some(n);
+            }
+            sim.action("s", "alice", "read", "db/prod-1");
+            let flagged = sim.alerts().iter().any(|r| r == "unusual_rate");
+            assert_eq!(flagged, expected.is_some(), "round {round}, action {n}");
+        }
+    }
+}
+
+#[test]
+fn an_action_counts_as_its_authenticated_submitter_s() {
+    let mut sim = Sim::new(Policy::default());
+    sim.active("s");
+    // alice herself: nothing to say.
+    sim.action_by(
+        "alice",
+        json!({"actor": "alice", "action": "read", "resource": "db/prod-1", "breakglass_session": "s"}),
+    );
+    assert!(sim.alerts().is_empty());
+    // mallory claims to be alice: the claim is flagged and the action is mallory's, so it is
+    // foreign to alice's session; alice is not framed.
+    let l = sim.action_by(
+        "mallory",
+        json!({"actor": "alice", "action": "read", "resource": "db/prod-1", "breakglass_session": "s"}),
+    );
+    assert_eq!(sim.alerts(), vec!["unverified_actor", "foreign_session"]);
+    let details: Vec<String> = sim
+        .state
+        .session("s")
+        .unwrap()
+        .alerts
+        .iter()
+        .map(|a| a.detail.clone())
+        .collect();
+    assert!(details.iter().all(|d| d.contains("mallory")), "{details:?}");
+    assert!(details[0].contains(&format!("entry {}", l.index)));
+    // on_behalf_of from an untrusted submitter is a claim too.
+    sim.action_by(
+        "robot",
+        json!({"actor": {"user": "robot", "on_behalf_of": "alice"}, "action": "read",
+               "resource": "db/prod-3", "breakglass_session": "s"}),
+    );
+    assert_eq!(
+        sim.alerts(),
+        vec![
+            "unverified_actor",
+            "foreign_session",
+            "unverified_actor",
+            "foreign_session"
+        ]
+    );
+}
+
+#[test]
+fn a_trusted_reporter_speaks_for_the_actor() {
+    let mut sim = Sim::new(Policy {
+        reporters: vec!["bastion".into()],
+        ..Policy::default()
+    });
+    sim.active("s");
+    sim.action_by(
+        "bastion",
+        json!({"actor": "alice", "action": "read", "resource": "db/prod-1", "breakglass_session": "s"}),
+    );
+    sim.action_by(
+        "bastion",
+        json!({"actor": {"user": "bastion", "on_behalf_of": "alice"}, "action": "read",
+               "resource": "db/prod-1", "breakglass_session": "s"}),
+    );
+    assert!(sim.alerts().is_empty());
+    // It still cannot make someone else's action the requester's.
+    sim.action_by(
+        "bastion",
+        json!({"actor": "mallory", "action": "read", "resource": "db/prod-1", "breakglass_session": "s"}),
+    );
+    assert_eq!(sim.alerts(), vec!["foreign_session"]);
+}
+
+#[test]
+fn made_up_session_ids_cost_a_bounded_number_of_alerts() {
+    let mut sim = Sim::new(Policy::default());
+    // 1,000 actions under 500 ids within one minute, each id twice.
+    for i in 0..1000u64 {
+        sim.action(&format!("fake-{}", i % 500), "mallory", "read", "x");
+        sim.now += 50;
+    }
+    let alerts = sim.alerts();
+    assert_eq!(
+        alerts.len(),
+        glasslog_breakglass::state::MAX_UNKNOWN_PER_MINUTE + 1,
+        "one per id up to the bound, then one for the rest of the minute"
+    );
+    // A minute later, new ids are alerted on again.
+    sim.now += 60_000;
+    sim.action("fresh", "mallory", "read", "x");
+    assert_eq!(sim.alerts().len(), alerts.len() + 1);
+    // And a replay of the log raises exactly what was recorded.
+    let mut replay = glasslog_breakglass::State::new();
+    for (i, b) in sim.log.iter().enumerate() {
+        let l = glasslog_breakglass::decode(i as u64, b).unwrap();
+        replay.apply(&l);
+        replay.audit(&l, &sim.policy);
+    }
+    assert!(replay.unrecorded().is_empty());
 }
 
 #[test]
@@ -480,6 +767,7 @@ fn submitters_cannot_forge_lifecycle_entries() {
     // An approval written by a service under its own source is just an action.
     let forged = glasslog_breakglass::Event::Approved {
         self_approval: false,
+        activates: true,
     }
     .to_native("s", "bob");
     sim.append("svc", forged);

@@ -257,17 +257,25 @@ proptest! {
     /// The receive time is spliced into the canonical envelope rather than canonicalizing twice;
     /// the result must equal a full RFC 8785 encoding, whatever the source and nested keys hold.
     #[test]
-    fn stored_entries_are_canonical(source in "[ -~]{1,30}", inner in "[ -~]{0,20}", received in any::<u64>(), text in any::<bool>()) {
+    fn stored_entries_are_canonical(source in "[ -~]{1,30}", inner in "[ -~]{0,20}", received in any::<u64>(), text in any::<bool>(), bound in any::<bool>()) {
         let s = sanitizer("");
         let body = if text {
             Body::Text(format!(r#"{inner},"source":"{inner}""#))
         } else {
             Body::Event(json!({"actor": inner, "action": "x", "details": {"source": inner, "z": {"source": source}}}))
         };
-        let out = s.sanitize(&source, body, received).unwrap();
+        // A recorded submitter sits after `source` in key order and may hold anything.
+        let submitter = glasslog_ingest::Submitter {
+            principal: format!(r#"{inner}","source":"#),
+            token: inner.clone(),
+            role: "submitter".into(),
+        };
+        let scope = glasslog_ingest::Scope { source: &source, principal: "" };
+        let out = s.sanitize_bound(scope, bound.then_some(&submitter), body, received).unwrap();
         let v: Value = serde_json::from_slice(&out.encoded.bytes).unwrap();
         prop_assert_eq!(canonical_json(&v), out.encoded.bytes.clone());
         prop_assert_eq!(&v["received"], &json!(received));
         prop_assert_eq!(&v["source"], &json!(source));
+        prop_assert_eq!(v.get("submitter").is_some(), bound);
     }
 }
