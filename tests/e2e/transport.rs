@@ -147,3 +147,100 @@ fn each_token_has_its_own_rate_limit() {
     );
     s.stop();
 }
+
+#[test]
+fn each_route_takes_the_body_it_needs_and_no_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    // 300 KB: more than a single entry's body may be, far less than a batch's.
+    let pad = "x".repeat(1000);
+    let lines: String = (0..300)
+        .map(|i| format!("{{\"actor\":\"a{i}\",\"action\":\"write\",\"reason\":\"{pad}\"}}\n"))
+        .collect();
+    // A single entry announcing 300 KB is refused on its headers, before any of it is read
+    // (with one limit for every route it would wait for the body).
+    let announce = |path: &str| {
+        let mut c = TcpStream::connect(addr(&s)).unwrap();
+        c.write_all(format!("POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 300000\r\n\r\n", s.admin).as_bytes()).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 12];
+        let n = c.read(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert_eq!(announce("/v1/entries"), "HTTP/1.1 413");
+    assert_eq!(announce("/v1/breakglass/sessions"), "HTTP/1.1 413");
+    assert_eq!(announce("/v1/admin/tokens"), "HTTP/1.1 413");
+    let r = s.request(
+        "POST",
+        "/v1/entries/batch",
+        Some(&s.admin),
+        Some("application/x-ndjson"),
+        lines.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    s.stop();
+}
+
+/// Sends a request's headers announcing a body that never comes: the request stays in flight.
+fn hold_request(s: &Server) -> TcpStream {
+    let mut c = TcpStream::connect(addr(s)).unwrap();
+    c.write_all(format!("POST /v1/entries/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/x-ndjson\r\nContent-Length: 1000\r\n\r\n", s.admin).as_bytes()).unwrap();
+    c
+}
+
+#[test]
+fn requests_and_connections_in_flight_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("glasslog.toml");
+    std::fs::write(
+        &config,
+        "max_concurrent_requests = 2\nmax_connections = 4\nrequest_timeout_secs = 20\n",
+    )
+    .unwrap();
+    let s = Server::start_with(
+        &dir.path().join("data"),
+        &["--config", config.to_str().unwrap()],
+    );
+    // Two requests in flight fill the server: the next is shed at once with a 429.
+    let held: Vec<TcpStream> = (0..2).map(|_| hold_request(&s)).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let r = s.get("/checkpoint", None);
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(r.content_type, "application/problem+json");
+    assert_eq!(r.json()["type"], "urn:glasslog:problem:overloaded");
+    // Once they go, the server takes requests again.
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.get("/checkpoint", None).status, 200);
+
+    // Four open connections fill it (with the helper's pooled one, more than fill it): a
+    // fifth waits until they close.
+    let open: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(addr(&s)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut fifth = TcpStream::connect(addr(&s)).unwrap();
+    fifth
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    fifth
+        .set_read_timeout(Some(Duration::from_millis(700)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    assert!(
+        fifth.read(&mut buf).is_err(),
+        "a connection past the limit was served"
+    );
+    drop(open);
+    fifth
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = fifth.read_to_end(&mut answer);
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    s.stop();
+}

@@ -30,8 +30,14 @@ pub struct ServerConfig {
     /// rules redact, how much each source submits and who is rate-limited. A reader token (or
     /// higher) reads them either way.
     pub public_metrics: bool,
-    /// Largest request body.
+    /// Largest request body: that of a batch. A single entry's body may be at most four times
+    /// the largest entry, and token and break-glass requests at most 64 KiB.
     pub max_body_bytes: usize,
+    /// Requests handled at once; above it a request gets 429 with `Retry-After` at once,
+    /// before its body is read.
+    pub max_concurrent_requests: usize,
+    /// Open connections at once; above it new connections wait in the listen backlog.
+    pub max_connections: usize,
     /// Most entries in one batch request.
     pub max_batch_entries: usize,
     /// Most entries in one `GET /v1/entries` range.
@@ -87,6 +93,8 @@ impl Default for ServerConfig {
             public_entries: false,
             public_metrics: false,
             max_body_bytes: 8 << 20,
+            max_concurrent_requests: 512,
+            max_connections: 4096,
             max_batch_entries: 1000,
             max_range_entries: 256,
             header_timeout_secs: 10,

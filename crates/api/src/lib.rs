@@ -82,13 +82,57 @@ pub fn openapi_routes(spec: &str) -> std::collections::BTreeSet<(String, String)
     out
 }
 
+/// Largest body of a request that is not a batch nor a single entry (tokens, break-glass).
+const MAX_CONTROL_BODY: usize = 64 << 10;
+
+/// A body-taking route that takes at most `max` bytes. A body announced larger is refused on
+/// its headers, before any of it is read; a chunked one is cut off at `max`.
+fn limited<S: Clone + Send + Sync + 'static>(
+    route: axum::routing::MethodRouter<S>,
+    max: usize,
+) -> axum::routing::MethodRouter<S> {
+    route
+        .layer(DefaultBodyLimit::max(max))
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                let announced = req
+                    .headers()
+                    .get(axum::http::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if announced.is_some_and(|n| n > max as u64) {
+                    return axum::response::IntoResponse::into_response(
+                        problem::Problem::new(
+                            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                            "too-large",
+                            format!("this route takes bodies of at most {max} bytes"),
+                        )
+                        .with("limit", serde_json::json!(max)),
+                    );
+                }
+                next.run(req).await
+            },
+        ))
+}
+
 /// The router over a state.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
+    // A single entry's body may hold whitespace and fields that normalizing drops, so it may
+    // be larger than the entry it makes, but not unboundedly.
+    let single = limit.min(4 * glasslog_ingest::MAX_ENTRY_BYTES);
+    let control = limit.min(MAX_CONTROL_BODY);
     let timeout = std::time::Duration::from_secs(state.config.request_timeout_secs.max(1));
+    let in_flight = state.config.max_concurrent_requests.max(1);
     Router::new()
-        .route("/v1/entries", post(handlers::submit).get(handlers::entries))
-        .route("/v1/entries/batch", post(handlers::submit_batch))
+        .route(
+            "/v1/entries",
+            limited(post(handlers::submit), single).get(handlers::entries),
+        )
+        .route(
+            "/v1/entries/batch",
+            limited(post(handlers::submit_batch), limit),
+        )
         .route("/v1/entries/{index}", get(handlers::entry))
         .route("/checkpoint", get(handlers::checkpoint))
         .route("/tile/{*path}", get(handlers::tile))
@@ -97,23 +141,26 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/log", get(handlers::log_info))
         .route(
             "/v1/admin/tokens",
-            post(handlers::create_token).get(handlers::list_tokens),
+            limited(post(handlers::create_token), control).get(handlers::list_tokens),
         )
         .route("/v1/admin/tokens/{id}", delete(handlers::revoke_token))
         .route(
             "/v1/breakglass/sessions",
-            post(breakglass_routes::open).get(breakglass_routes::list),
+            limited(post(breakglass_routes::open), control).get(breakglass_routes::list),
         )
         .route("/v1/breakglass/sessions/{id}", get(breakglass_routes::show))
         .route(
             "/v1/breakglass/sessions/{id}/{step}",
-            post(breakglass_routes::step),
+            limited(post(breakglass_routes::step), control),
         )
         .route(
             "/v1/breakglass/sessions/{id}/report",
             get(breakglass_routes::report),
         )
-        .route("/v1/breakglass/audit", post(breakglass_routes::audit))
+        .route(
+            "/v1/breakglass/audit",
+            limited(post(breakglass_routes::audit), control),
+        )
         .route("/metrics", get(handlers::metrics))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
@@ -122,7 +169,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             handlers::authenticate_before_body,
         ))
-        .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(
             move |req, next: axum::middleware::Next| async move {
                 // The whole request, body included, has a deadline: a client trickling its body
@@ -137,6 +183,16 @@ pub fn router(state: Arc<AppState>) -> Router {
                 }
             },
         ))
+        // One semaphore for every route (a per-route limit would multiply the bound), and a
+        // full server sheds the request at once instead of queueing it.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(
+                    |_: tower::BoxError| async { problem::Problem::overloaded() },
+                ))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(in_flight)),
+        )
         .layer(axum::middleware::map_response(problem::normalize))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -371,6 +427,7 @@ pub async fn serve(
         tls: tls.is_some(),
     };
     let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs.max(1));
+    let max_connections = config.max_connections.max(1);
     let metrics = metrics::Metrics::new();
     config.breakglass.validate()?;
     let breakglass = breakglass::BreakGlass::start(
@@ -410,7 +467,11 @@ pub async fn serve(
     }
     on_start(&started);
     tracing::info!(%addr, verifier_key = %started.verifier_key, "serving");
-    listener::run(listener, router(state), tls, header_timeout, shutdown).await;
+    let limits = listener::Limits {
+        header_timeout,
+        max_connections,
+    };
+    listener::run(listener, router(state), tls, limits, shutdown).await;
     let closing = Arc::clone(&log);
     let _ = tokio::task::spawn_blocking(move || closing.close()).await;
     tracing::info!("stopped; the last checkpoint is signed and the log is closed");

@@ -40,14 +40,26 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
+/// What one connection may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Time to send request headers (and to finish a TLS handshake).
+    pub header_timeout: Duration,
+    /// Connections open at once: past it, the server stops accepting until one closes, and
+    /// new connections wait in the kernel's backlog.
+    pub max_connections: usize,
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, then waits for open requests.
 pub async fn run(
     listener: TcpListener,
     router: Router,
     tls: Option<TlsAcceptor>,
-    header_timeout: Duration,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
+    let header_timeout = limits.header_timeout;
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -61,6 +73,13 @@ pub async fn run(
     let builder = Arc::new(builder);
     tokio::pin!(shutdown);
     loop {
+        let permit = tokio::select! {
+            p = Arc::clone(&slots).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, _peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(c) => c,
@@ -84,6 +103,7 @@ pub async fn run(
                 tokio::spawn(async move {
                     // A client that vanished or sent garbage only ends its own connection.
                     let _ = conn.await;
+                    drop(permit);
                 });
             }
             Some(acceptor) => {
@@ -100,6 +120,7 @@ pub async fn run(
                         .serve_connection_with_upgrades(TokioIo::new(tls_stream), service)
                         .into_owned();
                     let _ = watcher.watch(conn).await;
+                    drop(permit);
                 });
             }
         }

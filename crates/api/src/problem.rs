@@ -65,6 +65,17 @@ impl Problem {
         Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
+    /// 429: the server is handling as many requests as it is configured to; this one was
+    /// shed before anything of it was read. (A 4xx, not a 503: the server is sound, and the
+    /// answer, with `Retry-After`, tells the client exactly what to do.)
+    pub fn overloaded() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "overloaded",
+            "the server is handling as many requests as it allows (max_concurrent_requests); retry after a second",
+        )
+    }
+
     /// 503: the log cannot take or serve this now; retrying later may work.
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)

@@ -276,7 +276,10 @@ pub async fn serve(
         listener,
         router(Arc::new(witness)),
         None,
-        std::time::Duration::from_secs(10),
+        crate::listener::Limits {
+            header_timeout: std::time::Duration::from_secs(10),
+            max_connections: 1024,
+        },
         shutdown,
     )
     .await;
