@@ -142,3 +142,55 @@ fn audit_recomputes_the_tree_and_names_the_first_bad_tile() {
     assert_eq!(code, Some(4), "{err}");
     assert!(err.contains("first bad tile: tile/entries/001"), "{err}");
 }
+
+#[test]
+fn a_watching_monitor_checks_level_0_tiles_into_the_signed_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let s = Server::start(&data);
+    let state = tmp.path().join("mon.json");
+    // The monitor knows size 256; then the log grows to 700.
+    submit(&s, 256, "w");
+    assert_eq!(monitor_once(&s, &state).0, Some(0));
+    submit(&s, 444, "x");
+    let (vkey, admin) = (s.vkey.clone(), s.admin.clone());
+    s.stop();
+    // Entry 300 and its hash in level-0 tile 1 altered together, behind the server's back:
+    // the bundle matches its tile, but the tile no longer hashes to the signed root.
+    {
+        let store = glasslog_log::RocksStore::open(&data.join("db"), &Default::default()).unwrap();
+        let key = 300u64.to_be_bytes();
+        let mut entry = store.raw("entries", &key).unwrap().unwrap();
+        let at = entry.windows(4).position(|w| w == b"x-44").unwrap();
+        entry[at] = b'y';
+        store.tamper("entries", &key, &entry).unwrap();
+        let tile_key = [0u8, 0, 0, 0, 0, 0, 0, 0, 1];
+        let mut tile = store.raw("tiles", &tile_key).unwrap().unwrap();
+        let offset = 2 + 44 * 32;
+        tile[offset..offset + 32].copy_from_slice(&glasslog_merkle::leaf_hash(&entry).0);
+        store.tamper("tiles", &tile_key, &tile).unwrap();
+    }
+    let s = Server::start(&data);
+    let (code, out, err) = run(
+        &s.base,
+        &vkey,
+        &admin,
+        &[
+            "monitor",
+            "--once",
+            "--watch",
+            "y-44",
+            "--state",
+            state.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(4), "{out}{err}");
+    assert!(
+        err.contains("tile 0/1 does not hash into the signed root"),
+        "{err}"
+    );
+    assert!(
+        !out.contains("y-44"),
+        "the altered entry was reported as the log's: {out}"
+    );
+}

@@ -242,6 +242,64 @@ fn the_log_serves_checkpoints_cosigned_by_a_quorum_of_witnesses() {
         }
         previous = Some(cp);
     }
+
+    // Every route that hands out a checkpoint hands out a cosigned one.
+    let info = log.get("/v1/log", None).json();
+    let n = Note::open(info["checkpoint"].as_str().unwrap().as_bytes(), &keys).unwrap();
+    assert_eq!(
+        n.verify(&keys).unwrap().len(),
+        3,
+        "/v1/log: log + two witnesses"
+    );
+    let r = log.post_json(
+        "/v1/entries?wait=checkpoint",
+        Some(&log.admin),
+        &serde_json::json!({"actor": "w", "action": "x"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let n = Note::open(r.json()["checkpoint"].as_str().unwrap().as_bytes(), &keys).unwrap();
+    assert_eq!(
+        n.verify(&keys).unwrap().len(),
+        3,
+        "wait=checkpoint: cosigned"
+    );
+
+    // Clients that ask for a quorum get it; one naming a witness that did not cosign is
+    // refused, as is a quorum larger than the keys it names.
+    let client = |witnesses: &[String], quorum| {
+        glasslog_client::Client::new(&log.base, &log.vkey, None)
+            .unwrap()
+            .with_witnesses(witnesses, quorum)
+    };
+    let both = [w1.vkey.clone(), w2.vkey.clone()];
+    client(&both, 2).unwrap().checkpoint().unwrap();
+    let stranger = glasslog_merkle::Signer::from_seed("witness.example/stranger", [12; 32])
+        .unwrap()
+        .cosigner_vkey();
+    let lone = [stranger.clone()];
+    assert!(matches!(
+        client(&lone, 1).unwrap().checkpoint(),
+        Err(glasslog_client::Error::Unwitnessed { have: 0, need: 1 })
+    ));
+    assert!(client(&lone, 2).is_err());
+    // The monitor takes the same flags: exit 0 with the real witnesses, 3 (not yet
+    // trustworthy, not a lie) with a witness that never cosigned.
+    let mon = |witnesses: &[&str], quorum: &str| {
+        let state = tmp.path().join(format!("mon-{quorum}.json"));
+        let mut args = vec!["monitor", "--once", "--state", state.to_str().unwrap()];
+        for w in witnesses {
+            args.extend(["--witness", w]);
+        }
+        args.extend(["--quorum", quorum]);
+        let out = crate::server::run_cli(&log.base, &log.vkey, "", &args);
+        drop(args);
+        out
+    };
+    let (code, out, err) = mon(&[&w1.vkey, &w2.vkey], "2");
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, _, err) = mon(&[&stranger], "1");
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("cosigned by 0 of the 1"), "{err}");
 }
 
 fn witness_for(dir: &Path, name: &str, vkey: &str) -> Witness {

@@ -480,15 +480,11 @@ pub async fn submit(
         .submission(if a.duplicate { "duplicate" } else { "accepted" });
     let mut out = appended_json(&a, &sanitized.findings);
     if wait {
-        let cp = st
-            .log
-            .wait_for_checkpoint(a.index)
-            .await
-            .map_err(log_problem)?;
-        let size = cp.checkpoint.size;
+        let (cp, note) = served(&st, Some(a.index)).await?;
+        let size = cp.size;
         let log = Arc::clone(&st.log);
         let proof = blocking(move || log.inclusion_proof(a.index, size)).await?;
-        out["checkpoint"] = json!(cp.note);
+        out["checkpoint"] = json!(note);
         out["tree_size"] = json!(size);
         out["inclusion_proof"] = json!(proof.iter().map(Hash::to_base64).collect::<Vec<_>>());
     }
@@ -625,21 +621,45 @@ pub async fn submit_batch(
     Ok((StatusCode::OK, axum::Json(json!({ "results": out }))).into_response())
 }
 
+/// The checkpoint this server vouches for, parsed, and its note: with a witness quorum, the
+/// latest one the quorum cosigned (every route that hands out a checkpoint goes through here,
+/// so none serves one the quorum has not seen). With `covering`, waits for one whose tree
+/// holds that index; the request deadline bounds the wait.
+async fn served(
+    st: &AppState,
+    covering: Option<u64>,
+) -> Result<(glasslog_merkle::Checkpoint, String)> {
+    if st.config.witness_quorum == 0 {
+        let cp = match covering {
+            Some(i) => st.log.wait_for_checkpoint(i).await,
+            None => st.log.checkpoint(),
+        }
+        .map_err(log_problem)?;
+        return Ok((cp.checkpoint.clone(), cp.note.clone()));
+    }
+    loop {
+        let note = st.cosigned.read().ok().and_then(|c| c.clone());
+        if let Some(note) = note {
+            let cp = glasslog_merkle::Note::parse(note.as_bytes())
+                .ok()
+                .and_then(|n| glasslog_merkle::Checkpoint::parse(&n.text).ok())
+                .ok_or_else(|| Problem::unavailable("the cosigned checkpoint does not parse"))?;
+            if covering.is_none_or(|i| cp.size > i) {
+                return Ok((cp, note));
+            }
+        } else if covering.is_none() {
+            return Err(Problem::unavailable(
+                "no checkpoint has reached the witness quorum yet",
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// `GET /checkpoint`.
 pub async fn checkpoint(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response> {
     st.read_access(&headers, st.config.public_reads, Role::Reader)?;
-    let note = if st.config.witness_quorum > 0 {
-        // With a quorum configured, only a checkpoint the witnesses cosigned is served.
-        st.cosigned
-            .read()
-            .ok()
-            .and_then(|c| c.clone())
-            .ok_or_else(|| {
-                Problem::unavailable("no checkpoint has reached the witness quorum yet")
-            })?
-    } else {
-        st.log.checkpoint().map_err(log_problem)?.note.clone()
-    };
+    let (_, note) = served(&st, None).await?;
     let mut resp = note.into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -793,13 +813,13 @@ pub async fn entries(
 /// `GET /v1/log`.
 pub async fn log_info(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response> {
     st.read_access(&headers, st.config.public_reads, Role::Reader)?;
-    let cp = st.log.checkpoint().map_err(log_problem)?;
+    let (cp, note) = served(&st, None).await?;
     Ok(axum::Json(json!({
         "origin": st.log.origin(),
         "verifier_key": st.log.verifier().vkey(),
-        "tree_size": cp.checkpoint.size,
-        "root_hash": cp.checkpoint.root.to_base64(),
-        "checkpoint": cp.note,
+        "tree_size": cp.size,
+        "root_hash": cp.root.to_base64(),
+        "checkpoint": note,
     }))
     .into_response())
 }

@@ -21,6 +21,13 @@ pub struct Conn {
     /// API token (submitter to submit, auditor to read entries).
     #[arg(long, env = "GLASSLOG_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// A witness's cosigner key (repeatable, or comma-separated in GLASSLOG_WITNESSES): with
+    /// `--quorum`, checkpoints it has not cosigned do not count.
+    #[arg(long = "witness", env = "GLASSLOG_WITNESSES", value_delimiter = ',')]
+    witnesses: Vec<String>,
+    /// Distinct witnesses of `--witness` that must cosign every checkpoint relied on.
+    #[arg(long, env = "GLASSLOG_QUORUM", default_value_t = 0)]
+    quorum: usize,
 }
 
 impl Conn {
@@ -28,7 +35,8 @@ impl Conn {
     pub fn client(&self) -> Result<Client> {
         // An empty GLASSLOG_TOKEN means no token, as shells and compose files often leave it.
         let token = self.token.clone().filter(|t| !t.trim().is_empty());
-        Ok(Client::new(&self.url, &self.vkey, token)?)
+        Ok(Client::new(&self.url, &self.vkey, token)?
+            .with_witnesses(&self.witnesses, self.quorum)?)
     }
 
     /// The log's base URL.

@@ -69,6 +69,7 @@ fn save_state(path: &Path, cp: &VerifiedCheckpoint) -> Result<()> {
 fn classify(e: ClientError) -> Trouble {
     match e {
         ClientError::Lied(m) => Trouble::Inconsistent(m),
+        // A checkpoint the witnesses have not cosigned yet is not one to follow: wait for it.
         other => Trouble::Unreachable(other.to_string()),
     }
 }
@@ -95,9 +96,9 @@ fn poll(
         }
         return Ok(new);
     }
+    // Proofs are built here from the new tree's tiles, not asked of the log.
+    let tiles = TileFetcher::new(client, &new);
     if m > 0 {
-        // The proof is built here from the new tree's tiles, not asked of the log.
-        let tiles = TileFetcher::new(client, &new);
         let proof = consistency_proof(m, n, &tiles)
             .map_err(|e| Trouble::Unreachable(format!("reading tiles: {e}")))?;
         verify_consistency(m, n, &proof, &old.checkpoint.root, &new.checkpoint.root).map_err(
@@ -109,16 +110,17 @@ fn poll(
         )?;
     }
     if let Some(re) = watch_rule {
-        watch(client, &new, m, re)?;
+        watch(client, &tiles, &new, m, re)?;
     }
     Ok(new)
 }
 
-/// Reads the new entries from bundles, checks them against the level-0 tiles, and prints those
-/// matching the watch rule. A bundle that does not match its tile is an inconsistency, not an
-/// outage. (The level-0 tiles themselves are checked against the root by `glasslog audit`.)
+/// Reads the new entries from bundles, checks them against the level-0 tiles, which are
+/// checked into the signed root first, and prints those matching the watch rule. A tile or a
+/// bundle that does not match is an inconsistency, not an outage.
 fn watch(
     client: &Client,
+    tiles: &TileFetcher<'_>,
     cp: &VerifiedCheckpoint,
     from: u64,
     re: &regex::bytes::Regex,
@@ -130,23 +132,19 @@ fn watch(
         let Some(tile) = Tile::at_size(0, index, n) else {
             break;
         };
-        let hashes = client.fetch(&tile.path()).map_err(classify)?;
+        let hashes = tiles.verified_leaves(index, cp).map_err(classify)?;
         let bundle = client.fetch(&tile.entries_path()).map_err(classify)?;
         let entries = decode_entry_bundle(&bundle)
             .map_err(|e| Trouble::Inconsistent(format!("{}: {e}", tile.entries_path())))?;
-        if entries.len() * 32 != hashes.len() {
+        if entries.len() != hashes.len() {
             return Err(Trouble::Inconsistent(format!(
                 "{} does not match {}",
                 tile.entries_path(),
                 tile.path()
             )));
         }
-        for ((entry, hash), at) in entries
-            .iter()
-            .zip(hashes.chunks_exact(32))
-            .zip(index * width..)
-        {
-            if leaf_hash(entry).0 != hash {
+        for ((entry, hash), at) in entries.iter().zip(&hashes).zip(index * width..) {
+            if leaf_hash(entry) != *hash {
                 return Err(Trouble::Inconsistent(format!(
                     "entry {at} does not hash to its tile"
                 )));

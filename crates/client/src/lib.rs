@@ -13,8 +13,8 @@ pub use tiles::TileFetcher;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use glasslog_merkle::{
-    Checkpoint, Ed25519Verifier, Hash, Note, VerifierSet, leaf_hash, verify_consistency,
-    verify_inclusion,
+    Checkpoint, CosignatureVerifier, Ed25519Verifier, Hash, Note, VerifierSet, leaf_hash,
+    verify_consistency, verify_inclusion,
 };
 use serde_json::Value;
 use std::time::Duration;
@@ -44,6 +44,15 @@ pub enum Error {
     /// A local argument or configuration is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// The checkpoint is the log's, but fewer of the trusted witnesses cosigned it than the
+    /// quorum asks: not (yet) evidence of anything, but not to be relied on either.
+    #[error("the checkpoint is cosigned by {have} of the {need} witnesses the quorum needs")]
+    Unwitnessed {
+        /// Distinct trusted witnesses whose cosignature verified.
+        have: usize,
+        /// The quorum.
+        need: usize,
+    },
 }
 
 /// A checkpoint whose signature verified.
@@ -85,6 +94,9 @@ pub struct Entry {
 pub struct Client {
     base: String,
     verifier: Ed25519Verifier,
+    /// Witnesses whose cosignatures count, and how many must cosign (0: none needed).
+    witnesses: Vec<CosignatureVerifier>,
+    quorum: usize,
     token: Option<String>,
     agent: ureq::Agent,
     retries: u32,
@@ -116,18 +128,83 @@ impl Client {
         Ok(Client {
             base: base.trim_end_matches('/').to_owned(),
             verifier,
+            witnesses: Vec::new(),
+            quorum: 0,
             token,
             agent,
             retries: 4,
         })
     }
 
-    /// Opens a signed note with this client's key and parses it as a checkpoint for its origin.
+    /// Requires every checkpoint to be cosigned by `quorum` distinct witnesses among `vkeys`
+    /// (C2SP tlog-cosignature verifier keys), as `glasslog serve`'s `witness_quorum` does
+    /// before it serves one.
+    pub fn with_witnesses(mut self, vkeys: &[String], quorum: usize) -> Result<Self, Error> {
+        let mut witnesses: Vec<CosignatureVerifier> = Vec::new();
+        for k in vkeys {
+            let v = CosignatureVerifier::from_vkey(k)
+                .map_err(|e| Error::Invalid(format!("witness key {k:?}: {e}")))?;
+            let same = |w: &CosignatureVerifier| {
+                glasslog_merkle::Verifier::name(w) == glasslog_merkle::Verifier::name(&v)
+                    && glasslog_merkle::Verifier::key_id(w) == glasslog_merkle::Verifier::key_id(&v)
+            };
+            if witnesses.iter().any(same) {
+                return Err(Error::Invalid(format!(
+                    "witness key {k:?} is given twice: a quorum counts distinct witnesses"
+                )));
+            }
+            witnesses.push(v);
+        }
+        if quorum > witnesses.len() {
+            return Err(Error::Invalid(format!(
+                "a quorum of {quorum} cannot be met by {} witness key(s)",
+                witnesses.len()
+            )));
+        }
+        self.witnesses = witnesses;
+        self.quorum = quorum;
+        Ok(self)
+    }
+
+    /// Opens a signed note with this client's key and parses it as a checkpoint for its
+    /// origin; with witnesses configured, also counts their cosignatures against the quorum.
+    /// A trusted key's signature that fails rejects the note (signed-note, "Verifying").
     pub fn open_checkpoint(&self, note: &str) -> Result<VerifiedCheckpoint, Error> {
         let mut set = VerifierSet::new();
         set.add(self.verifier.clone());
-        let opened = Note::open(note.as_bytes(), &set)
+        for w in &self.witnesses {
+            set.add(w.clone());
+        }
+        let opened =
+            Note::parse(note.as_bytes()).map_err(|e| Error::Lied(format!("checkpoint: {e}")))?;
+        let verified = opened
+            .verify(&set)
             .map_err(|e| Error::Lied(format!("checkpoint: {e}")))?;
+        let log_name = glasslog_merkle::Verifier::name(&self.verifier);
+        let log_id = glasslog_merkle::Verifier::key_id(&self.verifier);
+        if !verified
+            .iter()
+            .any(|s| s.name == log_name && s.key_id == log_id)
+        {
+            return Err(Error::Lied(
+                "checkpoint: not signed by the log's key".into(),
+            ));
+        }
+        if self.quorum > 0 {
+            let mut cosigners: Vec<(&str, u32)> = verified
+                .iter()
+                .filter(|s| !(s.name == log_name && s.key_id == log_id))
+                .map(|s| (s.name.as_str(), s.key_id))
+                .collect();
+            cosigners.sort_unstable();
+            cosigners.dedup();
+            if cosigners.len() < self.quorum {
+                return Err(Error::Unwitnessed {
+                    have: cosigners.len(),
+                    need: self.quorum,
+                });
+            }
+        }
         let checkpoint =
             Checkpoint::parse(&opened.text).map_err(|e| Error::Lied(format!("checkpoint: {e}")))?;
         if checkpoint.origin != glasslog_merkle::Verifier::name(&self.verifier) {
@@ -495,5 +572,77 @@ impl Client {
         let entry = self.entry(index)?;
         let path = self.prove_inclusion(index, &entry.leaf_hash, &cp)?;
         Ok(ProofBundle::new(&entry, &cp, &path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, reason = "tests")]
+    use super::{Client, Error};
+    use glasslog_merkle::{Checkpoint, EMPTY_ROOT, Note, Signer};
+
+    /// A checkpoint of the log `origin`, signed by `log`, cosigned by `witnesses`.
+    fn note(log: &Signer, witnesses: &[&Signer]) -> Note {
+        let text = Checkpoint::new(log.name(), 0, EMPTY_ROOT).to_text();
+        let mut signatures = vec![log.sign(&text)];
+        signatures.extend(witnesses.iter().map(|w| w.cosign(&text, 1_700_000_000)));
+        Note { text, signatures }
+    }
+
+    #[test]
+    fn a_quorum_counts_distinct_trusted_witnesses_and_a_bad_cosignature_is_a_lie() {
+        let log = Signer::from_seed("example.com/log", [1; 32]).unwrap();
+        let w1 = Signer::from_seed("example.com/w1", [2; 32]).unwrap();
+        let w2 = Signer::from_seed("example.com/w2", [3; 32]).unwrap();
+        let keys = [w1.cosigner_vkey(), w2.cosigner_vkey()];
+        let client = |quorum| {
+            Client::new("http://127.0.0.1:1", &log.vkey(), None)
+                .unwrap()
+                .with_witnesses(&keys, quorum)
+                .unwrap()
+        };
+        let both = note(&log, &[&w1, &w2]).to_string();
+        client(2).open_checkpoint(&both).unwrap();
+        // The same witness twice is one witness.
+        let twice = note(&log, &[&w1, &w1]).to_string();
+        assert!(matches!(
+            client(2).open_checkpoint(&twice),
+            Err(Error::Unwitnessed { have: 1, need: 2 })
+        ));
+        client(1).open_checkpoint(&twice).unwrap();
+        // Without a quorum, witnesses are not needed.
+        client(0)
+            .open_checkpoint(&note(&log, &[]).to_string())
+            .unwrap();
+        // A trusted witness's cosignature that does not verify rejects the note.
+        let mut bad = note(&log, &[&w1, &w2]);
+        if let Some(last) = bad
+            .signatures
+            .last_mut()
+            .and_then(|s| s.signature.last_mut())
+        {
+            *last ^= 1;
+        }
+        assert!(matches!(
+            client(1).open_checkpoint(&bad.to_string()),
+            Err(Error::Lied(_))
+        ));
+        // Cosignatures alone are no checkpoint of the log.
+        let unsigned = Note {
+            signatures: note(&log, &[&w1, &w2]).signatures[1..].to_vec(),
+            ..note(&log, &[])
+        };
+        assert!(matches!(
+            client(2).open_checkpoint(&unsigned.to_string()),
+            Err(Error::Lied(_))
+        ));
+        // Duplicate keys and an unreachable quorum are refused up front.
+        let dup = [w1.cosigner_vkey(), w1.cosigner_vkey()];
+        assert!(
+            Client::new("http://127.0.0.1:1", &log.vkey(), None)
+                .unwrap()
+                .with_witnesses(&dup, 1)
+                .is_err()
+        );
     }
 }

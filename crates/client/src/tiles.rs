@@ -2,7 +2,10 @@
 //! checkpoint, so clients can compute proofs and roots themselves instead of trusting answers.
 
 use crate::{Client, Error, VerifiedCheckpoint};
-use glasslog_merkle::{Hash, HashReader, NodeId, TILE_HEIGHT, Tile, TileNode, tree_root};
+use glasslog_merkle::{
+    Hash, HashReader, NodeId, TILE_HEIGHT, TILE_WIDTH, Tile, TileNode, inclusion_proof, tree_root,
+    verify_inclusion,
+};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -39,6 +42,36 @@ impl<'a> TileFetcher<'a> {
             )));
         }
         Ok(())
+    }
+
+    /// The leaf hashes of level-0 tile `index`, checked into the signed root: the inclusion
+    /// proof of the tile's first leaf is built through this reader, so its siblings below the
+    /// tile's top are folded from these very hashes, and together they cover every other leaf
+    /// of the tile. If it verifies, every hash of the tile is the tree's.
+    pub fn verified_leaves(
+        &self,
+        index: u64,
+        checkpoint: &VerifiedCheckpoint,
+    ) -> Result<Vec<Hash>, Error> {
+        let hashes = self
+            .tile_hashes(0, index)
+            .map_err(|e| Error::Unreachable(e.to_string()))?;
+        let first = index * u64::from(TILE_WIDTH);
+        let leaf = hashes
+            .first()
+            .copied()
+            .ok_or_else(|| Error::Lied(format!("tile 0/{index} is empty")))?;
+        let proof = inclusion_proof(first, self.size, self)
+            .map_err(|e| Error::Lied(format!("tile 0/{index}: {e}")))?;
+        verify_inclusion(first, self.size, &leaf, &proof, &checkpoint.checkpoint.root).map_err(
+            |e| {
+                Error::Lied(format!(
+                    "tile 0/{index} does not hash into the signed root of tree {}: {e}",
+                    self.size
+                ))
+            },
+        )?;
+        Ok(hashes)
     }
 
     fn tile_hashes(&self, level: u8, index: u64) -> Result<Vec<Hash>, TileReadError> {
