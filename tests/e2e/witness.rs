@@ -192,7 +192,11 @@ fn the_log_serves_checkpoints_cosigned_by_a_quorum_of_witnesses() {
     let data = tmp.path().join("log");
     std::fs::create_dir_all(&data).unwrap();
     let signer = glasslog_merkle::Signer::from_seed("e2e.glasslog.example/log", [11; 32]).unwrap();
-    std::fs::write(data.join("log.key"), format!("{}\n", signer.to_skey())).unwrap();
+    std::fs::write(
+        data.join("log.key"),
+        format!("{}\n", signer.to_skey().as_str()),
+    )
+    .unwrap();
     std::fs::set_permissions(data.join("log.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
     let w1 = witness_for(&tmp.path().join("w1"), "witness.example/w1", &signer.vkey());
     let w2 = witness_for(&tmp.path().join("w2"), "witness.example/w2", &signer.vkey());

@@ -134,12 +134,12 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 fn random_token() -> Result<(String, String), TokenError> {
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| TokenError::Random(e.to_string()))?;
+    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+    getrandom::fill(&mut *secret).map_err(|e| TokenError::Random(e.to_string()))?;
     let mut id = [0u8; 6];
     getrandom::fill(&mut id).map_err(|e| TokenError::Random(e.to_string()))?;
     Ok((
-        format!("glt_{}", URL_SAFE_NO_PAD.encode(secret)),
+        format!("glt_{}", URL_SAFE_NO_PAD.encode(*secret)),
         URL_SAFE_NO_PAD.encode(id),
     ))
 }

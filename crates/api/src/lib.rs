@@ -258,7 +258,7 @@ pub enum ServeError {
     },
 }
 
-fn fingerprint_key(dir: &Path) -> Result<[u8; 32], ServeError> {
+fn fingerprint_key(dir: &Path) -> Result<zeroize::Zeroizing<[u8; 32]>, ServeError> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let path = dir.join("fingerprint.key");
@@ -267,23 +267,27 @@ fn fingerprint_key(dir: &Path) -> Result<[u8; 32], ServeError> {
         source,
     };
     owner_only(&path).map_err(io)?;
-    match std::fs::read(&path) {
-        Ok(bytes) => bytes.as_slice().try_into().map_err(|_| {
-            io(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "fingerprint.key must be 32 bytes",
-            ))
-        }),
+    match std::fs::read(&path).map(zeroize::Zeroizing::new) {
+        Ok(bytes) => bytes
+            .as_slice()
+            .try_into()
+            .map(zeroize::Zeroizing::new)
+            .map_err(|_| {
+                io(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "fingerprint.key must be 32 bytes",
+                ))
+            }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut key = [0u8; 32];
-            getrandom::fill(&mut key).map_err(|e| io(std::io::Error::other(e.to_string())))?;
+            let mut key = zeroize::Zeroizing::new([0u8; 32]);
+            getrandom::fill(&mut *key).map_err(|e| io(std::io::Error::other(e.to_string())))?;
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
                 .open(&path)
                 .map_err(io)?;
-            f.write_all(&key).map_err(io)?;
+            f.write_all(&*key).map_err(io)?;
             f.sync_all().map_err(io)?;
             Ok(key)
         }

@@ -45,16 +45,21 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
-    runtime.block_on(glasslog_api::witness::serve(
-        witness,
-        args.listen,
-        |addr, vkey| {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "glasslog witness: listening on http://{addr}");
-            let _ = writeln!(out, "glasslog witness: cosigner key {vkey}");
-            let _ = out.flush();
-        },
-        crate::serve::shutdown_signal(),
-    ))?;
+    let listen = args.listen;
+    // The signal handlers are installed inside the runtime, before the witness listens.
+    runtime.block_on(async move {
+        glasslog_api::witness::serve(
+            witness,
+            listen,
+            |addr, vkey| {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "glasslog witness: listening on http://{addr}");
+                let _ = writeln!(out, "glasslog witness: cosigner key {vkey}");
+                let _ = out.flush();
+            },
+            crate::serve::shutdown_signal(),
+        )
+        .await
+    })?;
     Ok(ExitCode::SUCCESS)
 }

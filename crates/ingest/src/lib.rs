@@ -57,7 +57,10 @@ pub struct Sanitizer {
 
 impl Sanitizer {
     /// A sanitizer for `policy`, with `fingerprint_key` keying the redaction fingerprints.
-    pub fn new(policy: PolicyConfig, fingerprint_key: [u8; 32]) -> Result<Self, PolicyError> {
+    pub fn new(
+        policy: PolicyConfig,
+        fingerprint_key: impl Into<zeroize::Zeroizing<[u8; 32]>>,
+    ) -> Result<Self, PolicyError> {
         let redactor = Redactor::new(
             policy.detector()?,
             fingerprint_key,

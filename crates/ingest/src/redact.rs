@@ -11,6 +11,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::Sha256;
+use zeroize::Zeroizing;
 
 /// The rule ID reported for a whole JSON string value under a secret-naming key.
 pub const JSON_FIELD_RULE: &str = "json-secret-field";
@@ -37,7 +38,7 @@ pub struct Finding {
 /// Redacts text and JSON with one detector; fingerprints are keyed per scope ([`Scope`]).
 pub struct Redactor {
     detector: Detector,
-    key: [u8; 32],
+    key: Zeroizing<[u8; 32]>,
     allow: AllowList,
 }
 
@@ -71,7 +72,7 @@ pub const FINGERPRINT_BYTES: usize = 8;
 /// A redactor bound to one scope's fingerprint key.
 pub struct Scoped<'r> {
     redactor: &'r Redactor,
-    key: [u8; 32],
+    key: Zeroizing<[u8; 32]>,
 }
 
 /// The members of a JSON Web Key (RFC 7517/7518) that hold private key material.
@@ -96,10 +97,10 @@ const VALUE_KEYS: &[&str] = &[
 
 impl Redactor {
     /// A redactor; `key` is the master key the scope keys derive from: secret and stable.
-    pub fn new(detector: Detector, key: [u8; 32], allow: AllowList) -> Self {
+    pub fn new(detector: Detector, key: impl Into<Zeroizing<[u8; 32]>>, allow: AllowList) -> Self {
         Redactor {
             detector,
-            key,
+            key: key.into(),
             allow,
         }
     }
@@ -111,14 +112,14 @@ impl Redactor {
 
     /// The redactor for one scope.
     pub fn scoped(&self, scope: Scope<'_>) -> Scoped<'_> {
-        let mut mac = hmac(&self.key);
+        let mut mac = hmac(&*self.key);
         mac.update(b"glasslog redaction fingerprint v2\0");
         mac.update(scope.source.as_bytes());
         mac.update(b"\0");
         mac.update(scope.principal.as_bytes());
         Scoped {
             redactor: self,
-            key: mac.finalize().into_bytes().into(),
+            key: Zeroizing::new(mac.finalize().into_bytes().into()),
         }
     }
 
@@ -127,7 +128,7 @@ impl Redactor {
     pub fn unscoped(&self) -> Scoped<'_> {
         Scoped {
             redactor: self,
-            key: self.key,
+            key: self.key.clone(),
         }
     }
 
@@ -155,7 +156,7 @@ fn hmac(key: &[u8]) -> Hmac<Sha256> {
 impl Scoped<'_> {
     /// Sixteen hex digits of HMAC-SHA-256(scope key, secret).
     pub fn fingerprint(&self, secret: &str) -> String {
-        let mut mac = hmac(&self.key);
+        let mut mac = hmac(&*self.key);
         mac.update(secret.as_bytes());
         let tag = mac.finalize().into_bytes();
         tag.iter()

@@ -67,7 +67,7 @@ pub fn load_or_create_signer(path: &Path, origin: &str) -> Result<Signer, KeyFil
                     mode,
                 });
             }
-            let text = std::fs::read_to_string(path).map_err(io)?;
+            let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(io)?);
             let signer =
                 Signer::from_skey(text.trim()).map_err(|source| KeyFileError::Malformed {
                     path: path.to_owned(),
@@ -83,10 +83,10 @@ pub fn load_or_create_signer(path: &Path, origin: &str) -> Result<Signer, KeyFil
             Ok(signer)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut seed = [0u8; 32];
-            getrandom::fill(&mut seed).map_err(|e| KeyFileError::Random(e.to_string()))?;
+            let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+            getrandom::fill(&mut *seed).map_err(|e| KeyFileError::Random(e.to_string()))?;
             let signer =
-                Signer::from_seed(origin, seed).map_err(|source| KeyFileError::Malformed {
+                Signer::from_seed(origin, *seed).map_err(|source| KeyFileError::Malformed {
                     path: path.to_owned(),
                     source,
                 })?;
@@ -96,8 +96,9 @@ pub fn load_or_create_signer(path: &Path, origin: &str) -> Result<Signer, KeyFil
                 .mode(0o600)
                 .open(path)
                 .map_err(io)?;
-            file.write_all(format!("{}\n", signer.to_skey()).as_bytes())
-                .map_err(io)?;
+            let mut line = signer.to_skey();
+            line.push('\n');
+            file.write_all(line.as_bytes()).map_err(io)?;
             file.sync_all().map_err(io)?;
             // The directory entry must be durable too, or a crash could lose the key that
             // signed published checkpoints.

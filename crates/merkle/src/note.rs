@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use std::fmt;
+use zeroize::{Zeroize as _, Zeroizing};
 
 /// Signature type of a plain Ed25519 note signature.
 const TYPE_ED25519: u8 = 0x01;
@@ -397,13 +398,18 @@ impl fmt::Debug for Signer {
 
 impl Signer {
     /// A signer from a 32-byte Ed25519 seed.
+    /// The copy of the seed it is given is wiped before it returns; the signing key wipes
+    /// itself on drop.
     pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Self, KeyError> {
+        let mut seed = seed;
+        let key = SigningKey::from_bytes(&seed);
+        seed.zeroize();
         if !valid_name(name) {
             return Err(KeyError::Name);
         }
         Ok(Signer {
             name: name.to_owned(),
-            key: SigningKey::from_bytes(&seed),
+            key,
         })
     }
 
@@ -415,13 +421,16 @@ impl Signer {
         let (name, rest) = rest.split_once('+').ok_or(KeyError::Malformed)?;
         let (id_hex, b64) = rest.split_once('+').ok_or(KeyError::Malformed)?;
         let id = u32::from_str_radix(id_hex, 16).map_err(|_| KeyError::Malformed)?;
-        let key = STANDARD
-            .decode(b64.trim_end())
-            .map_err(|_| KeyError::Malformed)?;
+        let key = Zeroizing::new(
+            STANDARD
+                .decode(b64.trim_end())
+                .map_err(|_| KeyError::Malformed)?,
+        );
         match key.split_first() {
             Some((&TYPE_ED25519, seed)) => {
-                let seed: [u8; 32] = seed.try_into().map_err(|_| KeyError::Material)?;
-                let signer = Self::from_seed(name, seed)?;
+                let seed: Zeroizing<[u8; 32]> =
+                    Zeroizing::new(seed.try_into().map_err(|_| KeyError::Material)?);
+                let signer = Self::from_seed(name, *seed)?;
                 if signer.key_id() != id {
                     return Err(KeyError::KeyIdMismatch);
                 }
@@ -432,16 +441,18 @@ impl Signer {
         }
     }
 
-    /// The signer key string; it holds the private key.
-    pub fn to_skey(&self) -> String {
-        let mut key = vec![TYPE_ED25519];
+    /// The signer key string; it holds the private key, and is wiped when dropped.
+    pub fn to_skey(&self) -> Zeroizing<String> {
+        let mut key = Zeroizing::new(Vec::with_capacity(33));
+        key.push(TYPE_ED25519);
         key.extend_from_slice(self.key.as_bytes());
-        format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.name,
-            self.key_id(),
-            STANDARD.encode(key)
-        )
+        let encoded = Zeroizing::new(STANDARD.encode(&*key));
+        let mut out = Zeroizing::new(String::with_capacity(64 + self.name.len()));
+        out.push_str("PRIVATE+KEY+");
+        out.push_str(&self.name);
+        out.push_str(&format!("+{:08x}+", self.key_id()));
+        out.push_str(&encoded);
+        out
     }
 
     /// The key name.
@@ -598,6 +609,20 @@ mod tests {
         let note = Note::open(signer.sign_note("x\n").as_bytes(), &set).unwrap();
         assert_eq!(note.text, "x\n");
         assert!(Signer::from_seed("bad name", [0; 32]).is_err());
+    }
+
+    /// Issue #12: key material is wiped when it goes out of scope. The signing key is
+    /// ed25519-dalek's, built with its `zeroize` feature (ZeroizeOnDrop); the key string and
+    /// every intermediate buffer are `Zeroizing`. Checked by the types, so removing either
+    /// stops this from compiling.
+    #[test]
+    fn key_material_is_wiped_on_drop() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        let signer = Signer::from_seed("log.example/x", [9; 32]).unwrap();
+        wiped_on_drop(&signer.key);
+        let skey: zeroize::Zeroizing<String> = signer.to_skey();
+        wiped_on_drop(&skey);
+        assert_eq!(Signer::from_skey(&skey).unwrap().vkey(), signer.vkey());
         assert_eq!(
             Ed25519Verifier::from_vkey(&signer.cosigner_vkey()).unwrap_err(),
             KeyError::UnsupportedType(4)
