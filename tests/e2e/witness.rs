@@ -304,6 +304,27 @@ fn the_log_serves_checkpoints_cosigned_by_a_quorum_of_witnesses() {
     let (code, _, err) = mon(&[&stranger], "1");
     assert_eq!(code, Some(3), "{err}");
     assert!(err.contains("cosigned by 0 of the 1"), "{err}");
+
+    // A proof bundle carries the cosigned checkpoint; offline verification asks for the quorum.
+    let bundle = tmp.path().join("proof.json");
+    let (code, out, err) = crate::server::run_cli(
+        &log.base,
+        &log.vkey,
+        &log.admin,
+        &["prove", "0", "--out", bundle.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    let verify = |witnesses: &[&str], quorum: &str| {
+        let mut args = vec!["verify", bundle.to_str().unwrap(), "--quorum", quorum];
+        for w in witnesses {
+            args.extend(["--witness", w]);
+        }
+        crate::server::run_cli("", &log.vkey, "", &args)
+    };
+    let (code, out, err) = verify(&[&w1.vkey, &w2.vkey], "2");
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, _, err) = verify(&[&stranger], "1");
+    assert_eq!(code, Some(1), "{err}");
 }
 
 fn witness_for(dir: &Path, name: &str, vkey: &str) -> Witness {

@@ -53,7 +53,7 @@ impl Conn {
 /// Exit status 1 when the log's answer does not verify: that is evidence, not an outage.
 fn status_for(e: &anyhow::Error) -> u8 {
     match e.downcast_ref::<ClientError>() {
-        Some(ClientError::Lied(_)) => 1,
+        Some(ClientError::Lied(_) | ClientError::Unwitnessed { .. }) => 1,
         Some(ClientError::Unreachable(_)) => 3,
         _ => 2,
     }
@@ -184,7 +184,8 @@ pub fn prove(conn: &Conn, index: u64, out: Option<&PathBuf>) -> Result<()> {
 }
 
 /// `glasslog verify`: offline, no network. Takes a proof bundle or a break-glass report.
-pub fn verify(bundle: &PathBuf, vkey: &str) -> Result<()> {
+pub fn verify(bundle: &PathBuf, vkey: &str, witnesses: &[String], quorum: usize) -> Result<()> {
+    let trust = glasslog_client::Trust::new(vkey)?.with_witnesses(witnesses, quorum)?;
     let text = std::fs::read_to_string(bundle)
         .with_context(|| format!("cannot read {}", bundle.display()))?;
     let format = serde_json::from_str::<Value>(&text)
@@ -195,6 +196,8 @@ pub fn verify(bundle: &PathBuf, vkey: &str) -> Result<()> {
         let report: glasslog_breakglass::Report = serde_json::from_str(&text)
             .map_err(|e| ClientError::Lied(format!("not a break-glass report: {e}")))?;
         let v = crate::breakglass::check(&report, vkey)?;
+        // The proofs hold; with witnesses given, the checkpoint must also carry the quorum.
+        trust.open_checkpoint(&report.checkpoint)?;
         writeln!(
             std::io::stdout().lock(),
             "OK: break-glass report of session {}: {} entries ({} actions, {} alerts) are in the tree of size {} signed by {} (root {})",
@@ -210,6 +213,7 @@ pub fn verify(bundle: &PathBuf, vkey: &str) -> Result<()> {
     }
     let bundle: ProofBundle = serde_json::from_str(&text).with_context(|| "not a proof bundle")?;
     let (cp, _) = verify_bundle(&bundle, vkey)?;
+    trust.open_checkpoint(&bundle.checkpoint)?;
     writeln!(
         std::io::stdout().lock(),
         "OK: entry {} is in the tree of size {} signed by {} (root {})",

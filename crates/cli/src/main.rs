@@ -93,6 +93,12 @@ enum Command {
         /// The log's verifier key.
         #[arg(long, env = "GLASSLOG_VKEY")]
         vkey: String,
+        /// A witness's cosigner key (repeatable, or comma-separated in GLASSLOG_WITNESSES).
+        #[arg(long = "witness", env = "GLASSLOG_WITNESSES", value_delimiter = ',')]
+        witnesses: Vec<String>,
+        /// Distinct witnesses of `--witness` that must have cosigned the checkpoint.
+        #[arg(long, env = "GLASSLOG_QUORUM", default_value_t = 0)]
+        quorum: usize,
     },
     /// Download every tile and entry bundle, recompute the tree, re-scan every entry.
     /// Exit status: 0 fine, 1 secrets found, 4 data does not match the signed checkpoint.
@@ -167,7 +173,14 @@ fn main() -> ExitCode {
         Command::Prove { conn, index, out } => {
             return client::exit(client::prove(&conn, index, out.as_ref()));
         }
-        Command::Verify { bundle, vkey } => return client::exit(client::verify(&bundle, &vkey)),
+        Command::Verify {
+            bundle,
+            vkey,
+            witnesses,
+            quorum,
+        } => {
+            return client::exit(client::verify(&bundle, &vkey, &witnesses, quorum));
+        }
     };
     match result {
         Ok(code) => code,

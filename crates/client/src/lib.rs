@@ -90,49 +90,25 @@ pub struct Entry {
     pub leaf_hash: Hash,
 }
 
-/// A glasslog client.
-pub struct Client {
-    base: String,
+/// What a checkpoint must carry to be relied on: the log's signature, and with witnesses
+/// configured, cosignatures from a quorum of them. Used by [`Client`] and for offline checks
+/// of bundles and reports.
+#[derive(Clone, Debug)]
+pub struct Trust {
     verifier: Ed25519Verifier,
-    /// Witnesses whose cosignatures count, and how many must cosign (0: none needed).
     witnesses: Vec<CosignatureVerifier>,
     quorum: usize,
-    token: Option<String>,
-    agent: ureq::Agent,
-    retries: u32,
 }
 
-fn hashes(v: &Value, what: &str) -> Result<Vec<Hash>, Error> {
-    v.as_array()
-        .ok_or_else(|| Error::Lied(format!("{what} is not a list")))?
-        .iter()
-        .map(|h| {
-            h.as_str()
-                .and_then(|s| Hash::from_base64(s).ok())
-                .ok_or_else(|| Error::Lied(format!("{what} holds a malformed hash")))
-        })
-        .collect()
-}
-
-impl Client {
-    /// A client for the log at `base` (e.g. `http://127.0.0.1:8080`) whose checkpoints must be
-    /// signed by `vkey`.
-    pub fn new(base: &str, vkey: &str, token: Option<String>) -> Result<Self, Error> {
+impl Trust {
+    /// Trust in checkpoints signed by the log key `vkey`, no witnesses needed.
+    pub fn new(vkey: &str) -> Result<Self, Error> {
         let verifier = Ed25519Verifier::from_vkey(vkey)
             .map_err(|e| Error::Invalid(format!("verifier key: {e}")))?;
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
-        Ok(Client {
-            base: base.trim_end_matches('/').to_owned(),
+        Ok(Trust {
             verifier,
             witnesses: Vec::new(),
             quorum: 0,
-            token,
-            agent,
-            retries: 4,
         })
     }
 
@@ -217,6 +193,59 @@ impl Client {
             checkpoint,
             note: note.to_owned(),
         })
+    }
+}
+
+/// A glasslog client.
+pub struct Client {
+    base: String,
+    trust: Trust,
+    token: Option<String>,
+    agent: ureq::Agent,
+    retries: u32,
+}
+
+fn hashes(v: &Value, what: &str) -> Result<Vec<Hash>, Error> {
+    v.as_array()
+        .ok_or_else(|| Error::Lied(format!("{what} is not a list")))?
+        .iter()
+        .map(|h| {
+            h.as_str()
+                .and_then(|s| Hash::from_base64(s).ok())
+                .ok_or_else(|| Error::Lied(format!("{what} holds a malformed hash")))
+        })
+        .collect()
+}
+
+impl Client {
+    /// A client for the log at `base` (e.g. `http://127.0.0.1:8080`) whose checkpoints must be
+    /// signed by `vkey`.
+    pub fn new(base: &str, vkey: &str, token: Option<String>) -> Result<Self, Error> {
+        let trust = Trust::new(vkey)?;
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Ok(Client {
+            base: base.trim_end_matches('/').to_owned(),
+            trust,
+            token,
+            agent,
+            retries: 4,
+        })
+    }
+
+    /// Requires every checkpoint to be cosigned by `quorum` distinct witnesses among `vkeys`
+    /// (see [`Trust::with_witnesses`]).
+    pub fn with_witnesses(mut self, vkeys: &[String], quorum: usize) -> Result<Self, Error> {
+        self.trust = self.trust.with_witnesses(vkeys, quorum)?;
+        Ok(self)
+    }
+
+    /// Opens a signed note as a checkpoint of this log ([`Trust::open_checkpoint`]).
+    pub fn open_checkpoint(&self, note: &str) -> Result<VerifiedCheckpoint, Error> {
+        self.trust.open_checkpoint(note)
     }
 
     /// One request with retries on transport errors, 5xx and 429; returns status and body.
@@ -444,7 +473,7 @@ impl Client {
                 .as_str()
                 .ok_or_else(|| Error::Lied("no checkpoint".into()))?,
         )?;
-        if v["verifier_key"].as_str() != Some(self.verifier.vkey().as_str()) {
+        if v["verifier_key"].as_str() != Some(self.trust.verifier.vkey().as_str()) {
             return Err(Error::Lied("the log reports another verifier key".into()));
         }
         Ok((v, cp))
