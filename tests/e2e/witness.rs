@@ -204,7 +204,7 @@ fn the_log_serves_checkpoints_cosigned_by_a_quorum_of_witnesses() {
     std::fs::write(
         &config,
         format!(
-            "witness_quorum = 2\n[[witnesses]]\nurl = {:?}\nvkey = {:?}\n[[witnesses]]\nurl = {:?}\nvkey = {:?}\n",
+            "witness_quorum = 2\n[[witnesses]]\nurl = {:?}\nvkey = {:?}\n[[witnesses]]\nurl = {:?}\nvkey = {:?}\n[breakglass]\napprovals_required = 0\n",
             w1.base, w1.vkey, w2.base, w2.vkey
         ),
     )
@@ -267,6 +267,24 @@ fn the_log_serves_checkpoints_cosigned_by_a_quorum_of_witnesses() {
         3,
         "wait=checkpoint: cosigned"
     );
+
+    // So does a break-glass report.
+    let r = log.post_json(
+        "/v1/breakglass/sessions",
+        Some(&log.admin),
+        &serde_json::json!({"justification": "drill", "ticket": "INC-1",
+                            "scope": {"resources": ["db/*"]}, "duration_seconds": 60}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let report = log
+        .get(
+            &format!("/v1/breakglass/sessions/{id}/report"),
+            Some(&log.admin),
+        )
+        .json();
+    let n = Note::open(report["checkpoint"].as_str().unwrap().as_bytes(), &keys).unwrap();
+    assert_eq!(n.verify(&keys).unwrap().len(), 3, "report: cosigned");
 
     // Clients that ask for a quorum get it; one naming a witness that did not cosign is
     // refused, as is a quorum larger than the keys it names.

@@ -51,6 +51,9 @@ pub struct BreakGlass {
     /// When each principal's last refused request was recorded as an alert.
     refusal_alerts: std::sync::Mutex<std::collections::HashMap<String, u64>>,
     refusals_suppressed: Counter,
+    /// What reports are proven against: the checkpoint the server vouches for.
+    cosigned: crate::cosign::Cosigned,
+    quorum: usize,
 }
 
 fn refusal(r: Refusal) -> Problem {
@@ -72,6 +75,8 @@ impl BreakGlass {
         sanitizer: Arc<Sanitizer>,
         policy: Policy,
         metrics: &Metrics,
+        cosigned: crate::cosign::Cosigned,
+        quorum: usize,
     ) -> Result<Arc<Self>, LogError> {
         let notify = policy.webhook.clone().map(|url| {
             let (tx, rx) = mpsc::channel(WEBHOOK_QUEUE);
@@ -96,6 +101,8 @@ impl BreakGlass {
             active: metrics.breakglass_active.clone(),
             refusal_alerts: std::sync::Mutex::default(),
             refusals_suppressed: metrics.breakglass_refusals_suppressed.clone(),
+            cosigned,
+            quorum,
         });
         {
             let mut st = bg.state.lock().await;
@@ -377,13 +384,10 @@ impl BreakGlass {
                 .clone()
         };
         let last = indices.last().copied().unwrap_or(0);
-        let cp = self
-            .log
-            .wait_for_checkpoint(last)
-            .await
-            .map_err(crate::handlers::log_problem)?;
+        let (cp, note) =
+            crate::cosign::served(&self.log, &self.cosigned, self.quorum, Some(last)).await?;
         let log = Arc::clone(&self.log);
-        let size = cp.checkpoint.size;
+        let size = cp.size;
         let parts = tokio::task::spawn_blocking(move || {
             indices
                 .into_iter()
@@ -393,7 +397,7 @@ impl BreakGlass {
         .await
         .map_err(|_| Problem::unavailable("worker failed"))?
         .map_err(crate::handlers::log_problem)?;
-        Report::build(id, cp.note.clone(), parts)
+        Report::build(id, note, parts)
             .map_err(|e| Problem::unavailable(format!("the report did not build: {e}")))
     }
 

@@ -206,6 +206,45 @@ fn cosignature_lines(note: &str, reply: &str, verifier: &VerifierSet) -> Vec<Str
     kept
 }
 
+/// The checkpoint the server vouches for, parsed, and its note: with a witness quorum, the
+/// latest one the quorum cosigned. Every route that hands out a checkpoint (`/checkpoint`,
+/// `/v1/log`, `?wait=checkpoint`, break-glass reports) goes through here, so none serves one
+/// the quorum has not seen. With `covering`, waits for one whose tree holds that index; the
+/// request deadline bounds the wait.
+pub async fn served(
+    log: &Log,
+    cosigned: &Cosigned,
+    quorum: usize,
+    covering: Option<u64>,
+) -> Result<(glasslog_merkle::Checkpoint, String), crate::problem::Problem> {
+    use crate::problem::Problem;
+    if quorum == 0 {
+        let cp = match covering {
+            Some(i) => log.wait_for_checkpoint(i).await,
+            None => log.checkpoint(),
+        }
+        .map_err(crate::handlers::log_problem)?;
+        return Ok((cp.checkpoint.clone(), cp.note.clone()));
+    }
+    loop {
+        let note = cosigned.read().ok().and_then(|c| c.clone());
+        if let Some(note) = note {
+            let cp = Note::parse(note.as_bytes())
+                .ok()
+                .and_then(|n| glasslog_merkle::Checkpoint::parse(&n.text).ok())
+                .ok_or_else(|| Problem::unavailable("the cosigned checkpoint does not parse"))?;
+            if covering.is_none_or(|i| cp.size > i) {
+                return Ok((cp, note));
+            }
+        } else if covering.is_none() {
+            return Err(Problem::unavailable(
+                "no checkpoint has reached the witness quorum yet",
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

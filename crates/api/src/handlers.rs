@@ -621,39 +621,12 @@ pub async fn submit_batch(
     Ok((StatusCode::OK, axum::Json(json!({ "results": out }))).into_response())
 }
 
-/// The checkpoint this server vouches for, parsed, and its note: with a witness quorum, the
-/// latest one the quorum cosigned (every route that hands out a checkpoint goes through here,
-/// so none serves one the quorum has not seen). With `covering`, waits for one whose tree
-/// holds that index; the request deadline bounds the wait.
+/// The checkpoint this server vouches for ([`crate::cosign::served`]).
 async fn served(
     st: &AppState,
     covering: Option<u64>,
 ) -> Result<(glasslog_merkle::Checkpoint, String)> {
-    if st.config.witness_quorum == 0 {
-        let cp = match covering {
-            Some(i) => st.log.wait_for_checkpoint(i).await,
-            None => st.log.checkpoint(),
-        }
-        .map_err(log_problem)?;
-        return Ok((cp.checkpoint.clone(), cp.note.clone()));
-    }
-    loop {
-        let note = st.cosigned.read().ok().and_then(|c| c.clone());
-        if let Some(note) = note {
-            let cp = glasslog_merkle::Note::parse(note.as_bytes())
-                .ok()
-                .and_then(|n| glasslog_merkle::Checkpoint::parse(&n.text).ok())
-                .ok_or_else(|| Problem::unavailable("the cosigned checkpoint does not parse"))?;
-            if covering.is_none_or(|i| cp.size > i) {
-                return Ok((cp, note));
-            }
-        } else if covering.is_none() {
-            return Err(Problem::unavailable(
-                "no checkpoint has reached the witness quorum yet",
-            ));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    crate::cosign::served(&st.log, &st.cosigned, st.config.witness_quorum, covering).await
 }
 
 /// `GET /checkpoint`.

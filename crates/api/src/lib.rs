@@ -434,11 +434,14 @@ pub async fn serve(
     let max_connections = config.max_connections.max(1);
     let metrics = metrics::Metrics::new();
     config.breakglass.validate()?;
+    let cosigned = cosign::Cosigned::default();
     let breakglass = breakglass::BreakGlass::start(
         Arc::clone(&log),
         Arc::clone(&sanitizer),
         config.breakglass.clone(),
         &metrics,
+        Arc::clone(&cosigned),
+        config.witness_quorum,
     )
     .await?;
     let limiter = std::num::NonZeroU32::new(config.rate_limit_per_second).map(|rate| {
@@ -454,7 +457,7 @@ pub async fn serve(
         config,
         metrics,
         breakglass,
-        cosigned: Arc::default(),
+        cosigned,
     });
     if !state.config.witnesses.is_empty() {
         let (log, targets, quorum, out) = (
