@@ -47,7 +47,9 @@ pub enum Command {
     Revoke {
         #[command(flatten)]
         conn: Conn,
-        /// The token's ID (from `create` or `list`).
+        /// The token's ID (from `create` or `list`). IDs are base64url and may start with
+        /// `-`, which must not be taken for a flag.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
 }
