@@ -147,7 +147,7 @@ fn random_token() -> Result<(String, String), TokenError> {
 impl TokenStore {
     /// Loads the store, or starts an empty one if the file does not exist.
     pub fn open(path: PathBuf) -> Result<Self, TokenError> {
-        if let Err(source) = crate::owner_only(&path) {
+        if let Err(source) = crate::secret_file::owner_only(&path) {
             return Err(TokenError::Io { path, source });
         }
         let records = match std::fs::read(&path) {

@@ -6,7 +6,7 @@
 //! async mutex serializes check, append and fold, so two approvals racing cannot both pass a
 //! check that only one of them should.
 
-use crate::handlers::now_ms;
+use crate::clock::now_ms;
 use crate::metrics::Metrics;
 use crate::problem::Problem;
 use glasslog_breakglass::report::Report;
@@ -204,7 +204,7 @@ impl BreakGlass {
                 tags,
             }])
             .await
-            .map_err(crate::handlers::log_problem)?;
+            .map_err(crate::problem::log_problem)?;
         let index = appended
             .first()
             .map(|a| a.index)
@@ -396,7 +396,7 @@ impl BreakGlass {
         })
         .await
         .map_err(|_| Problem::unavailable("worker failed"))?
-        .map_err(crate::handlers::log_problem)?;
+        .map_err(crate::problem::log_problem)?;
         Report::build(id, note, parts)
             .map_err(|e| Problem::unavailable(format!("the report did not build: {e}")))
     }
@@ -406,7 +406,7 @@ impl BreakGlass {
     pub async fn audit_all(&self) -> Result<(Vec<Alert>, usize), Problem> {
         let fresh = fold(&self.log, &self.policy)
             .await
-            .map_err(crate::handlers::log_problem)?;
+            .map_err(crate::problem::log_problem)?;
         let findings = fresh.raised();
         let missing = fresh.unrecorded();
         let mut st = self.state.lock().await;

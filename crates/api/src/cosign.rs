@@ -223,7 +223,7 @@ pub async fn served(
             Some(i) => log.wait_for_checkpoint(i).await,
             None => log.checkpoint(),
         }
-        .map_err(crate::handlers::log_problem)?;
+        .map_err(crate::problem::log_problem)?;
         return Ok((cp.checkpoint.clone(), cp.note.clone()));
     }
     loop {

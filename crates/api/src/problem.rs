@@ -2,7 +2,10 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use glasslog_ingest::{EntryError, Finding, IngestError};
+use glasslog_log::LogError;
 use serde::Serialize;
+use serde_json::{Value, json};
 
 /// An error response.
 #[derive(Debug, Clone, Serialize)]
@@ -188,4 +191,69 @@ pub async fn normalize(resp: Response) -> Response {
         }
     }
     out
+}
+
+/// What a handler returns.
+pub type Result<T> = std::result::Result<T, Problem>;
+
+/// Maps log errors to responses; nothing from the network can make a 500 here.
+pub fn log_problem(e: LogError) -> Problem {
+    match e {
+        LogError::SizeBeyondCheckpoint { size, current } => Problem::bad_request(format!(
+            "tree size {size} is beyond the latest checkpoint ({current})"
+        ))
+        .with("tree_size", json!(current)),
+        LogError::TagTooLong(_) => Problem::bad_request(e.to_string()),
+        LogError::NotFound(what) => Problem::not_found(format!("{what} is not in the log")),
+        LogError::Proof(p) => Problem::bad_request(p.to_string()),
+        LogError::EntryTooLarge { len, max } => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "entry-too-large",
+            format!("entry of {len} bytes exceeds {max}"),
+        )
+        .with("limit", json!(max)),
+        LogError::Halted | LogError::Corrupt(_) | LogError::ForeignCheckpoint(_) => {
+            tracing::error!(error = %e, "log unavailable");
+            Problem::unavailable(
+                "the log has stopped accepting entries; operators have been alerted",
+            )
+        }
+        other => {
+            tracing::warn!(error = %other, "transient log error");
+            Problem::unavailable("the log could not complete this request; retry later")
+        }
+    }
+}
+
+pub(crate) fn findings_json(findings: &[Finding]) -> Value {
+    serde_json::to_value(findings).unwrap_or(Value::Array(Vec::new()))
+}
+
+pub(crate) fn ingest_problem(e: IngestError) -> Problem {
+    match e {
+        IngestError::Entry(EntryError::TooLarge { len, max }) => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "entry-too-large",
+            format!("the encoded entry is {len} bytes; the limit is {max} bytes"),
+        )
+        .with("limit", json!(max)),
+        IngestError::Entry(EntryError::Json(m)) => {
+            Problem::bad_request(format!("invalid JSON: {m}"))
+        }
+        IngestError::Entry(e) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-entry",
+            e.to_string(),
+        ),
+        IngestError::Rejected { findings } => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "secrets-rejected",
+            format!(
+                "the source's policy rejects entries with secrets; {} found",
+                findings.len()
+            ),
+        )
+        .with("redactions", findings_json(&findings)),
+        other => Problem::bad_request(other.to_string()),
+    }
 }

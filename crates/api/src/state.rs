@@ -1,10 +1,15 @@
-//! What every handler shares.
+//! What every handler shares: the state, and who the caller is.
 
-use crate::auth::TokenStore;
+use crate::auth::{Principal, Role, TokenStore};
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
+use crate::problem::{Problem, Result};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use glasslog_ingest::Sanitizer;
 use glasslog_log::Log;
+use serde_json::json;
 use std::sync::Arc;
 
 /// Shared server state.
@@ -25,4 +30,88 @@ pub struct AppState {
     pub breakglass: Arc<crate::breakglass::BreakGlass>,
     /// The latest checkpoint cosigned by the witness quorum, when witnesses are configured.
     pub cosigned: crate::cosign::Cosigned,
+}
+
+impl AppState {
+    pub(crate) fn principal(&self, headers: &HeaderMap) -> Result<Option<Principal>> {
+        let value = match headers.get(header::AUTHORIZATION) {
+            Some(v) => Some(
+                v.to_str()
+                    .map_err(|_| Problem::bad_request("the Authorization header is not text"))?,
+            ),
+            None => None,
+        };
+        let principal = self.tokens.authenticate(value)?;
+        if let (Some(limiter), Some(p)) = (&self.limiter, &principal)
+            && limiter.check_key(&p.id).is_err()
+        {
+            self.metrics.rate_limited.inc();
+            return Err(Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                format!(
+                    "this token is limited to {} requests per second; retry after a second",
+                    self.config.rate_limit_per_second
+                ),
+            )
+            .with("limit", json!(self.config.rate_limit_per_second)));
+        }
+        Ok(principal)
+    }
+
+    /// The caller, who must hold `role`.
+    pub(crate) fn require(&self, headers: &HeaderMap, role: Role) -> Result<Principal> {
+        let p = self.principal(headers)?.ok_or_else(Problem::unauthorized)?;
+        if !p.role.allows(role) {
+            return Err(Problem::forbidden(
+                format!("this route needs the {role:?} role").to_lowercase(),
+            ));
+        }
+        Ok(p)
+    }
+
+    /// Checks read access: public when `public`, otherwise `role`.
+    pub(crate) fn read_access(&self, headers: &HeaderMap, public: bool, role: Role) -> Result<()> {
+        if public {
+            // A malformed or unknown token is still refused, so mistakes are visible.
+            self.principal(headers)?;
+            return Ok(());
+        }
+        self.require(headers, role).map(|_| ())
+    }
+}
+
+/// Every route that takes a body needs a token: this runs before the body is read, so an
+/// unauthenticated client cannot make the server buffer a body of up to `max_body_bytes` (or
+/// hold a connection open while it trickles one). The role is still checked by each route;
+/// rate limiting is charged there, once.
+pub async fn authenticate_before_body(
+    State(st): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    // Every route that reads a body is a POST under /v1/ (ROUTES); anything else is answered
+    // by its route or by the fallback, which read none.
+    let takes_body =
+        req.method() == axum::http::Method::POST && req.uri().path().starts_with("/v1/");
+    if takes_body {
+        let value = match req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::to_str)
+        {
+            Some(Ok(v)) => Some(v),
+            Some(Err(_)) => {
+                return Problem::bad_request("the Authorization header is not text")
+                    .into_response();
+            }
+            None => None,
+        };
+        match st.tokens.authenticate(value) {
+            Ok(Some(_)) => {}
+            Ok(None) => return Problem::unauthorized().into_response(),
+            Err(p) => return p.into_response(),
+        }
+    }
+    next.run(req).await
 }

@@ -20,7 +20,7 @@ use std::time::Instant;
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    conn: crate::client::Conn,
+    conn: crate::conn::Conn,
     /// Progress and resume state.
     #[arg(long, default_value = "glasslog-audit.json")]
     state: PathBuf,

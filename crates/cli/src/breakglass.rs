@@ -1,7 +1,7 @@
 //! `glasslog breakglass ...`: request, approve, extend, close and review emergency access, and
 //! fetch incident reports that are verified before they are written.
 
-use crate::client::{Conn, print};
+use crate::conn::{Conn, print};
 use anyhow::{Context as _, Result, bail};
 use glasslog_breakglass::{Report, verify_report};
 use glasslog_client::Error as ClientError;

@@ -3,6 +3,7 @@
 mod audit;
 mod breakglass;
 mod client;
+mod conn;
 mod keygen;
 mod monitor;
 mod scan;
@@ -37,7 +38,7 @@ enum Command {
     /// Submit one event (JSON) or text entry, from the argument or standard input.
     Submit {
         #[command(flatten)]
-        conn: client::Conn,
+        conn: conn::Conn,
         /// The entry; standard input when absent.
         data: Option<String>,
         /// Send as a raw text entry even if it parses as JSON.
@@ -71,14 +72,14 @@ enum Command {
     /// Fetch an entry and check its bytes against its leaf hash.
     Get {
         #[command(flatten)]
-        conn: client::Conn,
+        conn: conn::Conn,
         /// The entry's index.
         index: u64,
     },
     /// Fetch and verify an inclusion proof; --out saves a self-contained bundle.
     Prove {
         #[command(flatten)]
-        conn: client::Conn,
+        conn: conn::Conn,
         /// The entry's index.
         index: u64,
         /// Write the bundle (entry, signed checkpoint, proof) here.
@@ -188,5 +189,19 @@ fn main() -> ExitCode {
             eprintln!("glasslog: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::Parser as _;
+
+    /// Token ids are base64url: one in 32 starts with `-`, and must still be an id.
+    #[test]
+    fn a_token_id_that_starts_with_a_dash_is_an_id() {
+        let parsed =
+            Cli::try_parse_from(["glasslog", "token", "revoke", "--token", "t", "-Ab_12cd"]);
+        assert!(parsed.is_ok(), "{:?}", parsed.err());
     }
 }

@@ -23,7 +23,7 @@ pub const EXIT_INCONSISTENT: u8 = 4;
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    conn: crate::client::Conn,
+    conn: crate::conn::Conn,
     /// Where the last good checkpoint is kept.
     #[arg(long, default_value = "glasslog-monitor.json")]
     state: PathBuf,

@@ -16,12 +16,14 @@ mod sequencer;
 mod store;
 pub mod testing;
 mod tiles;
+mod types;
 mod verify;
 
 pub use error::{LogError, StoreError};
 pub use key::{KeyFileError, load_or_create_signer};
-pub use log::{Appended, Log, LogConfig, MAX_TAG_BYTES, NewEntry, SignedCheckpoint};
+pub use log::Log;
 pub use memory::MemoryStore;
 pub use rocks::{RocksOptions, RocksStore};
 pub use store::{Commit, Store, TileKey};
+pub use types::{Appended, LogConfig, MAX_TAG_BYTES, NewEntry, SignedCheckpoint};
 pub use verify::VerifyReport;

@@ -4,84 +4,16 @@ use crate::error::LogError;
 use crate::sequencer::{Request, Sequencer};
 use crate::store::{Store, TileKey};
 use crate::tiles::{StoredTile, TileReader};
+use crate::types::{Appended, LogConfig, MAX_TAG_BYTES, NewEntry, Shared, SignedCheckpoint};
 use crate::verify::{VerifyReport, verify_store};
 use glasslog_merkle::{
-    BUNDLE_ENTRY_MAX, Checkpoint, Ed25519Verifier, Hash, Signer, TILE_WIDTH, Tile,
-    consistency_proof, encode_entry_bundle, inclusion_proof,
+    BUNDLE_ENTRY_MAX, Ed25519Verifier, Hash, Signer, TILE_WIDTH, Tile, consistency_proof,
+    encode_entry_bundle, inclusion_proof,
 };
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use tokio::sync::{oneshot, watch};
-
-/// Settings of a log.
-#[derive(Clone, Debug)]
-pub struct LogConfig {
-    /// Most entries integrated in one group commit. Larger groups share one fsync.
-    pub max_batch_entries: usize,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        LogConfig {
-            max_batch_entries: 4096,
-        }
-    }
-}
-
-/// An entry to append.
-#[derive(Clone, Debug)]
-pub struct NewEntry {
-    /// The entry bytes, at most 65,535.
-    pub data: Vec<u8>,
-    /// The hash that makes two submissions "the same entry". Defaults to the leaf hash; the
-    /// API passes the hash of the submitted content so that server-added fields such as the
-    /// receive time do not defeat deduplication.
-    pub identity: Option<Hash>,
-    /// Labels (at most 255 bytes each) under which [`Log::tagged`] finds this entry. Written
-    /// in the same commit as the entry; a duplicate adds none.
-    pub tags: Vec<String>,
-}
-
-/// Longest tag, in bytes.
-pub const MAX_TAG_BYTES: usize = 255;
-
-impl NewEntry {
-    /// An entry deduplicated by its leaf hash.
-    pub fn new(data: impl Into<Vec<u8>>) -> Self {
-        NewEntry {
-            data: data.into(),
-            identity: None,
-            tags: Vec::new(),
-        }
-    }
-}
-
-/// Where an appended entry is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Appended {
-    /// The entry's index.
-    pub index: u64,
-    /// The entry's leaf hash.
-    pub leaf_hash: Hash,
-    /// Whether the identity was already in the log (the index is the earlier one).
-    pub duplicate: bool,
-}
-
-/// A checkpoint and its signed note, as published.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignedCheckpoint {
-    /// The parsed body.
-    pub checkpoint: Checkpoint,
-    /// The signed note, byte for byte what `GET /checkpoint` serves.
-    pub note: String,
-}
-
-pub(crate) struct Shared {
-    pub store: Arc<dyn Store>,
-    pub signer: Signer,
-    pub published: watch::Sender<Option<Arc<SignedCheckpoint>>>,
-}
 
 /// A transparency log over a [`Store`]. Appends go to one sequencer thread; reads run on the
 /// caller's thread and block on storage, so async callers use `spawn_blocking` for them.

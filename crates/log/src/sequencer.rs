@@ -7,9 +7,9 @@
 //! from storage, whether or not the failed write reached it.
 
 use crate::error::{LogError, StoreError};
-use crate::log::{Appended, LogConfig, NewEntry, Shared, SignedCheckpoint};
 use crate::store::Commit;
 use crate::tiles::{TileReader, TreeState};
+use crate::types::{Appended, LogConfig, NewEntry, Shared, SignedCheckpoint};
 use glasslog_merkle::{
     Checkpoint, EMPTY_ROOT, Hash, Note, VerifierSet, consistency_proof, leaf_hash, tree_root,
     verify_consistency,

@@ -1,0 +1,275 @@
+//! Start-up: the data directory and its secret files, the log, the token store, the
+//! break-glass engine, witness cosigning, then the listener until shutdown.
+
+use crate::auth::{Role, TokenStore};
+use crate::config::ServerConfig;
+use crate::state::AppState;
+use crate::{auth, breakglass, cosign, listener, metrics, routes};
+use glasslog_ingest::Sanitizer;
+use glasslog_log::{Log, LogConfig, RocksOptions, RocksStore, load_or_create_signer};
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The data directory could not be prepared.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A witness's verifier key file.
+    #[error("witness verifier key {path}: {source}")]
+    WitnessKey {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The signing key.
+    #[error(transparent)]
+    Key(#[from] glasslog_log::KeyFileError),
+    /// The log could not be opened or recovered.
+    #[error(transparent)]
+    Log(#[from] glasslog_log::LogError),
+    /// The storage could not be opened.
+    #[error(transparent)]
+    Store(#[from] glasslog_log::StoreError),
+    /// The ingestion policy is invalid.
+    #[error(transparent)]
+    Policy(#[from] glasslog_ingest::PolicyError),
+    /// The break-glass policy is invalid.
+    #[error(transparent)]
+    BreakGlass(#[from] glasslog_breakglass::PolicyError),
+    /// The token file.
+    #[error(transparent)]
+    Tokens(#[from] auth::TokenError),
+    /// The TLS certificate or key.
+    #[error(transparent)]
+    Tls(#[from] listener::TlsError),
+    /// The witness list or its quorum.
+    #[error(transparent)]
+    Witnesses(#[from] cosign::WitnessConfigError),
+    /// The listening socket.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn fingerprint_key(dir: &Path) -> Result<zeroize::Zeroizing<[u8; 32]>, ServeError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = dir.join("fingerprint.key");
+    let io = |source| ServeError::DataDir {
+        path: path.clone(),
+        source,
+    };
+    crate::secret_file::owner_only(&path).map_err(io)?;
+    match std::fs::read(&path).map(zeroize::Zeroizing::new) {
+        Ok(bytes) => bytes
+            .as_slice()
+            .try_into()
+            .map(zeroize::Zeroizing::new)
+            .map_err(|_| {
+                io(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "fingerprint.key must be 32 bytes",
+                ))
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = zeroize::Zeroizing::new([0u8; 32]);
+            getrandom::fill(&mut *key).map_err(|e| io(std::io::Error::other(e.to_string())))?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(io)?;
+            f.write_all(&*key).map_err(io)?;
+            f.sync_all().map_err(io)?;
+            Ok(key)
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// What a started server tells its operator.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The bound address.
+    pub addr: std::net::SocketAddr,
+    /// The log's verifier key.
+    pub verifier_key: String,
+    /// Where a first-start admin token was written, if one was.
+    pub admin_token_file: Option<std::path::PathBuf>,
+    /// Whether it speaks HTTPS.
+    pub tls: bool,
+}
+
+/// Opens everything under `config.data_dir`, binds, calls `on_start`, and serves until
+/// `shutdown` resolves; then stops accepting, finishes in-flight requests and closes the log
+/// (its last checkpoint is already signed and the store is flushed as it drops).
+pub async fn serve(
+    config: ServerConfig,
+    on_start: impl FnOnce(&Started),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let dir = config.data_dir.clone();
+    std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
+        path: dir.clone(),
+        source,
+    })?;
+    let key_file = config
+        .key_file
+        .clone()
+        .unwrap_or_else(|| dir.join("log.key"));
+    let signer = load_or_create_signer(&key_file, &config.origin)?;
+    if let Some(path) = &config.vkey_file {
+        std::fs::write(path, format!("{}\n", signer.vkey())).map_err(|source| {
+            ServeError::DataDir {
+                path: path.clone(),
+                source,
+            }
+        })?;
+    }
+    let mut config = config;
+    for w in &mut config.witnesses {
+        if w.vkey.is_empty()
+            && let Some(path) = &w.vkey_file
+        {
+            w.vkey = std::fs::read_to_string(path)
+                .map_err(|source| ServeError::WitnessKey {
+                    path: path.clone(),
+                    source,
+                })?
+                .trim()
+                .to_owned();
+        }
+    }
+    cosign::check_witnesses(&config.witnesses, config.witness_quorum)?;
+    let db = dir.join("db");
+    let store =
+        tokio::task::spawn_blocking(move || RocksStore::open(&db, &RocksOptions::default()))
+            .await
+            .map_err(|e| ServeError::DataDir {
+                path: dir.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })??;
+    let log = tokio::task::spawn_blocking(move || {
+        Log::open(Arc::new(store), signer, LogConfig::default())
+    })
+    .await
+    .map_err(|e| ServeError::DataDir {
+        path: dir.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })??;
+    let log = Arc::new(log);
+    let sanitizer = Arc::new(Sanitizer::new(
+        config.policy.clone(),
+        fingerprint_key(&dir)?,
+    )?);
+    let tokens = TokenStore::open(dir.join("tokens.json"))?;
+    let mut admin_token_file = None;
+    if tokens.is_empty() {
+        let (_, token) = tokens.create("admin", None, Role::Admin, Vec::new())?;
+        let path = dir.join("admin.token");
+        // Replaced whole, never truncated in place: a crash leaves the old file or the new one.
+        glasslog_log::durable::write_file(&path, format!("{token}\n").as_bytes(), 0o600).map_err(
+            |source| ServeError::DataDir {
+                path: path.clone(),
+                source,
+            },
+        )?;
+        admin_token_file = Some(path);
+    }
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(listener::tls_acceptor(cert, key)?),
+        (None, None) => None,
+        _ => {
+            return Err(ServeError::Tls(listener::TlsError(
+                "give both tls_cert and tls_key".into(),
+            )));
+        }
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    let started = Started {
+        addr,
+        verifier_key: log.verifier().vkey(),
+        admin_token_file,
+        tls: tls.is_some(),
+    };
+    let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs.max(1));
+    let max_connections = config.max_connections.max(1);
+    let metrics = metrics::Metrics::new();
+    config.breakglass.validate()?;
+    let cosigned = cosign::Cosigned::default();
+    let breakglass = breakglass::BreakGlass::start(
+        Arc::clone(&log),
+        Arc::clone(&sanitizer),
+        config.breakglass.clone(),
+        &metrics,
+        Arc::clone(&cosigned),
+        config.witness_quorum,
+    )
+    .await?;
+    let limiter = std::num::NonZeroU32::new(config.rate_limit_per_second).map(|rate| {
+        let burst = std::num::NonZeroU32::new(config.rate_limit_burst)
+            .unwrap_or(rate.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(1)));
+        governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst))
+    });
+    let state = Arc::new(AppState {
+        limiter,
+        log: Arc::clone(&log),
+        sanitizer,
+        tokens,
+        config,
+        metrics,
+        breakglass,
+        cosigned,
+    });
+    if !state.config.witnesses.is_empty() {
+        let (log, targets, quorum, out) = (
+            Arc::clone(&log),
+            state.config.witnesses.clone(),
+            state.config.witness_quorum,
+            Arc::clone(&state.cosigned),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = cosign::run(log, targets, quorum, out).await {
+                tracing::error!(error = %e, "witness cosigning stopped");
+            }
+        });
+    }
+    on_start(&started);
+    tracing::info!(%addr, verifier_key = %started.verifier_key, "serving");
+    let limits = listener::Limits {
+        header_timeout,
+        max_connections,
+    };
+    listener::run(listener, routes::router(state), tls, limits, shutdown).await;
+    let closing = Arc::clone(&log);
+    let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+    tracing::info!("stopped; the last checkpoint is signed and the log is closed");
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! What the log and its sequencer share: settings, the entries going in, what comes out, and
+//! the state both hold.
+
+use crate::store::Store;
+use glasslog_merkle::{Checkpoint, Hash, Signer};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Settings of a log.
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    /// Most entries integrated in one group commit. Larger groups share one fsync.
+    pub max_batch_entries: usize,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            max_batch_entries: 4096,
+        }
+    }
+}
+
+/// An entry to append.
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    /// The entry bytes, at most 65,535.
+    pub data: Vec<u8>,
+    /// The hash that makes two submissions "the same entry". Defaults to the leaf hash; the
+    /// API passes one derived from the submission's idempotency key (or a random one, so that
+    /// identical events without a key stay separate entries).
+    pub identity: Option<Hash>,
+    /// Labels (at most 255 bytes each) under which [`Log::tagged`] finds this entry. Written
+    /// in the same commit as the entry; a duplicate adds none.
+    pub tags: Vec<String>,
+}
+
+/// Longest tag, in bytes.
+pub const MAX_TAG_BYTES: usize = 255;
+
+impl NewEntry {
+    /// An entry deduplicated by its leaf hash.
+    pub fn new(data: impl Into<Vec<u8>>) -> Self {
+        NewEntry {
+            data: data.into(),
+            identity: None,
+            tags: Vec::new(),
+        }
+    }
+}
+
+/// Where an appended entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// The entry's index.
+    pub index: u64,
+    /// The entry's leaf hash.
+    pub leaf_hash: Hash,
+    /// Whether the identity was already in the log (the index is the earlier one).
+    pub duplicate: bool,
+}
+
+/// A checkpoint and its signed note, as published.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    /// The parsed body.
+    pub checkpoint: Checkpoint,
+    /// The signed note, byte for byte what `GET /checkpoint` serves.
+    pub note: String,
+}
+
+pub(crate) struct Shared {
+    pub store: Arc<dyn Store>,
+    pub signer: Signer,
+    pub published: watch::Sender<Option<Arc<SignedCheckpoint>>>,
+}
