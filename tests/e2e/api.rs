@@ -1213,3 +1213,55 @@ fn a_body_is_never_read_before_authentication() {
     );
     assert_eq!(r.status, 201);
 }
+
+/// Issue #17: a single submission is a batch of one, through the same pipeline: the same
+/// stored event, the same redactions, the same metrics, for an event and for a refusal.
+#[test]
+fn a_single_submission_is_a_batch_of_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let event = json!({"actor": "ci", "action": "deploy",
+                       "details": {"password": "Sup3r-S3cret-pw!", "note": "ok"}});
+    let single = s.post_json("/v1/entries", Some(&s.admin), &event);
+    assert_eq!(single.status, 201, "{}", single.text());
+    let batch = s.post_json("/v1/entries/batch", Some(&s.admin), &json!([event]));
+    assert_eq!(batch.status, 200, "{}", batch.text());
+    let (one, many) = (single.json(), batch.json()["results"][0].clone());
+    assert_eq!(one["redactions"], many["redactions"]);
+    let stored = |i: &Value| {
+        let mut e = s
+            .get(
+                &format!("/v1/entries/{}", i.as_u64().unwrap()),
+                Some(&s.admin),
+            )
+            .json()["entry"]
+            .clone();
+        e.as_object_mut().unwrap().remove("received");
+        e
+    };
+    assert_eq!(stored(&one["index"]), stored(&many["index"]));
+    // Refusals are counted alike: an invalid body, alone or in a batch, is `invalid`.
+    let bad = s.request(
+        "POST",
+        "/v1/entries",
+        Some(&s.admin),
+        Some("application/json"),
+        b"{",
+    );
+    assert_eq!(bad.status, 400);
+    let r = s.request(
+        "POST",
+        "/v1/entries/batch",
+        Some(&s.admin),
+        Some("application/x-ndjson"),
+        b"{\n",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let metrics = s.get("/metrics", Some(&s.admin)).text();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("glasslog_submissions_total{outcome=\"invalid\"} 2")),
+        "{metrics}"
+    );
+}

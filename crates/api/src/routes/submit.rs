@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use glasslog_ingest::{Body, Finding, IngestError};
+use glasslog_ingest::{Body, Finding};
 use glasslog_log::{Appended, NewEntry};
 use glasslog_merkle::Hash;
 use serde_json::{Value, json};
@@ -205,14 +205,123 @@ fn appended_json(a: &Appended, findings: &[Finding]) -> Value {
     })
 }
 
-/// `POST /v1/entries`.
+/// One submission going into the pipeline.
+struct Item {
+    /// The parsed body, or why it could not be parsed.
+    body: Result<Body>,
+    /// A key that wins over the event's own id (the single submission's `Idempotency-Key`).
+    key: Option<String>,
+    /// A key used when the event has no id of its own (`<batch key>#<position>`).
+    fallback_key: Option<String>,
+}
+
+/// What became of one item: where it is and what was redacted from it, or why it was refused.
+type Outcome = Result<(Appended, Vec<Finding>)>;
+
+/// The one submission pipeline, for a single entry (a batch of one) and for batches: break-
+/// glass tagging, idempotency identities and sanitizing on the blocking pool, one append for
+/// every item that passed, break-glass observation (duplicates included, as retries), and the
+/// metrics of each item. Refused items keep their place in the answer.
+async fn ingest(
+    st: &AppState,
+    principal: &Principal,
+    source: &str,
+    in_session: Option<String>,
+    items: Vec<Item>,
+) -> Result<Vec<Outcome>> {
+    let started = Instant::now();
+    let sanitizer = Arc::clone(&st.sanitizer);
+    let received = now_ms();
+    let src = source.to_owned();
+    let principal_id = principal.id.clone();
+    let bound = submitter(principal);
+    // Detection is CPU work: off the async workers.
+    let prepared = tokio::task::spawn_blocking(move || {
+        let scope = glasslog_ingest::Scope {
+            source: &src,
+            principal: &principal_id,
+        };
+        items
+            .into_iter()
+            .map(|item| {
+                let mut body = item.body?;
+                let tags = session_tags(&mut body, in_session.as_deref())?;
+                let key = item.key.or_else(|| event_uid(&body)).or(item.fallback_key);
+                let identity = idempotency_identity(&src, key.as_deref());
+                // Actions under a session record who really sent them.
+                let submitter = (!tags.is_empty()).then_some(&bound);
+                sanitizer
+                    .sanitize_bound(scope, submitter, body, received)
+                    .map(|s| (s, tags, identity))
+                    .map_err(ingest_problem)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|_| Problem::unavailable("worker failed"))?;
+    let mut entries = Vec::new();
+    for (r, tags, identity) in prepared.iter().flatten() {
+        entries.push(NewEntry {
+            data: r.encoded.bytes.clone(),
+            identity: *identity,
+            tags: tags.clone(),
+        });
+        for f in &r.findings {
+            st.metrics
+                .redactions
+                .get_or_create(&vec![("rule".to_owned(), f.rule.clone())])
+                .inc();
+        }
+    }
+    let appended = if entries.is_empty() {
+        Vec::new()
+    } else {
+        st.log.append(entries).await.map_err(log_problem)?
+    };
+    st.metrics.batch_entries.observe(appended.len() as f64);
+    st.metrics
+        .integration_seconds
+        .observe(started.elapsed().as_secs_f64());
+    let actions: Vec<(u64, Vec<u8>, bool)> = prepared
+        .iter()
+        .flatten()
+        .zip(&appended)
+        .filter(|((_, tags, _), _)| !tags.is_empty())
+        .map(|((s, _, _), a)| (a.index, s.encoded.bytes.clone(), a.duplicate))
+        .collect();
+    if !actions.is_empty() {
+        st.breakglass.observe(actions).await;
+    }
+    let mut appended = appended.into_iter();
+    Ok(prepared
+        .into_iter()
+        .map(|r| {
+            let result = match r {
+                Ok((s, _, _)) => appended
+                    .next()
+                    .map(|a| (a, s.findings))
+                    .ok_or_else(|| Problem::unavailable("not appended")),
+                Err(p) => Err(p),
+            };
+            st.metrics.submission(match &result {
+                Ok((a, _)) if a.duplicate => "duplicate",
+                Ok(_) => "accepted",
+                // A policy rejection is a rejection, in a batch as alone.
+                Err(p) if p.kind.ends_with("secrets-rejected") => "rejected",
+                Err(_) => "invalid",
+            });
+            result
+        })
+        .collect())
+}
+
+/// `POST /v1/entries`: a batch of one.
 pub async fn submit(
     State(st): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
-    let started = Instant::now();
     let q = query(raw, &["wait", "source"])?;
     let principal = st.require(&headers, Role::Submitter)?;
     let source = source_for(&principal, &q)?;
@@ -226,82 +335,33 @@ pub async fn submit(
         }
     };
     let in_session = session_header(&headers)?;
-    let mut parsed = match content_kind(&headers)? {
-        Kind::Json => Body::Event(serde_json::from_slice(&body).map_err(|e| {
+    let parsed = match content_kind(&headers)? {
+        Kind::Json => serde_json::from_slice(&body).map(Body::Event).map_err(|e| {
             Problem::bad_request(format!(
                 "invalid JSON: {}",
                 glasslog_ingest::entry::scrub_json_error(&e)
             ))
-        })?),
-        Kind::Text => Body::Text(
-            String::from_utf8(body.to_vec())
-                .map_err(|_| Problem::bad_request("a text entry must be UTF-8"))?,
-        ),
+        }),
+        Kind::Text => String::from_utf8(body.to_vec())
+            .map(Body::Text)
+            .map_err(|_| Problem::bad_request("a text entry must be UTF-8")),
         Kind::Ndjson => {
             return Err(Problem::bad_request(
                 "NDJSON bodies go to /v1/entries/batch",
             ));
         }
     };
-    let tags = session_tags(&mut parsed, in_session.as_deref())?;
-    let key = idempotency_header(&headers)?.or_else(|| event_uid(&parsed));
-    let identity = idempotency_identity(&source, key.as_deref());
-    // Detection is CPU work: off the async workers, like batches.
-    let sanitizer = Arc::clone(&st.sanitizer);
-    let (src, principal_id) = (source.clone(), principal.id.clone());
-    let submitter = (!tags.is_empty()).then(|| submitter(&principal));
-    let received = now_ms();
-    let result = tokio::task::spawn_blocking(move || {
-        let scope = glasslog_ingest::Scope {
-            source: &src,
-            principal: &principal_id,
-        };
-        sanitizer.sanitize_bound(scope, submitter.as_ref(), parsed, received)
-    })
-    .await
-    .map_err(|_| Problem::unavailable("worker failed"))?;
-    let sanitized = match result {
-        Ok(s) => s,
-        Err(e) => {
-            st.metrics
-                .submission(if matches!(e, IngestError::Rejected { .. }) {
-                    "rejected"
-                } else {
-                    "invalid"
-                });
-            return Err(ingest_problem(e));
-        }
+    let item = Item {
+        body: parsed,
+        key: idempotency_header(&headers)?,
+        fallback_key: None,
     };
-    for f in &sanitized.findings {
-        st.metrics
-            .redactions
-            .get_or_create(&vec![("rule".to_owned(), f.rule.clone())])
-            .inc();
-    }
-    // Only actions under a session keep a copy, for the break-glass audit.
-    let action = (!tags.is_empty()).then(|| sanitized.encoded.bytes.clone());
-    let entry = NewEntry {
-        data: sanitized.encoded.bytes,
-        identity,
-        tags,
-    };
-    let appended = st.log.append(vec![entry]).await.map_err(log_problem)?;
-    let a = appended
-        .first()
-        .copied()
+    let outcome = ingest(&st, &principal, &source, in_session, vec![item])
+        .await?
+        .pop()
         .ok_or_else(|| Problem::unavailable("the log returned no index"))?;
-    if let Some(bytes) = action {
-        st.breakglass
-            .observe(vec![(a.index, bytes, a.duplicate)])
-            .await;
-    }
-    st.metrics.batch_entries.observe(1.0);
-    st.metrics
-        .integration_seconds
-        .observe(started.elapsed().as_secs_f64());
-    st.metrics
-        .submission(if a.duplicate { "duplicate" } else { "accepted" });
-    let mut out = appended_json(&a, &sanitized.findings);
+    let (a, findings) = outcome?;
+    let mut out = appended_json(&a, &findings);
     if wait {
         let (cp, note) = served(&st, Some(a.index)).await?;
         let size = cp.size;
@@ -326,7 +386,6 @@ pub async fn submit_batch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
-    let started = Instant::now();
     let q = query(raw, &["source"])?;
     let principal = st.require(&headers, Role::Submitter)?;
     let source = source_for(&principal, &q)?;
@@ -335,9 +394,9 @@ pub async fn submit_batch(
         Kind::Ndjson => true,
         Kind::Text => return Err(Problem::bad_request("a batch is a JSON array or NDJSON")),
     };
-    let items = glasslog_ingest::entry::parse_batch(&body, ndjson)
+    let parsed = glasslog_ingest::entry::parse_batch(&body, ndjson)
         .map_err(|e| Problem::bad_request(e.to_string()))?;
-    if items.is_empty() || items.len() > st.config.max_batch_entries {
+    if parsed.is_empty() || parsed.len() > st.config.max_batch_entries {
         return Err(Problem::bad_request(format!(
             "a batch holds 1 to {} entries",
             st.config.max_batch_entries
@@ -346,90 +405,22 @@ pub async fn submit_batch(
     }
     let in_session = session_header(&headers)?;
     let batch_key = idempotency_header(&headers)?;
-    let sanitizer = Arc::clone(&st.sanitizer);
-    let received = now_ms();
-    let src = source.clone();
-    let principal_id = principal.id.clone();
-    let bound = submitter(&principal);
-    let results = tokio::task::spawn_blocking(move || {
-        let scope = glasslog_ingest::Scope {
-            source: &src,
-            principal: &principal_id,
-        };
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(position, item)| {
-                let mut body = item.map_err(|e| Problem::bad_request(e.to_string()))?;
-                let tags = session_tags(&mut body, in_session.as_deref())?;
-                // An item's own id, else the batch's key and the item's position in it.
-                let key = event_uid(&body)
-                    .or_else(|| batch_key.as_ref().map(|k| format!("{k}#{position}")));
-                let identity = idempotency_identity(&src, key.as_deref());
-                // Actions under a session record who really sent them.
-                let submitter = (!tags.is_empty()).then_some(&bound);
-                sanitizer
-                    .sanitize_bound(scope, submitter, body, received)
-                    .map(|s| (s, tags, identity))
-                    .map_err(ingest_problem)
-            })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .map_err(|_| Problem::unavailable("worker failed"))?;
-    let mut entries = Vec::new();
-    for (r, tags, identity) in results.iter().flatten() {
-        entries.push(NewEntry {
-            data: r.encoded.bytes.clone(),
-            identity: *identity,
-            tags: tags.clone(),
-        });
-        for f in &r.findings {
-            st.metrics
-                .redactions
-                .get_or_create(&vec![("rule".to_owned(), f.rule.clone())])
-                .inc();
-        }
-    }
-    let appended = if entries.is_empty() {
-        Vec::new()
-    } else {
-        st.log.append(entries).await.map_err(log_problem)?
-    };
-    st.metrics.batch_entries.observe(appended.len() as f64);
-    st.metrics
-        .integration_seconds
-        .observe(started.elapsed().as_secs_f64());
-    let actions: Vec<(u64, Vec<u8>, bool)> = results
-        .iter()
-        .flatten()
-        .zip(&appended)
-        .filter(|((_, tags, _), _)| !tags.is_empty())
-        .map(|((s, _, _), a)| (a.index, s.encoded.bytes.clone(), a.duplicate))
-        .collect();
-    if !actions.is_empty() {
-        st.breakglass.observe(actions).await;
-    }
-    let mut appended = appended.into_iter();
-    let out: Vec<Value> = results
+    let items = parsed
         .into_iter()
-        .map(|r| match r {
-            Ok((s, _, _)) => match appended.next() {
-                Some(a) => {
-                    st.metrics
-                        .submission(if a.duplicate { "duplicate" } else { "accepted" });
-                    appended_json(&a, &s.findings)
-                }
-                None => json!({ "error": Problem::unavailable("not appended") }),
-            },
+        .enumerate()
+        .map(|(position, item)| Item {
+            body: item.map_err(|e| Problem::bad_request(e.to_string())),
+            key: None,
+            // An item's own id, else the batch's key and the item's position in it.
+            fallback_key: batch_key.as_ref().map(|k| format!("{k}#{position}")),
+        })
+        .collect();
+    let outcomes = ingest(&st, &principal, &source, in_session, items).await?;
+    let out: Vec<Value> = outcomes
+        .into_iter()
+        .map(|o| match o {
+            Ok((a, findings)) => appended_json(&a, &findings),
             Err(p) => {
-                // Counted as a single submission would be: a policy rejection is a rejection.
-                st.metrics
-                    .submission(if p.kind.ends_with("secrets-rejected") {
-                        "rejected"
-                    } else {
-                        "invalid"
-                    });
                 // A per-item problem travels inside a 200 `application/json` answer, past the
                 // middleware that redacts problem documents: redact it here, as that would.
                 let mut error = serde_json::to_value(&p).unwrap_or(Value::Null);
