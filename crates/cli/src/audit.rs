@@ -3,14 +3,11 @@
 //! detection rules (a secret that slipped in under older rules is reported). The state is a
 //! compact range, so an interrupted audit resumes where it stopped.
 
-use anyhow::{Context as _, Result, bail};
-use glasslog_client::{Client, VerifiedCheckpoint};
+use anyhow::{Context as _, Result};
+use glasslog_client::{AuditState, Auditor, Client, Error as ClientError};
 use glasslog_ingest::{Detector, DetectorOptions};
-use glasslog_merkle::{
-    CompactRange, Hash, NodeId, TILE_HEIGHT, TILE_WIDTH, Tile, decode_entry_bundle, leaf_hash,
-};
+use glasslog_merkle::{CompactRange, Hash};
 use serde_json::json;
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -26,14 +23,13 @@ pub struct Args {
     state: PathBuf,
 }
 
-struct State {
-    checkpoint: String,
-    next_tile: u64,
-    range: CompactRange,
+/// What the state file holds: the library's audit state and the findings so far.
+struct Saved {
+    audit: AuditState,
     findings: u64,
 }
 
-fn load(path: &Path, client: &Client) -> Result<Option<(VerifiedCheckpoint, State)>> {
+fn load(path: &Path, client: &Client) -> Result<Option<Saved>> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(None);
     };
@@ -42,7 +38,7 @@ fn load(path: &Path, client: &Client) -> Result<Option<(VerifiedCheckpoint, Stat
         .as_str()
         .context("audit state without checkpoint")?
         .to_owned();
-    let cp = client.open_checkpoint(&note)?;
+    let checkpoint = client.open_checkpoint(&note)?;
     let hashes: Vec<Hash> = v["range"]
         .as_array()
         .context("audit state without range")?
@@ -54,19 +50,22 @@ fn load(path: &Path, client: &Client) -> Result<Option<(VerifiedCheckpoint, Stat
         .context("audit state without size")?;
     let range =
         CompactRange::from_parts(size, hashes).context("audit state has a malformed range")?;
-    let state = State {
-        checkpoint: note,
-        next_tile: v["next_tile"].as_u64().unwrap_or(0),
-        range,
+    Ok(Some(Saved {
+        audit: AuditState {
+            checkpoint,
+            next_tile: v["next_tile"].as_u64().unwrap_or(0),
+            range,
+        },
         findings: v["findings"].as_u64().unwrap_or(0),
-    };
-    Ok(Some((cp, state)))
+    }))
 }
 
-fn save(path: &Path, s: &State) -> Result<()> {
+fn save(path: &Path, audit: &AuditState, findings: u64) -> Result<()> {
     let body = json!({
-        "checkpoint": s.checkpoint, "next_tile": s.next_tile, "range_size": s.range.size(),
-        "range": s.range.hashes().iter().map(Hash::to_base64).collect::<Vec<_>>(), "findings": s.findings,
+        "checkpoint": audit.checkpoint.note, "next_tile": audit.next_tile,
+        "range_size": audit.range.size(),
+        "range": audit.range.hashes().iter().map(Hash::to_base64).collect::<Vec<_>>(),
+        "findings": findings,
     });
     glasslog_log::durable::write_file(path, &serde_json::to_vec(&body)?, 0o600)
         .with_context(|| format!("cannot write {}", path.display()))
@@ -76,127 +75,73 @@ fn save(path: &Path, s: &State) -> Result<()> {
 /// the log's data does not match its signed checkpoint.
 pub fn run(args: &Args) -> Result<ExitCode> {
     let client = args.conn.client()?;
-    let (cp, mut state) = match load(&args.state, &client)? {
-        Some(resumed) => {
-            eprintln!("resuming at tile {}", resumed.1.next_tile);
-            resumed
+    let (audit, mut findings) = match load(&args.state, &client)? {
+        Some(saved) => {
+            eprintln!("resuming at tile {}", saved.audit.next_tile);
+            (saved.audit, saved.findings)
         }
-        None => {
-            let cp = client.checkpoint()?;
-            let state = State {
-                checkpoint: cp.note.clone(),
-                next_tile: 0,
-                range: CompactRange::new(),
-                findings: 0,
-            };
-            (cp, state)
-        }
+        None => (Auditor::start(client.checkpoint()?), 0),
     };
-    let size = cp.checkpoint.size;
+    let size = audit.checkpoint.checkpoint.size;
+    let mut auditor = Auditor::new(&client, audit);
     let detector = Detector::new(&DetectorOptions::default())?;
-    let width = u64::from(TILE_WIDTH);
-    let tiles = size.div_ceil(width);
-    let mut upper: HashMap<(u8, u64), Vec<u8>> = HashMap::new();
+    let tiles = auditor.tiles();
     let (started, mut entries, mut bytes) = (Instant::now(), 0u64, 0u64);
     let mut out = std::io::stdout().lock();
-    while state.next_tile < tiles {
-        let index = state.next_tile;
-        let tile = Tile::at_size(0, index, size).context("tile outside the tree")?;
-        let hashes = client.fetch(&tile.path())?;
-        let bundle = client.fetch(&tile.entries_path())?;
-        let items = decode_entry_bundle(&bundle)
-            .map_err(|e| anyhow::anyhow!("first bad tile: {}: {e}", tile.entries_path()))?;
-        if items.len() != usize::from(tile.width) || hashes.len() != items.len() * 32 {
-            bail!(
-                "first bad tile: {} holds {} entries for {} hashes in {}",
-                tile.entries_path(),
-                items.len(),
-                hashes.len() / 32,
-                tile.path()
-            );
-        }
-        for (i, (entry, expected)) in items.iter().zip(hashes.chunks_exact(32)).enumerate() {
-            let at = index * width + i as u64;
-            let leaf = leaf_hash(entry);
-            if leaf.0 != expected {
-                eprintln!(
-                    "glasslog audit: first bad tile: {} (entry {at} does not hash to its tile entry)",
-                    tile.entries_path()
-                );
-                return Ok(ExitCode::from(4));
-            }
-            // Every perfect node at a tile level above 0 must equal the served upper tile.
-            // Every perfect node at a tile level above 0 must equal the served upper tile. The
-            // nodes are collected first so that fetching a tile can fail as an outage (`?`),
-            // never be mistaken for tampering.
-            let mut completed = Vec::new();
-            state.range.append(leaf, |id: NodeId, h: &Hash| {
-                if id.level > 0 && id.level.is_multiple_of(TILE_HEIGHT) {
-                    completed.push((id, *h));
-                }
-            });
-            for (id, h) in completed {
-                let level = id.level / TILE_HEIGHT;
-                let key = (level, id.index / width);
-                let tile = match upper.entry(key) {
-                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        let t = Tile::at_size(level, key.1, size)
-                            .context("upper tile outside the tree")?;
-                        v.insert(client.fetch(&t.path())?)
-                    }
-                };
-                let off = usize::try_from(id.index % width)?.saturating_mul(32);
-                if tile.get(off..off + 32) != Some(&h.0[..]) {
-                    eprintln!(
-                        "glasslog audit: first bad tile: tile/{level}/{} does not match the entries below it (node at level {}, index {})",
-                        key.1, id.level, id.index
-                    );
-                    return Ok(ExitCode::from(4));
-                }
-            }
+    let mut failed: Option<std::io::Error> = None;
+    while !auditor.is_done() {
+        let mut scan = |at: u64, entry: &[u8]| {
             let text = String::from_utf8_lossy(entry);
             for m in detector.scan(&text) {
-                state.findings += 1;
-                writeln!(
+                findings += 1;
+                if let Err(e) = writeln!(
                     out,
                     "finding: entry {at}: {} at bytes {}..{}",
                     detector.rules()[m.rule].id,
                     m.start,
                     m.end
-                )?;
+                ) {
+                    failed.get_or_insert(e);
+                }
             }
             entries += 1;
             bytes += entry.len() as u64;
+        };
+        match auditor.next_tile(&mut scan) {
+            Ok(()) => {}
+            Err(ClientError::Lied(m)) => {
+                eprintln!("glasslog audit: {m}");
+                return Ok(ExitCode::from(4));
+            }
+            Err(e) => return Err(e.into()),
         }
-        state.next_tile += 1;
-        if state.next_tile % 64 == 0 || state.next_tile == tiles {
-            save(&args.state, &state)?;
+        if let Some(e) = failed.take() {
+            return Err(e.into());
+        }
+        let next = auditor.state().next_tile;
+        if next % 64 == 0 || next == tiles {
+            save(&args.state, auditor.state(), findings)?;
             let secs = started.elapsed().as_secs_f64().max(1e-9);
             eprintln!(
-                "audit: tile {}/{tiles}, {:.0} entries/s, {:.1} MB/s",
-                state.next_tile,
+                "audit: tile {next}/{tiles}, {:.0} entries/s, {:.1} MB/s",
                 entries as f64 / secs,
                 bytes as f64 / secs / 1e6
             );
         }
     }
-    if state.range.root() != cp.checkpoint.root {
-        eprintln!(
-            "glasslog audit: the recomputed root of {size} entries differs from the signed root"
-        );
+    if let Err(e) = auditor.finish() {
+        eprintln!("glasslog audit: {e}");
         return Ok(ExitCode::from(4));
     }
     let secs = started.elapsed().as_secs_f64().max(1e-9);
     writeln!(
         out,
-        "audit OK: {size} entries, root matches the signed checkpoint; {} finding(s); {:.0} entries/s, {:.1} MB/s",
-        state.findings,
+        "audit OK: {size} entries, root matches the signed checkpoint; {findings} finding(s); {:.0} entries/s, {:.1} MB/s",
         entries as f64 / secs,
         bytes as f64 / secs / 1e6
     )?;
     let _ = std::fs::remove_file(&args.state);
-    Ok(if state.findings > 0 {
+    Ok(if findings > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -4,10 +4,7 @@
 //! is reported with a distinct exit status and an optional webhook.
 
 use anyhow::{Context as _, Result};
-use glasslog_client::{Client, Error as ClientError, TileFetcher, VerifiedCheckpoint};
-use glasslog_merkle::{
-    TILE_WIDTH, Tile, consistency_proof, decode_entry_bundle, leaf_hash, verify_consistency,
-};
+use glasslog_client::{Error as ClientError, Monitor, VerifiedCheckpoint};
 use serde_json::json;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -74,90 +71,6 @@ fn classify(e: ClientError) -> Trouble {
     }
 }
 
-/// One poll: returns the new good checkpoint, or what is wrong.
-fn poll(
-    client: &Client,
-    watch_rule: Option<&regex::bytes::Regex>,
-    last: Option<&VerifiedCheckpoint>,
-) -> std::result::Result<VerifiedCheckpoint, Trouble> {
-    let new = client.checkpoint().map_err(classify)?;
-    let Some(old) = last else { return Ok(new) };
-    let (m, n) = (old.checkpoint.size, new.checkpoint.size);
-    if n < m {
-        return Err(Trouble::Inconsistent(format!(
-            "rollback: the log went from size {m} to size {n}"
-        )));
-    }
-    if n == m {
-        if new.checkpoint.root != old.checkpoint.root {
-            return Err(Trouble::Inconsistent(format!(
-                "fork: two different roots for size {n}"
-            )));
-        }
-        return Ok(new);
-    }
-    // Proofs are built here from the new tree's tiles, not asked of the log.
-    let tiles = TileFetcher::new(client, &new);
-    if m > 0 {
-        let proof = consistency_proof(m, n, &tiles)
-            .map_err(|e| Trouble::Unreachable(format!("reading tiles: {e}")))?;
-        verify_consistency(m, n, &proof, &old.checkpoint.root, &new.checkpoint.root).map_err(
-            |e| {
-                Trouble::Inconsistent(format!(
-                    "fork: size {n} does not extend the checkpoint of size {m}: {e}"
-                ))
-            },
-        )?;
-    }
-    if let Some(re) = watch_rule {
-        watch(client, &tiles, &new, m, re)?;
-    }
-    Ok(new)
-}
-
-/// Reads the new entries from bundles, checks them against the level-0 tiles, which are
-/// checked into the signed root first, and prints those matching the watch rule. A tile or a
-/// bundle that does not match is an inconsistency, not an outage.
-fn watch(
-    client: &Client,
-    tiles: &TileFetcher<'_>,
-    cp: &VerifiedCheckpoint,
-    from: u64,
-    re: &regex::bytes::Regex,
-) -> std::result::Result<(), Trouble> {
-    let n = cp.checkpoint.size;
-    let width = u64::from(TILE_WIDTH);
-    let mut out = std::io::stdout().lock();
-    for index in from / width..n.div_ceil(width) {
-        let Some(tile) = Tile::at_size(0, index, n) else {
-            break;
-        };
-        let hashes = tiles.verified_leaves(index, cp).map_err(classify)?;
-        let bundle = client.fetch(&tile.entries_path()).map_err(classify)?;
-        let entries = decode_entry_bundle(&bundle)
-            .map_err(|e| Trouble::Inconsistent(format!("{}: {e}", tile.entries_path())))?;
-        if entries.len() != hashes.len() {
-            return Err(Trouble::Inconsistent(format!(
-                "{} does not match {}",
-                tile.entries_path(),
-                tile.path()
-            )));
-        }
-        for ((entry, hash), at) in entries.iter().zip(&hashes).zip(index * width..) {
-            if leaf_hash(entry) != *hash {
-                return Err(Trouble::Inconsistent(format!(
-                    "entry {at} does not hash to its tile"
-                )));
-            }
-            if at >= from && re.is_match(entry) {
-                // A closed stdout must not stop the monitor.
-                let _ = writeln!(out, "watch: entry {at}: {}", String::from_utf8_lossy(entry));
-            }
-        }
-    }
-    Ok(())
-}
-
 fn notify(webhook: Option<&str>, status: &str, message: &str, url: &str) {
     if let Some(hook) = webhook {
         let body = json!({ "log": url, "status": status, "message": message });
@@ -185,7 +98,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .map(regex::bytes::Regex::new)
         .transpose()
         .context("--watch is not a valid regex")?;
-    let mut last = match load_state(&args.state)? {
+    let last = match load_state(&args.state)? {
         Some(note) => Some(
             client
                 .open_checkpoint(&note)
@@ -193,23 +106,35 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         ),
         None => None,
     };
+    let mut monitor = Monitor::new(&client, last);
     loop {
-        match poll(&client, watch_rule.as_ref(), last.as_ref()) {
+        let before = monitor.last().map(|l| l.checkpoint.size);
+        let mut print = |at: u64, entry: &[u8]| {
+            if watch_rule.as_ref().is_some_and(|re| re.is_match(entry)) {
+                // A closed stdout must not stop the monitor.
+                let _ = writeln!(
+                    std::io::stdout().lock(),
+                    "watch: entry {at}: {}",
+                    String::from_utf8_lossy(entry)
+                );
+            }
+        };
+        let each: Option<glasslog_client::EntrySink<'_>> = if watch_rule.is_some() {
+            Some(&mut print)
+        } else {
+            None
+        };
+        match monitor.poll(each).map_err(classify) {
             Ok(cp) => {
-                let grew = last
-                    .as_ref()
-                    .is_none_or(|l| l.checkpoint.size != cp.checkpoint.size);
-                if grew {
-                    let mut out = std::io::stdout().lock();
+                if before != Some(cp.checkpoint.size) {
                     writeln!(
-                        out,
+                        std::io::stdout().lock(),
                         "ok: size {} root {}",
                         cp.checkpoint.size,
                         cp.checkpoint.root.to_base64()
                     )?;
-                    save_state(&args.state, &cp)?;
+                    save_state(&args.state, cp)?;
                 }
-                last = Some(cp);
             }
             Err(Trouble::Inconsistent(m)) => {
                 eprintln!("glasslog monitor: INCONSISTENT: {m}");

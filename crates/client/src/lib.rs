@@ -4,10 +4,14 @@
 //! signed root. Errors say whether the log misbehaved ([`Error::Lied`]) or could not be
 //! reached ([`Error::Unreachable`]). It depends on the merkle crate only.
 
+mod audit;
 mod bundle;
+mod monitor;
 mod tiles;
 
+pub use audit::{AuditState, Auditor};
 pub use bundle::{ProofBundle, verify_bundle};
+pub use monitor::{EntrySink, Monitor};
 pub use tiles::TileFetcher;
 
 use base64::Engine as _;
