@@ -244,3 +244,22 @@ fn requests_and_connections_in_flight_are_bounded() {
     );
     s.stop();
 }
+
+/// A body refused before it is read (no token, or shed for load) leaves the connection unfit
+/// for another request: the answer says `Connection: close`, so that keep-alive clients do not
+/// send their next request into a socket the server closes.
+#[test]
+fn a_body_left_unread_closes_the_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let mut c = TcpStream::connect(addr(&s)).unwrap();
+    c.write_all(b"POST /v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+        .unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = Vec::new();
+    let _ = c.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 401"), "{text}");
+    assert!(text.contains("connection: close"), "{text}");
+    s.stop();
+}

@@ -95,22 +95,28 @@ pub async fn authenticate_before_body(
     let takes_body =
         req.method() == axum::http::Method::POST && req.uri().path().starts_with("/v1/");
     if takes_body {
-        let value = match req
+        let refused = match req
             .headers()
             .get(header::AUTHORIZATION)
             .map(HeaderValue::to_str)
         {
-            Some(Ok(v)) => Some(v),
-            Some(Err(_)) => {
-                return Problem::bad_request("the Authorization header is not text")
-                    .into_response();
-            }
-            None => None,
+            Some(Err(_)) => Some(Problem::bad_request("the Authorization header is not text")),
+            value => match st
+                .tokens
+                .authenticate(value.and_then(std::result::Result::ok))
+            {
+                Ok(Some(_)) => None,
+                Ok(None) => Some(Problem::unauthorized()),
+                Err(p) => Some(p),
+            },
         };
-        match st.tokens.authenticate(value) {
-            Ok(Some(_)) => {}
-            Ok(None) => return Problem::unauthorized().into_response(),
-            Err(p) => return p.into_response(),
+        if let Some(p) = refused {
+            // The body is left unread, so the connection cannot carry another request: say
+            // so, or a keep-alive client sends its next request into a closed socket.
+            let mut resp = p.into_response();
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return resp;
         }
     }
     next.run(req).await
