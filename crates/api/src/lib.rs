@@ -21,6 +21,8 @@ mod state;
 pub mod witness;
 
 pub use config::ServerConfig;
-pub use routes::{ROUTES, openapi_routes, router};
+#[cfg(feature = "testing")]
+pub use routes::openapi_routes;
+pub use routes::{ROUTES, router};
 pub use server::{ServeError, Started, serve};
 pub use state::AppState;

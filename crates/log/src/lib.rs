@@ -14,6 +14,7 @@ mod memory;
 mod rocks;
 mod sequencer;
 mod store;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod tiles;
 mod types;

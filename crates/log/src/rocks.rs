@@ -145,7 +145,7 @@ impl RocksStore {
     }
 
     /// Overwrites a raw value, bypassing the log: for tamper-evidence tests only.
-    #[doc(hidden)]
+    #[cfg(feature = "testing")]
     pub fn tamper(&self, family: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         self.db
             .put_cf(self.cf(family)?, key, value)
@@ -153,7 +153,7 @@ impl RocksStore {
     }
 
     /// Reads a raw value, bypassing the log: for tamper-evidence tests only.
-    #[doc(hidden)]
+    #[cfg(feature = "testing")]
     pub fn raw(&self, family: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.db.get_cf(self.cf(family)?, key).map_err(backend)
     }

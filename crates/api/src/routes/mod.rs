@@ -75,6 +75,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/readyz"),
 ];
 
+#[cfg(feature = "testing")]
 /// The `(method, path)` pairs of an OpenAPI document in the layout of `api/openapi.yaml`
 /// (paths at two spaces, methods at four). Used by the contract tests.
 pub fn openapi_routes(spec: &str) -> std::collections::BTreeSet<(String, String)> {
