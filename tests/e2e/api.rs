@@ -1265,3 +1265,28 @@ fn a_single_submission_is_a_batch_of_one() {
         "{metrics}"
     );
 }
+
+/// Issue #17: `ROUTES` (which the contract test holds to `api/openapi.yaml`) and the router
+/// agree: every listed route reaches a handler, neither the fallback nor a 405.
+#[test]
+fn every_listed_route_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    for (method, path) in glasslog_api::ROUTES {
+        let concrete = path
+            .replace("{index}", "0")
+            .replace("{id}", "bg-nope")
+            .replace("{path}", "0/000");
+        let r = s.request(
+            &method.to_uppercase(),
+            &concrete,
+            Some(&s.admin),
+            Some("application/json"),
+            if *method == "post" { b"{}" } else { b"" },
+        );
+        assert_ne!(r.status, 405, "{method} {path}: method not routed");
+        let fell_through =
+            r.status == 404 && String::from_utf8_lossy(&r.body).contains("no such route");
+        assert!(!fell_through, "{method} {path}: not routed: {}", r.text());
+    }
+}

@@ -23,6 +23,17 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role's name, as tokens.json, the API and break-glass policies (`role:<name>`)
+    /// spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Submitter => "submitter",
+            Role::Reader => "reader",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+
     /// Whether this role includes `needed`.
     pub fn allows(self, needed: Role) -> bool {
         match needed {
@@ -31,6 +42,12 @@ impl Role {
             Role::Auditor => matches!(self, Role::Auditor | Role::Admin),
             Role::Admin => self == Role::Admin,
         }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -262,6 +279,22 @@ impl TokenStore {
                 "unauthorized",
                 "unknown or revoked token",
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    /// The name a role is written with is the one serde reads and writes.
+    #[test]
+    fn a_role_s_name_is_its_serialized_name() {
+        for r in [Role::Submitter, Role::Reader, Role::Auditor, Role::Admin] {
+            assert_eq!(
+                serde_json::to_value(r).ok(),
+                Some(serde_json::json!(r.as_str()))
+            );
         }
     }
 }

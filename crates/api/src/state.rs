@@ -63,9 +63,9 @@ impl AppState {
     pub(crate) fn require(&self, headers: &HeaderMap, role: Role) -> Result<Principal> {
         let p = self.principal(headers)?.ok_or_else(Problem::unauthorized)?;
         if !p.role.allows(role) {
-            return Err(Problem::forbidden(
-                format!("this route needs the {role:?} role").to_lowercase(),
-            ));
+            return Err(Problem::forbidden(format!(
+                "this route needs the {role} role"
+            )));
         }
         Ok(p)
     }

@@ -21,7 +21,7 @@ type Result<T> = std::result::Result<T, Problem>;
 fn principal(t: &Token) -> Principal {
     Principal {
         name: t.principal.clone(),
-        role: format!("{:?}", t.role).to_lowercase(),
+        role: t.role.as_str().to_owned(),
     }
 }
 

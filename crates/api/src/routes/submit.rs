@@ -192,7 +192,7 @@ fn submitter(p: &Principal) -> glasslog_ingest::Submitter {
     glasslog_ingest::Submitter {
         principal: p.principal.clone(),
         token: p.id.clone(),
-        role: format!("{:?}", p.role).to_lowercase(),
+        role: p.role.as_str().to_owned(),
     }
 }
 
