@@ -274,7 +274,7 @@ impl BreakGlass {
                     && self.refusal_alert_due(&who.name)
                 {
                     let alert = Alert {
-                        rule: glasslog_breakglass::state::RULE_UNAUTHORIZED.into(),
+                        rule: glasslog_breakglass::rules::RULE_UNAUTHORIZED.into(),
                         session: id.to_owned(),
                         subject: None,
                         detail: format!("refused: {r}"),

@@ -60,6 +60,6 @@ fn the_contract_names_every_break_glass_alert_rule() {
         .0
         .split(", ")
         .collect();
-    let rules: BTreeSet<&str> = glasslog_breakglass::state::RULES.iter().copied().collect();
+    let rules: BTreeSet<&str> = glasslog_breakglass::rules::RULES.iter().copied().collect();
     assert_eq!(listed, rules);
 }

@@ -5,18 +5,26 @@
 //! the server's session state is a fold of those entries ([`State::apply`]), rebuilt on every
 //! start, and a report's summary is the same fold over the entries it carries, which is what
 //! makes it checkable offline. Policy decides what may be appended ([`State::check`]) and what
-//! the audit rules flag ([`State::audit_action`], [`State::due`]); it never changes how
+//! the audit rules flag ([`State::audit`], [`State::due`]); it never changes how
 //! recorded entries fold, so a policy change cannot rewrite history.
 
+pub mod check;
 pub mod policy;
 pub mod record;
 pub mod report;
+pub mod rules;
+pub mod session;
 pub mod state;
 
+pub use check::{Command, Refusal};
 pub use policy::{Policy, PolicyError, Principal};
-pub use record::{Action, Alert, Event, Located, Record, Scope, Verdict, decode, session_of};
+pub use record::{
+    Action, Alert, Event, Located, Opened, Record, Scope, Submitter, Verdict, decode, session_of,
+};
 pub use report::{Report, ReportEntry, ReportError, VerifiedReport, verify_report};
-pub use state::{Command, Due, Refusal, Session, State, Status};
+pub use rules::Due;
+pub use session::{Session, Status};
+pub use state::State;
 
 /// The source under which the server records break-glass lifecycle entries and alerts.
 /// Submitters can never use it (the API reserves every `glasslog-` source).

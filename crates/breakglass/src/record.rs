@@ -89,26 +89,30 @@ pub struct Alert {
     pub detail: String,
 }
 
+/// A session request, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opened {
+    /// Why, in free text.
+    pub justification: String,
+    /// The ticket or incident reference.
+    pub ticket: String,
+    /// What it covers.
+    pub scope: Scope,
+    /// Requested duration.
+    pub duration_seconds: u64,
+    /// Whether the requester declared an emergency.
+    pub emergency: bool,
+    /// Approvals the policy required when it was opened.
+    pub approvals_required: u32,
+    /// The requester's token role when it was opened.
+    pub requester_role: String,
+}
+
 /// One lifecycle step of a session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// A session was requested.
-    Opened {
-        /// Why, in free text.
-        justification: String,
-        /// The ticket or incident reference.
-        ticket: String,
-        /// What it covers.
-        scope: Scope,
-        /// Requested duration.
-        duration_seconds: u64,
-        /// Whether the requester declared an emergency.
-        emergency: bool,
-        /// Approvals the policy required when it was opened.
-        approvals_required: u32,
-        /// The requester's token role when it was opened.
-        requester_role: String,
-    },
+    Opened(Opened),
     /// An approver approved it (or the requester did, in a declared emergency).
     Approved {
         /// Whether this is the requester approving their own session.
@@ -149,7 +153,7 @@ impl Event {
     /// The operation name recorded in the log.
     pub fn operation(&self) -> &'static str {
         match self {
-            Event::Opened { .. } => "breakglass.opened",
+            Event::Opened(_) => "breakglass.opened",
             Event::Approved { .. } => "breakglass.approved",
             Event::Denied { .. } => "breakglass.denied",
             Event::Extended { .. } => "breakglass.extended",
@@ -162,7 +166,7 @@ impl Event {
     /// The native glasslog event the server submits for this step by `actor` on `session`.
     pub fn to_native(&self, session: &str, actor: &str) -> Value {
         let (reason, ticket, details) = match self {
-            Event::Opened {
+            Event::Opened(Opened {
                 justification,
                 ticket,
                 scope,
@@ -170,7 +174,7 @@ impl Event {
                 emergency,
                 approvals_required,
                 requester_role,
-            } => (
+            }) => (
                 Some(justification.as_str()),
                 Some(ticket.as_str()),
                 json!({
@@ -370,7 +374,7 @@ pub fn decode(index: u64, bytes: &[u8]) -> Option<Located> {
             })
         } else {
             let event = match operation {
-                "breakglass.opened" => Event::Opened {
+                "breakglass.opened" => Event::Opened(Opened {
                     justification: message,
                     ticket: unmapped
                         .and_then(|u| u.get("ticket"))
@@ -382,7 +386,7 @@ pub fn decode(index: u64, bytes: &[u8]) -> Option<Located> {
                     approvals_required: u32::try_from(details["approvals_required"].as_u64()?)
                         .ok()?,
                     requester_role: text(&details["requester_role"]),
-                },
+                }),
                 "breakglass.approved" => {
                     let self_approval = details["self_approval"].as_bool()?;
                     Event::Approved {

@@ -2,7 +2,8 @@
 //! checkpoint, and a summary that anyone can recompute from those entries.
 
 use crate::record::{Event, Record, decode};
-use crate::state::{Session, State};
+use crate::session::Session;
+use crate::state::State;
 use glasslog_merkle::{Checkpoint, Hash, Note, VerifierSet, leaf_hash, verify_inclusion};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -254,12 +255,12 @@ impl Report {
 
 fn describe(actor: &str, event: &Event) -> String {
     match event {
-        Event::Opened {
+        Event::Opened(crate::record::Opened {
             justification,
             duration_seconds,
             emergency,
             ..
-        } => format!(
+        }) => format!(
             "opened by {actor} for {duration_seconds} s{}: {justification}",
             if *emergency { " (emergency)" } else { "" }
         ),

@@ -652,7 +652,7 @@ fn made_up_session_ids_cost_a_bounded_number_of_alerts() {
     let alerts = sim.alerts();
     assert_eq!(
         alerts.len(),
-        glasslog_breakglass::state::MAX_UNKNOWN_PER_MINUTE + 1,
+        glasslog_breakglass::rules::MAX_UNKNOWN_PER_MINUTE + 1,
         "one per id up to the bound, then one for the rest of the minute"
     );
     // A minute later, new ids are alerted on again.
