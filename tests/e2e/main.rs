@@ -16,6 +16,7 @@ mod breakglass;
 mod clients;
 mod crash;
 mod disk;
+mod house;
 mod monitor;
 mod powerloss;
 mod server;

@@ -189,10 +189,15 @@ impl BreakGlass {
         if session.is_some() {
             Box::pin(self.record_policy(st)).await?;
         }
-        let s = self
-            .sanitizer
-            .sanitize(SOURCE, Body::Event(native), now_ms())
-            .map_err(|e| Problem::bad_request(e.to_string()))?;
+        // Detection is CPU work: off the async workers (the state lock is async, so holding
+        // it across the wait blocks no thread).
+        let sanitizer = Arc::clone(&self.sanitizer);
+        let s = tokio::task::spawn_blocking(move || {
+            sanitizer.sanitize(SOURCE, Body::Event(native), now_ms())
+        })
+        .await
+        .map_err(|_| Problem::unavailable("worker failed"))?
+        .map_err(|e| Problem::bad_request(e.to_string()))?;
         let mut tags = vec![TAG_ALL.to_owned()];
         tags.extend(session.map(session_tag));
         let bytes = s.encoded.bytes;

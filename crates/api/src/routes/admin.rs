@@ -28,10 +28,14 @@ async fn record_admin_action(
         "outcome": "success",
         "source": { "service": "glasslog" },
     });
-    let s = st
-        .sanitizer
-        .sanitize("glasslog-admin", Body::Event(event), now_ms())
-        .map_err(ingest_problem)?;
+    // Detection is CPU work, even for the server's own small events: off the async workers.
+    let sanitizer = Arc::clone(&st.sanitizer);
+    let s = tokio::task::spawn_blocking(move || {
+        sanitizer.sanitize("glasslog-admin", Body::Event(event), now_ms())
+    })
+    .await
+    .map_err(|_| Problem::unavailable("worker failed"))?
+    .map_err(ingest_problem)?;
     st.log
         .append(vec![NewEntry {
             data: s.encoded.bytes,

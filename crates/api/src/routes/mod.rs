@@ -3,47 +3,15 @@
 pub(crate) mod admin;
 pub(crate) mod breakglass;
 pub(crate) mod read;
+pub(crate) mod shared;
 pub(crate) mod submit;
 
 use crate::problem;
-use crate::problem::{Problem, Result, log_problem};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
-use glasslog_log::LogError;
-use std::collections::HashMap;
 use std::sync::Arc;
-
-/// Parses a query string into a map, refusing repeated or unknown keys.
-pub(crate) fn query(raw: Option<String>, allowed: &[&str]) -> Result<HashMap<String, String>> {
-    crate::query::parse(raw.as_deref().unwrap_or(""), allowed).map_err(Problem::bad_request)
-}
-
-pub(crate) fn number(q: &HashMap<String, String>, key: &str) -> Result<Option<u64>> {
-    crate::query::number(q, key).map_err(Problem::bad_request)
-}
-
-pub(crate) fn required(q: &HashMap<String, String>, key: &str) -> Result<u64> {
-    number(q, key)?.ok_or_else(|| Problem::bad_request(format!("`{key}` is required")))
-}
-
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> std::result::Result<T, LogError> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| Problem::unavailable("worker failed"))?
-        .map_err(log_problem)
-}
-
-/// The checkpoint this server vouches for ([`crate::cosign::served`]).
-pub(crate) async fn served(
-    st: &AppState,
-    covering: Option<u64>,
-) -> Result<(glasslog_merkle::Checkpoint, String)> {
-    crate::cosign::served(&st.log, &st.cosigned, st.config.witness_quorum, covering).await
-}
 
 /// Every route, as `(method, path)` in OpenAPI path syntax: the contract test compares this
 /// list with `api/openapi.yaml`.

@@ -2,7 +2,7 @@
 
 use crate::auth::Role;
 use crate::problem::{Problem, Result, log_problem};
-use crate::routes::{blocking, number, query, required, served};
+use crate::routes::shared::{blocking, number, query, required, served};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};

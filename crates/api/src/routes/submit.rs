@@ -5,7 +5,7 @@ use crate::auth::{Principal, Role};
 use crate::clock::now_ms;
 use crate::problem::{Problem, Result, log_problem};
 use crate::problem::{findings_json, ingest_problem};
-use crate::routes::{blocking, query, served};
+use crate::routes::shared::{blocking, query, served};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
