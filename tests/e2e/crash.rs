@@ -34,30 +34,14 @@ fn sigkill_under_load_loses_nothing_acknowledged() {
     for cycle in 0..=cycles {
         let s = Server::start(&data);
         let client = Client::new(&s.base, &s.vkey, Some(s.admin.clone())).unwrap();
-        let head = {
-            let acked = acked.lock().unwrap();
-            let fresh: BTreeMap<u64, Hash> = acked
-                .iter()
-                .filter(|(i, _)| !checked.contains_key(i))
-                .map(|(i, h)| (*i, *h))
-                .collect();
-            // Every entry acknowledged since the last check, and a sample of the older ones.
-            let sample: BTreeMap<u64, Hash> = checked
-                .iter()
-                .step_by(checked.len() / 200 + 1)
-                .map(|(i, h)| (*i, *h))
-                .collect();
-            let head = check_recovered(
-                &client,
-                &fresh,
-                &sample,
-                last_head.iter().chain(&seen),
-                cycle,
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
-            checked.extend(fresh);
-            head
-        };
+        let head = check_since(
+            &client,
+            &acked,
+            &mut checked,
+            last_head.iter().chain(&seen),
+            cycle,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         seen_total += seen.len();
         seen.clear();
         last_head = Some(head);
@@ -96,6 +80,32 @@ fn sigkill_under_load_loses_nothing_acknowledged() {
         s.kill();
         seen.extend(load.stop());
     }
+}
+
+/// After a restart: [`check_recovered`] on every entry acknowledged since the last check and
+/// a sample of the older ones, which are then counted as checked.
+pub(crate) fn check_since<'a>(
+    client: &Client,
+    acked: &Mutex<BTreeMap<u64, Hash>>,
+    checked: &mut BTreeMap<u64, Hash>,
+    seen: impl Iterator<Item = &'a VerifiedCheckpoint>,
+    cycle: u64,
+) -> Result<VerifiedCheckpoint, String> {
+    let fresh: BTreeMap<u64, Hash> = acked
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(i, _)| !checked.contains_key(i))
+        .map(|(i, h)| (*i, *h))
+        .collect();
+    let sample: BTreeMap<u64, Hash> = checked
+        .iter()
+        .step_by(checked.len() / 200 + 1)
+        .map(|(i, h)| (*i, *h))
+        .collect();
+    let head = check_recovered(client, &fresh, &sample, seen, cycle)?;
+    checked.extend(fresh);
+    Ok(head)
 }
 
 /// After a restart: the entries acknowledged since the last check (and a sample of older

@@ -15,7 +15,7 @@
 //! long form (see RELIABILITY.md).
 
 use crate::Server;
-use crate::crash::{Load, check_recovered};
+use crate::crash::{Load, check_since};
 use glasslog_client::{Client, VerifiedCheckpoint};
 use glasslog_merkle::Hash;
 use std::collections::BTreeMap;
@@ -236,27 +236,14 @@ fn cycles(g: &Guest, cycles: u64, nosync: bool) -> Result<Summary, (u64, String)
     for cycle in 0..=cycles {
         let vm = Vm::boot(g, nosync, cycle).map_err(|e| (cycle, e))?;
         let client = Client::new(&vm.base, &g.vkey, Some(g.admin.clone())).unwrap();
-        let fresh: BTreeMap<u64, Hash> = acked
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(i, _)| !checked.contains_key(i))
-            .map(|(i, h)| (*i, *h))
-            .collect();
-        let sample: BTreeMap<u64, Hash> = checked
-            .iter()
-            .step_by(checked.len() / 200 + 1)
-            .map(|(i, h)| (*i, *h))
-            .collect();
-        let head = check_recovered(
+        let head = check_since(
             &client,
-            &fresh,
-            &sample,
+            &acked,
+            &mut checked,
             last_head.iter().chain(&seen),
             cycle,
         )
         .map_err(|e| (cycle, e))?;
-        checked.extend(fresh);
         seen.clear();
         last_head = Some(head);
         if cycle == cycles {

@@ -64,9 +64,14 @@ impl Sim {
             .sanitizer
             .sanitize(source, Body::Event(native), self.now)
             .unwrap();
+        self.fold(s.encoded.bytes)
+    }
+
+    /// Appends stored bytes, folds them in, audits them and records their alerts.
+    fn fold(&mut self, bytes: Vec<u8>) -> Located {
         let index = self.log.len() as u64;
-        self.log.push(s.encoded.bytes.clone());
-        let l = decode(index, &s.encoded.bytes).expect("a break-glass entry");
+        let l = decode(index, &bytes).expect("a break-glass entry");
+        self.log.push(bytes);
         self.state.apply(&l);
         let alerts = self.state.audit(&l, &self.policy);
         self.record_alerts(alerts);
@@ -101,13 +106,7 @@ impl Sim {
             .sanitizer
             .sanitize_bound(scope, Some(&submitter), Body::Event(native), self.now)
             .unwrap();
-        let index = self.log.len() as u64;
-        self.log.push(s.encoded.bytes.clone());
-        let l = decode(index, &s.encoded.bytes).expect("a break-glass entry");
-        self.state.apply(&l);
-        let alerts = self.state.audit(&l, &self.policy);
-        self.record_alerts(alerts);
-        l
+        self.fold(s.encoded.bytes)
     }
 
     pub fn action(&mut self, session: &str, actor: &str, op: &str, resource: &str) -> u64 {
