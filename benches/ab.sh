@@ -2,6 +2,8 @@
 # Two builds of the server side by side on this machine, interleaved, so that a change's
 # effect on ingest throughput is a ratio from one run rather than figures from two days:
 #   bash benches/ab.sh OLD_BINARY NEW_BINARY [ROUNDS]      (default 4 rounds of 8 s each)
+#   WORKLOADS="single batch tile proof" bash benches/ab.sh ...   (default: single batch; tile
+#   and proof read the log the batch workload filled)
 # Build the old one from a worktree at the base commit with its own target directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +19,14 @@ for round in $(seq "$rounds"); do
     for _ in $(seq 100); do grep -q "listening on" "$d/out" 2>/dev/null && break; sleep 0.1; done
     url=$(sed -n 's/^glasslog: listening on //p' "$d/out")
     export GLASSLOG_TOKEN; GLASSLOG_TOKEN=$(cat "$d/data/admin.token")
-    for w in "single|--mode submit --connections 64" "batch|--mode batch --connections 16 --batch 100"; do
+    for name in ${WORKLOADS:-single batch}; do
+      case $name in
+        single) w="single|--mode submit --connections 64" ;;
+        batch) w="batch|--mode batch --connections 16 --batch 100" ;;
+        tile) w="tile|--mode tile --connections 32" ;;
+        proof) w="proof|--mode proof --connections 32" ;;
+        *) echo "unknown workload $name" >&2; exit 2 ;;
+      esac
       # shellcheck disable=SC2086
       "$L" --url "$url" --seconds 8 --server-pid "$pid" ${w#*|} |
         python3 -c "import json,sys; d=json.load(sys.stdin); print('round $round $which ${w%%|*}: %d entries/s, p99 %.1f ms' % (d['entries_per_s'], d['latency_ms']['p99']))"

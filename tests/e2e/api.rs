@@ -1290,3 +1290,47 @@ fn every_listed_route_is_served() {
         assert!(!fell_through, "{method} {path}: not routed: {}", r.text());
     }
 }
+
+/// Served tiles are kept in memory by their path: a second read is a cache hit with the same
+/// bytes, and a tree that grew serves its wider tile under its own path, never a stale one.
+#[test]
+fn tiles_are_served_again_from_memory_and_never_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("data"));
+    let batch = |n: usize, tag: &str| {
+        let items: Vec<Value> = (0..n)
+            .map(|i| json!({"actor": format!("{tag}{i}"), "action": "x"}))
+            .collect();
+        assert_eq!(
+            s.post_json("/v1/entries/batch", Some(&s.admin), &Value::Array(items))
+                .status,
+            200
+        );
+    };
+    let hits = || {
+        s.get("/metrics", Some(&s.admin))
+            .text()
+            .lines()
+            .find_map(|l| l.strip_prefix("glasslog_tile_cache_hits_total "))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap()
+    };
+    batch(10, "a");
+    let first = s.get("/tile/0/000.p/10", None);
+    assert_eq!(first.status, 200);
+    let before = hits();
+    let again = s.get("/tile/0/000.p/10", None);
+    assert_eq!(again.body, first.body);
+    assert_eq!(hits(), before + 1);
+    batch(246, "b");
+    let full = s.get("/tile/0/000", None);
+    assert_eq!(full.status, 200);
+    assert_eq!(full.body.len(), 256 * 32);
+    assert_eq!(
+        &full.body[..320],
+        &first.body[..],
+        "the wider tile extends the narrow one"
+    );
+    // A tile beyond the tree is still refused, and never cached.
+    assert_eq!(s.get("/tile/0/001.p/3", None).status, 404);
+}

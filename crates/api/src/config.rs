@@ -36,8 +36,12 @@ pub struct ServerConfig {
     /// Requests handled at once; above it a request gets 429 with `Retry-After` at once,
     /// before its body is read.
     pub max_concurrent_requests: usize,
-    /// Open connections at once; above it new connections wait in the listen backlog.
+    /// Connections open at once; above it new connections wait in the listen backlog.
     pub max_connections: usize,
+    /// Bytes of tiles and entry bundles kept in memory to answer repeated reads without the
+    /// store (0: no cache). Every tile path, partial ones included, names bytes that never
+    /// change, so nothing is ever invalidated.
+    pub tile_cache_bytes: u64,
     /// Most entries in one batch request.
     pub max_batch_entries: usize,
     /// Most entries in one `GET /v1/entries` range.
@@ -95,6 +99,7 @@ impl Default for ServerConfig {
             max_body_bytes: 8 << 20,
             max_concurrent_requests: 512,
             max_connections: 4096,
+            tile_cache_bytes: 64 << 20,
             max_batch_entries: 1000,
             max_range_entries: 256,
             header_timeout_secs: 10,

@@ -36,6 +36,8 @@ pub struct Metrics {
     pub breakglass_refusals_suppressed: Counter,
     /// Requests refused by the per-token rate limit.
     pub rate_limited: Counter,
+    /// Tile and bundle reads answered from the tile cache.
+    pub tile_cache_hits: Counter,
 }
 
 impl Metrics {
@@ -104,6 +106,12 @@ impl Metrics {
             "Refused break-glass requests not recorded as alerts (one a minute per principal is)",
             breakglass_refusals_suppressed.clone(),
         );
+        let tile_cache_hits = Counter::default();
+        registry.register(
+            "tile_cache_hits",
+            "Tile and entry-bundle reads answered from memory",
+            tile_cache_hits.clone(),
+        );
         let rate_limited = Counter::default();
         registry.register(
             "rate_limited",
@@ -112,6 +120,7 @@ impl Metrics {
         );
         Metrics {
             rate_limited,
+            tile_cache_hits,
             registry,
             breakglass_alerts,
             breakglass_events,

@@ -238,6 +238,7 @@ pub async fn serve(
             .unwrap_or(rate.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(1)));
         governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst))
     });
+    let config_tile_cache = config.tile_cache_bytes;
     let state = Arc::new(AppState {
         limiter,
         log: Arc::clone(&log),
@@ -247,6 +248,7 @@ pub async fn serve(
         metrics,
         breakglass,
         cosigned,
+        tiles: crate::state::tile_cache(config_tile_cache),
     });
     if !state.config.witnesses.is_empty() {
         let (log, targets, quorum, out) = (

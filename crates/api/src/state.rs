@@ -30,6 +30,31 @@ pub struct AppState {
     pub breakglass: Arc<crate::breakglass::BreakGlass>,
     /// The latest checkpoint cosigned by the witness quorum, when witnesses are configured.
     pub cosigned: crate::cosign::Cosigned,
+    /// Tiles and entry bundles already served, when `tile_cache_bytes` is not 0.
+    pub tiles: Option<TileCache>,
+}
+
+/// Where a tile or bundle is: entries or hashes, level, index, width.
+pub type TileKey = (bool, u8, u64, u16);
+
+/// Weighs a cached tile by its size.
+#[derive(Clone, Copy, Debug)]
+pub struct TileBytes;
+
+impl quick_cache::Weighter<TileKey, axum::body::Bytes> for TileBytes {
+    fn weight(&self, _: &TileKey, v: &axum::body::Bytes) -> u64 {
+        v.len() as u64
+    }
+}
+
+/// Served tiles and bundles by coordinates: they never change once served.
+pub type TileCache = quick_cache::sync::Cache<TileKey, axum::body::Bytes, TileBytes>;
+
+/// A tile cache of at most `bytes`, or none.
+pub fn tile_cache(bytes: u64) -> Option<TileCache> {
+    // An estimate for the table's size: full level-0 tiles are 8 KiB.
+    let items = usize::try_from(bytes / 8192).unwrap_or(usize::MAX).max(16);
+    (bytes > 0).then(|| TileCache::with_weighter(items, bytes, TileBytes))
 }
 
 impl AppState {

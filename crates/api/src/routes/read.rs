@@ -41,15 +41,33 @@ pub async fn tile(
     } else {
         st.read_access(&headers, st.config.public_reads, Role::Reader)?;
     }
-    let log = Arc::clone(&st.log);
-    let bytes = blocking(move || {
-        if entries {
-            log.entry_bundle(tile)
-        } else {
-            log.tile(tile)
+    // A tile path names bytes that never change (a wider partial tile has another path), so
+    // a served tile answers every later read of that path without the store.
+    let key = (entries, tile.level, tile.index, tile.width);
+    let cached = st.tiles.as_ref().and_then(|c| c.get(&key));
+    let bytes = match cached {
+        Some(b) => {
+            st.metrics.tile_cache_hits.inc();
+            b
         }
-    })
-    .await?;
+        None => {
+            let log = Arc::clone(&st.log);
+            let bytes = axum::body::Bytes::from(
+                blocking(move || {
+                    if entries {
+                        log.entry_bundle(tile)
+                    } else {
+                        log.tile(tile)
+                    }
+                })
+                .await?,
+            );
+            if let Some(c) = &st.tiles {
+                c.insert(key, bytes.clone());
+            }
+            bytes
+        }
+    };
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(
