@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -365,6 +365,48 @@ NEGATIVE4 = [
     P("h4-neg-api-version", "http", None, "X-Api-Version: 2024-06-20\nX-Request-Id: {uuid}\nX-RateLimit-Remaining: 4999"),
 ]
 
+
+# Written on 2026-12-02, after holdout4 had been scored and looked at, before this split was
+# scored once (BENCHMARKS.md): shapes not used above.
+HOLDOUT5 = [
+    P("h5-redis-cli-a", "shell", human_password, "$ redis-cli -h cache.{h} -p 6380 -a '{s}' --no-auth-warning INFO"),
+    P("h5-psql-pgpassword", "shell", human_password, "+ PGPASSWORD={s} psql -h {h} -U report -c 'select 1'"),
+    P("h5-docker-login-stdin", "ci", github_pat, "$ echo {s} | docker login ghcr.io -u acme-bot --password-stdin"),
+    P("h5-ansible-vault-pass", "ci", human_password, "TASK [db : create user] ok: [db1] => (item={{'name': 'app', 'password': '{s}'}})"),
+    P("h5-smtp-auth-log", "mail", human_password, "{t} smtp.auth user=alerts@acme.io pass={s} host=smtp.{h}:587 tls=starttls"),
+    P("h5-ldap-bind", "ldap", human_password, "$ ldapsearch -x -H ldaps://ldap.{h} -D 'cn=admin,dc=acme,dc=io' -w '{s}' -b 'dc=acme,dc=io'"),
+    P("h5-java-props", "java", human_password, "application.properties:\nspring.datasource.url=jdbc:postgresql://{h}:5432/app\nspring.datasource.password={s}"),
+    P("h5-dotnet-connstr", "dotnet", human_password, 'ConnectionStrings__Default="Server=sql.{h};Database=Orders;User Id=app;Password={s};TrustServerCertificate=True"'),
+    P("h5-helm-set", "kubernetes", human_password, "$ helm upgrade --install pg bitnami/postgresql --set auth.postgresPassword={s} -n data"),
+    P("h5-kubectl-secret", "kubernetes", generic_token, "$ kubectl create secret generic api --from-literal=API_TOKEN={s} -n prod"),
+    P("h5-npmrc-auth", "ci", npm_token, "//registry.npmjs.org/:_authToken={s}"),
+    P("h5-pip-index-url", "python", human_password, "Looking in indexes: https://deploy:{s}@pypi.acme.io/simple"),
+    P("h5-curl-user", "shell", human_password, "$ curl -sS -u admin:{s} https://jenkins.{h}/api/json"),
+    P("h5-syslog-json-token", "app", slack_bot, '{{"level":"error","msg":"slack post failed","webhook_token":"{s}","status":403}}'),
+    P("h5-nginx-query-key", "nginx", google_api_key, '{ip} - - [{t}] "GET /maps/api/geocode/json?address=Berlin&key={s} HTTP/1.1" 200 812'),
+    P("h5-env-dump-stripe", "ci", stripe_live, "env | sort\nHOME=/root\nSTRIPE_KEY={s}\nTERM=xterm"),
+    P("h5-github-actions-mask-fail", "ci", github_pat, "Run git clone https://x-access-token:{s}@github.com/acme/infra.git"),
+    P("h5-mysql-cli-p", "shell", human_password, "$ mysqldump --user=backup --password={s} --all-databases > /backup/all.sql"),
+    P("h5-ssh-pass", "shell", human_password, "$ sshpass -p '{s}' ssh ops@{h} uptime"),
+    P("h5-openai-python", "python", openai_key, "client = OpenAI(api_key=\"{s}\")  # TODO move to env"),
+    P("h5-yaml-nested", "config", human_password, "database:\n  primary:\n    host: {h}\n    credentials:\n      user: app\n      pass: {s}"),
+    P("h5-xml-appsetting", "dotnet", generic_token, '<appSettings><add key="PaymentGatewaySecret" value="{s}" /></appSettings>'),
+    P("h5-vault-login-out", "shell", vault_token, "Success! You are now authenticated.\nKey                  Value\n---                  -----\ntoken                {s}\ntoken_accessor       {an24}"),
+    P("h5-sentry-dsn", "app", lambda r: rs(r, 32, HEX), "SENTRY_DSN=https://{s}@o123456.ingest.sentry.io/4504"),
+    P("h5-basic-b64-header-log", "http", human_password, "> GET /metrics HTTP/1.1\n> Authorization: Basic {s}", wrap="base64"),
+]
+
+NEGATIVE5 = [
+    P("h5-neg-redis-noauth", "shell", None, "$ redis-cli -h cache.{h} -p 6380 PING\nPONG"),
+    P("h5-neg-env-names", "ci", None, "env | sort | cut -d= -f1\nAPI_TOKEN\nDB_PASSWORD\nSTRIPE_KEY"),
+    P("h5-neg-helm-values-ref", "kubernetes", None, "$ helm upgrade --install pg bitnami/postgresql --set auth.existingSecret=pg-auth -n data"),
+    P("h5-neg-mask", "ci", None, "Run git clone https://x-access-token:***@github.com/acme/infra.git"),
+    P("h5-neg-curl-no-pass", "shell", None, "$ curl -sS -u admin https://jenkins.{h}/api/json\nEnter host password for user 'admin':"),
+    P("h5-neg-sentry-public", "app", None, "Sentry event {sha32} sent to project 4504 (environment=prod)"),
+    P("h5-neg-props-ref", "java", None, "spring.datasource.password=${{DB_PASSWORD}}\nspring.datasource.username=app"),
+    P("h5-neg-pass-change-event", "ldap", None, "{t} slapd[812]: conn=1042 op=3 MOD dn=\"uid={u},ou=people,dc=acme,dc=io\" attr=userPassword"),
+]
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -447,13 +489,22 @@ def split_of(name):
         return "holdout3"
     if name.startswith("h4-"):
         return "holdout4"
+    if name.startswith("h5-"):
+        return "holdout5"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
 def cases(seed, per_template):
-    rng = random.Random(seed)
+    # Each generation of templates draws from its own generator, so that adding one leaves
+    # the cases of the earlier ones byte for byte as they were scored.
+    return (generation(random.Random(seed), per_template, POSITIVE + HOLDOUT2 + HOLDOUT3 + HOLDOUT4,
+                       NEGATIVE + NEGATIVE2 + NEGATIVE3 + NEGATIVE4)
+            + generation(random.Random(seed + 5), per_template, HOLDOUT5, NEGATIVE5))
+
+
+def generation(rng, per_template, positives, negatives):
     out = []
-    for tpl in POSITIVE + HOLDOUT2 + HOLDOUT3 + HOLDOUT4:
+    for tpl in positives:
         for i in range(per_template):
             secret = tpl["maker"](rng)
             shown = wrapped(tpl, secret)
@@ -470,7 +521,7 @@ def cases(seed, per_template):
             out.append({"id": f"realistic/{tpl['name']}/{i}", "source": "realistic", "rule": tpl["name"],
                         "genre": tpl["genre"], "label": "tp", "text": text, "secret": shown,
                         "secret_spans": sorted(spans), "split": split_of(tpl["name"])})
-    for tpl in NEGATIVE + NEGATIVE2 + NEGATIVE3 + NEGATIVE4:
+    for tpl in negatives:
         for i in range(per_template):
             text = render(tpl, rng, "")
             out.append({"id": f"realistic/{tpl['name']}/{i}", "source": "realistic", "rule": tpl["name"],
@@ -482,7 +533,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):

@@ -487,6 +487,21 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
     {
         return false;
     }
+    // `smtp.auth user=ops`: after a directive, another assignment is the next setting, not
+    // the directive's secret.
+    // (Base64 padding is not an assignment: its `=` ends the value.)
+    if unquoted
+        && (between.contains(' ') || between.contains('\t'))
+        && value.split_once('=').is_some_and(|(k, v)| {
+            k.len() >= 2
+                && k.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.' || b == b'-')
+                && !v.is_empty()
+                && !v.starts_with('=')
+        })
+    {
+        return false;
+    }
     let spaced = between.contains(' ') || between.contains('\t') || between.ends_with(':');
     // After a space, a word of lower-case letters is the sentence going on, a word in capitals
     // a keyword (`IDENTIFIED ... BY`), and a dash the next flag.

@@ -477,6 +477,10 @@ pub fn classify(key: &str) -> KeyClass {
     if METADATA_WORDS.contains(&last.as_str()) && ws.len() > 1 {
         return KeyClass::Plain;
     }
+    // Helm and Kubernetes charts: `existingSecret` names a Secret object to read, not a secret.
+    if last == "secret" && ws.iter().any(|w| w == "existing") {
+        return KeyClass::Plain;
+    }
     if ws.iter().any(|w| is_secret_word(w)) {
         return KeyClass::Secret;
     }
@@ -536,6 +540,8 @@ mod tests {
             ("MYSQLPASS", Secret),
             ("pwd", Secret),
             ("client_secret", Secret),
+            ("existingSecret", Plain),
+            ("auth.existingSecret", Plain),
             ("Authorization", Secret),
             ("Proxy-Authorization", Secret),
             ("set-cookie", Secret),

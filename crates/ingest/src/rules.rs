@@ -1995,6 +1995,28 @@ pub const RULES: &[RuleDef] = &[
         ]
     ),
     rule!(
+        "key-value-attributes",
+        "Secret in the value attribute of an element whose key attribute names a credential (.NET appSettings, Java and Ant properties)",
+        ["key=\"", "key='", "name=\"", "name='"],
+        r#"\b(?:key|name)[ \t]*=[ \t]*["'](?P<k>[A-Za-z0-9_.:\-]{1,128})["'][ \t\r\n]+value[ \t]*=[ \t]*(?:"(?P<s2>[^"\r\n]{1,512})"|'(?P<s3>[^'\r\n]{1,512})')"#,
+        C::Assignment,
+        K::Generic,
+        [
+            (
+                r#"<add key="StorageAccountSecret" value="q8Wv2LmZ4rT7yN1c" />"#,
+                "q8Wv2LmZ4rT7yN1c"
+            ),
+            (
+                r#"<property name="db.password" value="Sup3r-S3cret"/>"#,
+                "Sup3r-S3cret"
+            )
+        ],
+        [
+            r#"<add key="LogLevel" value="Information" />"#,
+            r#"<add key="ClientSecret" value="${CLIENT_SECRET}" />"#
+        ]
+    ),
+    rule!(
         "chpasswd-list",
         "user:password lines of a chpasswd list (cloud-init)",
         ["chpasswd"],

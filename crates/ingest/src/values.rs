@@ -519,6 +519,37 @@ pub fn is_prose_word(value: &str) -> bool {
 /// Whether a value reads as an identifier made of words (`attached_file_0`, `user-profile`)
 /// rather than random characters.
 pub fn is_identifier_like(value: &str) -> bool {
+    is_separated_identifier(value) || is_camel_identifier(value)
+}
+
+/// `PaymentGatewaySecret`, `clientSecretName`: letters only, in two or more humps of a capital
+/// and at least two small letters (the first hump may be small letters only). A random string
+/// of letters almost never falls into humps like these.
+fn is_camel_identifier(value: &str) -> bool {
+    let b = value.as_bytes();
+    if b.is_empty() || !b.iter().all(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let mut humps = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        if b[i].is_ascii_uppercase() {
+            i += 1;
+        } else if start != 0 {
+            return false;
+        }
+        let small = b[i..].iter().take_while(|c| c.is_ascii_lowercase()).count();
+        if small < 2 {
+            return false;
+        }
+        i += small;
+        humps += 1;
+    }
+    humps >= 2
+}
+
+fn is_separated_identifier(value: &str) -> bool {
     let parts: Vec<&str> = value
         .split(['_', '-', '.'])
         .filter(|p| !p.is_empty())
@@ -533,6 +564,26 @@ pub fn is_identifier_like(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn camel_case_names_are_identifiers_and_random_letters_are_not() {
+        for v in [
+            "PaymentGatewaySecret",
+            "clientSecretName",
+            "StorageAccountKey",
+        ] {
+            assert!(is_identifier_like(v), "{v}");
+            assert!(!looks_random(v), "{v}");
+        }
+        for v in [
+            "kJhGfDsAqWeRtYuIo",
+            "QmZxVbNcLkJhGfDs",
+            "aBcDeFgHiJkLmNoP",
+            "Password",
+        ] {
+            assert!(!is_camel_identifier(v), "{v}");
+        }
+    }
 
     #[test]
     fn strict_placeholders() {
