@@ -511,7 +511,7 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
         && (values::is_prose_word(word)
             || word.bytes().all(|b| b.is_ascii_lowercase())
             || word.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
-            || word.starts_with('-'));
+            || is_flag(word));
     match keys::classify(key) {
         KeyClass::Plain => false,
         KeyClass::Weak => values::looks_random(value),
@@ -525,6 +525,16 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
             v.len() >= 4 && !prose && !bare_word && !values::is_public_non_uuid(v)
         }
     }
+}
+
+/// `-e`, `--no-auth-warning`: the next flag of a command line, not a value. A dash-led word
+/// with digits or symbols in it (`-c0HNkba(L2`) is a value that starts with a dash.
+fn is_flag(word: &str) -> bool {
+    word.strip_prefix('-').is_some_and(|rest| {
+        let name = rest.split_once('=').map_or(rest, |(n, _)| n);
+        name.bytes().any(|b| b.is_ascii_alphabetic())
+            && name.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
+    })
 }
 
 /// The test for a header value: the credential headers carry one whatever it looks like;
@@ -548,6 +558,19 @@ pub(crate) fn header_secret(key: &str, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flag_is_a_dash_and_letters_and_a_dash_led_value_is_not() {
+        for f in ["-e", "--no-auth-warning", "--password-stdin", "--user=bob"] {
+            assert!(is_flag(f), "{f}");
+        }
+        for v in ["-c0HNkba(L2", "-9xK2mQ", "-", "--"] {
+            assert!(!is_flag(v), "{v}");
+        }
+        // A YAML password whose value starts with a dash is still the password.
+        assert!(assigned_secret("pass", ": ", "-c0HNkba(L2", true));
+        assert!(!assigned_secret("password", " ", "-e", true));
+    }
 
     fn detector(pii: bool) -> Detector {
         Detector::new(&DetectorOptions {
