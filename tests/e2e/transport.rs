@@ -245,17 +245,31 @@ fn requests_and_connections_in_flight_are_bounded() {
     s.stop();
 }
 
-/// A body refused before it is read (no token, or shed for load) leaves the connection unfit
-/// for another request: the answer says `Connection: close`, so that keep-alive clients do not
-/// send their next request into a socket the server closes.
+/// A body refused before it is read: a small one is read and dropped, so the connection stays
+/// usable; a large one is never read, and the answer says `Connection: close`, so that
+/// keep-alive clients do not send their next request into a socket the server closes.
 #[test]
-fn a_body_left_unread_closes_the_connection() {
+fn a_refused_body_is_drained_when_small_and_closes_the_connection_when_large() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("data"));
     let mut c = TcpStream::connect(addr(&s)).unwrap();
-    c.write_all(b"POST /v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-        .unwrap();
     c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // Small: answered, then the same connection serves the next request.
+    c.write_all(b"POST /v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut buf = Vec::new();
+    let _ = c.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 401"), "{text}");
+    assert!(
+        text.contains("http/1.1 200"),
+        "the connection was not kept: {text}"
+    );
+    // Large and unsent: refused at once, and the connection closes.
+    let mut c = TcpStream::connect(addr(&s)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    c.write_all(b"POST /v1/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n")
+        .unwrap();
     let mut buf = Vec::new();
     let _ = c.read_to_end(&mut buf);
     let text = String::from_utf8_lossy(&buf).to_ascii_lowercase();

@@ -110,6 +110,10 @@ impl AppState {
 /// unauthenticated client cannot make the server buffer a body of up to `max_body_bytes` (or
 /// hold a connection open while it trickles one). The role is still checked by each route;
 /// rate limiting is charged there, once.
+/// Largest body read whole before routing: an unauthenticated one is dropped, an
+/// authenticated one handed on.
+const DRAIN_UNAUTHENTICATED: usize = 64 << 10;
+
 pub async fn authenticate_before_body(
     State(st): State<Arc<AppState>>,
     req: axum::extract::Request,
@@ -136,12 +140,51 @@ pub async fn authenticate_before_body(
             },
         };
         if let Some(p) = refused {
-            // The body is left unread, so the connection cannot carry another request: say
-            // so, or a keep-alive client sends its next request into a closed socket.
+            // A small body is read and dropped, so the connection stays usable and the client
+            // reads its answer (closing on unread bytes resets the connection under it). A
+            // larger one is never read: the answer says the connection closes.
+            let announced = req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            let drained = match announced {
+                Some(n) if n <= DRAIN_UNAUTHENTICATED as u64 => {
+                    axum::body::to_bytes(req.into_body(), DRAIN_UNAUTHENTICATED)
+                        .await
+                        .is_ok()
+                }
+                _ => false,
+            };
             let mut resp = p.into_response();
-            resp.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            if !drained {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             return resp;
+        }
+        // An authenticated small body is read now, whole: a route or a refusal (405, 404)
+        // that answers without reading it would otherwise leave bytes unread, and closing on
+        // them resets the connection before the client reads the answer.
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n <= DRAIN_UNAUTHENTICATED as u64) {
+            let (parts, body) = req.into_parts();
+            return match axum::body::to_bytes(body, DRAIN_UNAUTHENTICATED).await {
+                Ok(bytes) => {
+                    next.run(axum::extract::Request::from_parts(
+                        parts,
+                        axum::body::Body::from(bytes),
+                    ))
+                    .await
+                }
+                Err(_) => {
+                    Problem::bad_request("the request body could not be read").into_response()
+                }
+            };
         }
     }
     next.run(req).await
