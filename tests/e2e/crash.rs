@@ -47,22 +47,14 @@ fn sigkill_under_load_loses_nothing_acknowledged() {
         last_head = Some(head);
         if cycle == cycles {
             // Final: recompute the whole tree from tiles and bundles against the signature.
-            let out = std::process::Command::new(env!("CARGO_BIN_EXE_glasslog"))
-                .args([
-                    "audit",
-                    "--state",
-                    tmp.path().join("audit.json").to_str().unwrap(),
-                ])
-                .env("GLASSLOG_URL", &s.base)
-                .env("GLASSLOG_VKEY", &s.vkey)
-                .env("GLASSLOG_TOKEN", &s.admin)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "audit after {cycles} crashes: {}",
-                String::from_utf8_lossy(&out.stderr)
+            let state = tmp.path().join("audit.json");
+            let (code, _, err) = crate::server::run_cli(
+                &s.base,
+                &s.vkey,
+                &s.admin,
+                &["audit", "--state", state.to_str().unwrap()],
             );
+            assert_eq!(code, Some(0), "audit after {cycles} crashes: {err}");
             println!(
                 "crash test: {cycles} SIGKILL cycles, {} acknowledged entries, {} checkpoints seen, {:.1} s",
                 acked.lock().unwrap().len(),

@@ -248,22 +248,14 @@ fn cycles(g: &Guest, cycles: u64, nosync: bool) -> Result<Summary, (u64, String)
         last_head = Some(head);
         if cycle == cycles {
             let state = g.disk.with_file_name("audit.json");
-            let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
-                .args(["audit", "--state"])
-                .arg(&state)
-                .env("GLASSLOG_URL", &vm.base)
-                .env("GLASSLOG_VKEY", &g.vkey)
-                .env("GLASSLOG_TOKEN", &g.admin)
-                .output()
-                .unwrap();
-            if !out.status.success() {
-                return Err((
-                    cycle,
-                    format!(
-                        "audit after {cycles} power losses: {}",
-                        String::from_utf8_lossy(&out.stderr)
-                    ),
-                ));
+            let (code, _, err) = crate::server::run_cli(
+                &vm.base,
+                &g.vkey,
+                &g.admin,
+                &["audit", "--state", state.to_str().unwrap()],
+            );
+            if code != Some(0) {
+                return Err((cycle, format!("audit after {cycles} power losses: {err}")));
             }
             break;
         }

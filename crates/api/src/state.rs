@@ -139,23 +139,20 @@ pub async fn authenticate_before_body(
                 Err(p) => Some(p),
             },
         };
+        let small = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n <= DRAIN_UNAUTHENTICATED as u64);
         if let Some(p) = refused {
             // A small body is read and dropped, so the connection stays usable and the client
             // reads its answer (closing on unread bytes resets the connection under it). A
             // larger one is never read: the answer says the connection closes.
-            let announced = req
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            let drained = match announced {
-                Some(n) if n <= DRAIN_UNAUTHENTICATED as u64 => {
-                    axum::body::to_bytes(req.into_body(), DRAIN_UNAUTHENTICATED)
-                        .await
-                        .is_ok()
-                }
-                _ => false,
-            };
+            let drained = small
+                && axum::body::to_bytes(req.into_body(), DRAIN_UNAUTHENTICATED)
+                    .await
+                    .is_ok();
             let mut resp = p.into_response();
             if !drained {
                 resp.headers_mut()
@@ -166,12 +163,7 @@ pub async fn authenticate_before_body(
         // An authenticated small body is read now, whole: a route or a refusal (405, 404)
         // that answers without reading it would otherwise leave bytes unread, and closing on
         // them resets the connection before the client reads the answer.
-        let announced = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if announced.is_some_and(|n| n <= DRAIN_UNAUTHENTICATED as u64) {
+        if small {
             let (parts, body) = req.into_parts();
             return match axum::body::to_bytes(body, DRAIN_UNAUTHENTICATED).await {
                 Ok(bytes) => {
