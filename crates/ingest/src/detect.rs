@@ -318,7 +318,16 @@ impl Detector {
                     Check::Ssn => (checks::ssn_ok(value), None),
                     Check::Password => (credible(value), None),
                     Check::Assignment | Check::Flag => {
-                        (assigned_secret(key, between, value, unquoted), None)
+                        // `name,value` (a CSV row, a list of pairs) is a pairing only when the
+                        // value looks random; a rule that names its call (`define(`) knows better.
+                        let listed = rule.kind == Kind::Generic
+                            && between.contains(',')
+                            && !between.contains(['=', ':']);
+                        (
+                            assigned_secret(key, between, value, unquoted)
+                                && (!listed || values::looks_random(value)),
+                            None,
+                        )
                     }
                     Check::Header => (header_secret(key, value), None),
                     Check::CallArgument => (
@@ -516,13 +525,16 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
         KeyClass::Plain => false,
         KeyClass::Weak => values::looks_random(value),
         KeyClass::Secret if keys::is_password(key) => {
-            let path = value.starts_with('/') && value.matches('/').count() >= 2;
+            let path = values::is_path(value);
             !prose && !path
         }
         KeyClass::Secret => {
             let v = value.trim();
             let bare_word = unquoted && values::is_prose_word(v);
-            v.len() >= 4 && !prose && !bare_word && !values::is_public_non_uuid(v)
+            v.len() >= 4
+                && !prose
+                && !bare_word
+                && (!values::is_public_non_uuid(v) || values::is_numeric_secret(v))
         }
     }
 }

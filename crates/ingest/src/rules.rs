@@ -2359,7 +2359,7 @@ pub const RULES: &[RuleDef] = &[
             "<token ",
             "<apikey "
         ],
-        r#"<(?P<k>[A-Za-z_][A-Za-z0-9_:.\-]*)(?:\s[^<>]*)?>(?P<s>[^<\r\n]+)</"#,
+        r#"<(?P<k>[A-Za-z_][A-Za-z0-9_:.\-]*)(?:\s[^<>]*)?>[ \t]*(?:\r?\n[ \t]*)?(?P<s>[^<\s][^<\r\n]*?)[ \t]*(?:\r?\n[ \t]*)?</"#,
         C::Assignment,
         K::Structural,
         [(
@@ -2373,7 +2373,7 @@ pub const RULES: &[RuleDef] = &[
         "password-assignment",
         "Value assigned to a password-like name",
         ["pass", "pwd", "pw", "pswd", "psswrd", "paswd"],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:pass|pwd|pw|pswd|psswrd|paswd|pword)[A-Za-z0-9_.\-]*)["'\])]?[ \t]*(?:!==?|===?|:=|::?|=|=>|->|%3[DdAa]|[ \t](?:is|to)[ \t])[ \t]*(?:(?:\[[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|]+))"#,
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:pass|pwd|pw|pswd|psswrd|paswd|pword)[A-Za-z0-9_.\-]*)["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa]|[ \t](?:is|to)[ \t])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|]+))"#,
         C::Assignment,
         K::Generic,
         [
@@ -2401,7 +2401,7 @@ pub const RULES: &[RuleDef] = &[
             "secret", "token", "key", "cred", "auth", "session", "sessid", "sig", "jwt", "bearer",
             "otp", "dsn"
         ],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn)[A-Za-z0-9_.\-]*)["'\])]?[ \t]*(?:!==?|===?|:=|::?|=|=>|->|%3[DdAa])[ \t]*(?:(?:\[[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|]+))"#,
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn)[A-Za-z0-9_.\-]*)["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|]+))"#,
         C::Assignment,
         K::Generic,
         [

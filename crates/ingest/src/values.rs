@@ -396,7 +396,7 @@ pub fn is_public_non_uuid(value: &str) -> bool {
     if v.starts_with("arn:") || v.starts_with("urn:") || v.starts_with("sha256-") {
         return true;
     }
-    if v.starts_with('/') && !v.contains(char::is_whitespace) && v.matches('/').count() >= 2 {
+    if is_path(v) {
         return true;
     }
     if v.bytes()
@@ -406,6 +406,36 @@ pub fn is_public_non_uuid(value: &str) -> bool {
         return true;
     }
     false
+}
+
+/// An absolute file path (`/run/secrets/db`), not a value: base64 that happens to start with a
+/// slash (`/p1Cb+o6Z/jnT…=`) has a `+`, padding or a long random segment.
+pub fn is_path(v: &str) -> bool {
+    v.starts_with('/')
+        && !v.contains(char::is_whitespace)
+        && v.matches('/').count() >= 2
+        && !v.contains('+')
+        && !v.ends_with('=')
+        && !v.split('/').any(|seg| seg.len() >= 16 && looks_random(seg))
+}
+
+/// A long run of digits under a secret's name is a numeric secret (an app secret, a PIN-style
+/// token), unless it is a Unix time in seconds, milliseconds, microseconds or nanoseconds
+/// between 2015 and 2040: `token_expires_at=1733112345678` says when, not what.
+pub fn is_numeric_secret(value: &str) -> bool {
+    let v = value.trim();
+    if v.len() < 12 || v.len() > 39 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let Ok(n) = v.parse::<u128>() else {
+        return false;
+    };
+    // 2015 to 2040: the times a log holds, so few random secrets fall inside.
+    let (from, to) = (1_420_070_400u128, 2_208_988_800u128);
+    let timestamp = [1_000u128, 1_000_000, 1_000_000_000]
+        .iter()
+        .any(|scale| (from * scale..=to * scale).contains(&n));
+    !timestamp
 }
 
 /// Shannon entropy in bits per character.

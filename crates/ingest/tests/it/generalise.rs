@@ -6,6 +6,7 @@ use crate::sanitizer;
 use base64::Engine as _;
 use glasslog_ingest::rules::{Kind, RULES};
 use glasslog_ingest::{Body, Scope};
+use proptest::strategy::Strategy as _;
 use serde_json::{Value, json};
 
 fn stored_event(event: Value) -> (String, Vec<glasslog_ingest::Finding>) {
@@ -274,4 +275,89 @@ fn fingerprints_confirm_nothing_to_other_principals() {
         stored.contains(&format!("[REDACTED:json-secret-field:{alice}]")),
         "{stored}"
     );
+}
+
+/// How languages and config formats assign a value to a name, each with `{name}` and `{value}`
+/// slots: the shapes a credential takes in source, config and build files that end up in logs.
+const ASSIGNMENTS: &[&str] = &[
+    "{name}={value}",
+    "{name} = {value}",
+    "{name}=\"{value}\"",
+    "{name} = '{value}'",
+    "{\n  \"{name}\": \"{value}\"\n}",
+    "{\\\"{name}\\\": \\\"{value}\\\"}",
+    "<{name}>{value}</{name}>",
+    "<{name}>\n    {value}\n</{name}>",
+    "{name}: {value}",
+    "{name}: \"{value}\"",
+    "{name}: |\n  {value}",
+    "{name}: >-\n  {value}",
+    "string {name} = \"{value}\";",
+    "var {name} string = \"{value}\"",
+    "{name} := \"{value}\"",
+    "{name} := `{value}`",
+    "val {name}: String = \"{value}\"",
+    "let {name}: &str = \"{value}\";",
+    "${name} = \"{value}\";",
+    "${name} .= \"{value}\";",
+    "'{name}' => '{value}',",
+    ":{name} => \"{value}\",",
+    "{name} <- \"{value}\"",
+    "{name} ||= \"{value}\"",
+    "{name} ?= {value}",
+    "{name} ::= {value}",
+    "{name} += \"{value}\"",
+    "{name},{value},",
+    "  \"{name}\" => \"{value}\"",
+    "export {name}=\"{value}\"",
+    "set {name}={value}",
+    "$env:{name} = \"{value}\"",
+    "System.setProperty(\"{name}\", \"{value}\")",
+    "[{name}]: {value}",
+];
+
+/// Built once: a detector takes longer to compile than a case takes to run.
+static DETECTOR: std::sync::LazyLock<glasslog_ingest::Detector> = std::sync::LazyLock::new(|| {
+    glasslog_ingest::Detector::new(&glasslog_ingest::DetectorOptions::default()).unwrap()
+});
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// A random credential under a name that says so is found, and covered whole, in every
+    /// assignment syntax, whichever provider the name mentions (none of these has a rule).
+    #[test]
+    fn a_random_credential_under_its_name_is_found_in_every_syntax(
+        provider in proptest::sample::select(&[
+            "adafruit", "asana", "zendesk", "fastly", "okta", "twitch", "kraken", "etsy",
+            "finnhub", "sumologic", "rapidapi", "acme", "billing", "warehouse", "crm",
+        ][..]),
+        style in 0usize..6,
+        syntax in proptest::sample::select(ASSIGNMENTS),
+        value in "[A-Za-z0-9]{20,48}".prop_filter("mixed classes and varied", |v| {
+            v.bytes().any(|b| b.is_ascii_digit())
+                && v.bytes().any(|b| b.is_ascii_uppercase())
+                && v.bytes().any(|b| b.is_ascii_lowercase())
+                && v.bytes().collect::<std::collections::BTreeSet<_>>().len() >= 14
+        }),
+    ) {
+        let upper = provider.to_ascii_uppercase();
+        let name = match style {
+            0 => format!("{provider}Token"),
+            1 => format!("{provider}_token"),
+            2 => format!("{upper}_TOKEN"),
+            3 => format!("{provider}ApiKey"),
+            4 => format!("{upper}_CLIENT_SECRET"),
+            _ => format!("{provider}.api.secret"),
+        };
+        let text = syntax.replace("{name}", &name).replace("{value}", &value);
+        let d = &*DETECTOR;
+        let (start, end) = (text.find(&value).unwrap(), text.find(&value).unwrap() + value.len());
+        let found = d.scan(&text);
+        proptest::prop_assert!(
+            found.iter().any(|m| m.start <= start && end <= m.end),
+            "{text:?}: {:?}",
+            found.iter().map(|m| &text[m.start..m.end]).collect::<Vec<_>>()
+        );
+    }
 }
