@@ -19,6 +19,45 @@ pub struct Rule {
     pub kind: Kind,
     check: Check,
     regex: Regex,
+    groups: Groups,
+}
+
+/// Where a rule's named groups are, looked up once: by name they cost a hash per match.
+#[derive(Debug)]
+struct Groups {
+    /// `s`, `s2`, `s3`, `s4`: the secret, the first that matched.
+    secret: [Option<usize>; 4],
+    /// `k`: the name the secret is assigned to.
+    key: Option<usize>,
+}
+
+impl Groups {
+    fn of(regex: &Regex) -> Self {
+        let index = |name: &str| regex.capture_names().position(|n| n == Some(name));
+        Groups {
+            secret: [index("s"), index("s2"), index("s3"), index("s4")],
+            key: index("k"),
+        }
+    }
+}
+
+/// A span of the text, as `regex` reports one.
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+impl Span {
+    fn of(locs: &regex::CaptureLocations, group: Option<usize>) -> Option<Span> {
+        group
+            .and_then(|g| locs.get(g))
+            .map(|(start, end)| Span { start, end })
+    }
+
+    fn as_str(self, text: &str) -> &str {
+        text.get(self.start..self.end).unwrap_or("")
+    }
 }
 
 /// A custom rule from the policy file.
@@ -168,6 +207,7 @@ impl Detector {
                 description,
                 kind,
                 check,
+                groups: Groups::of(&regex),
                 regex,
             });
         }
@@ -280,32 +320,53 @@ impl Detector {
             .enumerate()
             .filter(|(i, _)| run[i / 64] & (1 << (i % 64)) != 0)
         {
-            for caps in rule.regex.captures_iter(text) {
-                let secret = ["s", "s2", "s3", "s4"]
+            // One set of capture slots per rule and text, not an allocation per match.
+            let mut locs = rule.regex.capture_locations();
+            let mut at = 0;
+            while at <= text.len() {
+                let Some(whole) = rule.regex.captures_read_at(&mut locs, text, at) else {
+                    break;
+                };
+                at = if whole.end() > whole.start() {
+                    whole.end()
+                } else {
+                    // An empty match: step over one character, as `captures_iter` does.
+                    whole.end() + text[whole.end()..].chars().next().map_or(1, char::len_utf8)
+                };
+                let groups = &rule.groups;
+                let secret = groups
+                    .secret
                     .iter()
-                    .find_map(|g| caps.name(g).map(|m| (m, *g == "s")))
-                    .or_else(|| caps.get(0).map(|m| (m, true)));
-                let Some((secret, unquoted)) = secret.filter(|(m, _)| !m.is_empty()) else {
+                    .enumerate()
+                    .find_map(|(i, g)| Span::of(&locs, *g).map(|m| (m, i == 0)))
+                    .or(Some((
+                        Span {
+                            start: whole.start(),
+                            end: whole.end(),
+                        },
+                        true,
+                    )));
+                let Some((secret, unquoted)) = secret.filter(|(m, _)| m.end > m.start) else {
                     continue;
                 };
-                let (start, end) = if unquoted && let Some(k) = caps.name("k") {
+                let key = Span::of(&locs, groups.key);
+                let (start, end) = if unquoted && let Some(k) = key {
                     let spaced = text
-                        .get(k.end()..secret.start())
+                        .get(k.end..secret.start)
                         .is_some_and(|b| b.contains(' ') || b.contains('\t'));
                     // A bracket the text opened before the name may close after the value.
-                    let line = text[..k.start()].rfind('\n').map_or(0, |n| n + 1);
-                    let opened = open_brackets(&text[line..k.start()]);
-                    trim_unquoted(text, secret.start(), secret.end(), spaced, opened)
+                    let line = text[..k.start].rfind('\n').map_or(0, |n| n + 1);
+                    let opened = open_brackets(&text[line..k.start]);
+                    trim_unquoted(text, secret.start, secret.end, spaced, opened)
                 } else {
-                    (secret.start(), secret.end())
+                    (secret.start, secret.end)
                 };
                 if start >= end {
                     continue;
                 }
-                let key = caps.name("k");
                 let value = &text[start..end];
-                let between = key.map_or("", |k| text.get(k.end()..secret.start()).unwrap_or(""));
-                let key = key.map_or("", |m| m.as_str());
+                let between = key.map_or("", |k| text.get(k.end..secret.start).unwrap_or(""));
+                let key = key.map_or("", |m| m.as_str(text));
                 let (keep, checksum) = match rule.check {
                     Check::None => (!values::is_fake_token(value), None),
                     Check::Custom => (true, None),

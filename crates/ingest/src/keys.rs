@@ -414,40 +414,135 @@ const PLAIN_WORDS: &[&str] = &[
 
 /// Splits a key into lower-case words at separators and camelCase boundaries.
 pub fn words(key: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let chars: Vec<char> = key.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if !c.is_ascii_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+    Words::of(key).iter().map(str::to_owned).collect()
+}
+
+/// A key's lower-case words, as [`words`] splits them, over one buffer: this runs for every
+/// candidate match, so it allocates at most once (a key with capitals), not once per word.
+pub struct Words<'a> {
+    /// Borrowed when the key has no capital: most keys are snake_case.
+    lower: std::borrow::Cow<'a, str>,
+    /// The first words inline; a key of more words spills to the heap.
+    inline: [(u32, u32); 12],
+    count: usize,
+    spilled: Vec<(u32, u32)>,
+}
+
+impl<'a> Words<'a> {
+    /// Splits `key`. Non-ASCII characters separate words, as any other non-alphanumeric does.
+    pub fn of(key: &'a str) -> Words<'a> {
+        let b = key.as_bytes();
+        let mut spans = Spans::default();
+        let mut start: Option<usize> = None;
+        for (i, &c) in b.iter().enumerate() {
+            if !c.is_ascii_alphanumeric() {
+                if let Some(s) = start.take() {
+                    spans.push((s, i));
+                }
+                continue;
             }
-            continue;
+            let prev = i.checked_sub(1).map(|p| b[p]);
+            let next = b.get(i + 1).copied();
+            let boundary = match prev {
+                Some(p) if p.is_ascii_lowercase() && c.is_ascii_uppercase() => true,
+                // `APIKey` → `API`, `Key`: an upper-case letter followed by a lower-case one
+                // starts a word after a run of capitals.
+                Some(p)
+                    if p.is_ascii_uppercase()
+                        && c.is_ascii_uppercase()
+                        && next.is_some_and(|n| n.is_ascii_lowercase()) =>
+                {
+                    true
+                }
+                _ => false,
+            };
+            match start {
+                Some(s) if boundary => {
+                    spans.push((s, i));
+                    start = Some(i);
+                }
+                Some(_) => {}
+                None => start = Some(i),
+            }
         }
-        let prev = i.checked_sub(1).map(|p| chars[p]);
-        let next = chars.get(i + 1).copied();
-        let boundary = match prev {
-            Some(p) if p.is_ascii_lowercase() && c.is_ascii_uppercase() => true,
-            // `APIKey` → `API`, `Key`: an upper-case letter followed by a lower-case one starts
-            // a word after a run of capitals.
-            Some(p)
-                if p.is_ascii_uppercase()
-                    && c.is_ascii_uppercase()
-                    && next.is_some_and(|n| n.is_ascii_lowercase()) =>
-            {
-                true
-            }
-            _ => false,
+        if let Some(s) = start {
+            spans.push((s, b.len()));
+        }
+        let lower = if b.iter().any(u8::is_ascii_uppercase) {
+            std::borrow::Cow::Owned(key.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(key)
         };
-        if boundary && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
+        Words {
+            lower,
+            inline: spans.inline,
+            count: spans.count,
+            spilled: spans.spilled,
         }
-        cur.push(c.to_ascii_lowercase());
     }
-    if !cur.is_empty() {
-        out.push(cur);
+
+    fn spans(&self) -> &[(u32, u32)] {
+        if self.spilled.is_empty() {
+            &self.inline[..self.count]
+        } else {
+            &self.spilled
+        }
     }
-    out
+
+    /// The words in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &str> + ExactSizeIterator {
+        // Spans are over ASCII alphanumerics, so they are character boundaries.
+        self.spans()
+            .iter()
+            .map(|&(s, e)| self.lower.get(s as usize..e as usize).unwrap_or(""))
+    }
+
+    /// How many words.
+    pub fn len(&self) -> usize {
+        self.spans().len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.spans().is_empty()
+    }
+
+    /// The `i`-th word.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        self.iter().nth(i)
+    }
+
+    /// The last word.
+    pub fn last(&self) -> Option<&str> {
+        self.iter().next_back()
+    }
+}
+
+/// Word spans: inline until there are more than fit, then all on the heap.
+#[derive(Default)]
+struct Spans {
+    inline: [(u32, u32); 12],
+    count: usize,
+    spilled: Vec<(u32, u32)>,
+}
+
+impl Spans {
+    fn push(&mut self, (s, e): (usize, usize)) {
+        // Keys are short (entries are at most 64 KiB), so offsets fit in 32 bits.
+        let span = (
+            u32::try_from(s).unwrap_or(u32::MAX),
+            u32::try_from(e).unwrap_or(u32::MAX),
+        );
+        if self.spilled.is_empty() && self.count < self.inline.len() {
+            self.inline[self.count] = span;
+            self.count += 1;
+        } else {
+            if self.spilled.is_empty() {
+                self.spilled.extend_from_slice(&self.inline[..self.count]);
+            }
+            self.spilled.push(span);
+        }
+    }
 }
 
 fn is_secret_word(w: &str) -> bool {
@@ -460,21 +555,21 @@ fn is_secret_word(w: &str) -> bool {
 
 /// Classifies a key name.
 pub fn classify(key: &str) -> KeyClass {
-    let ws = words(key);
+    let ws = Words::of(key);
     let Some(last) = ws.last() else {
         return KeyClass::Plain;
     };
-    if ws.iter().any(|w| PLAIN_WORDS.contains(&w.as_str())) {
+    if ws.iter().any(|w| PLAIN_WORDS.contains(&w)) {
         return KeyClass::Plain;
     }
     // `session_id`, `sess_id`: often a bearer credential, often an opaque correlation id.
     if last == "id" && ws.len() >= 2 {
-        let prev = ws[ws.len() - 2].as_str();
+        let prev = ws.get(ws.len() - 2).unwrap_or("");
         if prev == "session" || prev == "sess" || prev == "sid" {
             return KeyClass::Weak;
         }
     }
-    if METADATA_WORDS.contains(&last.as_str()) && ws.len() > 1 {
+    if METADATA_WORDS.contains(&last) && ws.len() > 1 {
         return KeyClass::Plain;
     }
     // Helm and Kubernetes charts: `existingSecret` names a Secret object to read, not a secret.
@@ -488,7 +583,7 @@ pub fn classify(key: &str) -> KeyClass {
         if ws.len() == 1 {
             return KeyClass::Weak;
         }
-        let prev = ws[ws.len() - 2].as_str();
+        let prev = ws.get(ws.len() - 2).unwrap_or("");
         if KEY_QUALIFIERS.contains(&prev) {
             return KeyClass::Secret;
         }
@@ -497,7 +592,7 @@ pub fn classify(key: &str) -> KeyClass {
         }
         return KeyClass::Weak;
     }
-    if ["signature", "sig", "sas", "hmac", "api"].contains(&last.as_str()) {
+    if ["signature", "sig", "sas", "hmac", "api"].contains(&last) {
         return KeyClass::Weak;
     }
     KeyClass::Plain
@@ -505,9 +600,9 @@ pub fn classify(key: &str) -> KeyClass {
 
 /// Whether `key` names a password (a secret however short or simple it is).
 pub fn is_password(key: &str) -> bool {
-    words(key).iter().any(|w| {
-        PASSWORD_WORDS.contains(&w.as_str())
-            || (!SUFFIX_FALSE_FRIENDS.contains(&w.as_str())
+    Words::of(key).iter().any(|w| {
+        PASSWORD_WORDS.contains(&w)
+            || (!SUFFIX_FALSE_FRIENDS.contains(&w)
                 && ["password", "passwd", "pass", "pwd"]
                     .iter()
                     .any(|s| w.ends_with(s)))
