@@ -576,7 +576,7 @@ pub fn classify(key: &str) -> KeyClass {
     if last == "secret" && ws.iter().any(|w| w == "existing") {
         return KeyClass::Plain;
     }
-    if ws.iter().any(|w| is_secret_word(w)) {
+    if ws.iter().any(is_secret_word) {
         return KeyClass::Secret;
     }
     if last == "key" || last == "keys" {
