@@ -33,7 +33,6 @@ G = {
  "gcp-api-key": (lambda: "AIza" + s(35, AN + "_-"), ['GET /maps/api/geocode/json?address=x&key={s} HTTP/1.1" 200']),
  "gcp-oauth-client-secret": (lambda: "GOCSPX-" + s(28, AN + "_-"), ["oauth client created secret={s} project=acme"]),
  "gcp-oauth-access-token": (lambda: "ya29." + s(60, AN + "_-"), ["gcloud auth print-access-token -> {s}"]),
- "gcp-service-account-key-id": (lambda: s(40, HEX), ['{{"type":"service_account","project_id":"acme","private_key_id":"{s}"}}']),
  "azure-storage-account-key": (lambda: s(86, AN + "+/") + "==", ["DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={s};EndpointSuffix=core.windows.net"]),
  "azure-sas-token": (lambda: s(43, AN) + "%3D", ["GET https://acme.blob.core.windows.net/backups/db.bak?sv=2022-11-02&ss=b&srt=o&sp=r&se=2026-12-01T00:00:00Z&sig={s} 200"]),
  "azure-ad-client-secret": (lambda: s(3) + str(R.randint(0, 9)) + "Q~" + s(34, AN + "_~.-"), ["az ad app credential reset: password {s} created"]),

@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -407,6 +407,73 @@ NEGATIVE5 = [
     P("h5-neg-pass-change-event", "ldap", None, "{t} slapd[812]: conn=1042 op=3 MOD dn=\"uid={u},ou=people,dc=acme,dc=io\" attr=userPassword"),
 ]
 
+# Written on 2026-12-02 in session 3, after holdout5 had been scored and looked at, before this
+# split was scored once (BENCHMARKS.md): shapes of real software not used above, and secrets in
+# providers' documented formats not drawn before.
+def azure_account_key(rng):
+    return rs(rng, 86, B64) + "=="
+
+
+def slack_webhook_path(rng):
+    return f"T{rs(rng, 10, UP)}/B{rs(rng, 10, UP)}/{rs(rng, 24)}"
+
+
+def datadog_key(rng):
+    return rs(rng, 32, HEX)
+
+
+def mailgun_key(rng):
+    return "key-" + rs(rng, 32, HEX)
+
+
+def registry_login(rng):
+    return "deploy:" + human_password(rng)
+
+
+def escaped_pem(rng):
+    return pem_key(rng).replace("RSA PRIVATE KEY", "PRIVATE KEY").replace("\n", "\\n").replace("\n", "\\n")
+
+
+HOLDOUT6 = [
+    P("h6-k8s-audit-secret-data", "kubernetes", human_password, '{{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"create","objectRef":{{"resource":"secrets","namespace":"prod","name":"db"}},"requestObject":{{"kind":"Secret","data":{{"password":"{s}"}}}}}}', wrap="base64"),
+    P("h6-docker-config-auth", "ci", registry_login, '{{"auths":{{"registry.acme.io":{{"auth":"{s}"}}}}}}', wrap="base64"),
+    P("h6-sts-assume-role-json", "aws", aws_secret, '{{\n    "Credentials": {{\n        "AccessKeyId": "ASIA{up16}",\n        "SecretAccessKey": "{s}",\n        "Expiration": "2026-12-02T10:00:00Z"\n    }}\n}}'),
+    P("h6-terraform-plan", "ci", human_password, '  # aws_db_instance.main will be created\n  + resource "aws_db_instance" "main" {{\n      + password = "{s}"\n      + username = "admin"'),
+    P("h6-go-struct-dump", "go", human_password, "{t} fatal: cannot connect: config={{Host:{h} Port:5432 User:app Password:{s} SSLMode:require}}"),
+    P("h6-lombok-tostring", "java", human_password, "DEBUG c.a.b.DbConfig - loaded DataSourceProperties(url=jdbc:mysql://{h}/app, username=app, password={s}, poolSize=10)"),
+    P("h6-actuator-env-json", "java", human_password, '{{"name":"spring.mail.password","value":"{s}","origin":"class path resource [application.yml] - 12:15"}}'),
+    P("h6-kafka-jaas", "java", human_password, 'sasl.jaas.config = org.apache.kafka.common.security.plain.PlainLoginModule required username="svc-orders" password="{s}";'),
+    P("h6-git-credentials", "git", github_pat, "$ cat ~/.git-credentials\nhttps://{u}:{s}@github.com"),
+    P("h6-invoke-sqlcmd", "powershell", human_password, "PS C:\\> Invoke-Sqlcmd -ServerInstance {h} -Database Sales -Username sa -Password '{s}' -Query 'SELECT 1'"),
+    P("h6-envoy-json-auth", "http", jwt, '{{"start_time":"{t}","method":"GET","path":"/v1/orders","authorization":"Bearer {s}","response_code":200}}'),
+    P("h6-redis-masterauth", "config", human_password, "# replication\nreplicaof {h} 6379\nmasterauth {s}\nreplica-read-only yes"),
+    P("h6-primary-conninfo", "postgresql", human_password, "primary_conninfo = 'host={h} port=5432 user=replicator password={s} application_name=standby1'"),
+    P("h6-kcadm-credentials", "shell", human_password, "$ kcadm.sh config credentials --server https://sso.{h} --realm master --user admin --password {s}"),
+    P("h6-zip-password", "shell", human_password, "$ zip -r -P {s} backup-2026-11.zip /srv/exports"),
+    P("h6-requests-auth-tuple", "python", mailgun_key, 'requests.post("https://api.mailgun.net/v3/acme.io/messages", auth=("api", "{s}"), data=payload)'),
+    P("h6-azure-storage-connstr", "dotnet", azure_account_key, "AzureWebJobsStorage=DefaultEndpointsProtocol=https;AccountName=acmeprod;AccountKey={s};EndpointSuffix=core.windows.net"),
+    P("h6-gcp-sa-escaped", "gcp", escaped_pem, '{{"type":"service_account","project_id":"acme-prod","private_key_id":"{sha40}","private_key":"{s}","client_email":"ci@acme-prod.iam.gserviceaccount.com"}}'),
+    P("h6-slack-webhook-error", "app", slack_webhook_path, "{t} ERROR notifier: POST https://hooks.slack.com/services/{s} returned 404 no_service"),
+    P("h6-docker-run-env", "shell", datadog_key, "$ docker run -d --name dd-agent -e DD_API_KEY={s} -e DD_SITE=datadoghq.eu gcr.io/datadoghq/agent:7"),
+    P("h6-python-bytes-headers", "python", generic_token, "send: b'GET /v2/reports HTTP/1.1\\r\\nHost: api.{h}\\r\\nX-Api-Key: {s}\\r\\nAccept: */*\\r\\n\\r\\n'"),
+    P("h6-cmdkey-pass", "windows", human_password, "C:\\> cmdkey /add:fileserver01 /user:ACME\\svc_backup /pass:{s}"),
+    P("h6-celery-broker-url", "python", human_password, "[config]\n.> app:         orders:0x7f3c\n.> transport:   amqp://orders:{s}@rabbit.{h}:5672//"),
+    P("h6-wget-http-password", "shell", human_password, "$ wget --http-user=reports --http-password={s} https://files.{h}/export.csv"),
+    P("h6-set-cookie-session", "http", session_id, "< HTTP/1.1 302 Found\n< Set-Cookie: JSESSIONID={s}; Path=/app; Secure; HttpOnly\n< Location: /app/home"),
+]
+
+NEGATIVE6 = [
+    P("h6-neg-go-struct-empty", "go", None, "{t} fatal: cannot connect: config={{Host:{h} Port:5432 User:app Password: SSLMode:require}}"),
+    P("h6-neg-actuator-masked", "java", None, '{{"name":"spring.mail.password","value":"******","origin":"class path resource [application.yml] - 12:15"}}'),
+    P("h6-neg-kafka-jaas-ref", "java", None, 'sasl.jaas.config = org.apache.kafka.common.security.plain.PlainLoginModule required username="svc-orders" password="${{file:/etc/kafka/secrets.properties:password}}";'),
+    P("h6-neg-set-cookie-prefs", "http", None, "< Set-Cookie: theme=dark; Path=/; Max-Age=31536000\n< Set-Cookie: lang=en-GB; Path=/"),
+    P("h6-neg-docker-creds-store", "ci", None, '{{"auths":{{"registry.acme.io":{{}}}},"credsStore":"desktop"}}'),
+    P("h6-neg-terraform-sensitive", "ci", None, '  + resource "aws_db_instance" "main" {{\n      + password = (sensitive value)\n      + username = "admin"'),
+    P("h6-neg-conninfo-passfile", "postgresql", None, "primary_conninfo = 'host={h} port=5432 user=replicator passfile=/var/lib/postgresql/.pgpass'"),
+    P("h6-neg-k8s-audit-metadata", "kubernetes", None, '{{"kind":"Event","verb":"get","objectRef":{{"resource":"secrets","namespace":"prod","name":"db-creds"}},"responseStatus":{{"code":200}}}}'),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -491,6 +558,8 @@ def split_of(name):
         return "holdout4"
     if name.startswith("h5-"):
         return "holdout5"
+    if name.startswith("h6-"):
+        return "holdout6"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -499,7 +568,8 @@ def cases(seed, per_template):
     # the cases of the earlier ones byte for byte as they were scored.
     return (generation(random.Random(seed), per_template, POSITIVE + HOLDOUT2 + HOLDOUT3 + HOLDOUT4,
                        NEGATIVE + NEGATIVE2 + NEGATIVE3 + NEGATIVE4)
-            + generation(random.Random(seed + 5), per_template, HOLDOUT5, NEGATIVE5))
+            + generation(random.Random(seed + 5), per_template, HOLDOUT5, NEGATIVE5)
+            + generation(random.Random(seed + 6), per_template, HOLDOUT6, NEGATIVE6))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -513,8 +583,10 @@ def generation(rng, per_template, positives, negatives):
             assert at >= 0, tpl["name"]
             start = len(text[:at].encode())
             spans = [[start, start + len(shown.encode())]]
-            # An AWS access key ID beside its secret is half of the credential: labelled too.
-            kid = next((w for w in text.replace("=", " ").split() if w.startswith("AKIA") and len(w) == 20), None)
+            # An AWS access key ID beside its secret is half of the credential: labelled too
+            # (ASIA and quoted IDs since holdout6; no earlier case changed).
+            words = text.replace("=", " ").replace('"', " ").replace(",", " ").split()
+            kid = next((w for w in words if w.startswith(("AKIA", "ASIA")) and len(w) == 20), None)
             if kid:
                 k = len(text[:text.find(kid)].encode())
                 spans.append([k, k + 20])
@@ -533,7 +605,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):

@@ -27,8 +27,8 @@ pub struct Rule {
 struct Groups {
     /// `s`, `s2`, `s3`, `s4`: the secret, the first that matched.
     secret: [Option<usize>; 4],
-    /// `k`: the name the secret is assigned to.
-    key: Option<usize>,
+    /// `k` (or `k2` in a second alternative): the name the secret is assigned to.
+    key: [Option<usize>; 2],
 }
 
 impl Groups {
@@ -36,7 +36,7 @@ impl Groups {
         let index = |name: &str| regex.capture_names().position(|n| n == Some(name));
         Groups {
             secret: [index("s"), index("s2"), index("s3"), index("s4")],
-            key: index("k"),
+            key: [index("k"), index("k2")],
         }
     }
 }
@@ -349,7 +349,7 @@ impl Detector {
                 let Some((secret, unquoted)) = secret.filter(|(m, _)| m.end > m.start) else {
                     continue;
                 };
-                let key = Span::of(&locs, groups.key);
+                let key = groups.key.iter().find_map(|g| Span::of(&locs, *g));
                 let (start, end) = if unquoted && let Some(k) = key {
                     let spaced = text
                         .get(k.end..secret.start)
@@ -357,7 +357,9 @@ impl Detector {
                     // A bracket the text opened before the name may close after the value.
                     let line = text[..k.start].rfind('\n').map_or(0, |n| n + 1);
                     let opened = open_brackets(&text[line..k.start]);
-                    trim_unquoted(text, secret.start, secret.end, spaced, opened)
+                    let between = text.get(k.end..secret.start).unwrap_or("");
+                    let colon = between.contains(':') && !between.contains('=');
+                    trim_unquoted(text, secret.start, secret.end, spaced, colon, opened)
                 } else {
                     (secret.start, secret.end)
                 };
@@ -386,11 +388,13 @@ impl Detector {
                             && !between.contains(['=', ':']);
                         (
                             assigned_secret(key, between, value, unquoted)
-                                && (!listed || values::looks_random(value)),
+                                && (!listed || values::looks_random(value))
+                                && !(unquoted && next_field(text, start, between, value)),
                             None,
                         )
                     }
                     Check::Header => (header_secret(key, value), None),
+                    Check::Cookie => (cookie_secret(value), None),
                     Check::CallArgument => (
                         assigned_secret(key, ":", value, true)
                             && (!value.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
@@ -468,6 +472,7 @@ fn trim_unquoted(
     start: usize,
     mut end: usize,
     spaced: bool,
+    colon: bool,
     opened: i32,
 ) -> (usize, usize) {
     // `password = a&b;c` in a config file runs to the end of the word: the `&`, `;` and `,`
@@ -486,8 +491,9 @@ fn trim_unquoted(
     };
     while let Some(&sep) = bytes.get(end).filter(|b| matches!(b, b'&' | b';' | b',')) {
         let next = bytes.get(end + 1).copied();
+        // After `name:` (YAML, a Go struct) a `&` is the value's own: query strings use `=`.
         let ends = !spaced
-            && (name_follows(end + 1)
+            && ((name_follows(end + 1) && !(colon && sep == b'&'))
                 || (sep != b'&' && next.is_none_or(|b| b.is_ascii_whitespace())));
         if ends {
             break;
@@ -557,6 +563,10 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
     {
         return false;
     }
+    // `otpauth://…`, `redis://…`: the name is a URL's scheme, not a name given a value.
+    if between == ":" && value.starts_with("//") {
+        return false;
+    }
     // `smtp.auth user=ops`: after a directive, another assignment is the next setting, not
     // the directive's secret.
     // (Base64 padding is not an assignment: its `=` ends the value.)
@@ -600,6 +610,84 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
     }
 }
 
+/// `{Host:db Password: SSLMode:require}`: inside a printed struct or map, after an empty field
+/// the next `Name:value` is the next field, not the value. (Outside braces `password: a:b` may
+/// well be a password with a colon in it.)
+fn next_field(text: &str, start: usize, between: &str, value: &str) -> bool {
+    let line = text[..start].rfind('\n').map_or(0, |n| n + 1);
+    let spaced = between.ends_with([' ', '\t']);
+    spaced
+        && text[line..start].contains('{')
+        && open_brackets(&text[line..start]) > 0
+        && value.split_once(':').is_some_and(|(name, rest)| {
+            name.len() >= 2
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+                && !rest.is_empty()
+        })
+}
+
+/// The test for a cookie header's value (see [`Check::Cookie`]).
+pub(crate) fn cookie_secret(value: &str) -> bool {
+    const ATTRIBUTES: &[&str] = &[
+        "path",
+        "domain",
+        "expires",
+        "max-age",
+        "samesite",
+        "secure",
+        "httponly",
+        "priority",
+        "partitioned",
+        "version",
+        "comment",
+    ];
+    const SESSION_COOKIES: &[&str] = &[
+        "jsessionid",
+        "phpsessid",
+        "asp.net_sessionid",
+        "aspsessionid",
+        "connect.sid",
+        "sid",
+        "ssid",
+        "sessionid",
+        "session",
+        "_session",
+        "cfid",
+        "cftoken",
+        "remember_token",
+        "laravel_session",
+        "ci_session",
+        "rack.session",
+        "_forum_session",
+        "xsrf-token",
+        "csrftoken",
+        "__session",
+    ];
+    let v = value.trim();
+    if !credible(v) {
+        return false;
+    }
+    v.split(';').any(|part| {
+        let part = part.trim();
+        let Some((name, val)) = part.split_once('=') else {
+            // A bare value (`Cookie: 9f8e…`) counts when it looks random.
+            return values::looks_random(part);
+        };
+        let (name, val) = (name.trim(), val.trim().trim_matches('"'));
+        if val.is_empty() || ATTRIBUTES.iter().any(|a| a.eq_ignore_ascii_case(name)) {
+            return false;
+        }
+        let lower = name.to_ascii_lowercase();
+        SESSION_COOKIES.contains(&lower.as_str())
+            || lower.starts_with("__host-")
+            || lower.starts_with("__secure-")
+            || lower.contains("sess")
+            || keys::classify(name) != KeyClass::Plain
+            || values::looks_random(val)
+    })
+}
+
 /// `-e`, `--no-auth-warning`: the next flag of a command line, not a value. A dash-led word
 /// with digits or symbols in it (`-c0HNkba(L2`) is a value that starts with a dash.
 fn is_flag(word: &str) -> bool {
@@ -631,6 +719,33 @@ pub(crate) fn header_secret(key: &str, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Go's `%+v` and similar dumps: an empty field is not given its neighbour's text, and a
+    /// `&` after `Name:` belongs to the value (only query strings end a value at `&name=`).
+    #[test]
+    fn a_printed_struct_keeps_its_fields_apart() {
+        let d = detector(false);
+        let found = |t: &str| -> Vec<String> {
+            d.scan(t)
+                .iter()
+                .map(|m| t[m.start..m.end].to_owned())
+                .collect()
+        };
+        assert_eq!(
+            found("config={Host:db Port:5432 User:app Password: SSLMode:require}"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            found("config={Host:db User:app Password:3&yXGnsR33v9e=K SSLMode:require}"),
+            ["3&yXGnsR33v9e=K"]
+        );
+        // Outside braces a colon may be part of the password.
+        assert_eq!(found("password: Summer:2024x"), ["Summer:2024x"]);
+        assert_eq!(
+            found("GET /cb?password=hunter2xyz&user=bob"),
+            ["hunter2xyz"]
+        );
+    }
 
     #[test]
     fn a_flag_is_a_dash_and_letters_and_a_dash_led_value_is_not() {

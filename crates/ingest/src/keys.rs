@@ -88,6 +88,8 @@ const SECRET_SUFFIXES: &[&str] = &[
     "credentials",
     "cookie",
     "sessionid",
+    // `masterauth`, `proxyauth`: Redis and proxy directives whose value is the password.
+    "auth",
 ];
 
 /// Words that end in a secret suffix without being about one.
@@ -100,6 +102,7 @@ const SUFFIX_FALSE_FRIENDS: &[&str] = &[
     "surpass",
     "encompass",
     "sunpass",
+    "oauth",
 ];
 
 /// The word before `key` that makes it a credential (`api key`, `signing key`).
@@ -217,6 +220,8 @@ const KEY_NON_QUALIFIERS: &[&str] = &[
 /// Last words that make the name metadata about a credential rather than one.
 const METADATA_WORDS: &[&str] = &[
     "id",
+    // Vault's `token_accessor` looks a token up or revokes it; it reads no secret.
+    "accessor",
     "ids",
     "uid",
     "type",

@@ -39,6 +39,9 @@ pub enum Check {
     AwsSecret,
     /// A header value after its scheme: a known credential header, or a random-looking value.
     Header,
+    /// A `Cookie` or `Set-Cookie` value: a secret when any cookie in it is named for a session
+    /// or credential, or carries a random-looking value; `theme=dark; Path=/` is not.
+    Cookie,
 }
 
 /// How a rule ranks when matches overlap: the more specific kind wins.
@@ -206,19 +209,6 @@ pub const RULES: &[RuleDef] = &[
             "ya29.a0AfH6SMBx3Kq9Lm2Nv8Pw7Rt4Yz1Ab5Cd6Ef0Gh"
         )],
         ["ya29.short"]
-    ),
-    rule!(
-        "gcp-service-account-key-id",
-        "Google service-account private key ID",
-        ["private_key_id"],
-        r#""private_key_id"\s*:\s*"(?P<s>[0-9a-f]{40})""#,
-        C::None,
-        K::Provider,
-        [(
-            r#"{"type":"service_account","private_key_id":"8f3a2b9c4d1e6f708192a3b4c5d6e7f809418263"}"#,
-            "8f3a2b9c4d1e6f708192a3b4c5d6e7f809418263"
-        )],
-        [r#"{"private_key_id":""}"#]
     ),
     rule!(
         "azure-storage-account-key",
@@ -1901,8 +1891,10 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "tool-password-flag",
-        "Password given to a tool by its own short flag (ldapsearch -w, redis-cli -a, sqlcmd -P, net use, openssl pass:)",
+        "Password given to a tool by its own short flag (ldapsearch -w, redis-cli -a, sqlcmd -P, net use, openssl pass:, zip -P, 7z -p)",
         [
+            "zip",
+            "7z",
             "ldap",
             "redis-cli",
             "sqlcmd",
@@ -1916,7 +1908,7 @@ pub const RULES: &[RuleDef] = &[
             "smbclient",
             "mongo"
         ],
-        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)\s+pass:|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
+        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)\s+pass:|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+|\b(?:zip|unzip|zipcloak)\b[^\r\n]*?\s-P\s+|\b7z[a-z]?\b[^\r\n]*?\s-p)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
@@ -1929,9 +1921,15 @@ pub const RULES: &[RuleDef] = &[
             (
                 "openssl pkcs12 -export -passout pass:Expo7rt! -out a.p12",
                 "Expo7rt!"
-            )
+            ),
+            ("$ zip -r -P amber-orbit-7 out.zip /srv", "amber-orbit-7"),
+            ("7z a -pW1llow#9 -mhe=on backup.7z dir", "W1llow#9")
         ],
-        ["ldapsearch -x -W '(uid=bob)'", "redis-cli -h cache INFO"]
+        [
+            "ldapsearch -x -W '(uid=bob)'",
+            "redis-cli -h cache INFO",
+            "zip -r out.zip /srv -x '*.tmp'"
+        ]
     ),
     rule!(
         "pgpass-line",
@@ -1977,7 +1975,7 @@ pub const RULES: &[RuleDef] = &[
             "passphrase ",
             "passphrase\t"
         ],
-        r#"(?:^|[ \t=])(?P<k>(?:[A-Za-z][A-Za-z0-9_.\-]*)?(?:pass|Pass|PASS|secret|Secret|SECRET|token|Token|TOKEN|auth|Auth|AUTH|key|Key|KEY|psk|PSK)[A-Za-z0-9_.\-]*)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"';]+))"#,
+        r#"(?:(?m:^)|[ \t=])(?P<k>(?:[A-Za-z][A-Za-z0-9_.\-]*)?(?:pass|Pass|PASS|secret|Secret|SECRET|token|Token|TOKEN|auth|Auth|AUTH|key|Key|KEY|psk|PSK)[A-Za-z0-9_.\-]*)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"';]+))"#,
         C::Assignment,
         K::Generic,
         [
@@ -1986,9 +1984,14 @@ pub const RULES: &[RuleDef] = &[
                 "uFMxlq7F9BItakIt"
             ),
             ("requirepass Redis-s3cret-42", "Redis-s3cret-42"),
-            (r#"%any %any : PSK "xYuXqJSW9tHwfBKj""#, "xYuXqJSW9tHwfBKj")
+            (r#"%any %any : PSK "xYuXqJSW9tHwfBKj""#, "xYuXqJSW9tHwfBKj"),
+            (
+                "replicaof db1 6379\nmasterauth orbit674TIB\nreplica-read-only yes",
+                "orbit674TIB"
+            )
         ],
         [
+            "Key    Value\ntoken_accessor       c7fIL6rfKwX5iB3FylEaJeQu",
             "PasswordAuthentication yes",
             "the user changed the password yesterday",
             "requirepass ${REDIS_PASSWORD}"
@@ -2014,6 +2017,33 @@ pub const RULES: &[RuleDef] = &[
         [
             r#"<add key="LogLevel" value="Information" />"#,
             r#"<add key="ClientSecret" value="${CLIENT_SECRET}" />"#
+        ]
+    ),
+    rule!(
+        "name-value-pair",
+        "Secret in the value of a name/value pair whose name names a credential (Kubernetes and ECS env lists, Spring actuator, gitleaks-style key/value JSON)",
+        ["\"name\"", "\"key\"", "name:", "key:"],
+        r#"(?:"(?:name|key|Name|Key)"[ \t]*:[ \t]*"(?P<k>[A-Za-z0-9_.:\-]{1,128})"[ \t]*,[ \t\r\n]*"(?:value|Value)"[ \t]*:[ \t]*"(?P<s2>[^"\r\n]{1,512})"|(?:^|[\s\-])(?:name|key):[ \t]+["']?(?P<k2>[A-Za-z0-9_.:\-]{1,128})["']?[ \t]*\r?\n[ \t]*value:[ \t]+(?:"(?P<s3>[^"\r\n]{1,512})"|'(?P<s4>[^'\r\n]{1,512})'|(?P<s>[^\s"'][^\r\n]{0,511})))"#,
+        C::Assignment,
+        K::Generic,
+        [
+            (
+                r#"{"name":"spring.mail.password","value":"X@c-IzQhO*l1Fe","origin":"application.yml"}"#,
+                "X@c-IzQhO*l1Fe"
+            ),
+            (
+                r#""environment": [{"name": "DB_PASSWORD", "value": "Sup3r-S3cret"}]"#,
+                "Sup3r-S3cret"
+            ),
+            (
+                "env:\n- name: API_TOKEN\n  value: 9f8e7d6c5b4a3f2e1d0cAb",
+                "9f8e7d6c5b4a3f2e1d0cAb"
+            )
+        ],
+        [
+            r#"{"name":"LOG_LEVEL","value":"debug"}"#,
+            r#"{"name":"spring.mail.password","value":"******"}"#,
+            "- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef:\n      name: db"
         ]
     ),
     rule!(
@@ -2254,13 +2284,16 @@ pub const RULES: &[RuleDef] = &[
         "Cookie or Set-Cookie header values",
         ["cookie"],
         r#"(?i)(?:^|[^A-Za-z0-9_.\-])(?:set-)?cookie["']?[ \t]*:[ \t]*["']?(?P<s>[^\s"';,][^"'\r\n]{3,})"#,
-        C::Header,
+        C::Cookie,
         K::Structural,
         [(
             "Cookie: sessionid=9f8e7d6c5b4a3f2e1d0c; theme=dark",
             "sessionid=9f8e7d6c5b4a3f2e1d0c; theme=dark"
         )],
-        ["cookie: none"]
+        [
+            "cookie: none",
+            "< Set-Cookie: theme=dark; Path=/; Max-Age=31536000"
+        ]
     ),
     rule!(
         "cli-secret-flag",
