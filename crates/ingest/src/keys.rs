@@ -20,6 +20,7 @@ pub enum KeyClass {
 /// Words that name a password, in the spellings people type.
 const PASSWORD_WORDS: &[&str] = &[
     "password",
+    "passwords",
     "passwd",
     "passwrd",
     "passphrase",

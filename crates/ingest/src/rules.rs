@@ -303,7 +303,7 @@ pub const RULES: &[RuleDef] = &[
         "github-token",
         "GitHub classic personal access, OAuth, app or refresh token",
         ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
-        r"\b(?P<s>gh[pousr]_[A-Za-z0-9]{36,255})\b",
+        r"\b(?P<s>gh[pousr]_[A-Za-z0-9]{36,255}|ghs_[0-9]{8}_[A-Za-z0-9_\-.]{40,2048})(?:[^A-Za-z0-9_\-.]|$)",
         C::Base62Crc32,
         K::Provider,
         [(
@@ -1226,9 +1226,9 @@ pub const RULES: &[RuleDef] = &[
         "GitLab pipeline-trigger, CI-build, OAuth, feed, mail, agent, SCIM or feature-flag token",
         [
             "glptt-", "glcbt-", "gloas-", "glft-", "glimt-", "glagent-", "glsoat-", "glffct-",
-            "glwt-"
+            "glrtr-", "glwt-"
         ],
-        r"\b(?P<s>gl(?:ptt|cbt|oas|ft|imt|agent|soat|ffct|wt)-[A-Za-z0-9_\-.]{20,})",
+        r"\b(?P<s>gl(?:ptt|cbt|oas|ft|imt|agent|soat|ffct|wt|rtr)-[A-Za-z0-9_\-.]{20,})",
         "glptt-8d45e3cb5505daee06237059653d0abdc4b40f09",
         "glptt-8d45e3cb5505daee062"
     ),
@@ -1799,6 +1799,61 @@ pub const RULES: &[RuleDef] = &[
         "castai_v1_Mp66HXrnf7ySuxGH5UDLDf1MfRHWF1hJ3TUqQ7rwtptmg9OmWQB3n3XCEDKJ6MnB_TI2hJZgh",
         "castai_v1_Mp66HXrnf7ySuxGH5UDLDf1MfRHWF1hJ3TUqQ7rwtptmg"
     ),
+    provider!(
+        "vercel-token",
+        "Vercel access, integration, app and refresh token (prefixed since 2025)",
+        ["vcp_", "vci_", "vca_", "vcr_", "vck_"],
+        r"\b(?P<s>vc[pcirk]_[A-Za-z0-9]{40,64})\b",
+        "vcp_5G8LQP7fmw80eG7W8y0sWO1QFPuhsYUuLEqyd1ialdvz9r6pL4vzxkC3",
+        "vcp_5G8LQP7fmw80eG7W8y0sWO1QFPuhs"
+    ),
+    provider!(
+        "tavily-api-key",
+        "Tavily API key",
+        ["tvly-"],
+        r"\b(?P<s>tvly-(?:(?:dev|prod)-)?[A-Za-z0-9]{32})\b",
+        "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",
+        "tvly-oQpOJ0iRobYLGkXyz0P8w9o"
+    ),
+    provider!(
+        "cloudflare-scannable-token",
+        "Cloudflare API key or token in the prefixed, scannable format",
+        ["cfk_", "cfut_", "cfat_"],
+        r"\b(?P<s>cf(?:k|ut|at)_[A-Za-z0-9]{40,64})\b",
+        "cfk_7fqkxWi4TYQn4bPzsHyl0JuMV8UwHV2V1xpv54rj1Ui1koxj",
+        "cfk_7fqkxWi4TYQn4bPzsHyl0JuMV8"
+    ),
+    provider!(
+        "nats-nkey-seed",
+        "NATS nkey seed (the private half of a user, account, operator or server key)",
+        ["su", "sa", "so", "sn", "sc", "sx"],
+        r"\b(?P<s>S[UAONCX][A-Z2-7]{56})\b",
+        "SUAML2GCZ7IK7E7UD4VZ7ELPZW7DK2ZNL35WSMW3IORHC3BWBSDQXUQRBU",
+        "SUAML2GCZ7IK7E7UD4VZ7ELPZW7DK2ZNL35WSMW3IORHC3"
+    ),
+    rule!(
+        "discord-bot-token-bare",
+        "Discord bot token by its shape: a base64 user id, a timestamp and an HMAC",
+        // The first segment is a numeric user id in base64, so it opens with one of these.
+        ["mt", "mj", "mz", "nd", "nt", "nj", "nz", "od", "ot"],
+        r"\b(?P<s>(?:M[Tjz]|N[DTjz]|O[DT])[A-Za-z0-9_\-]{22,24}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38})",
+        C::None,
+        K::Provider,
+        [
+            (
+                "bot login MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs ok",
+                "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"
+            ),
+            (
+                "MTAyOTQ4MTN5OTU5MTDwMEcxNg.GSwJyi.sbaw8msOR3Wi6vPUzeIWy_P0vJbB0UuRVjH8l8",
+                "MTAyOTQ4MTN5OTU5MTDwMEcxNg.GSwJyi.sbaw8msOR3Wi6vPUzeIWy_P0vJbB0UuRVjH8l8"
+            )
+        ],
+        [
+            "MZ1yGvKTj0rY0cV8i47CjAa.uHQPq.Xb1Mk2nEhe-4icrGOuegj57zMC",
+            "Nabcdefghijklmnopqrstuvw.abcdef.abcdefghijklmnopqrstuvwxyzabc"
+        ]
+    ),
     // ---- Structure: URLs, headers, cookies, connection strings, command lines ---------------
     rule!(
         "jwk-private",
@@ -2047,6 +2102,47 @@ pub const RULES: &[RuleDef] = &[
         ]
     ),
     rule!(
+        "compared-literal",
+        "Literal a program compares with a credential (if (\"…\" == password))",
+        ["==", "!="],
+        r#"(?:"(?P<s2>[^"\r\n]{1,256})"|'(?P<s3>[^'\r\n]{1,256})')[ \t]*(?:===?|!==?)[ \t]*(?P<k>(?:[A-Za-z_$][A-Za-z0-9_.$]*)?(?i:pass|pwd|secret|token|key|auth|cred)[A-Za-z0-9_]*)"#,
+        C::Assignment,
+        K::Generic,
+        [
+            (
+                r#"if ("m{h}o)p$e]nob(ody" == password) {"#,
+                "m{h}o)p$e]nob(ody"
+            ),
+            (
+                r#"if ('Xk9#mQ2Lp' !== this.apiSecret) return;"#,
+                "Xk9#mQ2Lp"
+            )
+        ],
+        [r#"if ("" == password) {"#, r#"if ("admin" == username) {"#]
+    ),
+    rule!(
+        "env-default-secret",
+        "Fallback literal for a credential's environment variable (os.environ.get(\"PASSWORD\") or \"…\"); a default argument is call-argument-secret's",
+        ["getenv", "environ", "env.get"],
+        r#"(?i)\b(?:getenv|environ\.get|env\.get)\(\s*["'](?P<k>[A-Za-z0-9_.\-]{1,128})["']\s*\)\s*(?:or|\|\||\?\?|\?:)\s*(?:"(?P<s2>[^"\r\n]{1,256})"|'(?P<s3>[^'\r\n]{1,256})')"#,
+        C::Assignment,
+        K::Generic,
+        [
+            (
+                r#"PASSWORD = os.environ.get("PASSWORD") or "at5G6zi!m""#,
+                "at5G6zi!m"
+            ),
+            (
+                r#"const token = process.env.get('API_TOKEN') || 'q8Wv2LmZ4rT7yN1c';"#,
+                "q8Wv2LmZ4rT7yN1c"
+            )
+        ],
+        [
+            r#"level = os.getenv("LOG_LEVEL") or "info""#,
+            r#"token = os.environ.get("API_TOKEN") or """#
+        ]
+    ),
+    rule!(
         "chpasswd-list",
         "user:password lines of a chpasswd list (cloud-init)",
         ["chpasswd"],
@@ -2131,7 +2227,7 @@ pub const RULES: &[RuleDef] = &[
         "url-credentials",
         "Password in a URL's user information (scheme://user:pass@host)",
         ["://"],
-        r#"(?i)\b[a-z][a-z0-9+.\-]{1,20}://(?P<k>[^\s:/@"'<>]{0,128}):(?P<s>[^\s/"'<>]{1,256})@[a-z0-9.\-_\[]"#,
+        r#"(?i)\b[a-z][a-z0-9+.\-]{1,20}://(?P<k>[^\s:/@"'<>]{0,128}(?:@[^\s:/@"'<>]{1,128})?):(?P<s>[^\s/"'<>]{1,256})@[a-z0-9.\-_\[]"#,
         C::Password,
         K::Structural,
         [
