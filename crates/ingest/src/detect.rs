@@ -3,7 +3,7 @@
 //! specific rule. Every engine here is linear in the input.
 
 use crate::keys::{self, KeyClass};
-use crate::rules::{Check, Kind, RULES};
+use crate::rules::{Check, Kind, PROVIDER_NAMES, RULES};
 use crate::{checks, decode, values};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
@@ -152,7 +152,7 @@ impl Detector {
                     r.description.to_owned(),
                     r.kind,
                     r.check,
-                    r.pattern.to_owned(),
+                    r.pattern.replace("{providers}", &provider_alternation()),
                     kws,
                 )
             })
@@ -320,6 +320,10 @@ impl Detector {
             .enumerate()
             .filter(|(i, _)| run[i / 64] & (1 << (i % 64)) != 0)
         {
+            if matches!(rule.check, Check::NearService | Check::NearCredentialWord) {
+                near_tokens(index, rule, text, &mut found);
+                continue;
+            }
             // One set of capture slots per rule and text, not an allocation per match.
             let mut locs = rule.regex.capture_locations();
             let mut at = 0;
@@ -395,6 +399,8 @@ impl Detector {
                     }
                     Check::Header => (header_secret(key, value), None),
                     Check::Cookie => (cookie_secret(value), None),
+                    // Handled by `near_tokens`, token by token.
+                    Check::NearService | Check::NearCredentialWord => (false, None),
                     Check::CallArgument => (
                         assigned_secret(key, ":", value, true)
                             && (!value.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
@@ -610,6 +616,220 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
     }
 }
 
+/// The tokens after each match of a [`Check::NearService`] or [`Check::NearCredentialWord`]
+/// rule. Only `find` runs: no capture groups, so no backtracking per match.
+fn near_tokens(index: usize, rule: &Rule, text: &str, found: &mut Vec<Match>) {
+    let (reach, named) = match rule.check {
+        Check::NearCredentialWord => (40, true),
+        _ => (100, false),
+    };
+    let ident = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+    for m in rule.regex.find_iter(text) {
+        if named {
+            // The whole name the word ends: `next_page_token` is plain, `deploy_token` is not.
+            let from = text[..m.start()]
+                .bytes()
+                .rposition(|b| !ident(b))
+                .map_or(0, |p| p + 1);
+            // The match ends with the character after the word, unless the text ends there.
+            let word_end = match text[..m.end()].chars().next_back() {
+                Some(c) if !c.is_ascii_alphabetic() => m.end() - c.len_utf8(),
+                _ => m.end(),
+            };
+            if keys::classify(&text[from..word_end]) == KeyClass::Plain {
+                continue;
+            }
+        }
+        let line_end = text[m.end()..]
+            .find(['\r', '\n'])
+            .map_or(text.len(), |p| m.end() + p);
+        let mut window_end = (m.end() + reach).min(line_end);
+        while !text.is_char_boundary(window_end) {
+            window_end -= 1;
+        }
+        // These rules run last, so every other rule's match is already in `found`: a token
+        // one of them covers needs no second look.
+        let covered = |s: usize, e: usize| found.iter().any(|f| f.start < e && s < f.end);
+        for (start, end) in proximate_tokens(text, m.end().min(window_end), window_end, covered) {
+            found.push(Match {
+                rule: index,
+                start,
+                end,
+                checksum: None,
+            });
+        }
+    }
+}
+
+/// [`PROVIDER_NAMES`] as one regex alternation, longest first so that no name stops short.
+fn provider_alternation() -> String {
+    let mut names: Vec<&str> = PROVIDER_NAMES.to_vec();
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    names
+        .iter()
+        .map(|n| regex::escape(n))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// Words that make a token after a service's name one of its identifiers, not its key.
+const ID_WORDS: &[&str] = &[
+    "id",
+    "ids",
+    "event",
+    "events",
+    "request",
+    "trace",
+    "span",
+    "commit",
+    "sha",
+    "hash",
+    "digest",
+    "checksum",
+    "build",
+    "run",
+    "job",
+    "order",
+    "invoice",
+    "charge",
+    "customer",
+    "payment",
+    "message",
+    "msg",
+    "ticket",
+    "issue",
+    "user",
+    "account",
+    "project",
+    "org",
+    "organization",
+    "workspace",
+    "team",
+    "channel",
+    "thread",
+    "file",
+    "page",
+    "post",
+    "revision",
+    "version",
+    "release",
+    "deploy",
+    "deployment",
+    "transaction",
+    "txn",
+    "ref",
+    "number",
+    "uuid",
+    "guid",
+    "subscription",
+    "tenant",
+    "region",
+    "bucket",
+    "object",
+    "record",
+    "sid",
+    "public",
+    "publishable",
+    "fingerprint",
+    "thumbprint",
+    "expired",
+    "revoked",
+    "accessor",
+];
+
+/// Stripe-style object ids (`ch_…`, `cus_…`): public references, not credentials.
+const PUBLIC_ID_PREFIXES: &[&str] = &[
+    "acct_", "ch_", "cus_", "evt_", "in_", "ii_", "pi_", "pm_", "po_", "price_", "prod_", "re_",
+    "seti_", "si_", "src_", "sub_", "txn_", "py_", "cs_test_", "req_",
+];
+
+/// The random-looking tokens in `text[start..end]`, the text after a service's name, up to the
+/// first word that calls what follows an identifier.
+fn proximate_tokens(
+    text: &str,
+    start: usize,
+    end: usize,
+    covered: impl Fn(usize, usize) -> bool,
+) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let token_byte =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+' | b'/' | b'.' | b'~');
+    let mut out = Vec::new();
+    let mut i = start;
+    while i < end {
+        if !token_byte(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        // A token that starts in the window runs to its own end, past the window's.
+        let s = i;
+        while i < bytes.len() && token_byte(bytes[i]) {
+            i += 1;
+        }
+        // Base64 padding belongs to the token; any other `=` ends it.
+        let mut e = i;
+        while e < bytes.len() && bytes[e] == b'=' && e - i < 2 {
+            e += 1;
+        }
+        let lead = text[s..e].len() - text[s..e].trim_start_matches(['.', '-', '/', '_']).len();
+        let s = s + lead;
+        let t = text[s..e].trim_end_matches(['.', '-']);
+        let e = s + t.len();
+        i = e.max(i);
+        if t.len() < 12 {
+            // A short word: an identifier's name stops the scan (`sentry event 3f2a…`).
+            let word = t.trim_end_matches('=');
+            if ID_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word)) {
+                break;
+            }
+            continue;
+        }
+        if t.len() >= 16
+            && t.len() <= 256
+            && !covered(s, e)
+            && strongly_random(t)
+            && !PUBLIC_ID_PREFIXES.iter().any(|p| t.starts_with(p))
+            && values::looks_random(t)
+            && !values::is_fake_token(t)
+            && !values::is_placeholder(t)
+            && !values::is_publishable_key(t)
+            && !values::is_public_shape(t)
+            && !within_public_word(text, s, e)
+        {
+            out.push((s, e));
+        }
+    }
+    out
+}
+
+/// Whether the whitespace-delimited word around `text[s..e]` is a password hash, a reference
+/// or a placeholder (`$6$rounds=5000$salt$9f86…`, `${VAULT_TOKEN}`): then the token is a part
+/// of something public.
+fn within_public_word(text: &str, s: usize, e: usize) -> bool {
+    let stop = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`');
+    let from = text[..s].rfind(stop).map_or(0, |i| i + 1);
+    let to = text[e..].find(stop).map_or(text.len(), |i| e + i);
+    let word = &text[from..to];
+    values::is_password_hash(word) || values::is_reference(word) || values::is_placeholder(word)
+}
+
+/// Stricter than [`values::looks_random`], for a token with no name of its own: no dotted or
+/// slashed words (`chat.postMessage`, `deploy/api-8922`) unless it is base64 (`+`, padding),
+/// and either all three character classes or, for hex and lower-case tokens, 24 characters
+/// of which a quarter are digits.
+fn strongly_random(t: &str) -> bool {
+    let base64 = t.contains('+') || t.ends_with('=');
+    if !base64 && t.contains(['.', '/']) {
+        return false;
+    }
+    let digits = t.bytes().filter(u8::is_ascii_digit).count();
+    let upper = t.bytes().filter(u8::is_ascii_uppercase).count();
+    let lower = t.bytes().filter(u8::is_ascii_lowercase).count();
+    let mixed = digits > 0 && upper > 0 && lower > 0;
+    let one_case = (upper == 0 || lower == 0) && t.len() >= 24 && digits * 4 >= t.len();
+    (mixed || one_case) && values::entropy(t) >= 3.5
+}
+
 /// `{Host:db Password: SSLMode:require}`: inside a printed struct or map, after an empty field
 /// the next `Name:value` is the next field, not the value. (Outside braces `password: a:b` may
 /// well be a password with a colon in it.)
@@ -745,6 +965,24 @@ mod tests {
             found("GET /cb?password=hunter2xyz&user=bob"),
             ["hunter2xyz"]
         );
+    }
+
+    /// The near-word rules cut their windows at character boundaries, whatever follows.
+    #[test]
+    fn near_word_windows_respect_characters() {
+        let d = detector(false);
+        for t in [
+            "the token\u{2019}s value",
+            "mailgun\u{e4}\u{e4}\u{e4}",
+            "password\u{1f600}",
+            "datadog \u{1f600}Qx7vL2mN9pR4sT6wY8zA1bC3\u{e9}",
+            &format!("slack {}", "\u{e9}".repeat(60)),
+        ] {
+            let _ = d.scan(t);
+        }
+        let t = "datadog \u{e9} Qx7vL2mN9pR4sT6wY8zA1bC3 \u{e9}";
+        let found: Vec<&str> = d.scan(t).iter().map(|m| &t[m.start..m.end]).collect();
+        assert_eq!(found, ["Qx7vL2mN9pR4sT6wY8zA1bC3"]);
     }
 
     #[test]
