@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -474,6 +474,60 @@ NEGATIVE6 = [
 ]
 
 
+# Written in session 3 after holdout6 had been scored, looked at and fixed, and after the near
+# rules, before this split was scored once (BENCHMARKS.md).
+def azure_ad_secret(rng):
+    return rs(rng, 3, AN) + str(rng.randint(0, 9)) + "Q~" + rs(rng, 34, AN + "_~.-")
+
+
+def pypi_token(rng):
+    return "pypi-AgEIcHlwaS5vcmc" + rs(rng, 70, URLSAFE)
+
+
+def drf_token(rng):
+    return rs(rng, 40, HEX)
+
+
+HOLDOUT7 = [
+    P("h7-gitlab-private-token-header", "ci", gitlab_pat, '$ curl -sf -H "PRIVATE-TOKEN: {s}" https://gitlab.acme.io/api/v4/projects/42/pipelines'),
+    P("h7-jenkins-aws-configure", "ci", aws_secret, "[Pipeline] sh\n+ aws configure set aws_secret_access_key {s} --profile deploy"),
+    P("h7-journal-db-url", "systemd", human_password, "Dec 02 10:00:01 {h} app[812]: starting with --db-url=postgres://app:{s}@db.internal:5432/app"),
+    P("h7-haproxy-stats-auth", "config", human_password, "listen stats\n    bind :8404\n    stats enable\n    stats auth admin:{s}"),
+    P("h7-nginx-proxy-auth", "nginx", generic_token, '    location /upstream/ {{\n        proxy_set_header Authorization "Bearer {s}";\n    }}'),
+    P("h7-cisco-secret", "network", human_password, "!\nusername netops privilege 15 secret 0 {s}\nip ssh version 2\n!"),
+    P("h7-mssql-create-login", "mssql", human_password, "{t} spid54 CREATE LOGIN app_rw WITH PASSWORD = N'{s}', CHECK_POLICY = ON;"),
+    P("h7-oracle-identified-quoted", "oracle", human_password, 'SQL> ALTER USER scott IDENTIFIED BY "{s}" ACCOUNT UNLOCK;'),
+    P("h7-mongo-createuser", "mongodb", human_password, 'test> db.createUser({{user: "app", pwd: "{s}", roles: ["readWrite"]}})'),
+    P("h7-redis-acl-setuser", "redis", human_password, "127.0.0.1:6379> ACL SETUSER app on >{s} ~orders:* +@read"),
+    P("h7-rabbitmqctl-add-user", "shell", human_password, "$ rabbitmqctl add_user orders '{s}'\nAdding user \"orders\" ..."),
+    P("h7-schtasks-rp", "windows", human_password, 'C:\\> schtasks /create /tn "Backup" /tr C:\\backup.cmd /sc daily /ru ACME\\svc_backup /rp {s}'),
+    P("h7-powershell-env-secret", "powershell", azure_ad_secret, 'PS> $env:AZURE_CLIENT_SECRET = "{s}"'),
+    P("h7-compose-env-list", "docker", human_password, "services:\n  db:\n    image: postgres:16\n    environment:\n      - POSTGRES_USER=app\n      - POSTGRES_PASSWORD={s}"),
+    P("h7-kubectl-docker-registry", "kubernetes", human_password, "$ kubectl create secret docker-registry regcred --docker-server=registry.acme.io --docker-username=ci --docker-password={s}"),
+    P("h7-az-sp-create", "azure", azure_ad_secret, '{{\n  "appId": "{uuid}",\n  "displayName": "ci-deploy",\n  "password": "{s}",\n  "tenant": "{uuid2}"\n}}'),
+    P("h7-heroku-config-set", "shell", stripe_live, "$ heroku config:set STRIPE_SECRET_KEY={s} -a acme-api"),
+    P("h7-git-remote-token-user", "git", github_pat, "$ git remote -v\norigin\thttps://{s}@github.com/acme/app.git (fetch)"),
+    P("h7-npm-config-set", "shell", npm_token, "$ npm config set //registry.npmjs.org/:_authToken {s}"),
+    P("h7-pypirc", "python", pypi_token, "[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\npassword = {s}"),
+    P("h7-terraform-provider-keys", "terraform", aws_secret, 'provider "aws" {{\n  region     = "eu-west-1"\n  access_key = "{kid}"\n  secret_key = "{s}"\n}}'),
+    P("h7-ansible-inventory", "ansible", human_password, "[db]\ndb1 ansible_host=10.0.0.5 ansible_user=root ansible_password={s}"),
+    P("h7-snmpwalk-v3", "network", human_password, "$ snmpwalk -v3 -u monitor -l authPriv -a SHA -A {s} -x AES 10.0.0.1"),
+    P("h7-slapd-rootpw", "ldap", human_password, "database mdb\nsuffix \"dc=acme,dc=io\"\nrootdn \"cn=admin,dc=acme,dc=io\"\nrootpw {s}"),
+    P("h7-drf-token-header", "http", drf_token, '{{"ts":"{t}","method":"POST","path":"/api/orders/","headers":{{"Authorization":"Token {s}","Accept":"application/json"}}}}'),
+]
+
+NEGATIVE7 = [
+    P("h7-neg-redis-acl-nopass", "redis", None, "127.0.0.1:6379> ACL SETUSER metrics on nopass ~* +info"),
+    P("h7-neg-slapd-ssha", "ldap", None, "rootdn \"cn=admin,dc=acme,dc=io\"\nrootpw {{SSHA}}W6ph5Mm5Pz8GgiULbPgzG37mj9g="),
+    P("h7-neg-cisco-type5", "network", None, "username netops privilege 15 secret 5 $1$mERr$hx5rVt7rPNoS4wqbXKX7m0"),
+    P("h7-neg-json-null-password", "app", None, '{{"user":"{u}","password":null,"mfa":true}}'),
+    P("h7-neg-ansible-vault-var", "ansible", None, "db1 ansible_host=10.0.0.5 ansible_user=root ansible_password={{{{ vault_db_password }}}}"),
+    P("h7-neg-mssql-windows-login", "mssql", None, "{t} spid54 CREATE LOGIN [ACME\\svc_app] FROM WINDOWS;"),
+    P("h7-neg-oracle-lock", "oracle", None, "SQL> ALTER USER scott ACCOUNT LOCK;"),
+    P("h7-neg-docker-password-stdin", "ci", None, "$ echo $CI_REGISTRY_PASSWORD | docker login -u ci --password-stdin registry.acme.io"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -560,6 +614,8 @@ def split_of(name):
         return "holdout5"
     if name.startswith("h6-"):
         return "holdout6"
+    if name.startswith("h7-"):
+        return "holdout7"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -569,7 +625,8 @@ def cases(seed, per_template):
     return (generation(random.Random(seed), per_template, POSITIVE + HOLDOUT2 + HOLDOUT3 + HOLDOUT4,
                        NEGATIVE + NEGATIVE2 + NEGATIVE3 + NEGATIVE4)
             + generation(random.Random(seed + 5), per_template, HOLDOUT5, NEGATIVE5)
-            + generation(random.Random(seed + 6), per_template, HOLDOUT6, NEGATIVE6))
+            + generation(random.Random(seed + 6), per_template, HOLDOUT6, NEGATIVE6)
+            + generation(random.Random(seed + 7), per_template, HOLDOUT7, NEGATIVE7))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -605,7 +662,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):

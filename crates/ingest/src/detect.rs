@@ -569,6 +569,19 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
     {
         return false;
     }
+    // `#define CURLOPT_USERPWD 4`, `enable password 7 …`: a number of one to three digits after
+    // a space is a setting or a type, not a password.
+    if (between.contains(' ') || between.contains('\t'))
+        && value.len() <= 3
+        && value.bytes().all(|b| b.is_ascii_digit())
+    {
+        return false;
+    }
+    // `kubectl create secret docker-registry regcred`: the word after `secret` is its type.
+    if key.eq_ignore_ascii_case("secret") && ["generic", "docker-registry", "tls"].contains(&value)
+    {
+        return false;
+    }
     // `otpauth://…`, `redis://…`: the name is a URL's scheme, not a name given a value.
     if between == ":" && value.starts_with("//") {
         return false;

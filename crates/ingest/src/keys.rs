@@ -91,6 +91,8 @@ const SECRET_SUFFIXES: &[&str] = &[
     "sessionid",
     // `masterauth`, `proxyauth`: Redis and proxy directives whose value is the password.
     "auth",
+    // `rootpw` (slapd), `adminpw`.
+    "pw",
 ];
 
 /// Words that end in a secret suffix without being about one.
@@ -223,6 +225,9 @@ const METADATA_WORDS: &[&str] = &[
     "id",
     // Vault's `token_accessor` looks a token up or revokes it; it reads no secret.
     "accessor",
+    // `--password-stdin`, `--token-prompt`: where the secret comes from, not the secret.
+    "stdin",
+    "prompt",
     "ids",
     "uid",
     "type",

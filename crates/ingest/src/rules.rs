@@ -2222,6 +2222,10 @@ pub const RULES: &[RuleDef] = &[
         [
             "zip",
             "7z",
+            "rabbitmqctl",
+            "schtasks",
+            "psexec",
+            "snmp",
             "ldap",
             "redis-cli",
             "sqlcmd",
@@ -2235,7 +2239,7 @@ pub const RULES: &[RuleDef] = &[
             "smbclient",
             "mongo"
         ],
-        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)\s+pass:|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+|\b(?:zip|unzip|zipcloak)\b[^\r\n]*?\s-P\s+|\b7z[a-z]?\b[^\r\n]*?\s-p)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
+        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)\s+pass:|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+|\b(?:zip|unzip|zipcloak)\b[^\r\n]*?\s-P\s+|\b7z[a-z]?\b[^\r\n]*?\s-p|\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+|\bschtasks\b[^\r\n]*?\s/r?p\s+|\bpsexec(?:64)?\b[^\r\n]*?\s-p\s+|\bsnmp[a-z]*\b[^\r\n]*?\s-[AX]\s+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
@@ -2250,7 +2254,16 @@ pub const RULES: &[RuleDef] = &[
                 "Expo7rt!"
             ),
             ("$ zip -r -P amber-orbit-7 out.zip /srv", "amber-orbit-7"),
-            ("7z a -pW1llow#9 -mhe=on backup.7z dir", "W1llow#9")
+            ("7z a -pW1llow#9 -mhe=on backup.7z dir", "W1llow#9"),
+            ("rabbitmqctl add_user orders 'Copper2018%'", "Copper2018%"),
+            (
+                r"schtasks /create /tn B /ru ACME\svc /rp orbit-amber-7",
+                "orbit-amber-7"
+            ),
+            (
+                "snmpget -v3 -u mon -l authPriv -a SHA -A Wq9#xLp2 10.0.0.1",
+                "Wq9#xLp2"
+            )
         ],
         [
             "ldapsearch -x -W '(uid=bob)'",
@@ -2283,6 +2296,8 @@ pub const RULES: &[RuleDef] = &[
             "pass\t",
             "pwd ",
             "pwd\t",
+            "pw ",
+            "pw\t",
             "secret ",
             "secret\t",
             "token ",
@@ -2302,7 +2317,7 @@ pub const RULES: &[RuleDef] = &[
             "passphrase ",
             "passphrase\t"
         ],
-        r#"(?:(?m:^)|[ \t=])(?P<k>(?:[A-Za-z][A-Za-z0-9_.\-]*)?(?:pass|Pass|PASS|secret|Secret|SECRET|token|Token|TOKEN|auth|Auth|AUTH|key|Key|KEY|psk|PSK)[A-Za-z0-9_.\-]*)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"';]+))"#,
+        r#"(?:(?m:^)|[ \t=])(?P<k>(?:[A-Za-z][A-Za-z0-9_.\-]*)?(?:pass|Pass|PASS|pw|PW|secret|Secret|SECRET|token|Token|TOKEN|auth|Auth|AUTH|key|Key|KEY|psk|PSK)[A-Za-z0-9_.\-]*)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"';]+))"#,
         C::Assignment,
         K::Generic,
         [
@@ -2413,6 +2428,42 @@ pub const RULES: &[RuleDef] = &[
             r#"level = os.getenv("LOG_LEVEL") or "info""#,
             r#"token = os.environ.get("API_TOKEN") or """#
         ]
+    ),
+    rule!(
+        "network-device-password",
+        "Cleartext or type-7 password in a router or switch config (Cisco IOS, Arista, Juniper-style)",
+        [
+            "secret",
+            "password",
+            "key-string",
+            "community",
+            "pre-shared-key"
+        ],
+        r"(?m)(?:^|[^A-Za-z0-9_])(?:username[ \t]+\S+(?:[ \t]+privilege[ \t]+\d+)?[ \t]+(?:secret|password)|enable[ \t]+(?:secret|password)|key-string|pre-shared-key|snmp-server[ \t]+community)[ \t]+(?:[07][ \t]+)?(?P<s>[^\s]{2,})",
+        C::Password,
+        K::Structural,
+        [
+            (
+                "username netops privilege 15 secret 0 summit-prairie-river",
+                "summit-prairie-river"
+            ),
+            ("enable password 7 0822455D0A16", "0822455D0A16"),
+            ("snmp-server community Publ1c-RO-x9 RO", "Publ1c-RO-x9")
+        ],
+        ["username netops privilege 15 secret 5 $1$mERr$hx5rVt7rPNoS4wqbXKX7m0"]
+    ),
+    rule!(
+        "redis-acl-password",
+        "Password added to a Redis ACL user (ACL SETUSER name on >password)",
+        ["setuser"],
+        r"(?i)\bACL[ \t]+SETUSER[ \t]+\S+[^\r\n]*?[ \t]>(?P<s>[^\s]+)",
+        C::Password,
+        K::Structural,
+        [(
+            "127.0.0.1:6379> ACL SETUSER app on >lantern667NRE ~orders:* +@read",
+            "lantern667NRE"
+        )],
+        ["ACL SETUSER metrics on nopass ~* +info"]
     ),
     rule!(
         "chpasswd-list",
@@ -2584,7 +2635,7 @@ pub const RULES: &[RuleDef] = &[
         "sql-password",
         "Password literal in SQL (PASSWORD '…', IDENTIFIED BY '…', SET PASSWORD)",
         ["password", "identified"],
-        r#"(?i)\b(?:password|identified(?:\s+with\s+['"`]?[a-z0-9_]+['"`]?)?\s+(?:by|as))(?:\s*=\s*|\s*\(\s*|\s+)(?:password\s*\(\s*)?(?:'(?P<s>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)")|\bidentified\s+by\s+(?P<s3>[A-Za-z0-9_$#!@%^&*+\-]{4,})|\bset\s+password\s+for\s+\S+\s*=\s*(?:password\s*\(\s*)?'(?P<s4>[^'\r\n]+)'"#,
+        r#"(?i)\b(?:password|identified(?:\s+with\s+['"`]?[a-z0-9_]+['"`]?)?\s+(?:by|as))(?:\s*=\s*|\s*\(\s*|\s+)(?:password\s*\(\s*)?N?(?:'(?P<s>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)")|\bidentified\s+by\s+(?P<s3>[A-Za-z0-9_$#!@%^&*+\-]{4,})|\bset\s+password\s+for\s+\S+\s*=\s*(?:password\s*\(\s*)?'(?P<s4>[^'\r\n]+)'"#,
         C::Password,
         K::Structural,
         [
