@@ -276,12 +276,22 @@ const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
 const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
 const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
 
-/// The base64 alphabets (standard and URL-safe) as a table: this test runs on every byte.
-const B64: [bool; 256] = {
-    let mut t = [false; 256];
+/// [`B64`] bits: in either base64 alphabet, an upper-case letter, a lower-case letter.
+const IN_B64: u8 = 1;
+const UPPER: u8 = 2;
+const LOWER: u8 = 4;
+
+/// The base64 alphabets (standard and URL-safe) and the letter cases as one table: the run scan
+/// looks every byte of every text up here once.
+const B64: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut b: u8 = 0;
     loop {
-        t[b as usize] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_') {
+            t[b as usize] = IN_B64
+                | if b.is_ascii_uppercase() { UPPER } else { 0 }
+                | if b.is_ascii_lowercase() { LOWER } else { 0 };
+        }
         if b == u8::MAX {
             break t;
         }
@@ -290,7 +300,7 @@ const B64: [bool; 256] = {
 };
 
 fn is_b64(b: u8) -> bool {
-    B64[usize::from(b)]
+    B64[usize::from(b)] & IN_B64 != 0
 }
 
 /// Whether decoded bytes read as text: valid UTF-8 with almost no control characters.
@@ -321,12 +331,16 @@ pub fn base64_runs_except(s: &str, skip: impl Fn(usize, usize) -> bool) -> Vec<B
             continue;
         }
         let start = i;
-        let (mut upper, mut lower) = (false, false);
-        while i < b.len() && is_b64(b[i]) {
-            upper |= b[i].is_ascii_uppercase();
-            lower |= b[i].is_ascii_lowercase();
+        let mut seen = 0u8;
+        while let Some(&c) = b.get(i) {
+            let class = B64[usize::from(c)];
+            if class & IN_B64 == 0 {
+                break;
+            }
+            seen |= class;
             i += 1;
         }
+        let (upper, lower) = (seen & UPPER != 0, seen & LOWER != 0);
         let body_end = i;
         while i < b.len() && b[i] == b'=' && i - body_end < 2 {
             i += 1;
