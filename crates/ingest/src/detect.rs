@@ -613,7 +613,7 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
             || is_flag(word));
     match keys::classify(key) {
         KeyClass::Plain => false,
-        KeyClass::Weak => values::looks_random(value),
+        KeyClass::Weak => values::looks_random(value) || values::is_product_key(value),
         KeyClass::Secret if keys::is_password(key) => {
             let path = values::is_path(value);
             !prose && !path

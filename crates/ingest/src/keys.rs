@@ -556,8 +556,21 @@ impl Spans {
     }
 }
 
+/// A misspelt or abbreviated `password` (`pswrd`, `pssword`, `paswrd`, `passworsd`): a `p`, then
+/// only the letters of "password", with an `s` and a `w` or a final `d`. Written out in
+/// configs and code often enough that a list would always miss the next one.
+fn is_password_spelling(w: &str) -> bool {
+    (5..=10).contains(&w.len())
+        && w.starts_with('p')
+        && w.bytes().all(|b| b"pasword".contains(&b))
+        && w.contains('s')
+        && (w.contains('w') || w.ends_with('d'))
+        && w.contains(['a', 'o', 'w'])
+}
+
 fn is_secret_word(w: &str) -> bool {
     PASSWORD_WORDS.contains(&w)
+        || is_password_spelling(w)
         || SECRET_WORDS.contains(&w)
         || (!SUFFIX_FALSE_FRIENDS.contains(&w)
             && w.len() > 4
@@ -613,6 +626,7 @@ pub fn classify(key: &str) -> KeyClass {
 pub fn is_password(key: &str) -> bool {
     Words::of(key).iter().any(|w| {
         PASSWORD_WORDS.contains(&w)
+            || is_password_spelling(w)
             || (!SUFFIX_FALSE_FRIENDS.contains(&w)
                 && ["password", "passwd", "pass", "pwd"]
                     .iter()
@@ -623,6 +637,33 @@ pub fn is_password(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn misspelt_passwords_are_passwords_and_near_words_are_not() {
+        for k in [
+            "PSSWD",
+            "PSWRD",
+            "PSWORD",
+            "PSSWORD",
+            "PASWRD",
+            "PASWORD",
+            "passworsd",
+            "db_pswd",
+        ] {
+            assert!(is_password(k), "{k}");
+        }
+        for k in [
+            "pods",
+            "prod",
+            "pads",
+            "paws_count",
+            "sword",
+            "spread",
+            "proxy",
+        ] {
+            assert!(!is_password(k), "{k}");
+        }
+    }
 
     #[test]
     fn splits_every_style_into_the_same_words() {

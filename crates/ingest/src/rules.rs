@@ -2824,8 +2824,10 @@ pub const RULES: &[RuleDef] = &[
     rule!(
         "password-assignment",
         "Value assigned to a password-like name",
-        ["pass", "pwd", "pw", "pswd", "psswrd", "paswd"],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:pass|pwd|pw|pswd|psswrd|paswd|pword)[A-Za-z0-9_.\-]*)["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa]|[ \t](?:is|to)[ \t])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|]+))"#,
+        [
+            "pass", "pwd", "pw", "psw", "pssw", "pasw", "pswd", "psswrd", "paswd"
+        ],
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:pass|pwd|pw|ps+w|pasw|pswd|psswrd|paswd|pword)[A-Za-z0-9_.\-]*)["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa]|[ \t](?:is|to)[ \t])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|]+))"#,
         C::Assignment,
         K::Generic,
         [

@@ -428,6 +428,19 @@ pub fn is_path(v: &str) -> bool {
         && !v.split('/').any(|seg| seg.len() >= 16 && looks_random(seg))
 }
 
+/// A product or licence key: four to six groups of five capitals and digits joined by dashes
+/// (`ZAQWS-XCDER-VBGTR-FRTGU-KLMNX`). Under a key's name it activates software: a secret.
+pub fn is_product_key(value: &str) -> bool {
+    let groups: Vec<&str> = value.trim().split('-').collect();
+    (4..=6).contains(&groups.len())
+        && groups.iter().all(|g| {
+            g.len() == 5
+                && g.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        })
+        && !is_masked(value)
+}
+
 /// A long run of digits under a secret's name is a numeric secret (an app secret, a PIN-style
 /// token), unless it is a Unix time in seconds, milliseconds, microseconds or nanoseconds
 /// between 2015 and 2040: `token_expires_at=1733112345678` says when, not what.
