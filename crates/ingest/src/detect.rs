@@ -674,6 +674,16 @@ fn near_tokens(index: usize, rule: &Rule, text: &str, found: &mut Vec<Match>) {
     }
 }
 
+/// Whether a JSON key names a service (`mailgun`, `datadog_creds`) and nothing that makes its
+/// value an identifier (`sentry_event`): its value is then a credential when it looks random.
+pub(crate) fn names_service(key: &str) -> bool {
+    let words = keys::Words::of(key);
+    words.iter().any(|w| PROVIDER_NAMES.contains(&w))
+        && !words
+            .iter()
+            .any(|w| ID_WORDS.contains(&w) || w == "url" || w == "uri" || w == "host")
+}
+
 /// [`PROVIDER_NAMES`] as one regex alternation, longest first so that no name stops short.
 fn provider_alternation() -> String {
     let mut names: Vec<&str> = PROVIDER_NAMES.to_vec();

@@ -302,6 +302,10 @@ impl Scoped<'_> {
                     if jwk && JWK_PRIVATE.contains(&k.as_str()) {
                         class = KeyClass::Secret;
                     }
+                    // `{"mailgun": "gRtZ…"}`: a random value under a service's name is its key.
+                    if class == KeyClass::Plain && detect::names_service(k) {
+                        class = KeyClass::Weak;
+                    }
                     if class == KeyClass::Plain
                         && key == Some(KeyClass::Secret)
                         && VALUE_KEYS.contains(&k.to_ascii_lowercase().as_str())

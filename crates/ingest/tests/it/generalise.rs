@@ -235,6 +235,35 @@ fn every_example_in_every_wrapper_and_context_is_covered() {
     );
 }
 
+/// A random value under a service's name is that service's key; its ids and URLs stay.
+#[test]
+fn a_random_value_under_a_service_name_is_its_key() {
+    let (stored, _) = stored_event(event(json!({
+        "mailgun": "gRtZTX7RaarK8pXdNcUBDcgvmIP6qiX5",
+        "datadog": {"api": "5f4dcc3b5aa765d61d8327deb882cf99e1"},
+        "stripe_customer": "cus_N1a2b3c4d5e6f7g8",
+        "sentry_event": "0f3c9a7e2b1d4c6f8a0b2c4d6e8f0a1b",
+        "zendesk_url": "https://acme.zendesk.com/agent/tickets/42",
+        "mailgun_region": "eu"
+    })));
+    assert!(
+        !stored.contains("gRtZTX7RaarK8pXdNcUBDcgvmIP6qiX5"),
+        "{stored}"
+    );
+    assert!(
+        !stored.contains("5f4dcc3b5aa765d61d8327deb882cf99e1"),
+        "{stored}"
+    );
+    for kept in [
+        "cus_N1a2b3c4d5e6f7g8",
+        "0f3c9a7e2b1d4c6f8a0b2c4d6e8f0a1b",
+        "https://acme.zendesk.com/agent/tickets/42",
+        "\"eu\"",
+    ] {
+        assert!(stored.contains(kept), "{kept} must stay: {stored}");
+    }
+}
+
 /// ARCHITECTURE.md, "Redaction fingerprints": a fingerprint is keyed per source and principal.
 #[test]
 fn fingerprints_confirm_nothing_to_other_principals() {
