@@ -2072,6 +2072,22 @@ pub const RULES: &[RuleDef] = &[
         "castai_v1_Mp66HXrnf7ySuxGH5UDLDf1MfRHWF1hJ3TUqQ7rwtptmg"
     ),
     provider!(
+        "openshift-user-token",
+        "OpenShift OAuth user token",
+        ["sha256~"],
+        r"(?:^|[^A-Za-z0-9_~])(?P<s>sha256~[A-Za-z0-9_\-]{43})(?:[^A-Za-z0-9_\-]|$)",
+        "sha256~kV46hPnEYhCWFnB85r5NrprAxggzgb6GOeLbgcKNsH0",
+        "sha256~kV46hPnEYhCWFnB85r5NrprAx"
+    ),
+    provider!(
+        "nvidia-api-key",
+        "NVIDIA API key (build.nvidia.com, NGC)",
+        ["nvapi-"],
+        r"\b(?P<s>nvapi-[A-Za-z0-9_\-]{64})(?:[^A-Za-z0-9_\-]|$)",
+        "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",
+        "nvapi-Qx7vL2mN9pR4sT6wY8zA1bC3dE5fG7h"
+    ),
+    provider!(
         "vercel-token",
         "Vercel access, integration, app and refresh token (prefixed since 2025)",
         ["vcp_", "vci_", "vca_", "vcr_", "vck_"],
