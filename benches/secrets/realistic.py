@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -528,6 +528,56 @@ NEGATIVE7 = [
 ]
 
 
+# Written in session 3 after holdout7 had been scored, looked at and fixed, before this split was
+# scored once (BENCHMARKS.md).
+def smtp_plain(rng):
+    return "\0alerts@acme.io\0" + human_password(rng)
+
+
+def jupyter_token(rng):
+    return rs(rng, 48, HEX)
+
+
+HOLDOUT8 = [
+    P("h8-gcloud-sql-set-password", "gcp", human_password, "$ gcloud sql users set-password app --host=% --instance=prod-pg --password={s}"),
+    P("h8-elastic-reset-output", "elastic", human_password, "Password for the [elastic] user successfully reset.\nNew value:\n\n{s}"),
+    P("h8-kafka-scram-config", "kafka", human_password, "$ kafka-configs --bootstrap-server b1:9092 --alter --add-config 'SCRAM-SHA-256=[iterations=8192,password={s}]' --entity-type users --entity-name orders"),
+    P("h8-cqlsh", "cassandra", human_password, "$ cqlsh -u cassandra -p {s} 10.0.4.12 9042"),
+    P("h8-minio-alias", "minio", human_password, "$ mc alias set prod https://minio.acme.io minioadmin {s}"),
+    P("h8-aws-login-profile", "aws", human_password, "$ aws iam create-login-profile --user-name bob --password '{s}' --password-reset-required"),
+    P("h8-az-sql-admin-password", "azure", human_password, "$ az sql server create -n acme-sql -g prod -l westeurope --admin-user sqladmin --admin-password {s}"),
+    P("h8-keytool-storepass", "java", human_password, "$ keytool -importkeystore -srckeystore in.p12 -srcstoretype PKCS12 -srcstorepass {s} -destkeystore out.jks"),
+    P("h8-tomcat-users", "java", human_password, '<tomcat-users>\n  <user username="admin" password="{s}" roles="manager-gui"/>\n</tomcat-users>'),
+    P("h8-wildfly-add-user", "java", human_password, "$ ./bin/add-user.sh -u admin -p {s} -g admin"),
+    P("h8-smtp-auth-plain", "mail", smtp_plain, "{t} postfix/smtpd[2211]: < AUTH PLAIN {s}", wrap="base64"),
+    P("h8-imap-login", "mail", human_password, "{t} imapd: C: a1 LOGIN alerts@acme.io {s}"),
+    P("h8-ftp-pass", "ftp", human_password, "(000012) {t} - (not logged in) (10.0.0.9)> USER deploy\n(000012) {t} - (not logged in) (10.0.0.9)> PASS {s}"),
+    P("h8-sqlplus-connect", "oracle", human_password, "$ sqlplus scott/{s}@//db.acme.io:1521/ORCLPDB1 @report.sql"),
+    P("h8-curl-oauth2-bearer", "shell", generic_token, "$ curl --oauth2-bearer {s} https://api.acme.io/v1/me"),
+    P("h8-jupyter-token-url", "python", jupyter_token, "    To access the server, open this file in a browser:\n    Or copy and paste one of these URLs:\n        http://127.0.0.1:8888/lab?token={s}"),
+    P("h8-ldappasswd", "ldap", human_password, "$ ldappasswd -x -D cn=admin,dc=acme,dc=io -W -s {s} uid=bob,ou=people,dc=acme,dc=io"),
+    P("h8-sshpass-env", "shell", human_password, "$ SSHPASS='{s}' sshpass -e ssh ops@{h} uptime"),
+    P("h8-kinit-echo", "shell", human_password, "$ echo -n '{s}' | kinit svc-etl@ACME.IO"),
+    P("h8-macos-keychain", "macos", human_password, "$ security add-generic-password -a bob -s acme-vpn -w '{s}'"),
+    P("h8-nmcli-wifi", "linux", human_password, "$ nmcli dev wifi connect AcmeCorp password {s} ifname wlan0"),
+    P("h8-wpa-passphrase", "linux", human_password, "$ wpa_passphrase AcmeCorp '{s}' > /etc/wpa_supplicant.conf"),
+    P("h8-vault-token-export", "shell", vault_token, "$ export VAULT_ADDR=https://vault.acme.io VAULT_TOKEN={s}"),
+    P("h8-helm-repo-add", "kubernetes", human_password, "$ helm repo add internal https://charts.acme.io --username ci --password {s}"),
+    P("h8-kubeconfig-token", "kubernetes", jwt, "users:\n- name: ci\n  user:\n    token: {s}"),
+]
+
+NEGATIVE8 = [
+    P("h8-neg-elastic-auto", "elastic", None, "$ elasticsearch-reset-password -u elastic --auto --batch"),
+    P("h8-neg-imap-masked", "mail", None, "{t} imapd: C: a1 LOGIN alerts@acme.io ********"),
+    P("h8-neg-sqlplus-sysdba", "oracle", None, "$ sqlplus / as sysdba @startup.sql"),
+    P("h8-neg-keytool-list", "java", None, "$ keytool -list -v -keystore /etc/pki/java/cacerts -alias acme-root"),
+    P("h8-neg-minio-vars", "minio", None, "$ mc alias set prod https://minio.acme.io $MINIO_USER $MINIO_PASS"),
+    P("h8-neg-ftp-masked", "ftp", None, "(000012) {t} - (not logged in) (10.0.0.9)> PASS ****"),
+    P("h8-neg-gcloud-prompt", "gcp", None, "$ gcloud sql users set-password app --host=% --instance=prod-pg --prompt-for-password"),
+    P("h8-neg-keychain-find", "macos", None, "$ security find-generic-password -a bob -s acme-vpn"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -616,6 +666,8 @@ def split_of(name):
         return "holdout6"
     if name.startswith("h7-"):
         return "holdout7"
+    if name.startswith("h8-"):
+        return "holdout8"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -626,7 +678,8 @@ def cases(seed, per_template):
                        NEGATIVE + NEGATIVE2 + NEGATIVE3 + NEGATIVE4)
             + generation(random.Random(seed + 5), per_template, HOLDOUT5, NEGATIVE5)
             + generation(random.Random(seed + 6), per_template, HOLDOUT6, NEGATIVE6)
-            + generation(random.Random(seed + 7), per_template, HOLDOUT7, NEGATIVE7))
+            + generation(random.Random(seed + 7), per_template, HOLDOUT7, NEGATIVE7)
+            + generation(random.Random(seed + 8), per_template, HOLDOUT8, NEGATIVE8))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -662,7 +715,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):

@@ -399,6 +399,15 @@ impl Detector {
                     }
                     Check::Header => (header_secret(key, value), None),
                     Check::Cookie => (cookie_secret(value), None),
+                    Check::UserPassword => (
+                        credible(value)
+                            && !value
+                                .bytes()
+                                .all(|b| b.is_ascii_digit() || matches!(b, b':' | b'.' | b'-'))
+                            && !values::is_path(value)
+                            && !value.starts_with('/'),
+                        None,
+                    ),
                     // Handled by `near_tokens`, token by token.
                     Check::NearService | Check::NearCredentialWord => (false, None),
                     Check::CallArgument => (
@@ -574,6 +583,23 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
     if (between.contains(' ') || between.contains('\t'))
         && value.len() <= 3
         && value.bytes().all(|b| b.is_ascii_digit())
+    {
+        return false;
+    }
+    // `wpa_passphrase AcmeCorp '…'`, `htpasswd file bob`: a password command's first word is
+    // an SSID, a file or a user.
+    if !between.is_empty()
+        && between.trim().is_empty()
+        && [
+            "wpa_passphrase",
+            "htpasswd",
+            "passwd",
+            "chpasswd",
+            "smbpasswd",
+            "ldappasswd",
+            "kpasswd",
+        ]
+        .contains(&key.to_ascii_lowercase().as_str())
     {
         return false;
     }

@@ -46,6 +46,9 @@ pub enum Check {
     /// As [`Check::NearService`], after a word naming a credential, 40 bytes on; the name the
     /// word ends (`next_page_token`) must not be plain.
     NearCredentialWord,
+    /// A `-p` value beside a user flag: a password, unless it is a port, a port mapping, a
+    /// number or a path (`-p 2222`, `-p 8080:80`).
+    UserPassword,
     /// A `Cookie` or `Set-Cookie` value: a secret when any cookie in it is named for a session
     /// or credential, or carries a random-looking value; `theme=dark; Path=/` is not.
     Cookie,
@@ -2703,15 +2706,27 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "piped-password",
-        "Password echoed into passwd, chpasswd or a --password-stdin login",
-        ["passwd", "password-stdin"],
-        r#"\becho\s+(?:-[ne]\s+)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s|"']+))\s*\|\s*(?:sudo\s+)?(?:passwd|chpasswd|[^\r\n|]*--password-stdin)"#,
+        "Password echoed into passwd, chpasswd, kinit, sudo -S or a --password-stdin login",
+        [
+            "passwd",
+            "password-stdin",
+            "kinit",
+            "sudo -s",
+            "passphrase-fd"
+        ],
+        r#"\becho\s+(?:-[ne]\s+)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s|"']+))\s*\|\s*(?:sudo\s+)?(?:passwd|chpasswd|kinit|kpasswd|smbpasswd|sudo\s+-S|[^\r\n|]*--password-stdin|[^\r\n|]*--passphrase-fd)"#,
         C::Password,
         K::Structural,
-        [(
-            "COMMAND=/bin/sh -c echo harbor-nectar-stone | passwd --stdin app",
-            "harbor-nectar-stone"
-        )],
+        [
+            (
+                "COMMAND=/bin/sh -c echo harbor-nectar-stone | passwd --stdin app",
+                "harbor-nectar-stone"
+            ),
+            (
+                "$ echo -n 'Meadow2025?' | kinit svc-etl@ACME.IO",
+                "Meadow2025?"
+            )
+        ],
         ["echo $PASS | docker login --password-stdin"]
     ),
     rule!(
@@ -2733,6 +2748,11 @@ pub const RULES: &[RuleDef] = &[
         [
             "zip",
             "7z",
+            "ldappasswd",
+            "security add",
+            "wpa_passphrase",
+            "mc alias",
+            "mc config",
             "rabbitmqctl",
             "schtasks",
             "psexec",
@@ -2750,7 +2770,7 @@ pub const RULES: &[RuleDef] = &[
             "smbclient",
             "mongo"
         ],
-        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)\s+pass:|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+|\b(?:zip|unzip|zipcloak)\b[^\r\n]*?\s-P\s+|\b7z[a-z]?\b[^\r\n]*?\s-p|\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+|\bschtasks\b[^\r\n]*?\s/r?p\s+|\bpsexec(?:64)?\b[^\r\n]*?\s-p\s+|\bsnmp[a-z]*\b[^\r\n]*?\s-[AX]\s+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
+        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)\s+pass:|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+|\b(?:zip|unzip|zipcloak)\b[^\r\n]*?\s-P\s+|\b7z[a-z]?\b[^\r\n]*?\s-p|\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+|\bschtasks\b[^\r\n]*?\s/r?p\s+|\bpsexec(?:64)?\b[^\r\n]*?\s-p\s+|\bsnmp[a-z]*\b[^\r\n]*?\s-[AX]\s+|\bldappasswd\b[^\r\n]*?\s-s\s+|\bsecurity\s+add-(?:generic|internet)-password\b[^\r\n]*?\s-w\s+|\bwpa_passphrase\s+(?:"[^"\r\n]*"|'[^'\r\n]*'|\S+)\s+|\bmc\s+(?:alias\s+set|config\s+host\s+add)\s+\S+\s+https?://\S+\s+\S+\s+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
@@ -2774,6 +2794,18 @@ pub const RULES: &[RuleDef] = &[
             (
                 "snmpget -v3 -u mon -l authPriv -a SHA -A Wq9#xLp2 10.0.0.1",
                 "Wq9#xLp2"
+            ),
+            (
+                "mc alias set prod https://minio.acme.io minioadmin quartz-tundra-7",
+                "quartz-tundra-7"
+            ),
+            (
+                "wpa_passphrase AcmeCorp 'nectar186RAT' > wpa.conf",
+                "nectar186RAT"
+            ),
+            (
+                "security add-generic-password -a bob -s vpn -w 'Harbor2030#'",
+                "Harbor2030#"
             )
         ],
         [
@@ -2975,6 +3007,82 @@ pub const RULES: &[RuleDef] = &[
             "lantern667NRE"
         )],
         ["ACL SETUSER metrics on nopass ~* +info"]
+    ),
+    rule!(
+        "user-and-password-flags",
+        "-p value after a user flag (-u/-U/--user) on the same command line (cqlsh, add-user.sh, mysql-like tools)",
+        [" -p"],
+        r#"(?:\s-[uU][ \t]*[^\s-]\S*|\s--user(?:name)?[= ]\S+)[^\r\n]*?\s-p[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))"#,
+        C::UserPassword,
+        K::Generic,
+        [
+            (
+                "$ cqlsh -u cassandra -p IZI2Y!RsS7HUQ4p 10.0.4.12",
+                "IZI2Y!RsS7HUQ4p"
+            ),
+            (
+                "./bin/add-user.sh -u admin -p falcon176NOC -g admin",
+                "falcon176NOC"
+            )
+        ],
+        [
+            "ssh -p 2222 -u bob host",
+            "docker run -u 1000 -p 8080:80 nginx",
+            "mkdir -p /srv/data && chown -u app /srv/data"
+        ]
+    ),
+    rule!(
+        "oracle-connect-password",
+        "Password in an Oracle connect string on a command line or in CONNECT (user/password@db)",
+        [
+            "sqlplus", "sqlldr", "expdp", "impdp", "rman", "connect ", "conn "
+        ],
+        r#"(?i)\b(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|connect|conn)\b(?:[ \t]+-[A-Za-z]+)*[ \t]+(?:userid=)?[A-Za-z0-9_$#]+/(?P<s>[^@\s/"']+)@"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ sqlplus scott/Violet1997$@//db.acme.io:1521/ORCLPDB1 @report.sql",
+                "Violet1997$"
+            ),
+            ("SQL> connect system/Orb1t-44@ORCL", "Orb1t-44")
+        ],
+        ["$ sqlplus / as sysdba", "$ sqlplus scott@ORCL"]
+    ),
+    rule!(
+        "mail-protocol-credentials",
+        "IMAP LOGIN password and SMTP AUTH PLAIN credentials in a mail server's protocol log",
+        ["login", "auth plain"],
+        r#"(?:\b[A-Za-z]{0,4}[0-9]{1,6}[ \t]+LOGIN[ \t]+(?:"[^"\r\n]*"|\S+)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|(?P<s3>[^\s"]+))|\bAUTH[ \t]+PLAIN[ \t]+(?P<s4>[A-Za-z0-9+/]{8,}={0,2}))"#,
+        C::Password,
+        K::Structural,
+        [
+            ("imapd: C: a1 LOGIN alerts@acme.io !Riv3r97", "!Riv3r97"),
+            (
+                "postfix/smtpd[2211]: < AUTH PLAIN AGFsZXJ0c0BhY21lLmlvAHI3bzA2M1JXYVFNUGRkWFI=",
+                "AGFsZXJ0c0BhY21lLmlvAHI3bzA2M1JXYVFNUGRkWFI="
+            )
+        ],
+        [
+            "imapd: C: a1 LOGIN alerts@acme.io ********",
+            "user login succeeded for bob"
+        ]
+    ),
+    rule!(
+        "generated-password-output",
+        "A password a tool prints after setting or generating it (elasticsearch-reset-password, installers)",
+        ["new value", "password is", "password:"],
+        r#"(?i)(?:password[^\r\n]{0,80}\r?\n[ \t]*new value:\s*(?P<s>\S+)|\b(?:generated|temporary|initial|random|one-time)[ \t]+password(?:[ \t]+is)?[ \t]*:?[ \t]*(?P<s2>[^\s"',;]{6,}))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "Password for the [elastic] user successfully reset.\nNew value:\n\nfYjJEOj5T8gIlyC9",
+                "fYjJEOj5T8gIlyC9"
+            ),
+            ("Generated password: Qx7vL2mN9pR4", "Qx7vL2mN9pR4")
+        ],
+        ["temporary password expired for bob", "New value: enabled"]
     ),
     rule!(
         "chpasswd-list",
@@ -3229,8 +3337,20 @@ pub const RULES: &[RuleDef] = &[
         "cli-secret-flag",
         "Secret passed as a command-line flag (--password x, --token=x, -pw x)",
         [
-            "-pass", "-pwd", "-pw", "-token", "-secret", "-key", "-apikey", "-auth", "-cred",
-            "-psk", "-jwt", "-bearer"
+            "-pass",
+            "-pwd",
+            "-pw",
+            "-token",
+            "-secret",
+            "-key",
+            "-apikey",
+            "-auth",
+            "-cred",
+            "-psk",
+            "-jwt",
+            "-bearer",
+            "storepass",
+            "keypass"
         ],
         r#"(?i)(?:^|[\s(\[,;|&`])(?P<k>--?[A-Za-z][A-Za-z0-9_\-]*)(?:=|[ \t]+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']{0,255}))"#,
         C::Flag,

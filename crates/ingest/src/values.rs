@@ -161,11 +161,18 @@ pub fn is_placeholder(value: &str) -> bool {
         return true;
     }
     // A stand-in word: `sk_test_YOUR_SECRET_KEY`, `your-api-key-here`, `EXAMPLE`.
-    if crate::keys::Words::of(v)
-        .iter()
-        .any(|w| STAND_IN_WORDS.contains(&w))
-        || v.contains("EXAMPLE")
-    {
+    // Split at camel case only when the value reads as words (`YourApiKeyHere`): a random
+    // token splits into short "words" by chance (`TbdAAaa0…` holds `Tbd`), so its words are
+    // only what separators delimit.
+    let stand_in = if looks_random(v) {
+        v.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| STAND_IN_WORDS.iter().any(|s| s.eq_ignore_ascii_case(w)))
+    } else {
+        crate::keys::Words::of(v)
+            .iter()
+            .any(|w| STAND_IN_WORDS.contains(&w))
+    };
+    if stand_in || v.contains("EXAMPLE") {
         return true;
     }
     false

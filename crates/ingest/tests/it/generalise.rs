@@ -355,6 +355,7 @@ proptest::proptest! {
 
     /// A random credential under a name that says so is found, and covered whole, in every
     /// assignment syntax, whichever provider the name mentions (none of these has a rule).
+    /// (It found that a random token opening with `Tbd` was taken for a placeholder.)
     #[test]
     fn a_random_credential_under_its_name_is_found_in_every_syntax(
         provider in proptest::sample::select(&[
