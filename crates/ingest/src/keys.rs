@@ -25,6 +25,8 @@ const PASSWORD_WORDS: &[&str] = &[
     "passwrd",
     "passphrase",
     "passcode",
+    "pin",
+    "pincode",
     "pass",
     "pwd",
     "pw",

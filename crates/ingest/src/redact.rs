@@ -78,6 +78,21 @@ pub struct Scoped<'r> {
 /// The members of a JSON Web Key (RFC 7517/7518) that hold private key material.
 const JWK_PRIVATE: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
 
+/// Whether an argument-vector element is a flag naming a credential (`--password`, `-token`),
+/// so that the next element is its value. `--password=…` carries its value itself.
+fn credential_flag(arg: &str) -> bool {
+    arg.strip_prefix('-')
+        .map(|a| a.trim_start_matches('-'))
+        .is_some_and(|name| {
+            !name.is_empty()
+                && !name.contains('=')
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+                && keys::classify(name) == KeyClass::Secret
+        })
+}
+
 /// How deep JSON embedded in JSON strings is unwrapped.
 const MAX_EMBED_DEPTH: u32 = 4;
 
@@ -278,10 +293,19 @@ impl Scoped<'_> {
             }
             Value::Array(items) => {
                 let len = path.len();
+                // An argument vector (`["psql", "--password", "…"]`): the element after a flag
+                // that names a credential is its value.
+                let mut flag_before = false;
                 for (i, item) in items.iter_mut().enumerate() {
                     use std::fmt::Write as _;
                     let _ = write!(path, "[{i}]");
-                    self.walk(item, path, key, findings, depth);
+                    let class = if flag_before {
+                        Some(KeyClass::Secret)
+                    } else {
+                        key
+                    };
+                    flag_before = item.as_str().is_some_and(credential_flag);
+                    self.walk(item, path, class, findings, depth);
                     path.truncate(len);
                 }
             }
@@ -290,6 +314,20 @@ impl Scoped<'_> {
                 let mut renames = Vec::new();
                 // A JSON Web Key's private members have one-letter names.
                 let jwk = map.contains_key("kty");
+                // A name/value pair (`{"name": "DB_PASSWORD", "value": "…"}`, a change record
+                // `{"key": "smtp.password", "old": …, "new": …}`): the name is the key.
+                let pair_names_secret = [
+                    "name",
+                    "key",
+                    "Name",
+                    "Key",
+                    "parameter",
+                    "field",
+                    "setting",
+                ]
+                .iter()
+                .filter_map(|n| map.get(*n).and_then(Value::as_str))
+                .any(|n| keys::classify(n) == KeyClass::Secret);
                 for (k, v) in map.iter_mut() {
                     push_segment(path, k);
                     let key_len = path.len();
@@ -307,7 +345,7 @@ impl Scoped<'_> {
                         class = KeyClass::Weak;
                     }
                     if class == KeyClass::Plain
-                        && key == Some(KeyClass::Secret)
+                        && (key == Some(KeyClass::Secret) || pair_names_secret)
                         && VALUE_KEYS.contains(&k.to_ascii_lowercase().as_str())
                     {
                         class = KeyClass::Secret;

@@ -264,6 +264,34 @@ fn a_random_value_under_a_service_name_is_its_key() {
     }
 }
 
+/// JSON shapes where the name is a sibling, not the key: name/value pairs, change records,
+/// argument vectors; and a PIN, a secret as a number.
+#[test]
+fn names_beside_values_and_flags_before_them_mark_secrets() {
+    let (stored, _) = stored_event(event(json!({
+        "env": [
+            {"name": "DB_PASSWORD", "value": "Winter4821!"},
+            {"name": "LOG_LEVEL", "value": "info"}
+        ],
+        "changes": [{"key": "smtp.password", "old": "Copper1111#", "new": "Copper2222#"}],
+        "argv": ["psql", "-h", "db", "--password", "Harbor9090$", "-d", "app"],
+        "pin_code": 48213377,
+        "pin_count": 3
+    })));
+    for gone in [
+        "Winter4821!",
+        "Copper1111#",
+        "Copper2222#",
+        "Harbor9090$",
+        "48213377",
+    ] {
+        assert!(!stored.contains(gone), "{gone} must be redacted: {stored}");
+    }
+    for kept in ["\"info\"", "\"-d\"", "\"app\"", "\"db\"", "\"pin_count\":3"] {
+        assert!(stored.contains(kept), "{kept} must stay: {stored}");
+    }
+}
+
 /// ARCHITECTURE.md, "Redaction fingerprints": a fingerprint is keyed per source and principal.
 #[test]
 fn fingerprints_confirm_nothing_to_other_principals() {
