@@ -106,14 +106,14 @@ impl AppState {
     }
 }
 
-/// Every route that takes a body needs a token: this runs before the body is read, so an
-/// unauthenticated client cannot make the server buffer a body of up to `max_body_bytes` (or
-/// hold a connection open while it trickles one). The role is still checked by each route;
-/// rate limiting is charged there, once.
 /// Largest body read whole before routing: an unauthenticated one is dropped, an
 /// authenticated one handed on.
 const DRAIN_UNAUTHENTICATED: usize = 64 << 10;
 
+/// Every route that takes a body needs a token: this runs before the body is read, so an
+/// unauthenticated client cannot make the server buffer a body of up to `max_body_bytes` (or
+/// hold a connection open while it trickles one). The role is still checked by each route;
+/// rate limiting is charged there, once.
 pub async fn authenticate_before_body(
     State(st): State<Arc<AppState>>,
     req: axum::extract::Request,

@@ -152,7 +152,11 @@ impl Detector {
                     r.description.to_owned(),
                     r.kind,
                     r.check,
-                    r.pattern.replace("{providers}", &provider_alternation()),
+                    if r.pattern.contains(PROVIDERS) {
+                        r.pattern.replace(PROVIDERS, &provider_alternation())
+                    } else {
+                        r.pattern.to_owned()
+                    },
                     kws,
                 )
             })
@@ -578,12 +582,11 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
     {
         return false;
     }
+    // Name and value separated by a space or a tab (`requirepass x`, `password = x`).
+    let spaced_out = between.contains([' ', '\t']);
     // `#define CURLOPT_USERPWD 4`, `enable password 7 …`: a number of one to three digits after
     // a space is a setting or a type, not a password.
-    if (between.contains(' ') || between.contains('\t'))
-        && value.len() <= 3
-        && value.bytes().all(|b| b.is_ascii_digit())
-    {
+    if spaced_out && value.len() <= 3 && value.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
     // `wpa_passphrase AcmeCorp '…'`, `htpasswd file bob`: a password command's first word is
@@ -599,7 +602,8 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
             "ldappasswd",
             "kpasswd",
         ]
-        .contains(&key.to_ascii_lowercase().as_str())
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(key))
     {
         return false;
     }
@@ -616,7 +620,7 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
     // the directive's secret.
     // (Base64 padding is not an assignment: its `=` ends the value.)
     if unquoted
-        && (between.contains(' ') || between.contains('\t'))
+        && spaced_out
         && value.split_once('=').is_some_and(|(k, v)| {
             k.len() >= 2
                 && k.bytes()
@@ -627,7 +631,7 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
     {
         return false;
     }
-    let spaced = between.contains(' ') || between.contains('\t') || between.ends_with(':');
+    let spaced = spaced_out || between.ends_with(':');
     // After a space, a word of lower-case letters is the sentence going on, a word in capitals
     // a keyword (`IDENTIFIED ... BY`), and a dash the next flag.
     let word = value.trim_end_matches([';', ':', ',', '.', '!', '?', ')']);
@@ -709,6 +713,9 @@ pub(crate) fn names_service(key: &str) -> bool {
             .iter()
             .any(|w| ID_WORDS.contains(&w) || w == "url" || w == "uri" || w == "host")
 }
+
+/// Where a rule's pattern takes [`provider_alternation`].
+const PROVIDERS: &str = "{providers}";
 
 /// [`PROVIDER_NAMES`] as one regex alternation, longest first so that no name stops short.
 fn provider_alternation() -> String {

@@ -435,10 +435,7 @@ pub fn words(key: &str) -> Vec<String> {
 pub struct Words<'a> {
     /// Borrowed when the key has no capital: most keys are snake_case.
     lower: std::borrow::Cow<'a, str>,
-    /// The first words inline; a key of more words spills to the heap.
-    inline: [(u32, u32); 12],
-    count: usize,
-    spilled: Vec<(u32, u32)>,
+    spans: Spans,
 }
 
 impl<'a> Words<'a> {
@@ -486,20 +483,11 @@ impl<'a> Words<'a> {
         } else {
             std::borrow::Cow::Borrowed(key)
         };
-        Words {
-            lower,
-            inline: spans.inline,
-            count: spans.count,
-            spilled: spans.spilled,
-        }
+        Words { lower, spans }
     }
 
     fn spans(&self) -> &[(u32, u32)] {
-        if self.spilled.is_empty() {
-            &self.inline[..self.count]
-        } else {
-            &self.spilled
-        }
+        self.spans.as_slice()
     }
 
     /// The words in order.
@@ -531,7 +519,7 @@ impl<'a> Words<'a> {
     }
 }
 
-/// Word spans: inline until there are more than fit, then all on the heap.
+/// Word spans: the first twelve inline; a key of more words spills them all to the heap.
 #[derive(Default)]
 struct Spans {
     inline: [(u32, u32); 12],
@@ -540,6 +528,14 @@ struct Spans {
 }
 
 impl Spans {
+    fn as_slice(&self) -> &[(u32, u32)] {
+        if self.spilled.is_empty() {
+            &self.inline[..self.count]
+        } else {
+            &self.spilled
+        }
+    }
+
     fn push(&mut self, (s, e): (usize, usize)) {
         // Keys are short (entries are at most 64 KiB), so offsets fit in 32 bits.
         let span = (
