@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was never tuned on (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -578,6 +578,52 @@ NEGATIVE8 = [
 ]
 
 
+# Written at the end of session 3, after every fix, and scored once: never tuned on, the split
+# that stays held out (BENCHMARKS.md).
+def hex_key(rng):
+    return rs(rng, 32, HEX)
+
+
+HOLDOUT9 = [
+    P("h9-gcp-audit-setmetadata", "gcp", human_password, '{{"protoPayload":{{"methodName":"v1.compute.instances.setMetadata","request":{{"metadata":{{"items":[{{"key":"db-password","value":"{s}"}}]}}}}}}}}'),
+    P("h9-azure-activity-appsettings", "azure", human_password, '{{"operationName":"Microsoft.Web/sites/config/write","properties":{{"requestbody":"{{\\"properties\\":{{\\"DB_PASSWORD\\":\\"{s}\\"}}}}"}}}}'),
+    P("h9-gitlab-ci-variable-echo", "ci", generic_token, "$ echo \"deploying with DEPLOY_TOKEN=$DEPLOY_TOKEN\"\ndeploying with DEPLOY_TOKEN={s}"),
+    P("h9-argo-cli-login", "kubernetes", human_password, "$ argocd login argocd.acme.io --username admin --password {s} --grpc-web"),
+    P("h9-tekton-param", "ci", generic_token, "  params:\n    - name: registry-token\n      value: {s}"),
+    P("h9-psql-meta-password", "postgresql", human_password, "app=# \\password reporting\nEnter new password for user \"reporting\": {s}"),
+    P("h9-mysql-grant-identified", "mysql", human_password, "{t} 91 Query\tGRANT ALL ON app.* TO 'etl'@'10.%' IDENTIFIED BY '{s}'"),
+    P("h9-mssql-sqlcmd-P", "mssql", human_password, "C:\\> sqlcmd -S tcp:db01,1433 -U sa -P \"{s}\" -Q \"SELECT @@VERSION\""),
+    P("h9-influx-token-flag", "influxdb", generic_token, "$ influx write --bucket metrics --org acme --token {s} --file data.lp"),
+    P("h9-mqtt-client-pw", "iot", human_password, "$ mosquitto_pub -h mqtt.acme.io -u sensor01 -P {s} -t plant/1/temp -m 21.4"),
+    P("h9-android-logcat-bearer", "mobile", jwt, "11-30 10:22:31.114  4312  4390 D OkHttp  : Authorization: Bearer {s}"),
+    P("h9-ios-keychain-log", "mobile", generic_token, "2026-11-30 10:22:31.114 App[812:4390] [Auth] stored refresh token {s} in keychain"),
+    P("h9-stripe-webhook-secret-log", "payments", lambda r: "whsec_" + rs(r, 32), "INFO webhook endpoint configured: url=https://api.acme.io/stripe secret={s}"),
+    P("h9-slack-ops-message", "chatops", human_password, "[#ops] bob: db creds for staging are app / {s} (rotate after the demo)"),
+    P("h9-vault-kv-get-output", "vault", human_password, "$ vault kv get secret/prod/db\n====== Data ======\nKey         Value\n---         -----\npassword    {s}\nusername    app"),
+    P("h9-aws-secretsmanager-output", "aws", human_password, '{{\n    "Name": "prod/db",\n    "SecretString": "{{\\"username\\":\\"app\\",\\"password\\":\\"{s}\\"}}"\n}}'),
+    P("h9-1password-cli-read", "shell", human_password, "$ op read op://Infra/prod-db/password\n{s}"),
+    P("h9-datadog-agent-yaml", "config", hex_key, "## @param api_key - string - required\napi_key: {s}\nsite: datadoghq.eu"),
+    P("h9-sendgrid-curl", "shell", sendgrid, '$ curl -X POST https://api.sendgrid.com/v3/mail/send -H "Authorization: Bearer {s}" -d @mail.json'),
+    P("h9-pagerduty-routing-key", "ops", hex_key, '{{"routing_key":"{s}","event_action":"trigger","payload":{{"summary":"disk full"}}}}'),
+    P("h9-openvpn-askpass", "vpn", human_password, "$ openvpn --config acme.ovpn --auth-user-pass creds.txt\n$ cat creds.txt\nvpnuser\n{s}"),
+    P("h9-sftp-batch-pass", "shell", human_password, "$ lftp -u deploy,{s} sftp://files.acme.io -e 'put build.tgz; bye'"),
+    P("h9-powershell-credential-new", "powershell", human_password, "PS> $pw = '{s}' | ConvertTo-SecureString -AsPlainText -Force"),
+    P("h9-django-settings-secret-key", "python", lambda r: rs(r, 50, AN + "!@#$%^&*(-_=+)"), "SECRET_KEY = '{s}'"),
+    P("h9-rails-credentials-show", "ruby", lambda r: rs(r, 32, HEX), "$ bin/rails credentials:show\nsecret_key_base: {s}\nsmtp:\n  user_name: mailer"),
+]
+
+NEGATIVE9 = [
+    P("h9-neg-gcp-metadata-ssh", "gcp", None, '{{"protoPayload":{{"methodName":"v1.compute.instances.setMetadata","request":{{"metadata":{{"items":[{{"key":"enable-oslogin","value":"TRUE"}}]}}}}}}}}'),
+    P("h9-neg-ci-masked", "ci", None, "deploying with DEPLOY_TOKEN=[MASKED]"),
+    P("h9-neg-argo-sso", "kubernetes", None, "$ argocd login argocd.acme.io --sso --grpc-web"),
+    P("h9-neg-vault-kv-metadata", "vault", None, "$ vault kv metadata get secret/prod/db\ncreated_time    2026-11-01T10:00:00Z\ncurrent_version 4"),
+    P("h9-neg-logcat-no-auth", "mobile", None, "11-30 10:22:31.114  4312  4390 D OkHttp  : --> GET https://api.acme.io/v1/profile http/1.1"),
+    P("h9-neg-op-reference", "shell", None, "DB_PASSWORD=op://Infra/prod-db/password"),
+    P("h9-neg-datadog-env-ref", "config", None, "api_key: ENC[datadog_api_key]\nsite: datadoghq.eu"),
+    P("h9-neg-slack-no-secret", "chatops", None, "[#ops] bob: staging db is up again, creds are in the vault as usual"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -668,6 +714,8 @@ def split_of(name):
         return "holdout7"
     if name.startswith("h8-"):
         return "holdout8"
+    if name.startswith("h9-"):
+        return "holdout9"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -679,7 +727,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 5), per_template, HOLDOUT5, NEGATIVE5)
             + generation(random.Random(seed + 6), per_template, HOLDOUT6, NEGATIVE6)
             + generation(random.Random(seed + 7), per_template, HOLDOUT7, NEGATIVE7)
-            + generation(random.Random(seed + 8), per_template, HOLDOUT8, NEGATIVE8))
+            + generation(random.Random(seed + 8), per_template, HOLDOUT8, NEGATIVE8)
+            + generation(random.Random(seed + 9), per_template, HOLDOUT9, NEGATIVE9))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -715,7 +764,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):

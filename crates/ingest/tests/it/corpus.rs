@@ -97,7 +97,11 @@ fn corpus_recall_and_precision() {
 /// output, BENCHMARKS.md) keeps what each split scores after its fixes: at least 95% of the
 /// secrets covered whole in every split, no negative case flagged, no finding outside a
 /// secret. The hold-outs' first scores are in BENCHMARKS.md; this keeps their fixes from
-/// regressing. Needs `python3`; skips with a message without it.
+/// regressing. A split still held out (never tuned on) is measured, not asserted: it is left
+/// out here. Needs `python3`; skips with a message without it.
+/// Splits of `realistic.py` that no fix has looked at yet (BENCHMARKS.md has their scores).
+const HELD_OUT: &[&str] = &["holdout9"];
+
 #[test]
 fn realistic_splits_keep_their_scores() {
     let script =
@@ -118,6 +122,9 @@ fn realistic_splits_keep_their_scores() {
         let c: Value = serde_json::from_str(line).unwrap();
         let text = c["text"].as_str().unwrap();
         let split = c["split"].as_str().unwrap().to_owned();
+        if HELD_OUT.contains(&split.as_str()) {
+            continue;
+        }
         let spans: Vec<(usize, usize)> = c["secret_spans"]
             .as_array()
             .map(|a| {
