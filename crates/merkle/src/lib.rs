@@ -12,6 +12,7 @@ mod hash;
 mod node;
 mod note;
 mod proof;
+mod subtree;
 mod tile;
 mod witness;
 
@@ -26,6 +27,10 @@ pub use note::{
 pub use proof::{
     HashReader, MemoryHashes, MissingNode, ProofError, consistency_proof, consistency_proof_nodes,
     inclusion_proof, inclusion_proof_nodes, tree_root, verify_consistency, verify_inclusion,
+};
+pub use subtree::{
+    is_subtree, subtree_consistency_proof, subtree_hash, verify_subtree_consistency,
+    verify_subtree_inclusion,
 };
 pub use tile::{
     BUNDLE_ENTRY_MAX, EntryBundleError, TILE_HEIGHT, TILE_WIDTH, Tile, TileError, TileNode,

@@ -41,6 +41,16 @@ pub enum ProofError {
         /// The newer size.
         to: u64,
     },
+    /// `[start, end)` is not a subtree of the tree of `size` (tlog-witness, MTC §4.1).
+    #[error("[{start}, {end}) is not a subtree of a tree of size {size}")]
+    InvalidSubtree {
+        /// First entry.
+        start: u64,
+        /// One past the last entry.
+        end: u64,
+        /// The tree size.
+        size: u64,
+    },
     /// The proof has more or fewer hashes than the tree shape requires.
     #[error("the proof has the wrong number of hashes for this tree")]
     WrongLength,
@@ -61,21 +71,21 @@ pub enum ProofError {
 }
 
 /// The stored nodes a proof needs, grouped by proof element.
-struct Plan {
-    nodes: Vec<NodeId>,
+pub(crate) struct Plan {
+    pub(crate) nodes: Vec<NodeId>,
     /// `ends[k]` is one past the last node of element `k`.
     ends: Vec<usize>,
 }
 
 impl Plan {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Plan {
             nodes: Vec::with_capacity(64),
             ends: Vec::with_capacity(64),
         }
     }
 
-    fn push_range(&mut self, begin: u64, end: u64) {
+    pub(crate) fn push_range(&mut self, begin: u64, end: u64) {
         self.nodes.extend(range_nodes(begin, end));
         self.ends.push(self.nodes.len());
     }
@@ -101,7 +111,7 @@ impl Plan {
         }
     }
 
-    fn run<R: HashReader + ?Sized>(self, reader: &R) -> Result<Vec<Hash>, ProofError> {
+    pub(crate) fn run<R: HashReader + ?Sized>(self, reader: &R) -> Result<Vec<Hash>, ProofError> {
         if self.nodes.is_empty() {
             return Ok(Vec::new());
         }

@@ -109,6 +109,91 @@ fn every_proof_of_every_small_tree_matches_the_definitions() {
     }
 }
 
+/// MTC §4.4's SUBTREE_PROOF written out as TLOG-STANDARDS.md §11.3 restates it, over slices.
+fn subtree_proof(s: usize, e: usize, d: &[Hash], whole: bool) -> Vec<Hash> {
+    let n = d.len();
+    if s == 0 && e == n {
+        return if whole { vec![] } else { vec![mth(d)] };
+    }
+    let k = split(n);
+    let mut p = if e <= k {
+        subtree_proof(s, e, &d[..k], whole)
+    } else if s >= k {
+        subtree_proof(s - k, e - k, &d[k..], whole)
+    } else {
+        subtree_proof(0, e - k, &d[k..], false)
+    };
+    p.push(if e <= k { mth(&d[k..]) } else { mth(&d[..k]) });
+    p
+}
+
+/// Every subtree of a tree of `n`, by brute force over the definition of MTC §4.1.
+fn subtrees(n: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for s in 0..n {
+        for e in s + 1..=n {
+            if s % (e - s).next_power_of_two() == 0 {
+                out.push((s, e));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_subtree_proof_of_every_small_tree_matches_the_definition() {
+    let all = leaves(40);
+    let mem = memory(&all);
+    let mut with_offset = 0;
+    for n in 1..=all.len() {
+        let d = &all[..n];
+        let root = mth(d);
+        for s in 0..n as u64 {
+            for e in s + 1..=n as u64 {
+                assert_eq!(
+                    is_subtree(s, e, n as u64),
+                    subtrees(n).contains(&(s as usize, e as usize))
+                );
+            }
+        }
+        for (s, e) in subtrees(n) {
+            let sub = mth(&d[s..e]);
+            let (su, eu, nu) = (s as u64, e as u64, n as u64);
+            assert_eq!(subtree_hash(su, eu, &mem).unwrap(), sub);
+            let p = subtree_consistency_proof(su, eu, nu, &mem).unwrap();
+            assert_eq!(
+                p,
+                subtree_proof(s, e, d, true),
+                "SUBTREE_PROOF({s}, {e}, {n})"
+            );
+            verify_subtree_consistency(su, eu, nu, &p, &sub, &root).unwrap();
+            if s == 0 {
+                // With start 0 it is RFC 6962's PROOF(end, D[n]).
+                assert_eq!(p, subproof(e, d, true));
+            } else {
+                with_offset += 1;
+            }
+            // Any other subtree hash, root, or a proof one hash short or long is refused.
+            assert!(
+                verify_subtree_consistency(su, eu, nu, &p, &root, &root).is_err() || sub == root
+            );
+            assert!(verify_subtree_consistency(su, eu, nu, &p, &sub, &sub).is_err() || sub == root);
+            if let Some((_, short)) = p.split_last() {
+                assert!(verify_subtree_consistency(su, eu, nu, short, &sub, &root).is_err());
+            }
+            let mut long = p.clone();
+            long.push(root);
+            assert!(verify_subtree_consistency(su, eu, nu, &long, &sub, &root).is_err());
+            for i in s..e {
+                let ip = path(i - s, &d[s..e]);
+                verify_subtree_inclusion(i as u64, su, eu, &d[i], &ip, &sub).unwrap();
+            }
+        }
+    }
+    // The upstream probes have no valid subtree with start > 0 (TLOG-STANDARDS.md §11.3).
+    assert!(with_offset > 1000, "{with_offset}");
+}
+
 fn flip(mut h: Hash, bit: usize) -> Hash {
     h.0[bit / 8 % 32] ^= 1 << (bit % 8);
     h
@@ -161,6 +246,28 @@ proptest! {
         let good = consistency_proof(m, n as u64, &mem).unwrap();
         prop_assert!(verify_consistency(m, n as u64, &good, &flip(old, bit), &root).is_err());
         prop_assert!(verify_consistency(m, n as u64, &good[..good.len() - 1], &old, &root).is_err());
+    }
+
+    #[test]
+    fn any_changed_bit_in_a_subtree_proof_is_rejected(n in 2usize..300, a in any::<prop::sample::Index>(), bit in 0usize..256, which in any::<prop::sample::Index>()) {
+        let d = leaves(n);
+        let mem = memory(&d);
+        let all = subtrees(n);
+        let (s, e) = all[a.index(all.len())];
+        let (sub, root) = (mth(&d[s..e]), mth(&d));
+        let mut p = subtree_consistency_proof(s as u64, e as u64, n as u64, &mem).unwrap();
+        prop_assume!(!p.is_empty());
+        let i = which.index(p.len());
+        p[i] = flip(p[i], bit);
+        prop_assert!(verify_subtree_consistency(s as u64, e as u64, n as u64, &p, &sub, &root).is_err());
+    }
+
+    #[test]
+    fn subtree_verification_never_panics(start in any::<u64>(), end in any::<u64>(), size in any::<u64>(), proof in prop::collection::vec(any::<[u8; 32]>(), 0..80), a in any::<[u8; 32]>(), b in any::<[u8; 32]>()) {
+        let proof: Vec<Hash> = proof.into_iter().map(Hash).collect();
+        let _ = verify_subtree_consistency(start, end, size, &proof, &Hash(a), &Hash(b));
+        let _ = verify_subtree_consistency(start % 64, end % 64, size % 64, &proof, &Hash(a), &Hash(b));
+        let _ = verify_subtree_inclusion(size, start, end, &Hash(a), &proof, &Hash(b));
     }
 
     #[test]

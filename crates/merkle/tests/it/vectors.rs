@@ -243,7 +243,12 @@ fn int(v: &Value) -> u64 {
 /// Inputs that are not 32-byte hashes fail at conversion, as the typed API requires.
 fn run_probes(kind: &str, skip: &[&str], verify: impl Fn(&Value) -> Result<(), String>) {
     let probes = probe_files(kind);
-    assert_eq!(probes.len(), 98);
+    let expected = match kind {
+        "subtreeinclusion" => 204,
+        "subtreeconsistency" => 118,
+        _ => 98,
+    };
+    assert_eq!(probes.len(), expected, "{kind}");
     for (name, p) in probes {
         if skip.contains(&name.as_str()) {
             continue;
@@ -282,19 +287,70 @@ fn transparency_dev_inclusion_probes() {
     });
 }
 
-#[test]
-fn transparency_dev_consistency_probes() {
-    // The one probe our typed API cannot take: its "roots" are 12-byte placeholders that
-    // transparency-dev only compares as bytes. glasslog never holds such a root, because
-    // checkpoint parsing refuses any root that is not 32 bytes.
-    const NOT_REPRESENTABLE: &str = "additional/sizes-are-equal-one-and-proof-is-empty.json";
-    let odd = probe_files("consistency")
+/// The one probe of a kind that our typed API cannot take: its "roots" are 12-byte placeholders
+/// that transparency-dev only compares as bytes. glasslog never holds such a root, because
+/// checkpoint parsing refuses any root that is not 32 bytes.
+fn not_representable(kind: &str) -> &'static str {
+    const NAME: &str = "additional/sizes-are-equal-one-and-proof-is-empty.json";
+    let odd = probe_files(kind)
         .into_iter()
-        .find(|(name, _)| name == NOT_REPRESENTABLE)
+        .find(|(name, _)| name == NAME)
         .unwrap()
         .1;
     assert!(as_hash(&odd["root1"]).is_err() && !odd["wantErr"].as_bool().unwrap());
-    run_probes("consistency", &[NOT_REPRESENTABLE], |p| {
+    NAME
+}
+
+#[test]
+fn transparency_dev_subtree_inclusion_probes() {
+    run_probes("subtreeinclusion", &[], |p| {
+        let (leaf, root) = (
+            as_hash(&p["leafHash"]).map_err(text)?,
+            as_hash(&p["root"]).map_err(text)?,
+        );
+        let proof = as_proof(&p["proof"]).map_err(text)?;
+        verify_subtree_inclusion(
+            int(&p["leafIdx"]),
+            int(&p["start"]),
+            int(&p["end"]),
+            &leaf,
+            &proof,
+            &root,
+        )
+        .map_err(text)
+    });
+}
+
+#[test]
+fn transparency_dev_subtree_consistency_probes() {
+    run_probes(
+        "subtreeconsistency",
+        &[not_representable("subtreeconsistency")],
+        |p| {
+            let r1 = as_hash(&p["root1"]).map_err(text)?;
+            // An empty subtree says nothing of the tree root, and some probes give a 12-byte
+            // random one there: any 32-byte value stands in for it.
+            let r2 = match as_hash(&p["root2"]) {
+                Err(_) if p["start"] == p["end"] => Hash([0x5a; 32]),
+                r => r.map_err(text)?,
+            };
+            let proof = as_proof(&p["proof"]).map_err(text)?;
+            verify_subtree_consistency(
+                int(&p["start"]),
+                int(&p["end"]),
+                int(&p["size"]),
+                &proof,
+                &r1,
+                &r2,
+            )
+            .map_err(text)
+        },
+    );
+}
+
+#[test]
+fn transparency_dev_consistency_probes() {
+    run_probes("consistency", &[not_representable("consistency")], |p| {
         let (r1, r2) = (
             as_hash(&p["root1"]).map_err(text)?,
             as_hash(&p["root2"]).map_err(text)?,
