@@ -9,20 +9,23 @@
 mod checkpoint;
 mod compact;
 mod hash;
+mod mldsa;
 mod node;
 mod note;
 mod proof;
 mod subtree;
 mod tile;
+mod vkeys;
 mod witness;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use compact::CompactRange;
 pub use hash::{EMPTY_ROOT, HASH_SIZE, Hash, HashError, hash_children, leaf_hash, node_hash};
+pub use mldsa::{MlDsaSigner, MlDsaVerifier, SubtreeMessageError, TYPE_MLDSA44, subtree_message};
 pub use node::{NodeId, range_nodes};
 pub use note::{
     CosignatureVerifier, Ed25519Verifier, KeyError, Note, NoteError, NoteSignature, Signer,
-    Verifier, VerifierSet, cosignature_message, key_id,
+    TYPE_COSIGNATURE, TYPE_ED25519, Verifier, VerifierSet, cosignature_message, key_id,
 };
 pub use proof::{
     HashReader, MemoryHashes, MissingNode, ProofError, consistency_proof, consistency_proof_nodes,
@@ -36,4 +39,5 @@ pub use tile::{
     BUNDLE_ENTRY_MAX, EntryBundleError, TILE_HEIGHT, TILE_WIDTH, Tile, TileError, TileNode,
     decode_entry_bundle, encode_entry_bundle, tiles_for_size,
 };
+pub use vkeys::{Cosigner, log_verifier};
 pub use witness::{AddCheckpoint, AddCheckpointError};

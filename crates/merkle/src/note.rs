@@ -9,9 +9,9 @@ use std::fmt;
 use zeroize::{Zeroize as _, Zeroizing};
 
 /// Signature type of a plain Ed25519 note signature.
-const TYPE_ED25519: u8 = 0x01;
+pub const TYPE_ED25519: u8 = 0x01;
 /// Signature type of an Ed25519 `cosignature/v1` (tlog-cosignature).
-const TYPE_COSIGNATURE: u8 = 0x04;
+pub const TYPE_COSIGNATURE: u8 = 0x04;
 /// More signature lines than this and the note is refused: the spec asks verifiers to accept
 /// at least 16 and to bound the rest.
 const MAX_SIGNATURES: usize = 100;
@@ -120,7 +120,7 @@ impl NoteSignature {
     }
 }
 
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.contains('+') && !name.chars().any(char::is_whitespace)
 }
 
@@ -213,7 +213,7 @@ pub trait Verifier: Send + Sync {
     fn verify(&self, text: &[u8], signature: &[u8]) -> bool;
 }
 
-fn parse_vkey(vkey: &str) -> Result<(&str, u32, Vec<u8>), KeyError> {
+pub(crate) fn parse_vkey(vkey: &str) -> Result<(&str, u32, Vec<u8>), KeyError> {
     let (name, rest) = vkey.split_once('+').ok_or(KeyError::Malformed)?;
     let (id_hex, b64) = rest.split_once('+').ok_or(KeyError::Malformed)?;
     if !valid_name(name) {
@@ -238,7 +238,7 @@ fn ed25519_public(bytes: &[u8]) -> Result<VerifyingKey, KeyError> {
     VerifyingKey::from_bytes(&arr).map_err(|_| KeyError::Material)
 }
 
-fn vkey_string(name: &str, id: u32, sig_type: u8, public: &[u8]) -> String {
+pub(crate) fn vkey_string(name: &str, id: u32, sig_type: u8, public: &[u8]) -> String {
     let mut key = vec![sig_type];
     key.extend_from_slice(public);
     format!("{name}+{id:08x}+{}", STANDARD.encode(key))
@@ -308,6 +308,11 @@ impl CosignatureVerifier {
         })
     }
 
+    /// The verifier key string.
+    pub fn vkey(&self) -> String {
+        vkey_string(&self.name, self.id, TYPE_COSIGNATURE, self.key.as_bytes())
+    }
+
     /// The timestamp of a cosignature made by this key, if it is one and it verifies.
     pub fn verified_timestamp(&self, text: &[u8], signature: &[u8]) -> Option<u64> {
         if signature.len() != 8 + 64 {
@@ -352,23 +357,14 @@ impl VerifierSet {
         Self::default()
     }
 
-    /// A set from verifier key strings of type 0x01 or 0x04.
-    pub fn from_vkeys<'a>(vkeys: impl IntoIterator<Item = &'a str>) -> Result<Self, KeyError> {
-        let mut set = Self::new();
-        for vkey in vkeys {
-            let (_, _, key) = parse_vkey(vkey)?;
-            match key[0] {
-                TYPE_ED25519 => set.add(Ed25519Verifier::from_vkey(vkey)?),
-                TYPE_COSIGNATURE => set.add(CosignatureVerifier::from_vkey(vkey)?),
-                other => return Err(KeyError::UnsupportedType(other)),
-            }
-        }
-        Ok(set)
-    }
-
     /// Adds a verifier.
     pub fn add(&mut self, v: impl Verifier + 'static) {
         self.verifiers.push(Box::new(v));
+    }
+
+    /// Adds a verifier chosen at run time (see [`log_verifier`](crate::log_verifier)).
+    pub fn add_boxed(&mut self, v: Box<dyn Verifier>) {
+        self.verifiers.push(v);
     }
 
     /// The verifier for a (name, key ID), if trusted.
@@ -378,6 +374,26 @@ impl VerifierSet {
             .find(|v| v.key_id() == id && v.name() == name)
             .map(|v| &**v)
     }
+}
+
+/// Splits a signer key string `PRIVATE+KEY+name+hex8+base64(type || key)` into its parts;
+/// the key bytes are wiped when dropped.
+pub(crate) fn split_skey(skey: &str) -> Result<(&str, u32, Zeroizing<Vec<u8>>), KeyError> {
+    let rest = skey
+        .strip_prefix("PRIVATE+KEY+")
+        .ok_or(KeyError::Malformed)?;
+    let (name, rest) = rest.split_once('+').ok_or(KeyError::Malformed)?;
+    let (id_hex, b64) = rest.split_once('+').ok_or(KeyError::Malformed)?;
+    if id_hex.len() != 8 {
+        return Err(KeyError::Malformed);
+    }
+    let id = u32::from_str_radix(id_hex, 16).map_err(|_| KeyError::Malformed)?;
+    let key = Zeroizing::new(
+        STANDARD
+            .decode(b64.trim_end())
+            .map_err(|_| KeyError::Malformed)?,
+    );
+    Ok((name, id, key))
 }
 
 /// An Ed25519 key that signs notes (type 0x01) and, as a witness, cosignatures (type 0x04).
@@ -415,17 +431,7 @@ impl Signer {
 
     /// Parses Go's signer key string `PRIVATE+KEY+name+hex8+base64(0x01 || seed)`.
     pub fn from_skey(skey: &str) -> Result<Self, KeyError> {
-        let rest = skey
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or(KeyError::Malformed)?;
-        let (name, rest) = rest.split_once('+').ok_or(KeyError::Malformed)?;
-        let (id_hex, b64) = rest.split_once('+').ok_or(KeyError::Malformed)?;
-        let id = u32::from_str_radix(id_hex, 16).map_err(|_| KeyError::Malformed)?;
-        let key = Zeroizing::new(
-            STANDARD
-                .decode(b64.trim_end())
-                .map_err(|_| KeyError::Malformed)?,
-        );
+        let (name, id, key) = split_skey(skey)?;
         match key.split_first() {
             Some((&TYPE_ED25519, seed)) => {
                 let seed: Zeroizing<[u8; 32]> =

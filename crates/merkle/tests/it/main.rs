@@ -10,5 +10,6 @@
     reason = "tests: a failed expectation is the test failing, their numbers are small, and scorers print figures"
 )]
 
+mod openssl;
 mod oracles;
 mod vectors;
