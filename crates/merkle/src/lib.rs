@@ -12,6 +12,7 @@ mod hash;
 mod mldsa;
 mod node;
 mod note;
+mod policy;
 mod proof;
 mod subtree;
 mod tile;
@@ -27,6 +28,7 @@ pub use note::{
     CosignatureVerifier, Ed25519Verifier, KeyError, Note, NoteError, NoteSignature, Signer,
     TYPE_COSIGNATURE, TYPE_ED25519, Verifier, VerifierSet, cosignature_message, key_id,
 };
+pub use policy::{Accepted, Policy, PolicyError, PolicyErrorKind, PolicyRejection};
 pub use proof::{
     HashReader, MemoryHashes, MissingNode, ProofError, consistency_proof, consistency_proof_nodes,
     inclusion_proof, inclusion_proof_nodes, tree_root, verify_consistency, verify_inclusion,

@@ -851,3 +851,187 @@ fn mldsa44_cosignatures_follow_the_semantic_rules() {
         "— witness.example/w1 ".len() + 3244 + 1
     );
 }
+
+#[test]
+fn tlog_policy_evaluation_cases() {
+    let v = load("tlog-policy.json");
+    let log_vkey = v["keys"]["log"]["vkey"].as_str().unwrap();
+    let app_logs = VerifierSet::from_vkeys([log_vkey]).unwrap();
+    let cases = v["evaluation"].as_array().unwrap();
+    assert_eq!(cases.len(), 14);
+    for case in cases {
+        let policy = Policy::parse(case["policy"].as_str().unwrap().as_bytes()).unwrap();
+        let note = case["checkpoint"].as_str().unwrap().as_bytes();
+        let verdict = policy.check(note, &VerifierSet::new());
+        match &case["expected_valid"] {
+            Value::Bool(want) => {
+                assert_eq!(verdict.is_ok(), *want, "{}: {verdict:?}", case["case"])
+            }
+            // "valid only if the application supplies the log key out of band"
+            Value::String(_) => {
+                assert!(!policy.has_logs());
+                assert_eq!(
+                    verdict.unwrap_err(),
+                    PolicyRejection::NoLogSignature("example.com/tlog-test-log".into())
+                );
+                let ok = policy.check(note, &app_logs).unwrap();
+                assert_eq!(ok.cosigned.len(), 1, "{}", case["case"]);
+            }
+            other => panic!("{other}"),
+        }
+    }
+    // The spec example's structure, with the three published witness keys standing in.
+    let w = &v["keys"]["witnesses"];
+    let key = |n: &str| w[n]["vkey_type04"].as_str().unwrap().to_owned();
+    let example = v["spec_example"]["text"].as_str().unwrap();
+    assert!(example.contains("group X-and-Y all X-witnesses Y-witnesses"));
+    let text = format!(
+        "log {log_vkey}\nwitness X1 {}\nwitness X2 {}\ngroup X 2 X1 X2\nwitness Y1 {}\ngroup Y any Y1\ngroup X-and-Y all X Y\nquorum X-and-Y\n",
+        key("Wit1"),
+        key("Wit2"),
+        key("Wit3")
+    );
+    let policy = Policy::parse(text.as_bytes()).unwrap();
+    let lines = &v["cosignature_lines"];
+    let checkpoint = load("checkpoint.json")["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "generated-checkpoint-size8")
+        .unwrap()["note"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let with = |names: &[&str]| {
+        let mut note = checkpoint.clone();
+        for n in names {
+            note.push_str(lines[*n].as_str().unwrap());
+        }
+        policy.check(note.as_bytes(), &VerifierSet::new())
+    };
+    assert!(with(&["Wit1", "Wit2", "Wit3"]).is_ok());
+    assert_eq!(
+        with(&["Wit1", "Wit3"]).unwrap_err(),
+        PolicyRejection::Unwitnessed
+    );
+    assert_eq!(
+        with(&["Wit1", "Wit2"]).unwrap_err(),
+        PolicyRejection::Unwitnessed
+    );
+}
+
+#[test]
+fn tlog_policy_parse_cases() {
+    let v = load("tlog-policy.json");
+    // Every upstream text is refused by the spec, or by our strict reading of it ("tidy":
+    // type-0x01 witness keys, which formats silently reuses as 0x04 ones).
+    let upstream = v["parse_cases_upstream"]["cases"].as_array().unwrap();
+    assert_eq!(upstream.len(), 10);
+    for case in upstream {
+        let verdict = Policy::parse(case["policy"].as_str().unwrap().as_bytes());
+        assert!(verdict.is_err(), "{} was accepted", case["name"]);
+    }
+    let tidy = Policy::parse(upstream[0]["policy"].as_str().unwrap().as_bytes()).unwrap_err();
+    assert_eq!(tidy.reason, PolicyErrorKind::WitnessKeyType);
+
+    // The derived cases are written with stand-ins (L, W1, W2, "..."): each is spelled out
+    // here with the file's keys, in the file's order, so a new case fails this count.
+    let derived = v["parse_cases_derived"]["cases"].as_array().unwrap();
+    let log = v["keys"]["log"]["vkey"].as_str().unwrap();
+    let w1 = v["keys"]["witnesses"]["Wit1"]["vkey_type04"]
+        .as_str()
+        .unwrap();
+    let w2 = v["keys"]["witnesses"]["Wit2"]["vkey_type04"]
+        .as_str()
+        .unwrap();
+    let ab = format!("log {log}\nwitness a {w1}\nwitness b {w2}\n");
+    let spelled: Vec<(String, Result<(), PolicyErrorKind>)> = vec![
+        (
+            format!("log {log}\nwitness a {w1}\ngroup g any a b\nwitness b {w2}\nquorum g\n"),
+            Err(PolicyErrorKind::Undefined),
+        ),
+        (
+            format!("{ab}group g 0 a b\nquorum g\n"),
+            Err(PolicyErrorKind::Threshold),
+        ),
+        (
+            format!("{ab}group g 3 a b\nquorum g\n"),
+            Err(PolicyErrorKind::Threshold),
+        ),
+        (
+            format!("{ab}group g 2 a a\nquorum g\n"),
+            Err(PolicyErrorKind::Member),
+        ),
+        (
+            format!("{ab}group g any a none\nquorum g\n"),
+            Err(PolicyErrorKind::Member),
+        ),
+        (
+            format!("{ab}group g\nquorum a\n"),
+            Err(PolicyErrorKind::Arity),
+        ),
+        (
+            format!("{ab}quorum a\nquorum b\n"),
+            Err(PolicyErrorKind::Quorum),
+        ),
+        (
+            format!("log {log}\nlog {log}\nquorum none\n"),
+            Err(PolicyErrorKind::DuplicateKey),
+        ),
+        (
+            format!("log {log}\r\nquorum none\r\n"),
+            Err(PolicyErrorKind::Character(b'\r')),
+        ),
+        (
+            format!("  # indented comment\n\t\nlog {log}\nquorum none\n"),
+            Ok(()),
+        ),
+        (
+            format!("witness K {w1}\nwitness \u{212a} {w2}\ngroup g all K \u{212a}\nquorum g\n"),
+            Ok(()),
+        ),
+        // Parses; the origin check is at evaluation (tlog_policy_evaluation_cases).
+        (
+            format!(
+                "log {}\nquorum none\n",
+                log.replacen(
+                    "example.com/tlog-test-log+0839ba62",
+                    "example.com/other-log+45d534b2",
+                    1
+                )
+            ),
+            Ok(()),
+        ),
+    ];
+    assert_eq!(spelled.len(), derived.len());
+    for ((text, want), case) in spelled.iter().zip(derived) {
+        let got = Policy::parse(text.as_bytes())
+            .map(|_| ())
+            .map_err(|e| e.reason);
+        assert_eq!(&got, want, "{}", case["expect"]);
+        assert_eq!(
+            want.is_ok(),
+            case["expect"].as_str().unwrap().starts_with("accept")
+                || case["expect"].as_str().unwrap().starts_with("the log"),
+            "{}",
+            case["expect"]
+        );
+    }
+    // A trailing comment is a fifth item; the same key under two names is one key.
+    assert!(Policy::parse(format!("witness a {w1} https://w #c\nquorum a\n").as_bytes()).is_err());
+    let public = hex::decode(
+        v["keys"]["witnesses"]["Wit1"]["public_key_hex"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let b64 = w1.splitn(3, '+').nth(2).unwrap();
+    let renamed = format!(
+        "Other+{:08x}+{b64}",
+        key_id("Other", TYPE_COSIGNATURE, &public)
+    );
+    assert!(Cosigner::from_vkey(&renamed).is_ok());
+    let twice =
+        Policy::parse(format!("witness a {w1}\nwitness b {renamed}\nquorum a\n").as_bytes());
+    assert_eq!(twice.unwrap_err().reason, PolicyErrorKind::DuplicateKey);
+}
