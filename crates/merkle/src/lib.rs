@@ -16,6 +16,7 @@ mod policy;
 mod proof;
 mod subtree;
 mod tile;
+mod tlog_proof;
 mod vkeys;
 mod witness;
 
@@ -41,5 +42,6 @@ pub use tile::{
     BUNDLE_ENTRY_MAX, EntryBundleError, TILE_HEIGHT, TILE_WIDTH, Tile, TileError, TileNode,
     decode_entry_bundle, encode_entry_bundle, tiles_for_size,
 };
+pub use tlog_proof::{TLOG_PROOF_HEADER, TlogProof, TlogProofError, TlogProofRejection};
 pub use vkeys::{Cosigner, log_verifier};
 pub use witness::{AddCheckpoint, AddCheckpointError};

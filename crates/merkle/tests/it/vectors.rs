@@ -1035,3 +1035,86 @@ fn tlog_policy_parse_cases() {
         Policy::parse(format!("witness a {w1}\nwitness b {renamed}\nquorum a\n").as_bytes());
     assert_eq!(twice.unwrap_err().reason, PolicyErrorKind::DuplicateKey);
 }
+
+#[test]
+fn tlog_proof_files_serialise_parse_and_verify() {
+    let v = load("tlog-proof.json");
+    let vectors = v["vectors"].as_array().unwrap();
+    let by_id = |id: &str| vectors.iter().find(|c| c["id"] == id).unwrap();
+    for id in [
+        "formats-marshal-no-extra",
+        "formats-marshal-extra",
+        "formats-marshal-empty-proof",
+    ] {
+        let i = &by_id(id)["inputs"];
+        let proof = TlogProof {
+            extra: i["extra_ascii"].as_str().map(|s| s.as_bytes().to_vec()),
+            index: i["index"].as_u64().unwrap(),
+            proof: i["hashes_b64"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| as_hash(h).unwrap())
+                .collect(),
+            checkpoint: i["checkpoint"].as_str().unwrap().to_owned(),
+        };
+        let expected = by_id(id)["expected"].as_str().unwrap();
+        assert_eq!(proof.to_text(), expected, "{id}");
+        assert_eq!(
+            TlogProof::parse(expected.as_bytes()).unwrap(),
+            proof,
+            "{id}"
+        );
+    }
+    for case in by_id("formats-parse-errors")["cases"].as_array().unwrap() {
+        let input = case["input"].as_str().unwrap();
+        assert!(
+            TlogProof::parse(input.as_bytes()).is_err(),
+            "{}",
+            case["expect"]
+        );
+    }
+    let s = &by_id("spec-example-structure")["parsed"];
+    assert_eq!(s["proof_lines"], 5);
+
+    let leaf = |hex_data: &str| leaf_hash(&hex::decode(hex_data).unwrap());
+    let ok = by_id("generated-proof-index3");
+    assert_eq!(
+        leaf(ok["leaf_data_hex"].as_str().unwrap()).to_hex(),
+        ok["leaf_hash_hex"].as_str().unwrap()
+    );
+    let policy = Policy::parse(ok["policy"].as_str().unwrap().as_bytes()).unwrap();
+    let parsed = TlogProof::parse(ok["proof"].as_str().unwrap().as_bytes()).unwrap();
+    assert_eq!(parsed.to_text(), ok["proof"].as_str().unwrap());
+    let accepted = parsed
+        .verify(&leaf("2021"), &policy, &VerifierSet::new())
+        .unwrap();
+    assert_eq!(accepted.checkpoint.size, 8);
+    assert_eq!(accepted.cosigned.len(), 1);
+    // With `extra` the entry travels in the file; it counts only once its leaf is proven.
+    let with_extra = by_id("generated-proof-index3-with-extra");
+    let p = TlogProof::parse(with_extra["proof"].as_str().unwrap().as_bytes()).unwrap();
+    let entry = p.extra.clone().unwrap();
+    p.verify(&leaf_hash(&entry), &policy, &VerifierSet::new())
+        .unwrap();
+
+    let negatives = by_id("generated-negatives")["cases"].as_array().unwrap();
+    assert_eq!(negatives.len(), 9);
+    for case in negatives {
+        let want_ok = case["expect"].as_str().unwrap().starts_with("valid");
+        // The cases without a policy are refused by the parser itself.
+        if case["policy"].is_null() {
+            assert!(TlogProof::parse(case["proof"].as_str().unwrap().as_bytes()).is_err());
+            continue;
+        }
+        let verdict = TlogProof::parse(case["proof"].as_str().unwrap().as_bytes())
+            .map_err(|e| e.to_string())
+            .and_then(|p| {
+                let policy = Policy::parse(case["policy"].as_str().unwrap().as_bytes()).unwrap();
+                let data = case["leaf_data_hex"].as_str().unwrap_or("2021");
+                p.verify(&leaf(data), &policy, &VerifierSet::new())
+                    .map_err(|e| e.to_string())
+            });
+        assert_eq!(verdict.is_ok(), want_ok, "{}: {verdict:?}", case["expect"]);
+    }
+}
