@@ -58,7 +58,17 @@ fn submit_prove_and_verify_offline() {
     assert!(out.contains("\"u3\""));
 
     let bundle = dir.path().join("bundle.json");
-    let (code, _, err) = glasslog(&s, &["prove", "7", "--out", bundle.to_str().unwrap()]);
+    let (code, _, err) = glasslog(
+        &s,
+        &[
+            "prove",
+            "7",
+            "--out",
+            bundle.to_str().unwrap(),
+            "--format",
+            "bundle",
+        ],
+    );
     assert_eq!(code, Some(0), "{err}");
     // Offline: no server needed.
     let url_free = |args: &[&str]| {
@@ -79,6 +89,38 @@ fn submit_prove_and_verify_offline() {
         out.starts_with("OK: entry 7 is in the tree of size 22"),
         "{out}"
     );
+
+    // The default is a C2SP tlog-proof: the entry in `extra`, then index, path, checkpoint.
+    let tlog = dir.path().join("entry7.tlog-proof");
+    let (code, _, err) = glasslog(&s, &["prove", "7", "--out", tlog.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let text = std::fs::read_to_string(&tlog).unwrap();
+    let parsed = glasslog_merkle::TlogProof::parse(text.as_bytes()).unwrap();
+    assert_eq!(parsed.index, 7);
+    let (code, out, err) = url_free(&["verify", tlog.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.starts_with("OK: entry 7 is in the tree of size 22"),
+        "{out}"
+    );
+    let tampered_proof = dir.path().join("tampered.tlog-proof");
+    let mut flipped_extra = parsed.clone();
+    if let Some(e) = flipped_extra.extra.as_mut() {
+        e[10] ^= 1;
+    }
+    let mut other_index = parsed.clone();
+    other_index.index = 6;
+    let mut bent_path = parsed.clone();
+    bent_path.proof[0].0[0] ^= 1;
+    for (what, p) in [
+        ("extra", flipped_extra),
+        ("index", other_index),
+        ("path", bent_path),
+    ] {
+        std::fs::write(&tampered_proof, p.to_text()).unwrap();
+        let (code, _, err) = url_free(&["verify", tampered_proof.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{what}: {err}");
+    }
 
     // One flipped bit anywhere that matters makes verification fail with status 1.
     let original: serde_json::Value =

@@ -343,6 +343,35 @@ fn the_log_serves_checkpoints_cosigned_by_a_quorum_of_witnesses() {
     assert_eq!(code, Some(0), "{out}{err}");
     let (code, _, err) = verify(&[&stranger], "1");
     assert_eq!(code, Some(1), "{err}");
+    // The same proof under C2SP tlog-policy files: met by both witnesses, not by a stranger.
+    let policy = |name: &str, body: String| {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, format!("log {}\n{body}", log.vkey)).unwrap();
+        let (code, out, err) = crate::server::run_cli(
+            "",
+            &log.vkey,
+            "",
+            &[
+                "verify",
+                bundle.to_str().unwrap(),
+                "--policy",
+                path.to_str().unwrap(),
+            ],
+        );
+        (code, format!("{out}{err}"))
+    };
+    let both = format!(
+        "witness a {}\nwitness b {}\ngroup g all a b\nquorum g\n",
+        w1.vkey, w2.vkey
+    );
+    let (code, out) = policy("both.policy", both);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = policy(
+        "stranger.policy",
+        format!("witness s {stranger}\nquorum s\n"),
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("trust policy"), "{out}");
 }
 
 fn witness_for(dir: &Path, name: &str, vkey: &str) -> Witness {

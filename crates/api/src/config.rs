@@ -21,6 +21,12 @@ pub struct ServerConfig {
     /// Where to write the log's verifier key at every start, for monitors and witnesses to
     /// read (it is public).
     pub vkey_file: Option<PathBuf>,
+    /// A second checkpoint key, ML-DSA-44 (created, mode 0600, if missing): every checkpoint
+    /// of a non-empty tree then carries an ML-DSA-44 `subtree/v1` signature line after the
+    /// Ed25519 one, for clients moving to post-quantum keys. Unset: Ed25519 only.
+    pub mldsa_key_file: Option<PathBuf>,
+    /// Where to write the ML-DSA-44 verifier key at every start.
+    pub mldsa_vkey_file: Option<PathBuf>,
     /// Whether checkpoints, hash tiles and proofs may be read without a token.
     pub public_reads: bool,
     /// Whether entry bundles and entries may be read without a token (they hold the
@@ -71,7 +77,8 @@ pub struct ServerConfig {
     pub breakglass: glasslog_breakglass::Policy,
 }
 
-/// One witness: where it listens and its cosigner verifier key (type 0x04).
+/// One witness: where it listens and its cosigner verifier key (type 0x04, Ed25519, or 0x06,
+/// ML-DSA-44).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WitnessTarget {
@@ -93,6 +100,8 @@ impl Default for ServerConfig {
             origin: "localhost/glasslog".into(),
             key_file: None,
             vkey_file: None,
+            mldsa_key_file: None,
+            mldsa_vkey_file: None,
             public_reads: true,
             public_entries: false,
             public_metrics: false,

@@ -4,7 +4,7 @@
 
 use crate::config::WitnessTarget;
 use glasslog_log::Log;
-use glasslog_merkle::{AddCheckpoint, CosignatureVerifier, Hash, Note, VerifierSet};
+use glasslog_merkle::{AddCheckpoint, Cosigner, Hash, Note, VerifierSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -34,7 +34,7 @@ pub struct WitnessConfigError {
 pub fn check_witnesses(targets: &[WitnessTarget], quorum: usize) -> Result<(), WitnessConfigError> {
     let mut seen: Vec<(String, String)> = Vec::new();
     for t in targets {
-        CosignatureVerifier::from_vkey(&t.vkey).map_err(|e| WitnessConfigError {
+        Cosigner::from_vkey(&t.vkey).map_err(|e| WitnessConfigError {
             url: t.url.clone(),
             reason: e.to_string(),
         })?;
@@ -69,7 +69,7 @@ pub async fn run(
 ) -> Result<(), WitnessConfigError> {
     let mut witnesses = Vec::new();
     for t in targets {
-        let v = CosignatureVerifier::from_vkey(&t.vkey).map_err(|e| WitnessConfigError {
+        let v = Cosigner::from_vkey(&t.vkey).map_err(|e| WitnessConfigError {
             url: t.url.clone(),
             reason: e.to_string(),
         })?;
@@ -259,7 +259,9 @@ mod tests {
         let note = log.sign_note(text);
         let cosig = witness.cosign(text, 1_700_000_000).to_line();
         let mut verifier = VerifierSet::new();
-        verifier.add(CosignatureVerifier::from_vkey(&witness.cosigner_vkey()).unwrap());
+        verifier.add(
+            glasslog_merkle::CosignatureVerifier::from_vkey(&witness.cosigner_vkey()).unwrap(),
+        );
         for reply in [
             cosig.clone(),
             format!("\n{cosig}"),

@@ -6,9 +6,12 @@ use crate::config::ServerConfig;
 use crate::state::AppState;
 use crate::{auth, breakglass, cosign, listener, metrics, routes};
 use glasslog_ingest::Sanitizer;
-use glasslog_log::{Log, LogConfig, RocksOptions, RocksStore, load_or_create_signer};
+use glasslog_log::{
+    Log, LogConfig, LogSigner, RocksOptions, RocksStore, load_or_create_mldsa_signer,
+    load_or_create_signer,
+};
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Why the server could not start.
@@ -36,6 +39,9 @@ pub enum ServeError {
     /// The signing key.
     #[error(transparent)]
     Key(#[from] glasslog_log::KeyFileError),
+    /// The ML-DSA-44 key is not named by the origin.
+    #[error(transparent)]
+    LogKeys(#[from] glasslog_log::LogSignerError),
     /// The log could not be opened or recovered.
     #[error(transparent)]
     Log(#[from] glasslog_log::LogError),
@@ -112,6 +118,8 @@ pub struct Started {
     pub addr: std::net::SocketAddr,
     /// The log's verifier key.
     pub verifier_key: String,
+    /// The log's ML-DSA-44 verifier key, when it signs with one too.
+    pub mldsa_verifier_key: Option<String>,
     /// Where a first-start admin token was written, if one was.
     pub admin_token_file: Option<std::path::PathBuf>,
     /// Whether it speaks HTTPS.
@@ -136,14 +144,25 @@ pub async fn serve(
         .clone()
         .unwrap_or_else(|| dir.join("log.key"));
     let signer = load_or_create_signer(&key_file, &config.origin)?;
-    if let Some(path) = &config.vkey_file {
-        std::fs::write(path, format!("{}\n", signer.vkey())).map_err(|source| {
-            ServeError::DataDir {
+    let mldsa = config
+        .mldsa_key_file
+        .as_ref()
+        .map(|path| load_or_create_mldsa_signer(path, &config.origin))
+        .transpose()?;
+    let publish = |path: &Option<PathBuf>, vkey: String| match path {
+        Some(path) => {
+            std::fs::write(path, format!("{vkey}\n")).map_err(|source| ServeError::DataDir {
                 path: path.clone(),
                 source,
-            }
-        })?;
+            })
+        }
+        None => Ok(()),
+    };
+    publish(&config.vkey_file, signer.vkey())?;
+    if let Some(m) = &mldsa {
+        publish(&config.mldsa_vkey_file, m.vkey())?;
     }
+    let signer = LogSigner::new(signer, mldsa)?;
     let mut config = config;
     for w in &mut config.witnesses {
         if w.vkey.is_empty()
@@ -216,6 +235,7 @@ pub async fn serve(
     let started = Started {
         addr,
         verifier_key: log.verifier().vkey(),
+        mldsa_verifier_key: log.keys().get(1).map(glasslog_merkle::LogKey::vkey),
         admin_token_file,
         tls: tls.is_some(),
     };

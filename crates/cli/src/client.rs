@@ -3,7 +3,7 @@
 
 use crate::conn::{Conn, print};
 use anyhow::{Context as _, Result};
-use glasslog_client::{Error as ClientError, ProofBundle, verify_bundle};
+use glasslog_client::{Error as ClientError, ProofBundle, Trust, verify_bundle};
 use glasslog_merkle::Hash;
 use serde_json::{Value, json};
 use std::io::{Read as _, Write as _};
@@ -13,7 +13,9 @@ use std::process::ExitCode;
 /// Exit status 1 when the log's answer does not verify: that is evidence, not an outage.
 fn status_for(e: &anyhow::Error) -> u8 {
     match e.downcast_ref::<ClientError>() {
-        Some(ClientError::Lied(_) | ClientError::Unwitnessed { .. }) => 1,
+        Some(
+            ClientError::Lied(_) | ClientError::Unwitnessed { .. } | ClientError::PolicyNotMet(_),
+        ) => 1,
         Some(ClientError::Unreachable(_)) => 3,
         _ => 2,
     }
@@ -114,30 +116,60 @@ pub fn get(conn: &Conn, index: u64) -> Result<()> {
     print(&json!({ "index": e.index, "leaf_hash": e.leaf_hash.to_base64(), "entry": entry }))
 }
 
+/// How `glasslog prove` writes its proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProofFormat {
+    /// C2SP tlog-proof, the entry in its `extra` line: any tlog-proof verifier checks it.
+    TlogProof,
+    /// glasslog's JSON bundle (`glasslog-proof-bundle/v1`).
+    Bundle,
+}
+
 /// `glasslog prove`.
-pub fn prove(conn: &Conn, index: u64, out: Option<&PathBuf>) -> Result<()> {
+pub fn prove(conn: &Conn, index: u64, out: Option<&PathBuf>, format: ProofFormat) -> Result<()> {
     let bundle = conn.client()?.bundle(index)?;
-    let text = serde_json::to_string_pretty(&bundle)?;
+    let text = match format {
+        ProofFormat::TlogProof => bundle.to_tlog_proof()?.to_text(),
+        ProofFormat::Bundle => format!("{}\n", serde_json::to_string_pretty(&bundle)?),
+    };
     match out {
         Some(path) => {
-            std::fs::write(path, format!("{text}\n"))
+            std::fs::write(path, &text)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             writeln!(
                 std::io::stderr(),
-                "verified; bundle written to {}",
+                "verified; proof written to {}",
                 path.display()
             )?;
         }
-        None => writeln!(std::io::stdout().lock(), "{text}")?,
+        None => write!(std::io::stdout().lock(), "{text}")?,
     }
     Ok(())
 }
 
-/// `glasslog verify`: offline, no network. Takes a proof bundle or a break-glass report.
-pub fn verify(bundle: &PathBuf, vkey: &str, witnesses: &[String], quorum: usize) -> Result<()> {
-    let trust = glasslog_client::Trust::new(vkey)?.with_witnesses(witnesses, quorum)?;
+/// `glasslog verify`: offline, no network. Takes a tlog-proof (ours or another log's), a proof
+/// bundle or a break-glass report; `trust` says which log keys, witnesses and policy count.
+pub fn verify(bundle: &PathBuf, trust: &Trust, entry: Option<&PathBuf>) -> Result<()> {
     let text = std::fs::read_to_string(bundle)
         .with_context(|| format!("cannot read {}", bundle.display()))?;
+    if text.starts_with(glasslog_merkle::TLOG_PROOF_HEADER) {
+        let proof = glasslog_merkle::TlogProof::parse(text.as_bytes())
+            .map_err(|e| ClientError::Lied(format!("not a tlog-proof: {e}")))?;
+        let entry = entry
+            .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+            .transpose()?;
+        let (cp, _) = glasslog_client::verify_tlog_proof(&proof, trust, entry.as_deref())?;
+        writeln!(
+            std::io::stdout().lock(),
+            "OK: entry {} is in the tree of size {} signed by {} (root {})",
+            proof.index,
+            cp.checkpoint.size,
+            cp.checkpoint.origin,
+            cp.checkpoint.root.to_base64()
+        )?;
+        return Ok(());
+    }
+    let vkey = trust.primary_vkey();
     let format = serde_json::from_str::<Value>(&text)
         .ok()
         .and_then(|v| v["format"].as_str().map(str::to_owned))
@@ -145,7 +177,7 @@ pub fn verify(bundle: &PathBuf, vkey: &str, witnesses: &[String], quorum: usize)
     if format.starts_with("glasslog-breakglass-report") {
         let report: glasslog_breakglass::Report = serde_json::from_str(&text)
             .map_err(|e| ClientError::Lied(format!("not a break-glass report: {e}")))?;
-        let v = crate::breakglass::check(&report, vkey)?;
+        let v = crate::breakglass::check(&report, &vkey)?;
         // The proofs hold; with witnesses given, the checkpoint must also carry the quorum.
         trust.open_checkpoint(&report.checkpoint)?;
         writeln!(
@@ -162,7 +194,7 @@ pub fn verify(bundle: &PathBuf, vkey: &str, witnesses: &[String], quorum: usize)
         return Ok(());
     }
     let bundle: ProofBundle = serde_json::from_str(&text).with_context(|| "not a proof bundle")?;
-    let (cp, _) = verify_bundle(&bundle, vkey)?;
+    let (cp, _) = verify_bundle(&bundle, &vkey)?;
     trust.open_checkpoint(&bundle.checkpoint)?;
     writeln!(
         std::io::stdout().lock(),

@@ -14,12 +14,27 @@ pub struct Args {
     /// The signer key file; created (mode 0600) if missing, otherwise loaded.
     #[arg(long)]
     key: PathBuf,
-    /// Print the witness cosigner key (signature type 0x04) instead of the log key.
+    /// The signature algorithm: ed25519, or ml-dsa-44 (FIPS 204; C2SP `subtree/v1`
+    /// cosignatures, type 0x06, which is also how a log signs its checkpoints with ML-DSA-44).
+    #[arg(long, default_value = "ed25519")]
+    algorithm: Algorithm,
+    /// Print the Ed25519 key as a witness cosigner key (type 0x04) instead of a log key (0x01).
+    /// An ML-DSA-44 key has one verifier key for both roles.
     #[arg(long)]
     cosigner: bool,
     /// Also write the verifier key to this file.
     #[arg(long)]
     vkey_out: Option<PathBuf>,
+}
+
+/// A signature algorithm for log and witness keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Algorithm {
+    /// Ed25519: note signatures (0x01) and `cosignature/v1` (0x04).
+    Ed25519,
+    /// ML-DSA-44: `subtree/v1` cosignatures and checkpoint signatures (0x06).
+    #[value(name = "ml-dsa-44")]
+    MlDsa44,
 }
 
 /// Runs it.
@@ -30,11 +45,18 @@ pub fn run(args: &Args) -> Result<std::process::ExitCode> {
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
     }
-    let signer = glasslog_log::load_or_create_signer(&args.key, &args.name)?;
-    let vkey = if args.cosigner {
-        signer.cosigner_vkey()
-    } else {
-        signer.vkey()
+    let vkey = match args.algorithm {
+        Algorithm::Ed25519 => {
+            let signer = glasslog_log::load_or_create_signer(&args.key, &args.name)?;
+            if args.cosigner {
+                signer.cosigner_vkey()
+            } else {
+                signer.vkey()
+            }
+        }
+        Algorithm::MlDsa44 => {
+            glasslog_log::load_or_create_mldsa_signer(&args.key, &args.name)?.vkey()
+        }
     };
     if let Some(out) = &args.vkey_out {
         std::fs::write(out, format!("{vkey}\n"))

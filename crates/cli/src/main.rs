@@ -82,18 +82,30 @@ enum Command {
         conn: conn::Conn,
         /// The entry's index.
         index: u64,
-        /// Write the bundle (entry, signed checkpoint, proof) here.
+        /// Write the proof (entry, signed checkpoint, audit path) here.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+        /// tlog-proof (C2SP, the default) or bundle (glasslog's JSON).
+        #[arg(long, default_value = "tlog-proof")]
+        format: client::ProofFormat,
     },
-    /// Check a saved proof bundle or break-glass report offline. Exit 0 valid, 1 does not
-    /// verify, 2 error.
+    /// Check a saved tlog-proof (any log's), proof bundle or break-glass report offline. Exit 0
+    /// valid, 1 does not verify, 2 error.
     Verify {
-        /// The bundle file.
+        /// The proof file.
         bundle: std::path::PathBuf,
         /// The log's verifier key.
         #[arg(long, env = "GLASSLOG_VKEY")]
         vkey: String,
+        /// Another key of the same log, trusted beside `--vkey`.
+        #[arg(long = "log-key", env = "GLASSLOG_LOG_KEYS", value_delimiter = ',')]
+        log_keys: Vec<String>,
+        /// A C2SP tlog-policy file the checkpoint must meet.
+        #[arg(long, env = "GLASSLOG_POLICY")]
+        policy: Option<std::path::PathBuf>,
+        /// The entry's bytes, for a tlog-proof that does not carry them in `extra`.
+        #[arg(long)]
+        entry: Option<std::path::PathBuf>,
         /// A witness's cosigner key (repeatable, or comma-separated in GLASSLOG_WITNESSES).
         #[arg(long = "witness", env = "GLASSLOG_WITNESSES", value_delimiter = ',')]
         witnesses: Vec<String>,
@@ -171,16 +183,25 @@ fn main() -> ExitCode {
             });
         }
         Command::Get { conn, index } => return client::exit(client::get(&conn, index)),
-        Command::Prove { conn, index, out } => {
-            return client::exit(client::prove(&conn, index, out.as_ref()));
+        Command::Prove {
+            conn,
+            index,
+            out,
+            format,
+        } => {
+            return client::exit(client::prove(&conn, index, out.as_ref(), format));
         }
         Command::Verify {
             bundle,
             vkey,
+            log_keys,
+            policy,
+            entry,
             witnesses,
             quorum,
         } => {
-            return client::exit(client::verify(&bundle, &vkey, &witnesses, quorum));
+            let trust = conn::trust(&vkey, &log_keys, &witnesses, quorum, policy.as_deref());
+            return client::exit(trust.and_then(|t| client::verify(&bundle, &t, entry.as_ref())));
         }
     };
     match result {

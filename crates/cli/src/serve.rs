@@ -62,6 +62,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             let scheme = if s.tls { "https" } else { "http" };
             let _ = writeln!(out, "glasslog: listening on {scheme}://{}", s.addr);
             let _ = writeln!(out, "glasslog: verifier key {}", s.verifier_key);
+            if let Some(k) = &s.mldsa_verifier_key {
+                let _ = writeln!(out, "glasslog: ML-DSA-44 verifier key {k}");
+            }
             if let Some(f) = &s.admin_token_file {
                 let _ = writeln!(
                     out,

@@ -19,9 +19,16 @@ pub struct Args {
     /// The witness's name (its cosigning key's name), e.g. witness.example.com/w1.
     #[arg(long, env = "GLASSLOG_WITNESS_NAME")]
     name: String,
-    /// The witness's signer key file; created (mode 0600) if missing.
+    /// The witness's Ed25519 signer key file; created (mode 0600) if missing.
     #[arg(long, default_value = "witness.key")]
     key: PathBuf,
+    /// The witness's ML-DSA-44 signer key file; created (mode 0600) if missing.
+    #[arg(long, default_value = "witness-mldsa.key")]
+    mldsa_key: PathBuf,
+    /// Which cosignatures to make: ed25519 (`cosignature/v1`), ml-dsa-44 (`subtree/v1`, which
+    /// `sign-subtree` needs and the spec recommends), or both (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "ed25519")]
+    algorithms: Vec<crate::keygen::Algorithm>,
     /// Where the last cosigned checkpoint of each log is kept.
     #[arg(long, default_value = "witness-state.json")]
     state: PathBuf,
@@ -32,7 +39,15 @@ pub struct Args {
 
 /// Runs the witness until SIGINT or SIGTERM.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let signer = glasslog_log::load_or_create_signer(&args.key, &args.name)?;
+    let wants = |a| args.algorithms.contains(&a);
+    let keys = glasslog_api::witness::WitnessKeys {
+        ed25519: wants(crate::keygen::Algorithm::Ed25519)
+            .then(|| glasslog_log::load_or_create_signer(&args.key, &args.name))
+            .transpose()?,
+        mldsa: wants(crate::keygen::Algorithm::MlDsa44)
+            .then(|| glasslog_log::load_or_create_mldsa_signer(&args.mldsa_key, &args.name))
+            .transpose()?,
+    };
     let mut logs = Vec::new();
     for l in &args.logs {
         let Some((origin, vkey)) = l.split_once('=') else {
@@ -40,7 +55,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         };
         logs.push((origin.to_owned(), vkey.to_owned()));
     }
-    let witness = glasslog_api::witness::Witness::new(signer, &logs, args.state.clone())?;
+    let witness = glasslog_api::witness::Witness::new(keys, &logs, args.state.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -51,10 +66,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         glasslog_api::witness::serve(
             witness,
             listen,
-            |addr, vkey| {
+            |addr, vkeys| {
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "glasslog witness: listening on http://{addr}");
-                let _ = writeln!(out, "glasslog witness: cosigner key {vkey}");
+                for vkey in vkeys {
+                    let _ = writeln!(out, "glasslog witness: cosigner key {vkey}");
+                }
                 let _ = out.flush();
             },
             crate::serve::shutdown_signal(),

@@ -1,11 +1,13 @@
-//! Self-contained proof bundles: an entry, the signed checkpoint, and the audit path, enough
-//! for anyone with the verifier key to check inclusion offline.
+//! Self-contained proofs of inclusion: an entry, the signed checkpoint, and the audit path,
+//! enough for anyone with the verifier key to check inclusion offline. Written as C2SP
+//! tlog-proof files (<https://c2sp.org/tlog-proof>, the entry in `extra`), which any tlog-proof
+//! verifier reads; the older JSON bundle is still read and written on request.
 
-use crate::{Entry, Error, VerifiedCheckpoint};
+use crate::{Entry, Error, Trust, VerifiedCheckpoint};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use glasslog_merkle::{
-    Checkpoint, Ed25519Verifier, Hash, Note, VerifierSet, leaf_hash, verify_inclusion,
+    Checkpoint, Hash, LogKey, Note, TlogProof, VerifierSet, leaf_hash, verify_inclusion,
 };
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +40,59 @@ impl ProofBundle {
             audit_path: path.iter().map(Hash::to_base64).collect(),
         }
     }
+
+    /// The same proof as a C2SP tlog-proof, with the entry's bytes as its `extra` data.
+    pub fn to_tlog_proof(&self) -> Result<TlogProof, Error> {
+        let entry = STANDARD
+            .decode(&self.entry_base64)
+            .map_err(|_| Error::Invalid("entry is not base64".into()))?;
+        let proof = self
+            .audit_path
+            .iter()
+            .map(|h| Hash::from_base64(h).map_err(|e| Error::Invalid(format!("audit path: {e}"))))
+            .collect::<Result<_, _>>()?;
+        Ok(TlogProof {
+            extra: Some(entry),
+            index: self.index,
+            proof,
+            checkpoint: self.checkpoint.clone(),
+        })
+    }
+}
+
+/// Checks a tlog-proof (ours, or any log's that hashes leaves as RFC 6962 does) against
+/// `trust`: the checkpoint's log signature, witnesses and policy, then the inclusion of the
+/// entry. The entry is `entry` when the caller has it, else the proof's `extra` data, which
+/// counts only once its leaf hash is proven included. Returns the checkpoint and the entry.
+pub fn verify_tlog_proof(
+    proof: &TlogProof,
+    trust: &Trust,
+    entry: Option<&[u8]>,
+) -> Result<(VerifiedCheckpoint, Vec<u8>), Error> {
+    let entry = match (entry, &proof.extra) {
+        (Some(e), _) => e.to_vec(),
+        (None, Some(extra)) => extra.clone(),
+        (None, None) => {
+            return Err(Error::Invalid(
+                "the proof carries no entry (no extra line): give the entry".into(),
+            ));
+        }
+    };
+    let cp = trust.open_checkpoint(&proof.checkpoint)?;
+    verify_inclusion(
+        proof.index,
+        cp.checkpoint.size,
+        &leaf_hash(&entry),
+        &proof.proof,
+        &cp.checkpoint.root,
+    )
+    .map_err(|e| {
+        Error::Lied(format!(
+            "entry {} is not in the signed tree of size {}: {e}",
+            proof.index, cp.checkpoint.size
+        ))
+    })?;
+    Ok((cp, entry))
 }
 
 /// Checks a bundle with nothing but the verifier key: the checkpoint's signature, and the
@@ -49,8 +104,8 @@ pub fn verify_bundle(bundle: &ProofBundle, vkey: &str) -> Result<(Checkpoint, Ve
             bundle.format
         )));
     }
-    let verifier = Ed25519Verifier::from_vkey(vkey)
-        .map_err(|e| Error::Invalid(format!("verifier key: {e}")))?;
+    let verifier =
+        LogKey::from_vkey(vkey).map_err(|e| Error::Invalid(format!("verifier key: {e}")))?;
     let mut set = VerifierSet::new();
     set.add(verifier);
     let note = Note::open(bundle.checkpoint.as_bytes(), &set)

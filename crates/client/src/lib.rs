@@ -10,17 +10,18 @@ mod monitor;
 mod tiles;
 
 pub use audit::{AuditState, Auditor};
-pub use bundle::{ProofBundle, verify_bundle};
+pub use bundle::{ProofBundle, verify_bundle, verify_tlog_proof};
 pub use monitor::{EntrySink, Monitor};
 pub use tiles::TileFetcher;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use glasslog_merkle::{
-    Checkpoint, CosignatureVerifier, Ed25519Verifier, Hash, Note, VerifierSet, leaf_hash,
-    verify_consistency, verify_inclusion,
+    Checkpoint, Cosigner, Hash, LogKey, Note, NoteSignature, Policy, PolicyRejection,
+    Verifier as _, VerifierSet, leaf_hash, verify_consistency, verify_inclusion,
 };
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What went wrong, sorted by what the caller should do about it.
@@ -57,6 +58,10 @@ pub enum Error {
         /// The quorum.
         need: usize,
     },
+    /// The checkpoint is the log's, but it does not meet the trust policy's quorum (C2SP
+    /// tlog-policy): like [`Error::Unwitnessed`], not evidence of a lie.
+    #[error("the checkpoint does not meet the trust policy's quorum (cosigned by: {0})")]
+    PolicyNotMet(String),
 }
 
 /// A checkpoint whose signature verified.
@@ -95,50 +100,87 @@ pub struct Entry {
 }
 
 /// What a checkpoint must carry to be relied on: the log's signature, and with witnesses
-/// configured, cosignatures from a quorum of them. Used by [`Client`] and for offline checks
-/// of bundles and reports.
+/// configured, cosignatures from a quorum of them (a count, or a C2SP tlog-policy). Used by
+/// [`Client`] and for offline checks of bundles and reports.
 #[derive(Clone, Debug)]
 pub struct Trust {
-    verifier: Ed25519Verifier,
-    witnesses: Vec<CosignatureVerifier>,
+    /// The log's keys (Ed25519 and/or ML-DSA-44), all named by its origin; any one signing
+    /// is enough, and a failing one rejects the note.
+    logs: Vec<LogKey>,
+    witnesses: Vec<Cosigner>,
     quorum: usize,
+    policy: Option<Arc<Policy>>,
 }
 
 impl Trust {
-    /// Trust in checkpoints signed by the log key `vkey`, no witnesses needed.
+    /// Trust in checkpoints signed by the log key `vkey` (Ed25519, type 0x01, or ML-DSA-44,
+    /// type 0x06), no witnesses needed.
     pub fn new(vkey: &str) -> Result<Self, Error> {
-        let verifier = Ed25519Verifier::from_vkey(vkey)
-            .map_err(|e| Error::Invalid(format!("verifier key: {e}")))?;
+        let key =
+            LogKey::from_vkey(vkey).map_err(|e| Error::Invalid(format!("verifier key: {e}")))?;
         Ok(Trust {
-            verifier,
+            logs: vec![key],
             witnesses: Vec::new(),
             quorum: 0,
+            policy: None,
         })
     }
 
+    /// Also trusts `vkey`, another key of the same log (its ML-DSA-44 key beside its Ed25519
+    /// one, or the other way round).
+    pub fn with_log_key(mut self, vkey: &str) -> Result<Self, Error> {
+        let key =
+            LogKey::from_vkey(vkey).map_err(|e| Error::Invalid(format!("verifier key: {e}")))?;
+        if key.name() != self.origin() {
+            return Err(Error::Invalid(format!(
+                "verifier key {vkey:?} is not named by the origin {:?}",
+                self.origin()
+            )));
+        }
+        self.logs.push(key);
+        Ok(self)
+    }
+
+    /// The log's origin: its keys' name.
+    pub fn origin(&self) -> &str {
+        self.logs.first().map_or("", |k| k.name())
+    }
+
+    /// The first log key given, as a key string.
+    pub fn primary_vkey(&self) -> String {
+        self.logs.first().map(LogKey::vkey).unwrap_or_default()
+    }
+
+    /// Whether `vkey` is one of the log keys trusted here.
+    pub fn trusts_log_key(&self, vkey: &str) -> bool {
+        self.logs.iter().any(|k| k.vkey() == vkey)
+    }
+
     /// Requires every checkpoint to be cosigned by `quorum` distinct witnesses among `vkeys`
-    /// (C2SP tlog-cosignature verifier keys), as `glasslog serve`'s `witness_quorum` does
-    /// before it serves one.
+    /// (C2SP tlog-cosignature verifier keys, Ed25519 or ML-DSA-44), as `glasslog serve`'s
+    /// `witness_quorum` does before it serves one. Keys that share a name are one witness.
     pub fn with_witnesses(mut self, vkeys: &[String], quorum: usize) -> Result<Self, Error> {
-        let mut witnesses: Vec<CosignatureVerifier> = Vec::new();
+        let mut witnesses: Vec<Cosigner> = Vec::new();
         for k in vkeys {
-            let v = CosignatureVerifier::from_vkey(k)
+            let v = Cosigner::from_vkey(k)
                 .map_err(|e| Error::Invalid(format!("witness key {k:?}: {e}")))?;
-            let same = |w: &CosignatureVerifier| {
-                glasslog_merkle::Verifier::name(w) == glasslog_merkle::Verifier::name(&v)
-                    && glasslog_merkle::Verifier::key_id(w) == glasslog_merkle::Verifier::key_id(&v)
-            };
-            if witnesses.iter().any(same) {
+            if witnesses
+                .iter()
+                .any(|w| w.name() == v.name() && w.key_id() == v.key_id())
+            {
                 return Err(Error::Invalid(format!(
                     "witness key {k:?} is given twice: a quorum counts distinct witnesses"
                 )));
             }
             witnesses.push(v);
         }
-        if quorum > witnesses.len() {
+        let mut names: Vec<&str> = witnesses.iter().map(|w| w.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        if quorum > names.len() {
             return Err(Error::Invalid(format!(
-                "a quorum of {quorum} cannot be met by {} witness key(s)",
-                witnesses.len()
+                "a quorum of {quorum} cannot be met by {} witness(es)",
+                names.len()
             )));
         }
         self.witnesses = witnesses;
@@ -146,12 +188,29 @@ impl Trust {
         Ok(self)
     }
 
+    /// Requires every checkpoint to meet a C2SP tlog-policy, on top of the log's signature
+    /// and any quorum given with [`Trust::with_witnesses`]. A policy that lists logs must
+    /// list one of this log's keys.
+    pub fn with_policy(mut self, policy: Policy) -> Result<Self, Error> {
+        if policy.has_logs() && !policy.logs().any(|(k, _)| self.trusts_log_key(&k.vkey())) {
+            return Err(Error::Invalid(format!(
+                "the policy lists no key of the log {:?}",
+                self.origin()
+            )));
+        }
+        self.policy = Some(Arc::new(policy));
+        Ok(self)
+    }
+
     /// Opens a signed note with this client's key and parses it as a checkpoint for its
-    /// origin; with witnesses configured, also counts their cosignatures against the quorum.
-    /// A trusted key's signature that fails rejects the note (signed-note, "Verifying").
+    /// origin; with witnesses configured, also counts their cosignatures against the quorum,
+    /// and with a policy, checks it. A trusted key's signature that fails rejects the note
+    /// (signed-note, "Verifying").
     pub fn open_checkpoint(&self, note: &str) -> Result<VerifiedCheckpoint, Error> {
         let mut set = VerifierSet::new();
-        set.add(self.verifier.clone());
+        for k in &self.logs {
+            set.add(k.clone());
+        }
         for w in &self.witnesses {
             set.add(w.clone());
         }
@@ -160,21 +219,21 @@ impl Trust {
         let verified = opened
             .verify(&set)
             .map_err(|e| Error::Lied(format!("checkpoint: {e}")))?;
-        let log_name = glasslog_merkle::Verifier::name(&self.verifier);
-        let log_id = glasslog_merkle::Verifier::key_id(&self.verifier);
-        if !verified
-            .iter()
-            .any(|s| s.name == log_name && s.key_id == log_id)
-        {
+        let is_log = |s: &&NoteSignature| {
+            self.logs
+                .iter()
+                .any(|k| s.name == k.name() && s.key_id == k.key_id())
+        };
+        if !verified.iter().any(is_log) {
             return Err(Error::Lied(
                 "checkpoint: not signed by the log's key".into(),
             ));
         }
         if self.quorum > 0 {
-            let mut cosigners: Vec<(&str, u32)> = verified
+            let mut cosigners: Vec<&str> = verified
                 .iter()
-                .filter(|s| !(s.name == log_name && s.key_id == log_id))
-                .map(|s| (s.name.as_str(), s.key_id))
+                .filter(|s| !is_log(s))
+                .map(|s| s.name.as_str())
                 .collect();
             cosigners.sort_unstable();
             cosigners.dedup();
@@ -185,9 +244,26 @@ impl Trust {
                 });
             }
         }
+        if let Some(policy) = &self.policy {
+            policy.check(note.as_bytes(), &set).map_err(|e| match e {
+                PolicyRejection::Unwitnessed => {
+                    let names: Vec<&str> = verified
+                        .iter()
+                        .filter(|s| !is_log(s))
+                        .map(|s| s.name.as_str())
+                        .collect();
+                    Error::PolicyNotMet(if names.is_empty() {
+                        "none".into()
+                    } else {
+                        names.join(", ")
+                    })
+                }
+                e => Error::Lied(format!("checkpoint: {e}")),
+            })?;
+        }
         let checkpoint =
             Checkpoint::parse(&opened.text).map_err(|e| Error::Lied(format!("checkpoint: {e}")))?;
-        if checkpoint.origin != glasslog_merkle::Verifier::name(&self.verifier) {
+        if checkpoint.origin != self.origin() {
             return Err(Error::Lied(format!(
                 "checkpoint origin {:?} is not the key's",
                 checkpoint.origin
@@ -245,6 +321,17 @@ impl Client {
     pub fn with_witnesses(mut self, vkeys: &[String], quorum: usize) -> Result<Self, Error> {
         self.trust = self.trust.with_witnesses(vkeys, quorum)?;
         Ok(self)
+    }
+
+    /// Replaces what this client trusts (keys, witnesses, policy) with `trust`.
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
+        self
+    }
+
+    /// What this client trusts.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     /// Opens a signed note as a checkpoint of this log ([`Trust::open_checkpoint`]).
@@ -477,7 +564,12 @@ impl Client {
                 .as_str()
                 .ok_or_else(|| Error::Lied("no checkpoint".into()))?,
         )?;
-        if v["verifier_key"].as_str() != Some(self.trust.verifier.vkey().as_str()) {
+        let reported = [&v["verifier_key"], &v["mldsa_verifier_key"]];
+        if !reported
+            .iter()
+            .filter_map(|k| k.as_str())
+            .any(|k| self.trust.trusts_log_key(k))
+        {
             return Err(Error::Lied("the log reports another verifier key".into()));
         }
         Ok((v, cp))

@@ -1,10 +1,11 @@
-//! The log's Ed25519 signing key on disk: created once with mode 0600, refused when others
-//! can read it.
+//! Signing keys on disk (the log's, a witness's; Ed25519 or ML-DSA-44): created once with mode
+//! 0600, refused when others can read it.
 
-use glasslog_merkle::{KeyError, Signer};
+use glasslog_merkle::{KeyError, MlDsaSigner, Signer};
 use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 /// Why the key file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -51,10 +52,63 @@ pub enum KeyFileError {
     Random(String),
 }
 
-/// Loads the signer key at `path`, or creates one for `origin` if the file does not exist.
-/// The file holds Go's `PRIVATE+KEY+...` signer key string.
+/// A signer key type that lives in a `PRIVATE+KEY+...` file.
+trait KeyKind: Sized {
+    fn from_skey(skey: &str) -> Result<Self, KeyError>;
+    fn from_seed(name: &str, seed: &[u8; 32]) -> Result<Self, KeyError>;
+    fn to_skey(&self) -> Zeroizing<String>;
+    fn name(&self) -> &str;
+}
+
+impl KeyKind for Signer {
+    fn from_skey(skey: &str) -> Result<Self, KeyError> {
+        Signer::from_skey(skey)
+    }
+    fn from_seed(name: &str, seed: &[u8; 32]) -> Result<Self, KeyError> {
+        Signer::from_seed(name, *seed)
+    }
+    fn to_skey(&self) -> Zeroizing<String> {
+        Signer::to_skey(self)
+    }
+    fn name(&self) -> &str {
+        Signer::name(self)
+    }
+}
+
+impl KeyKind for MlDsaSigner {
+    fn from_skey(skey: &str) -> Result<Self, KeyError> {
+        MlDsaSigner::from_skey(skey)
+    }
+    fn from_seed(name: &str, seed: &[u8; 32]) -> Result<Self, KeyError> {
+        MlDsaSigner::from_seed(name, seed)
+    }
+    fn to_skey(&self) -> Zeroizing<String> {
+        MlDsaSigner::to_skey(self)
+    }
+    fn name(&self) -> &str {
+        MlDsaSigner::name(self)
+    }
+}
+
+/// Loads the Ed25519 signer key at `path`, or creates one for `origin` if the file does not
+/// exist. The file holds Go's `PRIVATE+KEY+...` signer key string.
 pub fn load_or_create_signer(path: &Path, origin: &str) -> Result<Signer, KeyFileError> {
+    load_or_create(path, origin)
+}
+
+/// Loads the ML-DSA-44 signer key at `path`, or creates one named `name` if the file does not
+/// exist. The file holds `PRIVATE+KEY+<name>+<id>+base64(0x06 || seed)`, as
+/// transparency-dev/formats writes it.
+pub fn load_or_create_mldsa_signer(path: &Path, name: &str) -> Result<MlDsaSigner, KeyFileError> {
+    load_or_create(path, name)
+}
+
+fn load_or_create<K: KeyKind>(path: &Path, origin: &str) -> Result<K, KeyFileError> {
     let io = |source| KeyFileError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let malformed = |source| KeyFileError::Malformed {
         path: path.to_owned(),
         source,
     };
@@ -67,12 +121,8 @@ pub fn load_or_create_signer(path: &Path, origin: &str) -> Result<Signer, KeyFil
                     mode,
                 });
             }
-            let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(io)?);
-            let signer =
-                Signer::from_skey(text.trim()).map_err(|source| KeyFileError::Malformed {
-                    path: path.to_owned(),
-                    source,
-                })?;
+            let text = Zeroizing::new(std::fs::read_to_string(path).map_err(io)?);
+            let signer = K::from_skey(text.trim()).map_err(malformed)?;
             if signer.name() != origin {
                 return Err(KeyFileError::OriginMismatch {
                     path: path.to_owned(),
@@ -83,13 +133,9 @@ pub fn load_or_create_signer(path: &Path, origin: &str) -> Result<Signer, KeyFil
             Ok(signer)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+            let mut seed = Zeroizing::new([0u8; 32]);
             getrandom::fill(&mut *seed).map_err(|e| KeyFileError::Random(e.to_string()))?;
-            let signer =
-                Signer::from_seed(origin, *seed).map_err(|source| KeyFileError::Malformed {
-                    path: path.to_owned(),
-                    source,
-                })?;
+            let signer = K::from_seed(origin, &seed).map_err(malformed)?;
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -136,6 +182,15 @@ mod tests {
             Err(KeyFileError::Permissions { .. })
         ));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        // An Ed25519 key file is not an ML-DSA-44 one.
+        assert!(matches!(
+            load_or_create_mldsa_signer(&path, "example.com/log"),
+            Err(KeyFileError::Malformed { .. })
+        ));
+        let ml = dir.path().join("log-mldsa.key");
+        let m1 = load_or_create_mldsa_signer(&ml, "example.com/log").unwrap();
+        let m2 = load_or_create_mldsa_signer(&ml, "example.com/log").unwrap();
+        assert_eq!(m1.vkey(), m2.vkey());
         std::fs::write(&path, "not a key").unwrap();
         assert!(matches!(
             load_or_create_signer(&path, "example.com/log"),

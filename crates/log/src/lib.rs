@@ -13,6 +13,7 @@ mod log;
 mod memory;
 mod rocks;
 mod sequencer;
+mod signer;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -21,10 +22,11 @@ mod types;
 mod verify;
 
 pub use error::{LogError, StoreError};
-pub use key::{KeyFileError, load_or_create_signer};
+pub use key::{KeyFileError, load_or_create_mldsa_signer, load_or_create_signer};
 pub use log::Log;
 pub use memory::MemoryStore;
 pub use rocks::{RocksOptions, RocksStore};
+pub use signer::{LogSigner, LogSignerError};
 pub use store::{Commit, Store, TileKey};
 pub use types::{Appended, LogConfig, MAX_TAG_BYTES, NewEntry, SignedCheckpoint};
 pub use verify::VerifyReport;

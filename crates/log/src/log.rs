@@ -2,12 +2,13 @@
 
 use crate::error::LogError;
 use crate::sequencer::{Request, Sequencer};
+use crate::signer::LogSigner;
 use crate::store::{Store, TileKey};
 use crate::tiles::{StoredTile, TileReader};
 use crate::types::{Appended, LogConfig, MAX_TAG_BYTES, NewEntry, Shared, SignedCheckpoint};
 use crate::verify::{VerifyReport, verify_store};
 use glasslog_merkle::{
-    BUNDLE_ENTRY_MAX, Ed25519Verifier, Hash, Signer, TILE_WIDTH, Tile, consistency_proof,
+    BUNDLE_ENTRY_MAX, Ed25519Verifier, Hash, LogKey, TILE_WIDTH, Tile, consistency_proof,
     encode_entry_bundle, inclusion_proof,
 };
 use std::sync::mpsc;
@@ -29,13 +30,13 @@ impl Log {
     /// sequencer.
     pub fn open(
         store: Arc<dyn Store>,
-        signer: Signer,
+        signer: impl Into<LogSigner>,
         config: LogConfig,
     ) -> Result<Self, LogError> {
         let (published, _) = watch::channel(None);
         let shared = Arc::new(Shared {
             store,
-            signer,
+            signer: signer.into(),
             published,
         });
         let sequencer = Sequencer::recover(Arc::clone(&shared), config)?;
@@ -53,12 +54,18 @@ impl Log {
 
     /// The log's origin line (its signer's key name).
     pub fn origin(&self) -> &str {
-        self.shared.signer.name()
+        self.shared.signer.origin()
     }
 
-    /// The verifier key of the log's checkpoint signatures.
+    /// The verifier key of the log's Ed25519 checkpoint signatures.
     pub fn verifier(&self) -> Ed25519Verifier {
-        self.shared.signer.verifier()
+        self.shared.signer.ed25519().verifier()
+    }
+
+    /// The verifier keys of every checkpoint signature the log makes (Ed25519 first, then
+    /// ML-DSA-44 when configured).
+    pub fn keys(&self) -> Vec<LogKey> {
+        self.shared.signer.keys()
     }
 
     fn send(
@@ -253,7 +260,7 @@ impl Log {
 
     /// Recomputes every hash from the stored entries and checks every stored checkpoint.
     pub fn verify(&self) -> Result<VerifyReport, LogError> {
-        verify_store(&*self.shared.store, &self.shared.signer.verifier())
+        verify_store(&*self.shared.store, &self.shared.signer.keys())
     }
 
     /// Stops accepting appends, finishes those already queued (their last checkpoint is

@@ -11,8 +11,7 @@ use crate::store::Commit;
 use crate::tiles::{TileReader, TreeState};
 use crate::types::{Appended, LogConfig, NewEntry, Shared, SignedCheckpoint};
 use glasslog_merkle::{
-    Checkpoint, EMPTY_ROOT, Hash, Note, VerifierSet, consistency_proof, leaf_hash, tree_root,
-    verify_consistency,
+    Checkpoint, EMPTY_ROOT, Hash, Note, consistency_proof, leaf_hash, tree_root, verify_consistency,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -239,8 +238,11 @@ impl Sequencer {
                 }
             }
         }
-        let cp = Checkpoint::new(self.shared.signer.name(), size, root);
-        let note = self.shared.signer.sign_note(&cp.to_text());
+        let cp = Checkpoint::new(self.shared.signer.origin(), size, root);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_secs());
+        let note = self.shared.signer.sign_note(&cp, now);
         self.shared.store.put_checkpoint(size, note.as_bytes())?;
         self.published = Some(cp.clone());
         let sc = SignedCheckpoint {
@@ -253,8 +255,7 @@ impl Sequencer {
 }
 
 fn open_checkpoint(shared: &Shared, note: &[u8]) -> Result<Checkpoint, LogError> {
-    let mut known = VerifierSet::new();
-    known.add(shared.signer.verifier());
+    let known = shared.signer.verifiers();
     let note = Note::open(note, &known).map_err(LogError::ForeignCheckpoint)?;
     Checkpoint::parse(&note.text).map_err(|e| LogError::Corrupt(format!("stored checkpoint: {e}")))
 }

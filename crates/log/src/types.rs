@@ -1,8 +1,9 @@
 //! What the log and its sequencer share: settings, the entries going in, what comes out, and
 //! the state both hold.
 
+use crate::signer::LogSigner;
 use crate::store::Store;
-use glasslog_merkle::{Checkpoint, Hash, Signer};
+use glasslog_merkle::{Checkpoint, Hash};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -71,6 +72,6 @@ pub struct SignedCheckpoint {
 
 pub(crate) struct Shared {
     pub store: Arc<dyn Store>,
-    pub signer: Signer,
+    pub signer: LogSigner,
     pub published: watch::Sender<Option<Arc<SignedCheckpoint>>>,
 }

@@ -5,8 +5,8 @@ use crate::error::LogError;
 use crate::store::{Store, TileKey};
 use crate::tiles::{StoredTile, TILE_LEVELS};
 use glasslog_merkle::{
-    BUNDLE_ENTRY_MAX, Checkpoint, CompactRange, EMPTY_ROOT, Ed25519Verifier, Hash, Note,
-    TILE_WIDTH, TileNode, VerifierSet, leaf_hash,
+    BUNDLE_ENTRY_MAX, Checkpoint, CompactRange, EMPTY_ROOT, Hash, LogKey, Note, TILE_WIDTH,
+    TileNode, VerifierSet, leaf_hash,
 };
 
 /// What a successful verification covered.
@@ -63,13 +63,12 @@ impl Checkpoints<'_> {
     }
 }
 
-pub(crate) fn verify_store(
-    store: &dyn Store,
-    verifier: &Ed25519Verifier,
-) -> Result<VerifyReport, LogError> {
+pub(crate) fn verify_store(store: &dyn Store, keys: &[LogKey]) -> Result<VerifyReport, LogError> {
     let size = store.tree_size()?;
     let mut known = VerifierSet::new();
-    known.add(verifier.clone());
+    for k in keys {
+        known.add(k.clone());
+    }
     let mut cps = Checkpoints {
         store,
         known,

@@ -9,6 +9,7 @@
 mod checkpoint;
 mod compact;
 mod hash;
+mod mirror;
 mod mldsa;
 mod node;
 mod note;
@@ -23,6 +24,10 @@ mod witness;
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use compact::CompactRange;
 pub use hash::{EMPTY_ROOT, HASH_SIZE, Hash, HashError, hash_children, leaf_hash, node_hash};
+pub use mirror::{
+    AddEntries, AddEntriesHeader, MirrorInfo, MirrorWireError, Package, package_ranges,
+    package_subtree_start,
+};
 pub use mldsa::{MlDsaSigner, MlDsaVerifier, SubtreeMessageError, TYPE_MLDSA44, subtree_message};
 pub use node::{NodeId, range_nodes};
 pub use note::{
@@ -43,5 +48,5 @@ pub use tile::{
     decode_entry_bundle, encode_entry_bundle, tiles_for_size,
 };
 pub use tlog_proof::{TLOG_PROOF_HEADER, TlogProof, TlogProofError, TlogProofRejection};
-pub use vkeys::{Cosigner, log_verifier};
-pub use witness::{AddCheckpoint, AddCheckpointError};
+pub use vkeys::{Cosigner, LogKey};
+pub use witness::{AddCheckpoint, AddCheckpointError, SignSubtree, SignSubtreeError};

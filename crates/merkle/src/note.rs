@@ -362,9 +362,9 @@ impl VerifierSet {
         self.verifiers.push(Box::new(v));
     }
 
-    /// Adds a verifier chosen at run time (see [`log_verifier`](crate::log_verifier)).
-    pub fn add_boxed(&mut self, v: Box<dyn Verifier>) {
-        self.verifiers.push(v);
+    /// Whether any trusted key carries `name`.
+    pub fn names(&self, name: &str) -> bool {
+        self.verifiers.iter().any(|v| v.name() == name)
     }
 
     /// The verifier for a (name, key ID), if trusted.

@@ -8,7 +8,7 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::note::{KeyError, Note, NoteError, Verifier, VerifierSet, parse_vkey};
-use crate::vkeys::{Cosigner, log_verifier};
+use crate::vkeys::{Cosigner, LogKey};
 
 /// More items than this and a policy file is refused; the spec asks for at least 32 logs,
 /// 32 witnesses and 32 groups.
@@ -85,14 +85,14 @@ pub enum PolicyRejection {
 }
 
 struct LogLine {
-    verifier: Box<dyn Verifier>,
+    verifier: LogKey,
     url: Option<String>,
 }
 
 impl std::fmt::Debug for LogLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LogLine")
-            .field("name", &self.verifier.name())
+            .field("vkey", &self.verifier.vkey())
             .field("url", &self.url)
             .finish_non_exhaustive()
     }
@@ -202,7 +202,8 @@ impl Policy {
                         return Err(fail(PolicyErrorKind::Arity));
                     }
                     let vkey = text(vkey).map_err(fail)?;
-                    let verifier = log_verifier(vkey).map_err(|e| fail(PolicyErrorKind::Key(e)))?;
+                    let verifier =
+                        LogKey::from_vkey(vkey).map_err(|e| fail(PolicyErrorKind::Key(e)))?;
                     let key = raw_key(vkey);
                     if log_keys.contains(&key) {
                         return Err(fail(PolicyErrorKind::DuplicateKey));
@@ -314,8 +315,8 @@ impl Policy {
     }
 
     /// The listed logs' verifier keys, with their URLs.
-    pub fn logs(&self) -> impl Iterator<Item = (&dyn Verifier, Option<&str>)> {
-        self.logs.iter().map(|l| (&*l.verifier, l.url.as_deref()))
+    pub fn logs(&self) -> impl Iterator<Item = (&LogKey, Option<&str>)> {
+        self.logs.iter().map(|l| (&l.verifier, l.url.as_deref()))
     }
 
     /// The witnesses' key strings with their URLs, in file order.
@@ -343,7 +344,7 @@ impl Policy {
             let log = self
                 .logs
                 .iter()
-                .map(|l| &*l.verifier)
+                .map(|l| &l.verifier as &dyn Verifier)
                 .chain(extra_logs.find(&sig.name, sig.key_id))
                 .find(|v| v.name() == sig.name && v.key_id() == sig.key_id);
             if let Some(log) = log {

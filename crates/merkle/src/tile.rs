@@ -109,6 +109,19 @@ impl Tile {
         u64::try_from(u128::from(self.index) << shift).ok()
     }
 
+    /// Whether a log pruned to minimum index `min_index` may refuse this tile (or the entry
+    /// bundle of the same coordinates): only a full one whose end index is at most the minimum
+    /// (tlog-tiles "Pruning"). Partial tiles of the current checkpoint always stay servable.
+    /// glasslog itself never prunes: its minimum index is 0, so this is always false there.
+    pub fn may_refuse_when_pruned(&self, min_index: u64) -> bool {
+        if self.is_partial() {
+            return false;
+        }
+        let shift = u32::from(TILE_HEIGHT) * (u32::from(self.level) + 1);
+        let end = (u128::from(self.index) + 1) << shift.min(127);
+        end <= u128::from(min_index)
+    }
+
     /// Parses a path relative to the log prefix. Returns the tile and whether it names the
     /// entry bundle rather than the hash tile.
     pub fn parse_path(path: &str) -> Result<(Tile, bool), TileError> {

@@ -73,13 +73,54 @@ impl Verifier for Cosigner {
 }
 
 /// A log's verifier key: an Ed25519 note key (0x01), or an ML-DSA-44 key (0x06) whose
-/// `subtree/v1` signature on `[0, size)` is the log's checkpoint signature.
-pub fn log_verifier(vkey: &str) -> Result<Box<dyn Verifier>, KeyError> {
-    let (_, _, key) = parse_vkey(vkey)?;
-    match key[0] {
-        TYPE_ED25519 => Ok(Box::new(Ed25519Verifier::from_vkey(vkey)?)),
-        TYPE_MLDSA44 => Ok(Box::new(MlDsaVerifier::from_vkey(vkey)?)),
-        other => Err(KeyError::UnsupportedType(other)),
+/// `subtree/v1` signature on `[0, size)` is the log's checkpoint signature (tlog-checkpoint
+/// recommends it since fcbd7d3). Its name is the log's origin.
+#[derive(Clone, Debug)]
+pub enum LogKey {
+    /// Ed25519 note signatures.
+    Ed25519(Ed25519Verifier),
+    /// ML-DSA-44 checkpoint signatures.
+    MlDsa44(MlDsaVerifier),
+}
+
+impl LogKey {
+    /// Parses a log verifier key of type 0x01 or 0x06.
+    pub fn from_vkey(vkey: &str) -> Result<Self, KeyError> {
+        let (_, _, key) = parse_vkey(vkey)?;
+        match key[0] {
+            TYPE_ED25519 => Ok(Self::Ed25519(Ed25519Verifier::from_vkey(vkey)?)),
+            TYPE_MLDSA44 => Ok(Self::MlDsa44(MlDsaVerifier::from_vkey(vkey)?)),
+            other => Err(KeyError::UnsupportedType(other)),
+        }
+    }
+
+    /// The verifier key string.
+    pub fn vkey(&self) -> String {
+        match self {
+            Self::Ed25519(v) => v.vkey(),
+            Self::MlDsa44(v) => v.vkey(),
+        }
+    }
+}
+
+impl Verifier for LogKey {
+    fn name(&self) -> &str {
+        match self {
+            Self::Ed25519(v) => Verifier::name(v),
+            Self::MlDsa44(v) => Verifier::name(v),
+        }
+    }
+    fn key_id(&self) -> u32 {
+        match self {
+            Self::Ed25519(v) => v.key_id(),
+            Self::MlDsa44(v) => v.key_id(),
+        }
+    }
+    fn verify(&self, text: &[u8], signature: &[u8]) -> bool {
+        match self {
+            Self::Ed25519(v) => v.verify(text, signature),
+            Self::MlDsa44(v) => v.verify(text, signature),
+        }
     }
 }
 

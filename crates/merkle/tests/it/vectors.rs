@@ -1118,3 +1118,265 @@ fn tlog_proof_files_serialise_parse_and_verify() {
         assert_eq!(verdict.is_ok(), want_ok, "{}: {verdict:?}", case["expect"]);
     }
 }
+
+#[test]
+fn tlog_witness_monitoring_files_and_cosignatures() {
+    use sha2::Digest as _;
+    let v = load("tlog-witness-monitoring.json");
+    for o in v["origin_hashes"].as_array().unwrap() {
+        let h = sha2::Sha256::digest(o["origin"].as_str().unwrap().as_bytes());
+        assert_eq!(hex::encode(h), o["sha256_hex"].as_str().unwrap());
+    }
+    let mut cosigners = Vec::new();
+    for c in v["cosigners"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap();
+        let derived = sha2::Sha256::digest(
+            c["seed_derivation"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("SHA-256('")
+                .trim_end_matches("')")
+                .as_bytes(),
+        );
+        assert_eq!(hex::encode(derived), c["seed_hex"].as_str().unwrap());
+        let signer = Signer::from_seed(name, derived.into()).unwrap();
+        assert_eq!(signer.cosigner_vkey(), c["vkey_type04"].as_str().unwrap());
+        assert_eq!(
+            format!("{:08x}", signer.cosigner_key_id()),
+            c["key_id_hex"].as_str().unwrap()
+        );
+        cosigners.push(Cosigner::from_vkey(c["vkey_type04"].as_str().unwrap()).unwrap());
+    }
+    // The served checkpoints: every witness cosignature verifies. The 0x05 log signature is
+    // static-ct-api's RFC 6962 TreeHeadSignature (ECDSA P-256), which glasslog does not speak:
+    // it is an unknown signature here, and ignored as signed-note requires.
+    let mut served = 0;
+    for case in v["vectors"].as_array().unwrap() {
+        let Some(body) = case["response_body"].as_str() else {
+            continue;
+        };
+        let note = Note::parse(body.as_bytes()).unwrap();
+        let cp = Checkpoint::parse(&note.text).unwrap();
+        assert_eq!(cp.size, v["log"]["tree_size"].as_u64().unwrap());
+        let mut verified = 0;
+        for sig in &note.signatures {
+            if let Some(c) = cosigners
+                .iter()
+                .find(|c| c.name() == sig.name && c.key_id() == sig.key_id)
+            {
+                assert!(
+                    c.verified_timestamp(note.text.as_bytes(), &sig.signature)
+                        .is_some(),
+                    "{}",
+                    sig.name
+                );
+                verified += 1;
+            }
+        }
+        assert!(verified >= 1, "{}", case["id"]);
+        // The one without the log's line is the negative: a witness MUST serve the log's
+        // signature beside its own, and glasslog's witness stores the verified log lines.
+        let has_log_line = note.signatures.iter().any(|s| s.name == cp.origin);
+        assert_eq!(
+            has_log_line,
+            !case["id"]
+                .as_str()
+                .unwrap()
+                .contains("missing-log-signature")
+        );
+        served += 1;
+    }
+    assert_eq!(served, 2);
+}
+
+#[test]
+fn tiles_pruning_rules() {
+    let v = load("tiles-pruning.json");
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 13);
+    for case in cases {
+        let (tile, _) = Tile::parse_path(case["resource"].as_str().unwrap()).unwrap();
+        let m = case["min_index"].as_u64().unwrap();
+        assert_eq!(
+            tile.may_refuse_when_pruned(m),
+            case["may_refuse"].as_bool().unwrap(),
+            "{} at M = {m}",
+            case["resource"]
+        );
+        // glasslog's own minimum index is 0: it refuses nothing.
+        assert!(!tile.may_refuse_when_pruned(0));
+    }
+}
+
+#[test]
+fn tlog_mirror_wire_formats() {
+    let v = load("tlog-mirror.json");
+    let vectors = v["vectors"].as_array().unwrap();
+    let by_id = |id: &str| vectors.iter().find(|c| c["id"] == id).unwrap();
+    let big = |x: &Value| match x {
+        Value::String(s) => s.parse::<u64>().unwrap(),
+        x => x.as_u64().unwrap(),
+    };
+    for id in ["azul-mirror-info-body", "azul-mirror-info-empty-ticket"] {
+        let i = &by_id(id)["inputs"];
+        let info = MirrorInfo {
+            pending_size: i["tree_size"].as_u64().unwrap(),
+            next_entry: i["next_entry"].as_u64().unwrap(),
+            ticket: hex::decode(i["ticket_hex"].as_str().unwrap()).unwrap(),
+        };
+        let body = by_id(id)["expected_body"].as_str().unwrap();
+        assert_eq!(info.to_body(), body);
+        assert_eq!(MirrorInfo::parse(body).unwrap(), info);
+    }
+    for case in by_id("azul-mirror-info-parse-negatives")["cases"]
+        .as_array()
+        .unwrap()
+    {
+        assert!(
+            MirrorInfo::parse(case["body"].as_str().unwrap()).is_err(),
+            "{}",
+            case["expect"]
+        );
+    }
+    let lenient = MirrorInfo::parse(
+        by_id("azul-mirror-info-leading-zeros")["body"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!((lenient.pending_size, lenient.next_entry), (100, 42));
+
+    let i = &by_id("azul-header-empty")["inputs"];
+    let header = AddEntriesHeader {
+        origin: i["log_origin"].as_str().unwrap().into(),
+        upload_start: 0,
+        upload_end: 0,
+        ticket: Vec::new(),
+    };
+    let hex_body = by_id("azul-header-empty")["expected_hex"].as_str().unwrap();
+    assert_eq!(hex::encode(header.encode().unwrap()), hex_body);
+    assert_eq!(
+        AddEntries::parse(&hex::decode(hex_body).unwrap())
+            .unwrap()
+            .header,
+        header
+    );
+    for case in by_id("azul-header-negatives")["cases"].as_array().unwrap() {
+        let bytes = hex::decode(case["hex"].as_str().unwrap()).unwrap();
+        assert!(AddEntries::parse(&bytes).is_err(), "{}", case["expect"]);
+    }
+    for case in by_id("azul-package-ranges")["cases"].as_array().unwrap() {
+        let want: Vec<(u64, u64)> = case["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (big(&p[0]), big(&p[1])))
+            .collect();
+        assert_eq!(
+            package_ranges(big(&case["upload_start"]), big(&case["upload_end"])),
+            want
+        );
+    }
+    assert_eq!(package_subtree_start(100), 0);
+    assert_eq!(package_subtree_start(300), 256);
+    // Package limits: 64 hashes refused, 256 empty entries and no hash accepted, and an entry
+    // over 65535 bytes cannot be encoded.
+    let head = AddEntriesHeader {
+        origin: "o".into(),
+        upload_start: 0,
+        upload_end: 256,
+        ticket: vec![],
+    };
+    let mut ok = head.encode().unwrap();
+    ok.extend(std::iter::repeat_n(0u8, 512));
+    ok.push(0);
+    assert_eq!(
+        AddEntries::parse(&ok).unwrap().packages[0].entries.len(),
+        256
+    );
+    let mut too_many = head.encode().unwrap();
+    too_many.extend(std::iter::repeat_n(0u8, 512));
+    too_many.push(64);
+    too_many.extend(std::iter::repeat_n(0u8, 64 * 32));
+    assert_eq!(
+        AddEntries::parse(&too_many).unwrap_err(),
+        MirrorWireError::TooManyHashes
+    );
+    let huge = AddEntries {
+        header: head.clone(),
+        packages: vec![Package {
+            entries: vec![vec![0; 65536]],
+            proof: vec![],
+        }],
+    };
+    assert_eq!(huge.encode().unwrap_err(), MirrorWireError::TooLong);
+
+    // The derived bodies on the 8-entry test tree: they parse into the tree's entries, and
+    // each package's subtree, rebuilt from the entries, is consistent with the checkpoint.
+    let (leaves, mem) = test_tree();
+    let root = tree_root(8, &mem).unwrap();
+    for id in [
+        "derived-add-entries-full",
+        "derived-add-entries-resume",
+        "derived-add-entries-timestamp-refresh",
+    ] {
+        let case = by_id(id);
+        let bytes = hex::decode(case["expected_body_hex"].as_str().unwrap()).unwrap();
+        let body = AddEntries::parse(&bytes).unwrap();
+        let i = &case["inputs"];
+        assert_eq!(body.header.origin, i["log_origin"].as_str().unwrap());
+        assert_eq!(
+            body.header.ticket,
+            hex::decode(i["ticket_hex"].as_str().unwrap()).unwrap()
+        );
+        assert_eq!(body.encode().unwrap(), bytes, "{id}");
+        let (start, end) = (body.header.upload_start, body.header.upload_end);
+        assert_eq!(body.packages.len(), package_ranges(start, end).len());
+        for (p, (a, b)) in body.packages.iter().zip(package_ranges(start, end)) {
+            let from = package_subtree_start(a);
+            // The mirror holds [from, a) already; here they come from the test tree.
+            let mut sub = MemoryHashes::new();
+            for e in &leaves[from as usize..a as usize] {
+                sub.push(leaf_hash(e));
+            }
+            for (e, want) in p.entries.iter().zip(&leaves[a as usize..b as usize]) {
+                assert_eq!(e, want);
+                sub.push(leaf_hash(e));
+            }
+            let sub_root = tree_root(b - from, &sub).unwrap();
+            verify_subtree_consistency(from, b, end, &p.proof, &sub_root, &root).unwrap();
+        }
+        if let Some(len) = case["expected_length"].as_u64() {
+            assert_eq!(bytes.len() as u64, len);
+        }
+    }
+    assert_eq!(
+        by_id("derived-add-entries-status")["cases"]
+            .as_array()
+            .unwrap()
+            .len(),
+        11
+    );
+
+    // sunlight's mirrored tree: the tiles hold the leaves of "record i", they fold to the
+    // checkpoint's root, and the mirror's cosignature verifies.
+    let m = by_id("sunlight-mirror-monitoring-prefix");
+    let tile = |p: &str| b64_bytes(&m["tiles"][p]["b64"]);
+    let (t0, t1) = (tile("tile/0/000"), tile("tile/0/001.p/44"));
+    let mut tree = MemoryHashes::new();
+    for (i, h) in t0.chunks(32).chain(t1.chunks(32)).enumerate() {
+        assert_eq!(h, leaf_hash(format!("record {i}").as_bytes()).0);
+        tree.push(Hash::from_slice(h).unwrap());
+    }
+    assert_eq!(tree.size(), 300);
+    assert_eq!(tile("tile/1/000.p/1"), tree_root(256, &tree).unwrap().0);
+    let note = Note::parse(m["checkpoint"].as_str().unwrap().as_bytes()).unwrap();
+    let cp = Checkpoint::parse(&note.text).unwrap();
+    assert_eq!(cp.root, tree.root());
+    let mirror = Cosigner::from_vkey(m["mirror_vkey"].as_str().unwrap()).unwrap();
+    assert!(
+        mirror
+            .verified_timestamp(note.text.as_bytes(), &note.signatures[0].signature)
+            .is_some()
+    );
+}

@@ -1,0 +1,121 @@
+//! The log's checkpoint signer: an Ed25519 key, and optionally an ML-DSA-44 key beside it, so
+//! that every checkpoint carries both signature lines during a migration to post-quantum keys.
+//!
+//! Spec: <https://c2sp.org/tlog-checkpoint> (logs SHOULD sign in the ML-DSA-44 cosignature
+//! format, MAY use any type their ecosystem needs) and <https://c2sp.org/tlog-tiles> (a log
+//! that talks to the public witness network MUST carry an Ed25519 signature); restated in
+//! `shared/specs/TLOG-STANDARDS.md` §6. The Ed25519 key is therefore always there, and it is the
+//! only one that can sign the empty tree: `[0, 0)` is not a subtree, so it has no ML-DSA-44
+//! signature, and the size-0 checkpoint carries the Ed25519 line alone.
+
+use glasslog_merkle::{Checkpoint, LogKey, MlDsaSigner, Signer, VerifierSet};
+
+/// Why the two keys cannot sign together.
+#[derive(Debug, thiserror::Error)]
+#[error("the ML-DSA-44 key is named {mldsa:?}, but the log's origin is {origin:?}")]
+pub struct LogSignerError {
+    origin: String,
+    mldsa: String,
+}
+
+/// The keys that sign the log's checkpoints, all named by its origin.
+#[derive(Debug)]
+pub struct LogSigner {
+    ed25519: Signer,
+    mldsa: Option<MlDsaSigner>,
+}
+
+impl From<Signer> for LogSigner {
+    fn from(ed25519: Signer) -> Self {
+        LogSigner {
+            ed25519,
+            mldsa: None,
+        }
+    }
+}
+
+impl LogSigner {
+    /// Signs with `ed25519`, and with `mldsa` too when given; both must carry the origin.
+    pub fn new(ed25519: Signer, mldsa: Option<MlDsaSigner>) -> Result<Self, LogSignerError> {
+        if let Some(m) = mldsa.as_ref().filter(|m| m.name() != ed25519.name()) {
+            return Err(LogSignerError {
+                origin: ed25519.name().to_owned(),
+                mldsa: m.name().to_owned(),
+            });
+        }
+        Ok(LogSigner { ed25519, mldsa })
+    }
+
+    /// The origin.
+    pub fn origin(&self) -> &str {
+        self.ed25519.name()
+    }
+
+    /// The Ed25519 key.
+    pub fn ed25519(&self) -> &Signer {
+        &self.ed25519
+    }
+
+    /// The verifier keys of every key, Ed25519 first.
+    pub fn keys(&self) -> Vec<LogKey> {
+        let mut keys = vec![LogKey::Ed25519(self.ed25519.verifier())];
+        keys.extend(self.mldsa.as_ref().map(|m| LogKey::MlDsa44(m.verifier())));
+        keys
+    }
+
+    /// A verifier set holding every key.
+    pub fn verifiers(&self) -> VerifierSet {
+        let mut set = VerifierSet::new();
+        for k in self.keys() {
+            set.add(k);
+        }
+        set
+    }
+
+    /// The signed note of `cp`: the Ed25519 line, then (for a non-empty tree) the ML-DSA-44
+    /// line stamped `now` (POSIX seconds).
+    pub fn sign_note(&self, cp: &Checkpoint, now: u64) -> String {
+        let text = cp.to_text();
+        let mut note = self.ed25519.sign_note(&text);
+        if let Some(m) = self.mldsa.as_ref().filter(|_| cp.size > 0) {
+            // The origin is at most 255 bytes when the ML-DSA key was made with it as its name,
+            // so this cannot fail; if it ever did, the Ed25519 line alone still stands.
+            if let Ok(sig) = m.sign_checkpoint(cp, now.max(1)) {
+                note.push_str(&sig.to_line());
+            }
+        }
+        note
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glasslog_merkle::{EMPTY_ROOT, Hash, Note};
+
+    #[test]
+    fn both_keys_sign_every_tree_but_the_empty_one() {
+        let origin = "example.com/log";
+        let signer = LogSigner::new(
+            Signer::from_seed(origin, [1; 32]).unwrap(),
+            Some(MlDsaSigner::from_seed(origin, &[2; 32]).unwrap()),
+        )
+        .unwrap();
+        let set = signer.verifiers();
+        let note = signer.sign_note(&Checkpoint::new(origin, 5, Hash([9; 32])), 1_700_000_000);
+        let n = Note::open(note.as_bytes(), &set).unwrap();
+        assert_eq!(n.verify(&set).unwrap().len(), 2);
+        let empty = signer.sign_note(&Checkpoint::new(origin, 0, EMPTY_ROOT), 1_700_000_000);
+        assert_eq!(
+            Note::open(empty.as_bytes(), &set).unwrap().signatures.len(),
+            1
+        );
+        assert!(
+            LogSigner::new(
+                Signer::from_seed(origin, [1; 32]).unwrap(),
+                Some(MlDsaSigner::from_seed("other", &[2; 32]).unwrap()),
+            )
+            .is_err()
+        );
+    }
+}
