@@ -388,18 +388,21 @@ impl Witness {
     }
 }
 
+/// A 200 with signature lines or a checkpoint, typed as tlog-tiles checkpoints are.
+fn text_response(body: String) -> Response {
+    let mut resp = body.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
 async fn add_checkpoint(State(w): State<Arc<Witness>>, body: Bytes) -> Response {
     let w2 = Arc::clone(&w);
     // The decision writes and fsyncs the state file: keep it off the async workers.
     match tokio::task::spawn_blocking(move || w2.add_checkpoint(&body)).await {
-        Ok(Ok(line)) => {
-            let mut resp = line.into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            );
-            resp
-        }
+        Ok(Ok(lines)) => text_response(lines),
         Ok(Err(refusal)) => refusal.into_response(),
         Err(_) => Problem::unavailable("worker failed").into_response(),
     }
@@ -408,14 +411,7 @@ async fn add_checkpoint(State(w): State<Arc<Witness>>, body: Bytes) -> Response 
 async fn sign_subtree(State(w): State<Arc<Witness>>, body: Bytes) -> Response {
     // ML-DSA-44 signing and verifying is a fraction of a millisecond to a few: off the workers.
     match tokio::task::spawn_blocking(move || w.sign_subtree(&body)).await {
-        Ok(Ok(line)) => {
-            let mut resp = line.into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            );
-            resp
-        }
+        Ok(Ok(lines)) => text_response(lines),
         Ok(Err(problem)) => problem.into_response(),
         Err(_) => Problem::unavailable("worker failed").into_response(),
     }
@@ -423,14 +419,7 @@ async fn sign_subtree(State(w): State<Arc<Witness>>, body: Bytes) -> Response {
 
 async fn latest(State(w): State<Arc<Witness>>, Path(origin_hash): Path<String>) -> Response {
     match w.latest(&origin_hash) {
-        Some(note) => {
-            let mut resp = note.into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            );
-            resp
-        }
+        Some(note) => text_response(note),
         None => Problem::not_found("no cosigned checkpoint for that origin").into_response(),
     }
 }

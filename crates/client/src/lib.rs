@@ -245,7 +245,12 @@ impl Trust {
             }
         }
         if let Some(policy) = &self.policy {
-            policy.check(note.as_bytes(), &set).map_err(|e| match e {
+            // Only the log's own keys stand in for a policy without `log` lines.
+            let mut logs = VerifierSet::new();
+            for k in &self.logs {
+                logs.add(k.clone());
+            }
+            policy.check(note.as_bytes(), &logs).map_err(|e| match e {
                 PolicyRejection::Unwitnessed => {
                     let names: Vec<&str> = verified
                         .iter()

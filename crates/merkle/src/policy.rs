@@ -103,7 +103,6 @@ enum Item {
     Witness {
         name: Vec<u8>,
         cosigner: Box<Cosigner>,
-        url: Option<String>,
     },
     Group {
         name: Vec<u8>,
@@ -234,10 +233,12 @@ impl Policy {
                         return Err(fail(PolicyErrorKind::DuplicateKey));
                     }
                     witness_keys.push(key);
+                    // The URL is for online use only (a submission prefix); offline
+                    // verification needs the key, so it is checked and not kept.
+                    url(rest.first()).map_err(fail)?;
                     policy.items.push(Item::Witness {
                         name: name.to_vec(),
                         cosigner: Box::new(cosigner),
-                        url: url(rest.first()).map_err(fail)?,
                     });
                 }
                 b"group" => {
@@ -317,14 +318,6 @@ impl Policy {
     /// The listed logs' verifier keys, with their URLs.
     pub fn logs(&self) -> impl Iterator<Item = (&LogKey, Option<&str>)> {
         self.logs.iter().map(|l| (&l.verifier, l.url.as_deref()))
-    }
-
-    /// The witnesses' key strings with their URLs, in file order.
-    pub fn witnesses(&self) -> impl Iterator<Item = (String, Option<&str>)> {
-        self.items.iter().filter_map(|i| match i {
-            Item::Witness { cosigner, url, .. } => Some((cosigner.vkey(), url.as_deref())),
-            Item::Group { .. } => None,
-        })
     }
 
     /// Checks a checkpoint note against the policy: a listed log for its origin (or one of

@@ -38,13 +38,6 @@ impl Cosigner {
         }
     }
 
-    /// The public key with its type byte: equal for two key strings of the same key, whatever
-    /// name or key ID they claim.
-    pub fn public_key(&self) -> Vec<u8> {
-        let vkey = self.vkey();
-        parse_vkey(&vkey).map(|(_, _, key)| key).unwrap_or_default()
-    }
-
     /// The timestamp of this cosigner's signature on checkpoint `text`, if it verifies.
     pub fn verified_timestamp(&self, text: &[u8], signature: &[u8]) -> Option<u64> {
         match self {

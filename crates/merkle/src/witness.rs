@@ -11,6 +11,18 @@ use crate::subtree::is_subtree;
 /// Proof lines allowed by the spec.
 const MAX_PROOF_LINES: usize = 63;
 
+/// Up to 63 base64 hash lines; the error says whether there were too many (else one is bad).
+fn proof_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Result<Vec<Hash>, bool> {
+    let mut proof = Vec::new();
+    for l in lines {
+        if proof.len() == MAX_PROOF_LINES {
+            return Err(true);
+        }
+        proof.push(Hash::from_base64(l).map_err(|_| false)?);
+    }
+    Ok(proof)
+}
+
 /// An `add-checkpoint` request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddCheckpoint {
@@ -53,14 +65,10 @@ impl AddCheckpoint {
             .and_then(|l| l.strip_prefix("old "))
             .ok_or(AddCheckpointError::Malformed)?;
         let old_size = parse_decimal(old).ok_or(AddCheckpointError::OldSize)?;
-        let proof_lines: Vec<&str> = lines.collect();
-        if proof_lines.len() > MAX_PROOF_LINES {
-            return Err(AddCheckpointError::TooManyProofLines);
-        }
-        let proof = proof_lines
-            .into_iter()
-            .map(|l| Hash::from_base64(l).map_err(|_| AddCheckpointError::ProofLine))
-            .collect::<Result<_, _>>()?;
+        let proof = proof_lines(lines).map_err(|too_many| match too_many {
+            true => AddCheckpointError::TooManyProofLines,
+            false => AddCheckpointError::ProofLine,
+        })?;
         Ok(AddCheckpoint {
             old_size,
             proof,
@@ -137,14 +145,10 @@ impl SignSubtree {
         }
         let hash = lines.next().ok_or(SignSubtreeError::Malformed)?;
         let hash = Hash::from_base64(hash).map_err(|_| SignSubtreeError::HashLine)?;
-        let proof_lines: Vec<&str> = lines.collect();
-        if proof_lines.len() > MAX_PROOF_LINES {
-            return Err(SignSubtreeError::TooManyProofLines);
-        }
-        let proof = proof_lines
-            .into_iter()
-            .map(|l| Hash::from_base64(l).map_err(|_| SignSubtreeError::HashLine))
-            .collect::<Result<_, _>>()?;
+        let proof = proof_lines(lines).map_err(|too_many| match too_many {
+            true => SignSubtreeError::TooManyProofLines,
+            false => SignSubtreeError::HashLine,
+        })?;
         Ok(SignSubtree {
             start,
             end,
