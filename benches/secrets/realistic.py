@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was never tuned on (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes and scored once after them (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -624,6 +624,56 @@ NEGATIVE9 = [
 ]
 
 
+# Written at the start of session 5 (2026-12-02), before any detector change of that session and
+# before it was scored: shapes of real software not used above. Scored once, after that session's
+# fixes, for the held-out figure in BENCHMARKS.md.
+def telegram_token(rng):
+    return f"{rng.randint(10**8, 10**10)}:AA{rs(rng, 33, URLSAFE)}"
+
+
+HOLDOUT10 = [
+    P("h10-s3cmd-cfg", "config", aws_secret, "[default]\naccess_key = {kid}\nsecret_key = {s}\nhost_base = s3.amazonaws.com"),
+    P("h10-restic-env", "shell", human_password, "+ export RESTIC_REPOSITORY=s3:s3.amazonaws.com/acme-backups\n+ export RESTIC_PASSWORD={s}"),
+    P("h10-borg-passphrase", "shell", human_password, "Environment=BORG_PASSPHRASE={s} BORG_REPO=ssh://backup@{h}/./repo"),
+    P("h10-skopeo-dest-creds", "ci", generic_token, "+ skopeo copy docker://ghcr.io/acme/api:1.4 docker://registry.acme.io/api:1.4 --dest-creds ci-bot:{s}"),
+    P("h10-s3-presigned-session", "http", lambda r: "IQoJb3JpZ2luX2VjE" + rs(r, 180, B64), '{ip} - - [{t}] "GET /acme-exports/report.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Security-Token={s}&X-Amz-Signature={sha64} HTTP/1.1" 200 5123'),
+    P("h10-openssl-pass-arg", "shell", human_password, "$ openssl enc -aes-256-cbc -salt -pbkdf2 -in dump.sql -out dump.sql.enc -pass pass:{s}"),
+    P("h10-7z-password", "shell", human_password, "$ 7z a -t7z -mhe=on -p{s} backup-2026-11.7z /srv/data"),
+    P("h10-gpg-passphrase", "shell", human_password, "+ gpg --batch --yes --pinentry-mode loopback --passphrase {s} -d secrets.tar.gpg"),
+    P("h10-ps-redis-requirepass", "process", human_password, "redis     1123  0.3  0.1  52000  9000 ?  Ssl  10:01   0:12 redis-server *:6379 --requirepass {s} --appendonly yes"),
+    P("h10-jvm-keystore-password", "java", human_password, "exec java -Xmx2g -Djavax.net.ssl.keyStore=/etc/app/ks.p12 -Djavax.net.ssl.keyStorePassword={s} -jar app.jar"),
+    P("h10-spring-application-json", "java", human_password, "SPRING_APPLICATION_JSON={{\"spring\":{{\"datasource\":{{\"url\":\"jdbc:mysql://db/app\",\"password\":\"{s}\"}}}}}}"),
+    P("h10-ansible-extra-vars", "ansible", human_password, "$ ansible-playbook site.yml -i prod -e \"ansible_become_password={s} deploy_env=prod\""),
+    P("h10-consul-token-env", "hashicorp", lambda r: uuid(r), "CONSUL_HTTP_ADDR=https://consul.acme.io:8501\nCONSUL_HTTP_TOKEN={s}"),
+    P("h10-telegram-bot-url", "http", telegram_token, "requests.exceptions.HTTPError: 429 Client Error: Too Many Requests for url: https://api.telegram.org/bot{s}/sendMessage"),
+    P("h10-psexec-p", "windows", human_password, "C:\\Tools> PsExec.exe \\\\APP01 -u ACME\\svc_deploy -p {s} -h cmd /c deploy.bat"),
+    P("h10-oauth-client-credentials-body", "http", generic_token, '{{"method":"POST","path":"/oauth2/token","body":"grant_type=client_credentials&client_id=billing-svc&client_secret={s}&scope=invoices"}}'),
+    P("h10-mysql-change-source", "mysql", human_password, "{t} 12 Query\tCHANGE REPLICATION SOURCE TO SOURCE_HOST='db-1', SOURCE_USER='repl', SOURCE_PASSWORD='{s}', SOURCE_AUTO_POSITION=1"),
+    P("h10-pg-user-mapping", "postgresql", human_password, "{t} UTC [771] LOG:  statement: CREATE USER MAPPING FOR app SERVER legacy_db OPTIONS (user 'legacy', password '{s}');"),
+    P("h10-wp-config-define", "php", human_password, "define( 'DB_USER', 'wp' );\ndefine( 'DB_PASSWORD', '{s}' );\ndefine( 'DB_HOST', 'localhost' );"),
+    P("h10-gh-secret-set", "github", generic_token, "$ gh secret set NPM_TOKEN --repo acme/web --body {s}"),
+    P("h10-smbclient-user-pct", "shell", human_password, "$ smbclient //fs01/finance -U ACME/bob%{s} -c 'ls'"),
+    P("h10-mount-cifs-options", "shell", human_password, "$ sudo mount -t cifs //fs01/share /mnt/share -o username=bob,password={s},vers=3.0"),
+    P("h10-ipmitool-P", "hardware", human_password, "$ ipmitool -I lanplus -H 10.0.9.21 -U ADMIN -P {s} chassis power status"),
+    P("h10-xfreerdp-slash-p", "shell", human_password, "$ xfreerdp /v:jump01.acme.io /u:ACME\\bob /p:{s} /cert:ignore"),
+    P("h10-go-mysql-dsn", "go", human_password, "panic: dial tcp: lookup db: no such host (dsn app:{s}@tcp(db:3306)/orders?parseTime=true)"),
+    P("h10-cloudtrail-rds-password", "cloudtrail", human_password, '{{"eventName":"ModifyDBInstance","requestParameters":{{"dBInstanceIdentifier":"orders","masterUserPassword":"{s}","applyImmediately":true}}}}'),
+    P("h10-vault-write-userpass", "vault", human_password, "$ vault write auth/userpass/users/bob password={s} policies=dev"),
+    P("h10-algolia-header", "http", hex_key, "POST /1/indexes/products/query HTTP/1.1\nHost: acme-dsn.algolia.net\nX-Algolia-Application-Id: 4ZQ8KJ2M1P\nX-Algolia-API-Key: {s}"),
+]
+
+NEGATIVE10 = [
+    P("h10-neg-traefik-htpasswd", "config", None, "traefik.http.middlewares.auth.basicauth.users=admin:$$apr1$$H6uskkkW$$IgXLP6ewTrSuBkTrqE8wj/"),
+    P("h10-neg-cloudtrail-hidden", "cloudtrail", None, '{{"eventName":"ModifyDBInstance","requestParameters":{{"dBInstanceIdentifier":"orders","masterUserPassword":"HIDDEN_DUE_TO_SECURITY_REASONS"}}}}'),
+    P("h10-neg-openssl-pass-env", "shell", None, "$ openssl enc -aes-256-cbc -pbkdf2 -in dump.sql -out dump.sql.enc -pass env:BACKUP_PASS"),
+    P("h10-neg-gpg-passphrase-file", "shell", None, "+ gpg --batch --pinentry-mode loopback --passphrase-file /run/secrets/gpg -d secrets.tar.gpg"),
+    P("h10-neg-cifs-credentials-file", "shell", None, "$ sudo mount -t cifs //fs01/share /mnt/share -o credentials=/root/.smbcred,vers=3.0"),
+    P("h10-neg-ipmitool-env", "hardware", None, "$ IPMI_PASSWORD=$(vault kv get -field=pw hw/ipmi) ipmitool -I lanplus -H 10.0.9.21 -U ADMIN -E chassis power status"),
+    P("h10-neg-change-source-nopw", "mysql", None, "{t} 12 Query\tCHANGE REPLICATION SOURCE TO SOURCE_HOST='db-1', SOURCE_USER='repl', SOURCE_SSL=1"),
+    P("h10-neg-consul-accessor", "hashicorp", None, '{{"AccessorID":"{uuid}","Description":"deploy token","Policies":[{{"Name":"deploy"}}],"CreateTime":"2026-11-30T10:00:00Z"}}'),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -716,6 +766,8 @@ def split_of(name):
         return "holdout8"
     if name.startswith("h9-"):
         return "holdout9"
+    if name.startswith("h10-"):
+        return "holdout10"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -728,7 +780,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 6), per_template, HOLDOUT6, NEGATIVE6)
             + generation(random.Random(seed + 7), per_template, HOLDOUT7, NEGATIVE7)
             + generation(random.Random(seed + 8), per_template, HOLDOUT8, NEGATIVE8)
-            + generation(random.Random(seed + 9), per_template, HOLDOUT9, NEGATIVE9))
+            + generation(random.Random(seed + 9), per_template, HOLDOUT9, NEGATIVE9)
+            + generation(random.Random(seed + 10), per_template, HOLDOUT10, NEGATIVE10))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -764,7 +817,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
