@@ -35,6 +35,14 @@ const PASSWORD_WORDS: &[&str] = &[
     "psswrd",
     "paswd",
     "pword",
+    // Other languages' words for it, as configs written there spell them.
+    "passwort",
+    "kennwort",
+    "wachtwoord",
+    "senha",
+    "contrasena",
+    "losenord",
+    "salasana",
 ];
 
 /// Words other than a password's that name a credential on their own.
@@ -73,6 +81,11 @@ const SECRET_WORDS: &[&str] = &[
     "psk",
     "connectionstring",
     "connstr",
+    // A common misspelling, and other languages' words for a secret.
+    "secrete",
+    "secreto",
+    "segredo",
+    "geheim",
 ];
 
 /// Suffixes that make a concatenated word a credential (`dbpassword`, `MYSQLPASS`, `xsecret`).
@@ -175,7 +188,6 @@ const KEY_NON_QUALIFIERS: &[&str] = &[
     "sort",
     "cache",
     "idempotency",
-    "routing",
     "object",
     "s3",
     "group",
@@ -614,7 +626,9 @@ pub fn classify(key: &str) -> KeyClass {
         }
         return KeyClass::Weak;
     }
-    if ["signature", "sig", "sas", "hmac", "api"].contains(&last) {
+    // `kerberos_authentication`, `x_authentication`: often a method name (`"basic"`), sometimes
+    // the credential itself; a random-looking value decides.
+    if ["signature", "sig", "sas", "hmac", "api", "authentication"].contains(&last) {
         return KeyClass::Weak;
     }
     KeyClass::Plain
@@ -709,6 +723,13 @@ mod tests {
             ("max_tokens", Plain),
             ("public_key", Plain),
             ("partition_key", Plain),
+            // RabbitMQ's are topics (`orders.created`), PagerDuty's are integration keys: the
+            // value decides.
+            ("routing_key", Weak),
+            ("kerberos_authentication", Weak),
+            ("secrete", Secret),
+            ("db_passwort", Secret),
+            ("secretary", Plain),
             ("author", Plain),
             ("bypass", Plain),
             ("passwordless", Plain),

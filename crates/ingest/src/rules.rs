@@ -1216,8 +1216,10 @@ pub const RULES: &[RuleDef] = &[
     rule!(
         "slack-token",
         "Slack bot, user, app or configuration token",
-        ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe", "xapp-"],
-        r"\b(?P<s>(?:xox[abeprs](?:\.[a-z0-9]+)?-|xapp-\d-)[0-9A-Za-z\-]{10,})",
+        [
+            "xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxo-", "xoxe", "xapp-"
+        ],
+        r"\b(?P<s>(?:xox[abeoprs](?:\.[a-z0-9]+)?-|xapp-\d-)[0-9A-Za-z\-]{10,})",
         C::None,
         K::Provider,
         [(
@@ -1351,7 +1353,7 @@ pub const RULES: &[RuleDef] = &[
             "sk0", "sk1", "sk2", "sk3", "sk4", "sk5", "sk6", "sk7", "sk8", "sk9", "ska", "skb",
             "skc", "skd", "ske", "skf"
         ],
-        r"\b(?P<s>SK[0-9a-f]{32})\b",
+        r"\b(?P<s>SK(?:[0-9a-f]{32}|[0-9A-F]{32}))\b",
         C::None,
         K::Provider,
         [(
@@ -1526,8 +1528,9 @@ pub const RULES: &[RuleDef] = &[
     rule!(
         "newrelic-key",
         "New Relic user or ingest key",
-        ["nrak-", "nrii-", "nrjs-", "nrbr-", "nriq-"],
-        r"\b(?P<s>NR(?:AK|II|JS|BR|IQ)-[A-Za-z0-9_\-]{19,32})(?:[^A-Za-z0-9_\-]|$)",
+        ["nrak-", "nrii-", "nrjs-", "nrbr-", "nriq-", "nral"],
+        // License keys: 40 characters, the last four `NRAL` (`eu01x` first in the EU region).
+        r"\b(?P<s>NR(?:AK|II|JS|BR|IQ)-[A-Za-z0-9_\-]{19,32}|[a-z0-9]{36}NRAL)(?:[^A-Za-z0-9_\-]|$)",
         C::None,
         K::Provider,
         [(
@@ -1540,7 +1543,7 @@ pub const RULES: &[RuleDef] = &[
         "sentry-token",
         "Sentry auth token",
         ["sntrys_", "sntryu_"],
-        r"\b(?P<s>sntry[su]_[A-Za-z0-9+/=_]{40,})",
+        r"\b(?P<s>sntry[su]_[A-Za-z0-9+/=_\-]{40,})",
         C::None,
         K::Provider,
         [(
@@ -1947,7 +1950,7 @@ pub const RULES: &[RuleDef] = &[
         "dropbox-long-lived-token",
         "Dropbox long-lived access token",
         ["aaaaaaaaaa"],
-        r"\b(?P<s>[a-z0-9]{11}AAAAAAAAAA[A-Za-z0-9\-_=]{43})",
+        r"\b(?P<s>[A-Za-z0-9_\-]{11}AAAAAAAAAA[A-Za-z0-9\-_=]{43})",
         "x1k2arh2zz5AAAAAAAAAANTfJy5xZd83qIE4hwO5RjRBe54u4U58pB4OU53X4KU8",
         "x1k2arh2zz5AAAAAAAAAANTfJy5xZd83qIE4hwO5Rj"
     ),
@@ -2054,7 +2057,7 @@ pub const RULES: &[RuleDef] = &[
         "notion-token",
         "Notion integration token",
         ["secret_", "ntn_"],
-        r"\b(?P<s>secret_[A-Za-z0-9]{43}|ntn_[0-9]{11}[A-Za-z0-9]{35})\b",
+        r"\b(?P<s>secret_[A-Za-z0-9]{43}|ntn_[0-9]{6,}[A-Za-z0-9]{30,}|ntn_[A-Za-z0-9]{46})\b",
         "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",
         "ntn_25188352514sQBbpn9blNuSNLjGvA"
     ),
@@ -2146,7 +2149,7 @@ pub const RULES: &[RuleDef] = &[
         "onepassword-service-token",
         "1Password service-account token",
         ["ops_eyj"],
-        r"\b(?P<s>ops_eyJ[A-Za-z0-9+/]{250,}={0,3})",
+        r"\b(?P<s>ops_eyJ[A-Za-z0-9+/_\-]{250,}={0,3})",
         "ops_eyJWfnFQ3qttUhvFrV5bhWojx505VlPI1vgAAYcR3a8EOM8YrEn2pAcfB2HLwp1Lzvl0383n1UPMWsh0etTNpGq7fEIWyVPdm/guY3HhdnwrtoAuSWSi2jXSksCL1CJM3r0nLa+qpbDHYQQzOjHOLEIXUQGmVBPz7fgQYPAZKJseCKNOBKoG1Q4BSE7eQu48U/fcQG9NBP0+COo9cjOCoqOkQ2jeeRLtaZYKm6aZI6kE8IsgmqMwdi+3J3uJC1Oewl/Z/nd2zLNDA93pnnhWvbXQp7dzJpcVRBwhwjXur3qf231",
         "ops_eyJWfnFQ3qttUhvFrV5bhWojx505VlPI1vgAAYcR3a8EOM8YrEn2pAcfB2HLwp1Lzvl0383n1UPMWsh0etTNpGq7fEIWyVPdm/guY3HhdnwrtoAuSWSi2jXSksCL1CJM3r0nLa+qpbDHYQQzOjHOLEIXUQGmVBPz7fgQYPAZKJseCKNOBKoG1Q4BSE7eQu48U/fcQG9N"
     ),
@@ -2459,11 +2462,19 @@ pub const RULES: &[RuleDef] = &[
     ),
     provider!(
         "posthog-personal-key",
-        "PostHog personal API key",
-        ["phx_"],
-        r"\b(?P<s>phx_[A-Za-z0-9]{43})\b",
+        "PostHog personal or project secret API key",
+        ["phx_", "phs_"],
+        r"\b(?P<s>ph[xs]_[A-Za-z0-9]{40,64})\b",
         "phx_v3FwhoLxiOp8OlGs0ddbJl2AOvzu2KraSyLRnM48s1I",
         "phx_v3FwhoLxiOp8OlGs0ddbJl2AOvz"
+    ),
+    provider!(
+        "wundergraph-api-key",
+        "WunderGraph Cosmo API key",
+        ["cosmo_"],
+        r"\b(?P<s>cosmo_[0-9a-f]{32})\b",
+        "cosmo_5f0d3c8e9a1b47d2a6e0c4b8f3d7e912",
+        "cosmo_5f0d3c8e9a1b47d2"
     ),
     provider!(
         "teamcity-token",
@@ -3010,9 +3021,9 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "user-and-password-flags",
-        "-p value after a user flag (-u/-U/--user) on the same command line (cqlsh, add-user.sh, mysql-like tools)",
+        "-p or -P value after a user flag (-u/-U/--user) on the same command line (cqlsh, add-user.sh, mosquitto_pub, mysql-like tools)",
         [" -p"],
-        r#"(?:\s-[uU][ \t]*[^\s-]\S*|\s--user(?:name)?[= ]\S+)[^\r\n]*?\s-p[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))"#,
+        r#"(?:\s-[uU][ \t]*[^\s-]\S*|\s--user(?:name)?[= ]\S+)[^\r\n]*?\s-(?:p[ \t]*|P[ \t]+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))"#,
         C::UserPassword,
         K::Generic,
         [
@@ -3021,12 +3032,17 @@ pub const RULES: &[RuleDef] = &[
                 "IZI2Y!RsS7HUQ4p"
             ),
             (
+                "$ mosquitto_sub -h broker.local -u meter7 -P amber-orbit-cedar -t 'site/#'",
+                "amber-orbit-cedar"
+            ),
+            (
                 "./bin/add-user.sh -u admin -p falcon176NOC -g admin",
                 "falcon176NOC"
             )
         ],
         [
             "ssh -p 2222 -u bob host",
+            "Invoke-Sqlcmd -Username sa -Password $env:SQLPW",
             "docker run -u 1000 -p 8080:80 nginx",
             "mkdir -p /srv/data && chown -u app /srv/data"
         ]
@@ -3066,6 +3082,78 @@ pub const RULES: &[RuleDef] = &[
         [
             "imapd: C: a1 LOGIN alerts@acme.io ********",
             "user login succeeded for bob"
+        ]
+    ),
+    rule!(
+        "user-comma-password-flag",
+        "Password after the comma of a user flag's user,password value (lftp -u, FTP and SFTP clients)",
+        [" -u", "--user"],
+        r#"\s(?:-u|--user)[ \t=]+["']?[A-Za-z0-9_.@\\-]{1,64},(?P<s>[^\s"',][^\s"']{0,127})"#,
+        C::UserPassword,
+        K::Structural,
+        [(
+            "$ lftp -u ftpsync,Cedar1998! ftp://mirror.acme.io -e 'mirror -R out in'",
+            "Cedar1998!"
+        )],
+        [
+            "$ lftp -u anonymous ftp://mirror.acme.io",
+            "$ ps -u root,1000 -o pid,cmd"
+        ]
+    ),
+    rule!(
+        "password-prompt-answer",
+        "The answer typed or echoed after a password prompt that names whose password it is (psql \\password, passwd, ssh-copy-id)",
+        ["password for"],
+        r#"(?i)\bpassword[ \t]+for[ \t]+(?:user[ \t]+|account[ \t]+)?[^:\r\n]{1,60}:[ \t]*(?:"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s"]+))[ \t]*(?:\r?\n|$)"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "reports=# \\password analyst\nEnter new password for user \"analyst\": Willow-77-Falcon",
+                "Willow-77-Falcon"
+            ),
+            ("Current password for root:Qm4!tR9z", "Qm4!tR9z")
+        ],
+        [
+            "[sudo] password for bob: \nSorry, try again.",
+            "[sudo] password for bob: Sorry, try again.",
+            "FATAL:  password authentication failed for user \"app\""
+        ]
+    ),
+    rule!(
+        "secret-command-output",
+        "The line a command prints when its job is to print a secret (op read, vault -field, pass show, secretsmanager --output text, kubectl get secret | base64 -d)",
+        [
+            "op read",
+            "-field",
+            "pass show",
+            "gopass",
+            "find-generic-password",
+            "get-secret-value",
+            "base64",
+            "get-parameter"
+        ],
+        r#"(?m)^[^\r\n]*?(?:[$#>%][ \t]+|\+[ \t]+)(?:sudo[ \t]+)?(?:op[ \t]+read|(?:vault|bao)[ \t]+(?:kv[ \t]+get|read)[^\r\n]*?[ \t]-field[= ]|(?:pass|gopass)[ \t]+show|security[ \t]+find-(?:generic|internet)-password[^\r\n]*?[ \t]-w|aws[ \t]+(?:secretsmanager[ \t]+get-secret-value|ssm[ \t]+get-parameters?[^\r\n]*?--with-decryption)[^\r\n]*?--output[ \t=]+text|kubectl[ \t]+get[ \t]+secrets?[^\r\n]*?\|[ \t]*base64[ \t]+(?:-d|--decode))[^\r\n]*\r?\n[ \t]*(?P<s>[^\s\[(][^\s]{2,}[^\s:])(?:\s|$)"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ op read \"op://Ops/smtp/credential\"\nRiver-Falcon-2029",
+                "River-Falcon-2029"
+            ),
+            (
+                "$ kubectl get secret db -o jsonpath='{.data.password}' | base64 -d\nm7Q!cv2LpZ0x\n",
+                "m7Q!cv2LpZ0x"
+            ),
+            (
+                "$ vault kv get -field=token secret/ci/registry\nPr1vate-Reg1stry-77",
+                "Pr1vate-Reg1stry-77"
+            )
+        ],
+        [
+            "$ op read op://Ops/smtp/credential\n[ERROR] 2026/11/30 item not found",
+            "$ vault kv get secret/ci/registry\n====== Data ======",
+            "$ op read op://Ops/smtp/nope\nError: could not read secret"
         ]
     ),
     rule!(
@@ -3458,7 +3546,7 @@ pub const RULES: &[RuleDef] = &[
         [
             "pass", "pwd", "pw", "psw", "pssw", "pasw", "pswd", "psswrd", "paswd"
         ],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:pass|pwd|pw|ps+w|pasw|pswd|psswrd|paswd|pword)[A-Za-z0-9_.\-]*)["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa]|[ \t](?:is|to)[ \t])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|]+))"#,
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:pass|pwd|pw|ps+w|pasw|pswd|psswrd|paswd|pword)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa]|[ \t](?:is|to)[ \t])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
         C::Assignment,
         K::Generic,
         [
@@ -3467,7 +3555,14 @@ pub const RULES: &[RuleDef] = &[
             ("db:\n  password: s3cr3t-value\n", "s3cr3t-value"),
             (r#"{"password":"$uperS3cret!"}"#, "$uperS3cret!"),
             ("export DB_PASSWORD=hunter2", "hunter2"),
-            ("ID:master,PWD:dipPr140Gg!", "dipPr140Gg!")
+            ("ID:master,PWD:dipPr140Gg!", "dipPr140Gg!"),
+            // C# verbatim strings, C arrays, and a `>` inside an unquoted value.
+            (
+                r#"var adminPassword = @"Tundra-41-Amber";"#,
+                "Tundra-41-Amber"
+            ),
+            (r#"char db_pass[32] = "Cobalt-2031";"#, "Cobalt-2031"),
+            ("db_pass: q9>Lm#2v{{x}}", "q9>Lm#2v{{x}}")
         ],
         [
             "password_length=12",
@@ -3486,7 +3581,7 @@ pub const RULES: &[RuleDef] = &[
             "secret", "token", "key", "cred", "auth", "session", "sessid", "sig", "jwt", "bearer",
             "otp", "dsn"
         ],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn)[A-Za-z0-9_.\-]*)["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|]+))"#,
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
         C::Assignment,
         K::Generic,
         [

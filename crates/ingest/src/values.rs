@@ -330,6 +330,8 @@ pub fn is_reference(value: &str) -> bool {
         "/etc/",
         "~/",
         "enc(",
+        // SOPS and the Datadog agent's secret backend: `ENC[AES256_GCM,data:…]`, `ENC[handle]`.
+        "enc[",
     ]
     .iter()
     .any(|p| lower.starts_with(p))
@@ -688,6 +690,10 @@ mod tests {
             "arn:aws:secretsmanager:us-east-1:123:secret:db"
         ));
         assert!(is_reference("vault:secret/data/db#password"));
+        assert!(is_reference("ENC[datadog_api_key]"));
+        assert!(is_reference(
+            "ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]"
+        ));
         assert!(!is_public_shape("Zq3t8Kd9vB2mX7nL0pR4"));
         assert!(looks_random("Zq3t8Kd9vB2mX7nL0pR4") && !looks_random("production"));
         assert!(!looks_random("3f2504e0-4f89-11d3-9a0c-0305e82c3301"));
