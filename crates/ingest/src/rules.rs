@@ -1490,7 +1490,8 @@ pub const RULES: &[RuleDef] = &[
             "dp.scim.",
             "dp.audit."
         ],
-        r"\b(?P<s>dp\.(?:pt|st|ct|sa|scim|audit)\.[A-Za-z0-9]{40,44})",
+        // Service tokens carry their environment's slug: `dp.st.prd.…`.
+        r"\b(?P<s>dp\.(?:pt|st|ct|sa|scim|audit)\.(?:[a-z0-9_\-]{1,32}\.)?[A-Za-z0-9]{40,44})",
         C::None,
         K::Provider,
         [(
@@ -1646,15 +1647,21 @@ pub const RULES: &[RuleDef] = &[
     rule!(
         "facebook-access-token",
         "Facebook (Meta) access token",
-        ["eaacedeose0cba", "eaab"],
-        r"\b(?P<s>EAA(?:CEdEose0cBA|B)[0-9A-Za-z]{40,})",
+        ["eaa"],
+        // `EAAB` (apps), `EAAC`/`EAAM` (pages), `EAAG` (Graph Explorer), `EAAI` (Instagram):
+        // the letter after `EAA` varies; a long run after it does not occur otherwise.
+        // Bounded by what cannot be base64 either: image data URIs hold `EAAC…` runs.
+        r"(?:^|[^A-Za-z0-9+/])(?P<s>EAA(?:CEdEose0cBA[0-9A-Za-z]{40,}|B[0-9A-Za-z]{40,}|[A-Z][0-9A-Za-z]{90,}))(?:[^A-Za-z0-9+/]|$)",
         C::None,
         K::Provider,
         [(
             "fb EAABXk9mQ2Lp7Rv3Tz8Wb1Nc5Hd0Jf6Gs4Ae2Yu9Io3Pl7Ab ok",
             "EAABXk9mQ2Lp7Rv3Tz8Wb1Nc5Hd0Jf6Gs4Ae2Yu9Io3Pl7Ab"
         )],
-        ["EAAB short"]
+        [
+            "EAAB short",
+            "data:image/jpg;base64,/9j/4AAQSkZJRgABAQ/EAACRvAWiwzR8rcXFsLiUH13ybj0tdEaNOOyOCeLr1Pimz063torSJYoIkhjXokahQPwFbHK3fcsQTyWsySxOY5EO5WU4INJp+WY4"
+        ]
     ),
     rule!(
         "twitter-bearer-token",
@@ -1886,7 +1893,8 @@ pub const RULES: &[RuleDef] = &[
         "bitbucket-app-password",
         "Bitbucket app password",
         ["atbb"],
-        r"\b(?P<s>ATBB[A-Za-z0-9_=.\-]{32})",
+        // 32 characters, then (in current ones) an 8-digit upper-case hex checksum.
+        r"\b(?P<s>ATBB[A-Za-z0-9_=.\-]{32}(?:[A-F0-9]{8}\b)?)",
         "ATBB7Qn9KgalGEBdFdosLa6vOWWk4vcep06h",
         "ATBB7Qn9KgalGEBdFdosLa6v"
     ),
@@ -2467,6 +2475,22 @@ pub const RULES: &[RuleDef] = &[
         r"\b(?P<s>ph[xs]_[A-Za-z0-9]{40,64})\b",
         "phx_v3FwhoLxiOp8OlGs0ddbJl2AOvzu2KraSyLRnM48s1I",
         "phx_v3FwhoLxiOp8OlGs0ddbJl2AOvz"
+    ),
+    provider!(
+        "asana-personal-access-token",
+        "Asana personal access token",
+        ["1/1", "2/1"],
+        r"\b(?P<s>[12]/1[0-9]{12,16}/1[0-9]{12,16}:[0-9a-f]{32})\b",
+        "2/1204578392011847/1207788123456712:5f0d3c8e9a1b47d2a6e0c4b8f3d7e912",
+        "2/1204578392011847/1207788123456712:5f0d3c8e"
+    ),
+    provider!(
+        "github-installation-token-v1",
+        "GitHub App installation token in the older v1. format",
+        ["v1."],
+        r"\b(?P<s>v1\.[0-9a-f]{40})\b",
+        "v1.3f2a9c81d4e07b56a1c9e2f30d8b7a64c5e1f902",
+        "v1.3f2a9c81d4e07b56a1c9"
     ),
     provider!(
         "wundergraph-api-key",
