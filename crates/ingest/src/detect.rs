@@ -421,6 +421,7 @@ impl Detector {
                         None,
                     ),
                     Check::AwsSecret => (values::aws_secret_shape(value), None),
+                    Check::Prose => (credible(value) && password_shaped(value), None),
                 };
                 if keep {
                     found.push(Match {
@@ -571,6 +572,25 @@ pub(crate) fn credible(value: &str) -> bool {
         && !values::is_placeholder(v)
         && !values::is_reference(v)
         && !AUTH_SCHEMES.contains(&v.to_ascii_lowercase().as_str())
+}
+
+/// Whether a value named only by prose looks like a password rather than the sentence's next
+/// word: a digit or a symbol in it, or upper and lower case, and not a path, a number or a
+/// hash.
+fn password_shaped(value: &str) -> bool {
+    let v = value.trim();
+    let digit = v.bytes().any(|b| b.is_ascii_digit());
+    let symbol = v
+        .bytes()
+        .any(|b| b.is_ascii_punctuation() && !matches!(b, b'-' | b'_' | b'.'));
+    let mixed =
+        v.bytes().any(|b| b.is_ascii_uppercase()) && v.bytes().any(|b| b.is_ascii_lowercase());
+    v.len() >= 6
+        && (digit || symbol || mixed)
+        && !v.bytes().all(|b| b.is_ascii_digit())
+        && !values::is_path(v)
+        && !v.starts_with('/')
+        && !values::is_public_shape(v)
 }
 
 /// The test for a value assigned to a name: what the name says ([`keys::classify`]) and

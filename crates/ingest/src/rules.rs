@@ -52,6 +52,10 @@ pub enum Check {
     /// A `Cookie` or `Set-Cookie` value: a secret when any cookie in it is named for a session
     /// or credential, or carries a random-looking value; `theme=dark; Path=/` is not.
     Cookie,
+    /// A value that prose names as a password (`log in with admin/…`, `password was changed
+    /// to …`): as [`Check::Password`], and it must look like one (a digit or a symbol, or
+    /// mixed case), so that a sentence's next word (`changed to meet the policy`) is not.
+    Prose,
 }
 
 /// How a rule ranks when matches overlap: the more specific kind wins.
@@ -3179,6 +3183,78 @@ pub const RULES: &[RuleDef] = &[
             "$ vault kv get secret/ci/registry\n====== Data ======",
             "$ op read op://Ops/smtp/nope\nError: could not read secret"
         ]
+    ),
+    rule!(
+        "credential-pair-in-prose",
+        "user/password after a word about logging in or credentials, in a sentence or a chat message",
+        [
+            "cred",
+            "log in",
+            "login",
+            "logged in",
+            "sign in",
+            "signed in",
+            "log-in"
+        ],
+        r#"(?i)\b(?:creds|credentials?|log(?:ged)?[ \t-]?in|login|sign(?:ed)?[ \t-]?in)\b[^\r\n]{0,40}?[\s:(](?P<k>[A-Za-z0-9_.@\\-]{1,64})[ \t]*/[ \t]*(?P<s>[^\s/]{4,128})(?:\s|$)"#,
+        C::Prose,
+        K::Structural,
+        [
+            (
+                "carol: you can log in with admin/Qz7!mTr2x until friday",
+                "Qz7!mTr2x"
+            ),
+            (
+                "[#infra] dan: creds for the staging db are etl / Rv8#kLm2q (rotate later)",
+                "Rv8#kLm2q"
+            )
+        ],
+        [
+            "user bob logged in from /home/bob",
+            "credentials for app/prod are in the vault",
+            "login page at https://acme.io/login/sso"
+        ]
+    ),
+    rule!(
+        "password-changed-to",
+        "A password a sentence says something was set or changed to (`password was changed to …`, `pw for the wifi is …`)",
+        ["pass", "pw"],
+        r#"(?i)\b(?:password|passwd|passphrase|passcode|pw|pwd)\b[^\r\n=:<>&"']{1,40}?[ \t](?:(?:changed|set|reset|updated)[ \t]+to|is|was|are)[ \t]*:?[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"',;]+))"#,
+        C::Prose,
+        K::Generic,
+        [
+            (
+                "the password was changed to 'Kq8#mZ2!pL' by helpdesk",
+                "Kq8#mZ2!pL"
+            ),
+            (
+                "pw for the guest wifi is amber-falcon-77",
+                "amber-falcon-77"
+            ),
+            (
+                "the new root password for db2 is Tr0ub4dor&3x",
+                "Tr0ub4dor&3x"
+            )
+        ],
+        [
+            "password for bob was changed to meet the policy",
+            "the password you entered is incorrect",
+            "password for bob is expired",
+            "password reset for bob was requested"
+        ]
+    ),
+    rule!(
+        "digest-auth-params",
+        "The parameters of an HTTP Digest Authorization header (response and cnonce are derived from the password)",
+        ["digest"],
+        r#"(?i)\bauthorization["']?[ \t]*[:=][ \t]*["']?digest[ \t]+(?P<s>[a-z]+=(?:"[^"\r\n]*"|[^\s,"]+)(?:[ \t]*,[ \t]*[a-z]+=(?:"[^"\r\n]*"|[^\s,"]+))*)"#,
+        C::Password,
+        K::Provider,
+        [(
+            r#"Authorization: Digest username="bob", realm="api", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", uri="/x", response="6629fae49393a05397450978507c4ef1""#,
+            r#"username="bob", realm="api", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", uri="/x", response="6629fae49393a05397450978507c4ef1""#
+        )],
+        ["WWW-Authenticate: Digest realm=\"api\", qop=\"auth\""]
     ),
     rule!(
         "generated-password-output",
