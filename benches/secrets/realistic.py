@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes and scored once after them (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` was never tuned on (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -674,6 +674,60 @@ NEGATIVE10 = [
 ]
 
 
+# Written at the end of session 5, after holdout10 had been scored, read and fixed, and
+# before this split was scored once (BENCHMARKS.md): never tuned on, the split that stays held
+# out. Mail, package-manager and server configs, and credentials passed positionally in code.
+def cratesio_token(rng):
+    return "cio" + rs(rng, 32)
+
+
+def b64_secret(rng):
+    return base64.b64encode(bytes(rng.randrange(256) for _ in range(32))).decode()
+
+
+HOLDOUT11 = [
+    P("h11-terraform-hcl-password", "terraform", human_password, 'resource "aws_db_instance" "orders" {{\n  engine   = "postgres"\n  username = "orders"\n  password = "{s}"\n}}'),
+    P("h11-nomad-template", "hashicorp", human_password, 'template {{\n  data        = "DB_PASSWORD={s}"\n  destination = "secrets/db.env"\n}}'),
+    P("h11-squid-cache-peer", "proxy", human_password, "cache_peer parent.acme.io parent 3128 0 no-query default login=squid:{s}"),
+    P("h11-postfix-sasl-passwd", "mail", human_password, "[smtp.sendgrid.net]:587 apikey:{s}"),
+    P("h11-fetchmailrc", "mail", human_password, 'poll imap.acme.io protocol IMAP user "bob@acme.io" password "{s}" ssl'),
+    P("h11-msmtprc", "mail", human_password, "account default\nhost smtp.acme.io\nport 587\nuser alerts@acme.io\npassword {s}"),
+    P("h11-mutt-smtp-url", "mail", human_password, 'set smtp_url = "smtp://bob@acme.io:{s}@smtp.acme.io:587/"'),
+    P("h11-rsync-password-env", "shell", human_password, "0 2 * * * RSYNC_PASSWORD={s} rsync -av /srv/ backup@{h}::nightly"),
+    P("h11-git-credential-fill", "git", github_pat, "$ git credential fill\nprotocol=https\nhost=github.com\nusername=bob\npassword={s}"),
+    P("h11-maven-settings-server", "java", human_password, "<server>\n  <id>nexus-releases</id>\n  <username>ci</username>\n  <password>{s}</password>\n</server>"),
+    P("h11-gradle-properties", "java", human_password, "signing.keyId=24875D73\nsigning.password={s}\nossrhUsername=acme"),
+    P("h11-composer-auth-json", "php", human_password, '{{"http-basic":{{"repo.acme.io":{{"username":"ci","password":"{s}"}}}}}}'),
+    P("h11-cargo-credentials", "rust", cratesio_token, '[registry]\ntoken = "{s}"'),
+    P("h11-nuget-cleartext", "dotnet", human_password, '<packageSourceCredentials>\n  <acme>\n    <add key="Username" value="ci" />\n    <add key="ClearTextPassword" value="{s}" />\n  </acme>\n</packageSourceCredentials>'),
+    P("h11-yarnrc-npm-auth", "node", npm_token, 'npmRegistryServer: "https://npm.acme.io"\nnpmAuthToken: {s}'),
+    P("h11-docker-inspect-env", "docker", human_password, '"Env": [\n    "PATH=/usr/local/sbin:/usr/local/bin",\n    "MARIADB_ROOT_PASSWORD={s}",\n    "GOSU_VERSION=1.17"\n],'),
+    P("h11-systemd-execstart-flag", "systemd", human_password, "ExecStart=/usr/local/bin/exporter --web.listen-address=:9104 --db-password={s}"),
+    P("h11-logstash-jdbc", "logstash", human_password, 'input {{ jdbc {{ jdbc_user => "etl" jdbc_password => "{s}" statement => "SELECT 1" }} }}'),
+    P("h11-grafana-secure-json", "grafana", human_password, "datasources:\n  - name: pg\n    user: grafana\n    secureJsonData:\n      password: {s}"),
+    P("h11-wmic-password", "windows", human_password, "C:\\> wmic /node:srv02 /user:ACME\\admin /password:{s} process list brief"),
+    P("h11-python-smtplib-login", "python", human_password, 'server = smtplib.SMTP("smtp.acme.io", 587); server.starttls(); server.login("alerts@acme.io", "{s}")'),
+    P("h11-php-mysqli-connect", "php", human_password, '$db = mysqli_connect("db.internal", "shop", "{s}", "shop");'),
+    P("h11-java-getconnection", "java", human_password, 'Connection c = DriverManager.getConnection("jdbc:mysql://db/app", "app", "{s}");'),
+    P("h11-dotnet-networkcredential", "dotnet", human_password, 'client.Credentials = new NetworkCredential("svc_mail", "{s}");'),
+    P("h11-keepalived-auth-pass", "config", lambda r: rs(r, 8), "authentication {{\n    auth_type PASS\n    auth_pass {s}\n}}"),
+    P("h11-bind-tsig-secret", "dns", b64_secret, 'key "rndc-key" {{\n    algorithm hmac-sha256;\n    secret "{s}";\n}};'),
+    P("h11-freeradius-client", "radius", human_password, "client vpn01 {{\n    ipaddr = 10.0.8.1\n    secret = {s}\n}}"),
+    P("h11-x11vnc-passwd", "shell", human_password, "$ x11vnc -display :0 -forever -passwd {s} -rfbport 5900"),
+]
+
+NEGATIVE11 = [
+    P("h11-neg-maven-env-ref", "java", None, "<server>\n  <id>nexus</id>\n  <username>ci</username>\n  <password>${{env.NEXUS_PASSWORD}}</password>\n</server>"),
+    P("h11-neg-keepalived-type", "config", None, "authentication {{\n    auth_type PASS\n}}"),
+    P("h11-neg-node-env-password", "node", None, "const pool = new Pool({{ user: 'app', password: process.env.DB_PASSWORD, host: 'db' }});"),
+    P("h11-neg-php-variable", "php", None, '$db = mysqli_connect("db.internal", "shop", $password, "shop");'),
+    P("h11-neg-java-getenv", "java", None, 'Connection c = DriverManager.getConnection(url, user, System.getenv("DB_PASS"));'),
+    P("h11-neg-bind-include", "dns", None, 'include "/etc/bind/rndc.key";\ncontrols {{ inet 127.0.0.1 allow {{ localhost; }} keys {{ "rndc-key"; }}; }};'),
+    P("h11-neg-grafana-file-provider", "grafana", None, "secureJsonData:\n  password: $__file{{/run/secrets/grafana_pg}}"),
+    P("h11-neg-yarnrc-ref", "node", None, 'npmAuthToken: "${{NPM_TOKEN}}"'),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -768,6 +822,8 @@ def split_of(name):
         return "holdout9"
     if name.startswith("h10-"):
         return "holdout10"
+    if name.startswith("h11-"):
+        return "holdout11"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -781,7 +837,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 7), per_template, HOLDOUT7, NEGATIVE7)
             + generation(random.Random(seed + 8), per_template, HOLDOUT8, NEGATIVE8)
             + generation(random.Random(seed + 9), per_template, HOLDOUT9, NEGATIVE9)
-            + generation(random.Random(seed + 10), per_template, HOLDOUT10, NEGATIVE10))
+            + generation(random.Random(seed + 10), per_template, HOLDOUT10, NEGATIVE10)
+            + generation(random.Random(seed + 11), per_template, HOLDOUT11, NEGATIVE11))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -817,7 +874,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):

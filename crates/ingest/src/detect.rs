@@ -574,6 +574,16 @@ pub(crate) fn credible(value: &str) -> bool {
         && !AUTH_SCHEMES.contains(&v.to_ascii_lowercase().as_str())
 }
 
+/// Whether an unquoted value that opens with `(` is a password anyway: unclosed, under a
+/// password's name, and not a parenthesised remark (`(sensitive value)`, `(strength=strong,`).
+fn opens_a_password(key: &str, value: &str) -> bool {
+    let rest = &value[1..];
+    keys::is_password(key)
+        && !value.ends_with(')')
+        && !rest.contains(['=', ',', '('])
+        && !rest.chars().all(char::is_alphabetic)
+}
+
 /// Whether a value named only by prose looks like a password rather than the sentence's next
 /// word: a digit or a symbol in it, or upper and lower case, and not a path, a number or a
 /// hash.
@@ -598,7 +608,12 @@ fn password_shaped(value: &str) -> bool {
 /// log message (`password: changed`), not the password.
 pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: bool) -> bool {
     if !credible(value)
-        || (unquoted && (values::is_code(value) || value.starts_with(['{', '}', '[', '('])))
+        || (unquoted
+            && (values::is_code(value)
+                || value.starts_with(['{', '}', '['])
+                // `X=(a b)` is a shell array, but `RESTIC_PASSWORD=(@fB#2…` is a password
+                // that opens with a parenthesis: unclosed, under a password's name.
+                || (value.starts_with('(') && !opens_a_password(key, value))))
     {
         return false;
     }

@@ -2899,7 +2899,9 @@ pub const RULES: &[RuleDef] = &[
             "passphrase ",
             "passphrase\t"
         ],
-        r#"(?:(?m:^)|[ \t=])(?P<k>(?:[A-Za-z][A-Za-z0-9_.\-]*)?(?:pass|Pass|PASS|pw|PW|secret|Secret|SECRET|token|Token|TOKEN|auth|Auth|AUTH|key|Key|KEY|psk|PSK)[A-Za-z0-9_.\-]*)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"';]+))"#,
+        // After `=` only as a variable's value (`NOTE=requirepass x`): in `-field=pw hw/ipmi`
+        // the word is a flag's value, not a directive.
+        r#"(?:(?m:^)|[ \t]|(?:(?m:^)|[\s?&;])[A-Za-z_][A-Za-z0-9_]*=)(?P<k>(?:[A-Za-z][A-Za-z0-9_.\-]*)?(?:pass|Pass|PASS|pw|PW|secret|Secret|SECRET|token|Token|TOKEN|auth|Auth|AUTH|key|Key|KEY|psk|PSK)[A-Za-z0-9_.\-]*)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"';]+))"#,
         C::Assignment,
         K::Generic,
         [
@@ -2918,7 +2920,8 @@ pub const RULES: &[RuleDef] = &[
             "Key    Value\ntoken_accessor       c7fIL6rfKwX5iB3FylEaJeQu",
             "PasswordAuthentication yes",
             "the user changed the password yesterday",
-            "requirepass ${REDIS_PASSWORD}"
+            "requirepass ${REDIS_PASSWORD}",
+            "$ PW=$(vault kv get -field=pw hw/ipmi) ipmitool -E power status"
         ]
     ),
     rule!(
@@ -3257,6 +3260,48 @@ pub const RULES: &[RuleDef] = &[
         ["WWW-Authenticate: Digest realm=\"api\", qop=\"auth\""]
     ),
     rule!(
+        "go-dsn-password",
+        "Password in a Go database/sql DSN without a scheme (user:password@tcp(host:port)/db)",
+        ["@tcp(", "@unix(", "@udp("],
+        r#"(?:^|[\s"'(=,])[A-Za-z0-9_.\-]{1,64}:(?P<s>[^\s"']{1,128}?)@(?:tcp|unix|udp)\("#,
+        C::Password,
+        K::Structural,
+        [(
+            "sql.Open(\"mysql\", \"orders:Cedar#88@tcp(db.internal:3306)/orders?parseTime=true\")",
+            "Cedar#88"
+        )],
+        [
+            "dsn root@tcp(db:3306)/orders",
+            "dsn orders:${DB_PASS}@tcp(db:3306)/orders"
+        ]
+    ),
+    rule!(
+        "secret-set-value",
+        "The value given to a command that stores a secret (gh secret set --body, az keyvault secret set --value, put-secret-value --secret-string)",
+        ["secret"],
+        r#"(?i)\b(?:secrets?[ \t]+(?:set|create|put|add|update)|put-secret-value)\b[^\r\n]*?[ \t](?:--body|-b|--value|--secret-string|--secret-value|--data)(?:=|[ \t]+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ gh secret set DEPLOY_KEY --repo acme/api --body 9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+                "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+            ),
+            (
+                "$ az keyvault secret set --vault-name kv-prod --name smtp --value 'Willow#2029'",
+                "Willow#2029"
+            ),
+            (
+                "aws secretsmanager put-secret-value --secret-id prod/db --secret-string Lantern-41!",
+                "Lantern-41!"
+            )
+        ],
+        [
+            "$ gh secret set DEPLOY_KEY --repo acme/api < key.txt",
+            "$ az keyvault secret set --vault-name kv-prod --name smtp --file smtp.txt"
+        ]
+    ),
+    rule!(
         "generated-password-output",
         "A password a tool prints after setting or generating it (elasticsearch-reset-password, installers)",
         ["new value", "password is", "password:"],
@@ -3538,7 +3583,11 @@ pub const RULES: &[RuleDef] = &[
             "-jwt",
             "-bearer",
             "storepass",
-            "keypass"
+            "keypass",
+            // `--requirepass x`, `--masterpass=x`: a password word at a flag's end.
+            "pass ",
+            "pass=",
+            "pass\t"
         ],
         r#"(?i)(?:^|[\s(\[,;|&`])(?P<k>--?[A-Za-z][A-Za-z0-9_\-]*)(?:=|[ \t]+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']{0,255}))"#,
         C::Flag,

@@ -341,6 +341,22 @@ pub fn is_reference(value: &str) -> bool {
 /// `{SSHA}…`, `pbkdf2_sha256$…`): stored by design, not the password.
 pub fn is_password_hash(value: &str) -> bool {
     let v = value.trim();
+    // Compose files and Traefik labels double every `$` (`$$apr1$$…`), and htpasswd-style
+    // lists pair each hash with its user (`admin:$apr1$…,ops:$2y$…`).
+    if v.contains("$$") {
+        return is_password_hash(&v.replace("$$", "$"));
+    }
+    if !v.starts_with(['$', '{']) && v.contains(':') {
+        return v.split(',').all(|entry| {
+            entry
+                .split_once(':')
+                .is_some_and(|(user, hash)| !user.is_empty() && is_crypt_hash(hash))
+        });
+    }
+    is_crypt_hash(v)
+}
+
+fn is_crypt_hash(v: &str) -> bool {
     [
         "$1$",
         "$2a$",
@@ -691,6 +707,14 @@ mod tests {
         ));
         assert!(is_reference("vault:secret/data/db#password"));
         assert!(is_reference("ENC[datadog_api_key]"));
+        assert!(is_password_hash(
+            "admin:$$apr1$$H6uskkkW$$IgXLP6ewTrSuBkTrqE8wj/"
+        ));
+        assert!(is_password_hash(
+            "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/,ops:$2y$05$c4WoMPo3SXsafkva.HHa6uXQZWr7oboPiC2bT/r7q1BB8I2s0BRqC"
+        ));
+        assert!(!is_password_hash("admin:hunter2"));
+        assert!(!is_password_hash("admin:$apr1$x,bob:plain"));
         assert!(is_reference(
             "ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]"
         ));
