@@ -3302,6 +3302,65 @@ pub const RULES: &[RuleDef] = &[
         ]
     ),
     rule!(
+        "login-call-password",
+        "The password argument of a call whose contract is (user, password): login(), NetworkCredential, PasswordAuthentication, HTTPBasicAuth, simple_bind_s",
+        [
+            "login(",
+            "credential(",
+            "authentication(",
+            "basicauth(",
+            "authenticate(",
+            "bind_s(",
+            "bind(",
+            "credentials("
+        ],
+        r#"(?i)\b(?:login|log_in|signin|sign_in|authenticate|basic_?auth|httpbasicauth|httpdigestauth|networkcredential|passwordauthentication|passwordcredential|usernamepasswordcredentials|usernamepasswordauthenticationtoken|usernamepasswordcredential|set_?credentials|simple_bind_s|simple_bind|bind_s)[ \t]*\([ \t]*(?:[A-Za-z_]+[ \t]*=[ \t]*)?["'][^"'\r\n]{1,128}["'][ \t]*,[ \t]*(?:[A-Za-z_]+[ \t]*=[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)')"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                r#"smtp.login("reports@acme.io", "Harbor-41-Cedar")"#,
+                "Harbor-41-Cedar"
+            ),
+            (
+                r#"var cred = new NetworkCredential("svc_ftp", "meadow-quartz-ember");"#,
+                "meadow-quartz-ember"
+            ),
+            (
+                r#"conn.simple_bind_s("cn=admin,dc=acme,dc=io", "Sl4pd!root")"#,
+                "Sl4pd!root"
+            )
+        ],
+        [
+            r#"smtp.login("reports@acme.io", os.environ["SMTP_PASSWORD"])"#,
+            r#"new NetworkCredential("svc_ftp", password)"#,
+            r#"client.login("bob", "${SMTP_PASSWORD}")"#
+        ]
+    ),
+    rule!(
+        "login-user-password-value",
+        "user:password as the value of a login or credentials setting (squid cache_peer login=, proxy userinfo)",
+        [
+            "login=",
+            "login:",
+            "userpass",
+            "userinfo",
+            "credentials=",
+            "creds="
+        ],
+        r#"(?i)(?:^|[\s;,{(])(?:login|userpass|user_pass|userinfo|credentials|creds|proxy_?auth)[ \t]*[=:][ \t]*["']?[A-Za-z0-9_.@\\-]{1,64}:(?P<s>[^\s"',;]{3,128})"#,
+        C::Prose,
+        K::Structural,
+        [(
+            "cache_peer up.acme.io parent 3128 0 no-query login=proxy:Cedar#2031",
+            "Cedar#2031"
+        )],
+        [
+            "cache_peer up.acme.io parent 3128 0 login=PASSTHRU",
+            "login: bob:read-only"
+        ]
+    ),
+    rule!(
         "generated-password-output",
         "A password a tool prints after setting or generating it (elasticsearch-reset-password, installers)",
         ["new value", "password is", "password:"],

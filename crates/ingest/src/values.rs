@@ -116,6 +116,8 @@ pub fn is_placeholder(value: &str) -> bool {
         // The opening of a template cut short by the text around it.
         || ["{{", "${", "$(", "<%", "#{", "{%"].iter().any(|o| v.starts_with(o))
         || v.starts_with("[REDACTED")
+        // Grafana's providers: `$__file{/run/secrets/pw}`, `$__env{PW}`, `$__vault{…}`.
+        || (v.starts_with("$__") && v.ends_with('}') && v.contains('{'))
     {
         return true;
     }
@@ -707,6 +709,8 @@ mod tests {
         ));
         assert!(is_reference("vault:secret/data/db#password"));
         assert!(is_reference("ENC[datadog_api_key]"));
+        assert!(is_placeholder("$__file{/run/secrets/grafana_pg}"));
+        assert!(is_placeholder("$__env{PG_PASSWORD}"));
         assert!(is_password_hash(
             "admin:$$apr1$$H6uskkkW$$IgXLP6ewTrSuBkTrqE8wj/"
         ));
