@@ -17,6 +17,7 @@ mod clients;
 mod crash;
 mod disk;
 mod house;
+mod mirror;
 mod monitor;
 mod powerloss;
 mod server;

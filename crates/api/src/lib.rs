@@ -12,6 +12,7 @@ pub mod config;
 pub mod cosign;
 pub mod listener;
 pub mod metrics;
+pub mod mirror;
 pub mod problem;
 pub mod query;
 mod routes;

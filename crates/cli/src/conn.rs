@@ -63,6 +63,11 @@ impl Conn {
     pub fn vkey(&self) -> &str {
         &self.vkey
     }
+
+    /// The log's other keys (`--log-key`).
+    pub fn log_keys(&self) -> &[String] {
+        &self.log_keys
+    }
 }
 
 /// Builds the trust of a log from its keys, witnesses, quorum and optional policy file.

@@ -5,6 +5,7 @@ mod breakglass;
 mod client;
 mod conn;
 mod keygen;
+mod mirror;
 mod monitor;
 mod scan;
 mod serve;
@@ -121,6 +122,9 @@ enum Command {
     Monitor(monitor::Args),
     /// Run a C2SP tlog-witness that cosigns consistent checkpoints of the given logs.
     Witness(witness::Args),
+    /// Keep a verified, cosigned copy of a tlog-tiles log (C2SP tlog-mirror's read side) and
+    /// serve it at /<origin hash>/.
+    Mirror(mirror::Args),
     /// Create or load a signer key file and print its verifier key (a log's, or with
     /// --cosigner a witness's), for provisioning before anything starts.
     Keygen(keygen::Args),
@@ -145,6 +149,7 @@ fn main() -> ExitCode {
         Command::Monitor(args) => monitor::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Witness(args) => witness::run(&args),
+        Command::Mirror(args) => mirror::run(&args),
         Command::Keygen(args) => keygen::run(&args),
         Command::Breakglass(cmd) => return client::exit(breakglass::run(&cmd)),
         Command::Submit {

@@ -3,13 +3,12 @@
 use crate::error::LogError;
 use crate::sequencer::{Request, Sequencer};
 use crate::signer::LogSigner;
-use crate::store::{Store, TileKey};
-use crate::tiles::{StoredTile, TileReader};
+use crate::store::Store;
+use crate::tiles::{TileReader, served_entry_bundle, served_tile, stored_entries};
 use crate::types::{Appended, LogConfig, MAX_TAG_BYTES, NewEntry, Shared, SignedCheckpoint};
 use crate::verify::{VerifyReport, verify_store};
 use glasslog_merkle::{
-    BUNDLE_ENTRY_MAX, Ed25519Verifier, Hash, LogKey, TILE_WIDTH, Tile, consistency_proof,
-    encode_entry_bundle, inclusion_proof,
+    BUNDLE_ENTRY_MAX, Ed25519Verifier, Hash, LogKey, Tile, consistency_proof, inclusion_proof,
 };
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -186,62 +185,23 @@ impl Log {
     /// The bytes of hash tile `tile`, which must exist at the checkpointed size.
     pub fn tile(&self, tile: Tile) -> Result<Vec<u8>, LogError> {
         let size = self.checkpoint()?.checkpoint.size;
-        let available = Tile::at_size(tile.level, tile.index, size).map_or(0, |t| t.width);
-        if tile.width > available {
-            return Err(LogError::NotFound(tile.path()));
-        }
-        let key = TileKey {
-            level: tile.level,
-            index: tile.index,
-        };
-        let bytes = self
-            .shared
-            .store
-            .read_tiles(&[key])?
-            .pop()
-            .flatten()
-            .ok_or_else(|| {
-                LogError::Corrupt(format!("tile {} is missing from storage", tile.path()))
-            })?;
-        let stored = StoredTile::decode(key, &bytes)?;
-        if stored.width() < usize::from(tile.width) {
-            return Err(LogError::Corrupt(format!(
-                "tile {} is narrower than the tree",
-                tile.path()
-            )));
-        }
-        Ok(stored.served(usize::from(tile.width)))
+        served_tile(self.shared.store.as_ref(), size, tile)?
+            .ok_or_else(|| LogError::NotFound(tile.path()))
     }
 
     /// The entry bundle `tile/entries/<index>[.p/<width>]` at the checkpointed size.
     pub fn entry_bundle(&self, tile: Tile) -> Result<Vec<u8>, LogError> {
         let size = self.checkpoint()?.checkpoint.size;
-        let available = Tile::at_size(0, tile.index, size).map_or(0, |t| t.width);
-        if tile.level != 0 || tile.width > available {
-            return Err(LogError::NotFound(tile.entries_path()));
-        }
-        let start = tile.index * u64::from(TILE_WIDTH);
-        let entries = self.entries(start, start + u64::from(tile.width))?;
-        encode_entry_bundle(entries.iter().map(Vec::as_slice))
-            .map_err(|e| LogError::Corrupt(format!("stored entry does not fit a bundle: {e}")))
+        served_entry_bundle(self.shared.store.as_ref(), size, tile)?
+            .ok_or_else(|| LogError::NotFound(tile.entries_path()))
     }
 
     /// Entries `[start, end)`, all below the checkpointed size.
     pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LogError> {
         let size = self.checkpoint()?.checkpoint.size;
-        if start >= end || end > size {
-            return Err(LogError::NotFound(format!(
-                "entries [{start}, {end}) of a log of size {size}"
-            )));
-        }
-        let entries = self.shared.store.read_entries(start, end)?;
-        if entries.len() as u64 != end - start {
-            return Err(LogError::Corrupt(format!(
-                "entry {} is missing",
-                start + entries.len() as u64
-            )));
-        }
-        Ok(entries)
+        stored_entries(self.shared.store.as_ref(), size, start, end)?.ok_or_else(|| {
+            LogError::NotFound(format!("entries [{start}, {end}) of a log of size {size}"))
+        })
     }
 
     /// One entry.

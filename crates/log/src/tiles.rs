@@ -8,7 +8,8 @@
 use crate::error::StoreError;
 use crate::store::{Store, TileKey};
 use glasslog_merkle::{
-    CompactRange, HASH_SIZE, Hash, HashReader, NodeId, TILE_HEIGHT, TILE_WIDTH, TileNode,
+    CompactRange, HASH_SIZE, Hash, HashReader, NodeId, TILE_HEIGHT, TILE_WIDTH, Tile, TileNode,
+    encode_entry_bundle,
 };
 use std::collections::HashMap;
 
@@ -79,6 +80,74 @@ impl StoredTile {
             .flat_map(|h| h.0)
             .collect()
     }
+}
+
+/// The served bytes of hash tile `tile` in a tree of `size`, or `None` when the tree is too
+/// small to have it at that width. Shared by the log and its mirrors (`mirror.rs`).
+pub(crate) fn served_tile(
+    store: &dyn Store,
+    size: u64,
+    tile: Tile,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let available = Tile::at_size(tile.level, tile.index, size).map_or(0, |t| t.width);
+    if tile.width > available {
+        return Ok(None);
+    }
+    let key = TileKey {
+        level: tile.level,
+        index: tile.index,
+    };
+    let bytes = store.read_tiles(&[key])?.pop().flatten().ok_or_else(|| {
+        StoreError::Corrupt(format!("tile {} is missing from storage", tile.path()))
+    })?;
+    let stored = StoredTile::decode(key, &bytes)?;
+    if stored.width() < usize::from(tile.width) {
+        return Err(StoreError::Corrupt(format!(
+            "tile {} is narrower than the tree",
+            tile.path()
+        )));
+    }
+    Ok(Some(stored.served(usize::from(tile.width))))
+}
+
+/// Entries `[start, end)` of a tree of `size`, or `None` when the range is not inside it.
+pub(crate) fn stored_entries(
+    store: &dyn Store,
+    size: u64,
+    start: u64,
+    end: u64,
+) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
+    if start >= end || end > size {
+        return Ok(None);
+    }
+    let entries = store.read_entries(start, end)?;
+    if entries.len() as u64 != end - start {
+        return Err(StoreError::Corrupt(format!(
+            "entry {} is missing",
+            start + entries.len() as u64
+        )));
+    }
+    Ok(Some(entries))
+}
+
+/// The entry bundle `tile/entries/<index>[.p/<width>]` of a tree of `size`, or `None` when the
+/// tree is too small to have it.
+pub(crate) fn served_entry_bundle(
+    store: &dyn Store,
+    size: u64,
+    tile: Tile,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let available = Tile::at_size(0, tile.index, size).map_or(0, |t| t.width);
+    if tile.level != 0 || tile.width > available {
+        return Ok(None);
+    }
+    let start = tile.index * u64::from(TILE_WIDTH);
+    let Some(entries) = stored_entries(store, size, start, start + u64::from(tile.width))? else {
+        return Ok(None);
+    };
+    encode_entry_bundle(entries.iter().map(Vec::as_slice))
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("stored entry does not fit a bundle: {e}")))
 }
 
 /// Reads perfect nodes from stored tiles, one point read per distinct tile.
