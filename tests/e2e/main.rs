@@ -16,6 +16,7 @@ mod breakglass;
 mod clients;
 mod crash;
 mod disk;
+mod goverify;
 mod house;
 mod mirror;
 mod monitor;

@@ -333,7 +333,12 @@ mod tests {
         let mut at = 0usize;
         for to in [0usize, 1, 255, 256, 257, 513, 600] {
             let cp = m
-                .extend(&signed(&log, &all[..to]), at as u64, &all[at..to], 1_700_000_000)
+                .extend(
+                    &signed(&log, &all[..to]),
+                    at as u64,
+                    &all[at..to],
+                    1_700_000_000,
+                )
                 .unwrap();
             assert_eq!(cp.size, to as u64);
             at = to;
