@@ -10,6 +10,7 @@
     reason = "tests: a failed expectation is the test failing, their numbers are small, and scorers print figures"
 )]
 
+mod cloudflare;
 mod openssl;
 mod oracles;
 mod vectors;
