@@ -368,6 +368,35 @@ fn full_lifecycle_with_alerts_webhooks_report_and_restart() {
     assert_eq!(code, Some(0), "{err}");
     let markdown = std::fs::read_to_string(&md).unwrap();
     assert!(markdown.contains("out_of_scope") && markdown.contains("INC-42"));
+    // Each entry's proof, as a C2SP tlog-proof file that `glasslog verify` checks on its own.
+    let proofs = tmp.path().join("proofs");
+    let (code, _, err) = cli(
+        &erin,
+        &[
+            "breakglass",
+            "report",
+            &id,
+            "--tlog-proofs",
+            proofs.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let files: Vec<_> = std::fs::read_dir(&proofs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(files.len() >= 8, "{files:?}");
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert!(text.starts_with("c2sp.org/tlog-proof@v1\n"), "{text}");
+        let (code, out, err) = run_cli(
+            "",
+            "",
+            "",
+            &["verify", f.to_str().unwrap(), "--vkey", &s.vkey],
+        );
+        assert_eq!(code, Some(0), "{out}{err}");
+    }
     let (code, out, err) = run_cli(
         "",
         "",

@@ -4,12 +4,17 @@
 use crate::record::{Event, Record, decode};
 use crate::session::Session;
 use crate::state::State;
-use glasslog_merkle::{Checkpoint, Hash, Note, VerifierSet, leaf_hash, verify_inclusion};
+use glasslog_merkle::{
+    Checkpoint, Hash, Note, TlogProof, VerifierSet, leaf_hash, verify_inclusion,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
-/// The report format marker.
-pub const FORMAT: &str = "glasslog-breakglass-report/v1";
+/// The report format marker. v2 adds each entry's proof as a C2SP tlog-proof file.
+pub const FORMAT: &str = "glasslog-breakglass-report/v2";
+
+/// The first format, still verified: the same report without the tlog-proofs.
+pub const FORMAT_V1: &str = "glasslog-breakglass-report/v1";
 
 /// A report, as JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +42,11 @@ pub struct ReportEntry {
     pub entry: String,
     /// Its audit path to the checkpoint's root, base64, leaf's sibling first.
     pub inclusion_proof: Vec<String>,
+    /// The same proof as a C2SP tlog-proof file (<https://c2sp.org/tlog-proof>), with the
+    /// entry as its `extra` data and the report's checkpoint: any tlog-proof verifier checks
+    /// it alone. Present in v2 reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tlog_proof: Option<String>,
 }
 
 /// Why a report does not verify.
@@ -125,6 +135,13 @@ impl Report {
         let entries = entries
             .into_iter()
             .map(|(index, bytes, path)| {
+                let tlog_proof = TlogProof {
+                    extra: Some(bytes.clone()),
+                    index,
+                    proof: path.clone(),
+                    checkpoint: checkpoint.clone(),
+                }
+                .to_text();
                 Ok(ReportEntry {
                     index,
                     entry: String::from_utf8(bytes).map_err(|_| ReportError::Entry {
@@ -132,6 +149,7 @@ impl Report {
                         reason: "not UTF-8".into(),
                     })?,
                     inclusion_proof: path.iter().map(Hash::to_base64).collect(),
+                    tlog_proof: Some(tlog_proof),
                 })
             })
             .collect::<Result<_, ReportError>>()?;
@@ -310,7 +328,8 @@ fn time(ms: u64) -> String {
 /// entries say. (A report cannot prove that no entry of the session was left out; an auditor
 /// who needs that runs `glasslog audit` over the whole log.)
 pub fn verify_report(report: &Report, known: &VerifierSet) -> Result<VerifiedReport, ReportError> {
-    if report.format != FORMAT {
+    let v2 = report.format == FORMAT;
+    if !v2 && report.format != FORMAT_V1 {
         return Err(ReportError::Format(format!(
             "format is {:?}",
             report.format
@@ -356,6 +375,36 @@ pub fn verify_report(report: &Report, known: &VerifierSet) -> Result<VerifiedRep
             index: e.index,
             reason: format!("not in the signed tree of size {}: {err}", checkpoint.size),
         })?;
+        // The tlog-proof must be this very proof, so that checking it alone (with any
+        // verifier) checks what the report says.
+        match (&e.tlog_proof, v2) {
+            (Some(text), true) => {
+                let t = TlogProof::parse(text.as_bytes()).map_err(|err| ReportError::Entry {
+                    index: e.index,
+                    reason: format!("tlog-proof: {err}"),
+                })?;
+                if t.index != e.index
+                    || t.proof != path
+                    || t.checkpoint != report.checkpoint
+                    || t.extra.as_deref() != Some(e.entry.as_bytes())
+                {
+                    return Err(ReportError::Entry {
+                        index: e.index,
+                        reason: "its tlog-proof is not the report's proof".into(),
+                    });
+                }
+            }
+            (None, false) => {}
+            (None, true) => {
+                return Err(ReportError::Entry {
+                    index: e.index,
+                    reason: "a v2 report entry carries its tlog-proof".into(),
+                });
+            }
+            (Some(_), false) => {
+                return Err(ReportError::Format("a v1 report has no tlog-proofs".into()));
+            }
+        }
         raw.push((e.index, e.entry.as_bytes()));
     }
     let session = summarize(&report.session, &raw)?;

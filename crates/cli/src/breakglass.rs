@@ -118,6 +118,10 @@ pub enum Command {
         /// Write the Markdown report here.
         #[arg(long)]
         markdown: Option<PathBuf>,
+        /// Write each entry's proof here as a C2SP tlog-proof file, `<index>.tlog-proof`, that
+        /// any tlog-proof verifier (and `glasslog verify`) checks on its own.
+        #[arg(long)]
+        tlog_proofs: Option<PathBuf>,
     },
     /// Run every audit rule over the whole log now; prints the findings.
     Audit {
@@ -218,6 +222,7 @@ pub fn run(cmd: &Command) -> Result<()> {
             id,
             out,
             markdown,
+            tlog_proofs,
         } => {
             let v = conn.client()?.call(
                 "GET",
@@ -238,6 +243,21 @@ pub fn run(cmd: &Command) -> Result<()> {
             if let Some(p) = markdown {
                 std::fs::write(p, report.to_markdown())
                     .with_context(|| format!("cannot write {}", p.display()))?;
+            }
+            if let Some(dir) = tlog_proofs {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                for e in &report.entries {
+                    let Some(proof) = &e.tlog_proof else {
+                        bail!(
+                            "the server sent a report without tlog-proofs (format {})",
+                            report.format
+                        );
+                    };
+                    let p = dir.join(format!("{}.tlog-proof", e.index));
+                    std::fs::write(&p, proof)
+                        .with_context(|| format!("cannot write {}", p.display()))?;
+                }
             }
             writeln!(
                 std::io::stderr(),

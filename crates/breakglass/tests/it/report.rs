@@ -133,3 +133,41 @@ fn a_checkpoint_of_another_origin_is_refused() {
         Err(ReportError::Checkpoint(_))
     ));
 }
+
+/// Each entry's tlog-proof checks alone with the C2SP tlog-proof verification (a policy naming
+/// the log's key), is the report's own proof, and v1 reports without them still verify.
+#[test]
+fn every_entry_carries_a_tlog_proof_any_verifier_checks() {
+    let (report, known) = report();
+    let signer = Signer::from_seed("example.com/log", [9; 32]).unwrap();
+    let policy =
+        glasslog_merkle::Policy::parse(format!("log {}\nquorum none\n", signer.vkey()).as_bytes())
+            .unwrap();
+    for e in &report.entries {
+        let t =
+            glasslog_merkle::TlogProof::parse(e.tlog_proof.as_ref().unwrap().as_bytes()).unwrap();
+        assert_eq!(t.extra.as_deref(), Some(e.entry.as_bytes()));
+        let accepted = t
+            .verify(&leaf_hash(e.entry.as_bytes()), &policy, &VerifierSet::new())
+            .unwrap();
+        assert_eq!(accepted.checkpoint.origin, "example.com/log");
+    }
+    // A tlog-proof of another entry, or none, fails the report.
+    let mut swapped = report.clone();
+    swapped.entries[0].tlog_proof = report.entries[1].tlog_proof.clone();
+    assert!(matches!(
+        verify_report(&swapped, &known),
+        Err(ReportError::Entry { .. })
+    ));
+    let mut missing = report.clone();
+    missing.entries[1].tlog_proof = None;
+    assert!(verify_report(&missing, &known).is_err());
+    // The v1 format: the same report without tlog-proofs.
+    let mut v1 = report.clone();
+    v1.format = "glasslog-breakglass-report/v1".into();
+    assert!(verify_report(&v1, &known).is_err(), "v1 has no tlog-proofs");
+    for e in &mut v1.entries {
+        e.tlog_proof = None;
+    }
+    verify_report(&v1, &known).unwrap();
+}
