@@ -562,3 +562,141 @@ fn a_replayed_checkpoint_does_not_rewrite_the_state() {
     );
     assert_eq!(before, after, "the state file was rewritten for a replay");
 }
+
+/// `witness_policy`: a C2SP tlog-policy file decides when a checkpoint is served. Met by two
+/// live witnesses, every served checkpoint carries both; a policy that also needs a witness
+/// that never answers keeps every checkpoint unserved although one witness cosigned; a policy
+/// naming a witness the server does not know stops it from starting.
+#[test]
+fn the_server_serves_only_checkpoints_that_meet_its_witness_policy() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let signer = glasslog_merkle::Signer::from_seed("e2e.glasslog.example/log", [12; 32]).unwrap();
+    let provision = |dir: &Path| {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(
+            dir.join("log.key"),
+            format!("{}\n", signer.to_skey().as_str()),
+        )
+        .unwrap();
+        std::fs::set_permissions(dir.join("log.key"), std::fs::Permissions::from_mode(0o600))
+            .unwrap();
+    };
+    let w1 = witness_for(&tmp.path().join("w1"), "witness.example/w1", &signer.vkey());
+    let w2 = witness_for(&tmp.path().join("w2"), "witness.example/w2", &signer.vkey());
+    let silent = glasslog_merkle::Signer::from_seed("witness.example/silent", [13; 32])
+        .unwrap()
+        .cosigner_vkey();
+    let write = |name: &str, policy: &str, witnesses: &[(&str, &str)]| {
+        let policy_file = tmp.path().join(format!("{name}.policy"));
+        std::fs::write(&policy_file, policy).unwrap();
+        let mut toml = format!("witness_policy = {policy_file:?}\n");
+        for (url, vkey) in witnesses {
+            toml.push_str(&format!("[[witnesses]]\nurl = {url:?}\nvkey = {vkey:?}\n"));
+        }
+        let config = tmp.path().join(format!("{name}.toml"));
+        std::fs::write(&config, toml).unwrap();
+        config
+    };
+
+    // Met: both witnesses, all of them.
+    let both = format!(
+        "log {}\nwitness a {}\nwitness b {}\ngroup ab all a b\nquorum ab\n",
+        signer.vkey(),
+        w1.vkey,
+        w2.vkey
+    );
+    let config = write("met", &both, &[(&w1.base, &w1.vkey), (&w2.base, &w2.vkey)]);
+    let data = tmp.path().join("met");
+    provision(&data);
+    let log = Server::start_with(&data, &["--config", config.to_str().unwrap()]);
+    grow(&log, 30, "p");
+    let keys =
+        VerifierSet::from_vkeys([log.vkey.as_str(), w1.vkey.as_str(), w2.vkey.as_str()]).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let r = log.get("/checkpoint", None);
+        if r.status == 200 {
+            let n = Note::open(r.text().as_bytes(), &keys).unwrap();
+            if glasslog_merkle::Checkpoint::parse(&n.text).unwrap().size == 30 {
+                assert_eq!(n.verify(&keys).unwrap().len(), 3, "log + both witnesses");
+                break;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint met the policy"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    drop(log);
+
+    // Not met: the policy also needs a witness that never answers. A fresh witness w3 cosigns
+    // (its monitoring endpoint shows it), yet nothing is served.
+    let w3 = witness_for(&tmp.path().join("w3"), "witness.example/w3", &signer.vkey());
+    let unmet = format!(
+        "log {}\nwitness a {}\nwitness c {}\ngroup ac all a c\nquorum ac\n",
+        signer.vkey(),
+        w3.vkey,
+        silent
+    );
+    let config = write(
+        "unmet",
+        &unmet,
+        &[(&w3.base, &w3.vkey), ("http://127.0.0.1:9", &silent)],
+    );
+    let data = tmp.path().join("unmet");
+    provision(&data);
+    let log = Server::start_with(&data, &["--config", config.to_str().unwrap()]);
+    grow(&log, 5, "q");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let monitoring = format!(
+        "{}/{}/checkpoint",
+        w3.base,
+        sha256_hex(b"e2e.glasslog.example/log")
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let mut r = agent.get(&monitoring).call().unwrap();
+        let body = r.body_mut().read_to_string().unwrap();
+        if r.status().as_u16() == 200 && body.lines().nth(1) == Some("5") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "w3 never cosigned size 5"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let r = log.get("/checkpoint", None);
+    assert_eq!(r.status, 503, "{}", r.text());
+    drop(log);
+
+    // A policy witness the server would never ask: refused at start.
+    let config = write("unknown", &both, &[(&w1.base, &w1.vkey)]);
+    let data = tmp.path().join("unknown");
+    provision(&data);
+    let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--origin",
+            "e2e.glasslog.example/log",
+        ])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("witness policy") && err.contains(&w2.vkey),
+        "{err}"
+    );
+}

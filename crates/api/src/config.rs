@@ -65,6 +65,10 @@ pub struct ServerConfig {
     /// How many of them must cosign before `GET /checkpoint` serves a checkpoint; 0 serves the
     /// log's own signature at once and cosigns on a best-effort basis.
     pub witness_quorum: usize,
+    /// A C2SP tlog-policy file (<https://c2sp.org/tlog-policy>): a checkpoint is served only
+    /// once its cosignatures also meet it. Every witness it names must be one of `witnesses`
+    /// (which give their URLs); with a policy that needs witnesses, at least one must cosign.
+    pub witness_policy: Option<PathBuf>,
     /// The ingestion policy (modes per source, rules, allow-lists).
     pub policy: PolicyConfig,
     /// Requests per second each API token may make (a token bucket per token; 0: no limit).
@@ -117,6 +121,7 @@ impl Default for ServerConfig {
             tls_key: None,
             witnesses: Vec::new(),
             witness_quorum: 0,
+            witness_policy: None,
             policy: PolicyConfig::default(),
             breakglass: glasslog_breakglass::Policy::default(),
             rate_limit_per_second: 0,

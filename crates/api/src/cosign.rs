@@ -4,7 +4,7 @@
 
 use crate::config::WitnessTarget;
 use glasslog_log::Log;
-use glasslog_merkle::{AddCheckpoint, Cosigner, Hash, Note, VerifierSet};
+use glasslog_merkle::{AddCheckpoint, Cosigner, Hash, Note, Policy, VerifierSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -60,13 +60,28 @@ pub fn check_witnesses(targets: &[WitnessTarget], quorum: usize) -> Result<(), W
     Ok(())
 }
 
-/// Runs until the log closes: cosigns each new checkpoint with `quorum` of `targets`.
+/// Runs until the log closes: cosigns each new checkpoint with `quorum` of `targets`, and
+/// publishes it once that many cosigned and, with a `policy`, the cosignatures meet it.
 pub async fn run(
     log: Arc<Log>,
     targets: Vec<WitnessTarget>,
     quorum: usize,
+    policy: Option<Arc<Policy>>,
     out: Cosigned,
 ) -> Result<(), WitnessConfigError> {
+    // The policy may leave the log to us: our own keys count as its log keys.
+    let own = VerifierSet::from_vkeys(
+        log.keys()
+            .iter()
+            .map(|k| k.vkey())
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str),
+    )
+    .map_err(|e| WitnessConfigError {
+        url: String::from("log key"),
+        reason: e.to_string(),
+    })?;
     let mut witnesses = Vec::new();
     for t in targets {
         let v = Cosigner::from_vkey(&t.vkey).map_err(|e| WitnessConfigError {
@@ -95,9 +110,15 @@ pub async fn run(
                     .await
                     .unwrap_or_default();
             witnesses = back;
-            if cosigners >= quorum && cosigners > 0 {
+            let candidate = format!("{}{}", cp.note, lines.concat());
+            let meets_policy = policy.as_ref().is_none_or(|p| {
+                p.check(candidate.as_bytes(), &own)
+                    .inspect_err(|e| tracing::warn!(size, error = %e, "checkpoint does not meet the witness policy"))
+                    .is_ok()
+            });
+            if cosigners >= quorum && cosigners > 0 && meets_policy {
                 if let Ok(mut slot) = out.write() {
-                    *slot = Some(format!("{}{}", cp.note, lines.concat()));
+                    *slot = Some(candidate);
                 }
             } else {
                 tracing::warn!(

@@ -27,6 +27,14 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// The witness policy file does not read, parse, or fit the witness list.
+    #[error("witness policy {path}: {reason}")]
+    WitnessPolicy {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A witness's verifier key file.
     #[error("witness verifier key {path}: {source}")]
     WitnessKey {
@@ -178,6 +186,29 @@ pub async fn serve(
         }
     }
     cosign::check_witnesses(&config.witnesses, config.witness_quorum)?;
+    let witness_policy = match &config.witness_policy {
+        None => None,
+        Some(path) => {
+            let bad = |reason: String| ServeError::WitnessPolicy {
+                path: path.clone(),
+                reason,
+            };
+            let text = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+            let policy = glasslog_merkle::Policy::parse(&text).map_err(|e| bad(e.to_string()))?;
+            for vkey in policy.witness_vkeys() {
+                if !config.witnesses.iter().any(|w| w.vkey == vkey) {
+                    return Err(bad(format!(
+                        "witness {vkey} is not under [[witnesses]], so nothing would ask it to cosign"
+                    )));
+                }
+            }
+            // The served checkpoint waits for cosignatures whenever the policy needs any.
+            if policy.needs_witnesses() {
+                config.witness_quorum = config.witness_quorum.max(1);
+            }
+            Some(Arc::new(policy))
+        }
+    };
     let db = dir.join("db");
     let store =
         tokio::task::spawn_blocking(move || RocksStore::open(&db, &RocksOptions::default()))
@@ -278,7 +309,7 @@ pub async fn serve(
             Arc::clone(&state.cosigned),
         );
         tokio::spawn(async move {
-            if let Err(e) = cosign::run(log, targets, quorum, out).await {
+            if let Err(e) = cosign::run(log, targets, quorum, witness_policy, out).await {
                 tracing::error!(error = %e, "witness cosigning stopped");
             }
         });

@@ -310,6 +310,22 @@ impl Policy {
         self.items.iter().position(|i| i.name() == name)
     }
 
+    /// Whether the quorum needs any witness (`quorum none` does not).
+    pub fn needs_witnesses(&self) -> bool {
+        self.quorum.is_some()
+    }
+
+    /// The verifier keys of every witness the policy names.
+    pub fn witness_vkeys(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Witness { cosigner, .. } => Some(cosigner.vkey()),
+                Item::Group { .. } => None,
+            })
+            .collect()
+    }
+
     /// Whether the policy lists any log (a policy may leave the log to the application).
     pub fn has_logs(&self) -> bool {
         !self.logs.is_empty()
