@@ -629,6 +629,39 @@ fn the_server_serves_only_checkpoints_that_meet_its_witness_policy() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // The monitor reads the same policy: met, it is fine; a policy this log's witnesses do not
+    // meet is a short quorum (exit 3).
+    let state = tmp.path().join("monitor.json");
+    let policy = tmp.path().join("met.policy");
+    let (code, _, err) = log.cli(&[
+        "monitor",
+        "--once",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let stricter = tmp.path().join("stricter.policy");
+    std::fs::write(
+        &stricter,
+        format!(
+            "log {}\nwitness a {}\nwitness c {}\ngroup ac all a c\nquorum ac\n",
+            signer.vkey(),
+            w1.vkey,
+            silent
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = log.cli(&[
+        "monitor",
+        "--once",
+        "--policy",
+        stricter.to_str().unwrap(),
+        "--state",
+        tmp.path().join("monitor2.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(3), "{err}");
     drop(log);
 
     // Not met: the policy also needs a witness that never answers. A fresh witness w3 cosigns
