@@ -26,6 +26,10 @@ impl Drop for Mirror {
 }
 
 fn mirror(dir: &Path, log: &Server, stderr: &Path) -> Mirror {
+    mirror_with(dir, log, stderr, &[])
+}
+
+fn mirror_with(dir: &Path, log: &Server, stderr: &Path, extra: &[&str]) -> Mirror {
     std::fs::create_dir_all(dir).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_glasslog"))
         .args([
@@ -35,6 +39,7 @@ fn mirror(dir: &Path, log: &Server, stderr: &Path) -> Mirror {
             "--name",
             "mirror.example/m1",
         ])
+        .args(extra)
         .args(["--interval", "1", "--url", &log.base, "--vkey", &log.vkey])
         .arg("--key")
         .arg(dir.join("mirror.key"))
@@ -197,4 +202,98 @@ fn a_mirror_follows_serves_survives_a_restart_and_refuses_a_fork() {
     }
     let (status, body) = get(&format!("{}/checkpoint", m.copy));
     assert_eq!((status, String::from_utf8(body).unwrap()), (200, cp));
+}
+
+/// The push side: a client holding the log's data sends its checkpoint to `add-checkpoint` and
+/// its entries, in packages with subtree consistency proofs, to `add-entries` (gzip, as the
+/// spec lets clients send); the mirror answers with its cosignature and serves the copy.
+#[test]
+fn a_mirror_takes_pushed_checkpoints_and_entries() {
+    use glasslog_merkle::{
+        AddCheckpoint, AddEntries, AddEntriesHeader, MemoryHashes, Package, decode_entry_bundle,
+        leaf_hash, package_ranges, package_subtree_start, subtree_consistency_proof,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Server::start(&tmp.path().join("log"));
+    grow(&log, 300, "p");
+    let note = log.get("/checkpoint", None).text();
+    let mut entries: Vec<Vec<u8>> = Vec::new();
+    for path in ["tile/entries/000", "tile/entries/001.p/44"] {
+        let bundle = log.get(&format!("/{path}"), Some(&log.admin)).body;
+        entries.extend(
+            decode_entry_bundle(&bundle)
+                .unwrap()
+                .into_iter()
+                .map(<[u8]>::to_vec),
+        );
+    }
+    let mut tree = MemoryHashes::new();
+    for e in &entries {
+        tree.push(leaf_hash(e));
+    }
+    let m = mirror_with(
+        &tmp.path().join("m"),
+        &log,
+        &tmp.path().join("push.err"),
+        &["--no-pull"],
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let post = |path: &str, body: &[u8], gzip: bool| {
+        let mut req = agent.post(&format!("{}/{path}", m.base));
+        if gzip {
+            req = req.header("Content-Encoding", "gzip");
+        }
+        let mut r = req.send(body).unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    // Entries before any checkpoint: 422.
+    let upload = AddEntries {
+        header: AddEntriesHeader {
+            origin: "e2e.glasslog.example/log".into(),
+            upload_start: 0,
+            upload_end: 300,
+            ticket: Vec::new(),
+        },
+        packages: package_ranges(0, 300)
+            .into_iter()
+            .map(|(a, b)| Package {
+                entries: entries[a as usize..b as usize].to_vec(),
+                proof: subtree_consistency_proof(package_subtree_start(a), b, 300, &tree).unwrap(),
+            })
+            .collect(),
+    }
+    .encode()
+    .unwrap();
+    assert_eq!(post("add-entries", &upload, false).0, 422);
+    let body = AddCheckpoint {
+        old_size: 0,
+        proof: Vec::new(),
+        checkpoint: note.clone(),
+    }
+    .to_body();
+    assert_eq!(
+        post("add-checkpoint", body.as_bytes(), false),
+        (200, String::new())
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &upload).unwrap();
+    let (status, line) = post("add-entries", &gz.finish().unwrap(), true);
+    assert_eq!(status, 200, "{line}");
+    assert!(line.starts_with("\u{2014} mirror.example/m1 "), "{line}");
+    let served = wait_for(&m, &log.vkey, 300);
+    assert!(served.ends_with(&line), "{served}");
+    let (code, out, stderr) = run_cli(
+        &m.copy,
+        &log.vkey,
+        "",
+        &[
+            "audit",
+            "--state",
+            tmp.path().join("push-audit.json").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}{stderr}");
 }

@@ -122,8 +122,8 @@ enum Command {
     Monitor(monitor::Args),
     /// Run a C2SP tlog-witness that cosigns consistent checkpoints of the given logs.
     Witness(witness::Args),
-    /// Keep a verified, cosigned copy of a tlog-tiles log (C2SP tlog-mirror's read side) and
-    /// serve it at /<origin hash>/.
+    /// Keep a verified, cosigned copy of a tlog-tiles log (C2SP tlog-mirror), polled or pushed
+    /// (add-checkpoint, add-entries), and serve it at /<origin hash>/.
     Mirror(mirror::Args),
     /// Create or load a signer key file and print its verifier key (a log's, or with
     /// --cosigner a witness's), for provisioning before anything starts.

@@ -1,5 +1,6 @@
 //! `glasslog mirror`: keeps a verified copy of another tlog-tiles log (ours or anyone's) and
-//! serves it, cosigned, at `/<origin hash>/` (C2SP tlog-mirror's read side).
+//! serves it, cosigned, at `/<origin hash>/` (C2SP tlog-mirror), taking new checkpoints and
+//! entries by polling the log or as they are pushed (`add-checkpoint`, `add-entries`).
 //!
 //! One thread polls the log as a monitor does: each new checkpoint must verify under the
 //! log's keys and be consistent with the copy, every new entry is checked into the new root
@@ -39,6 +40,10 @@ pub struct Args {
     /// Seconds between polls of the log.
     #[arg(long, default_value_t = 10)]
     interval: u64,
+    /// Do not poll the log: take checkpoints and entries only as they are pushed to
+    /// `POST /add-checkpoint` and `POST /add-entries` (the log's URL is then unused).
+    #[arg(long)]
+    no_pull: bool,
 }
 
 /// Mirrors the log until SIGINT or SIGTERM.
@@ -65,13 +70,17 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         cosigner,
     )?);
     let stop = Arc::new(AtomicBool::new(false));
-    let puller = {
+    let puller = if args.no_pull {
+        None
+    } else {
         let (mirror, stop) = (Arc::clone(&mirror), Arc::clone(&stop));
         let interval = Duration::from_secs(args.interval.max(1));
-        std::thread::Builder::new()
-            .name("glasslog-mirror-pull".into())
-            .spawn(move || pull(&client, &mirror, interval, &stop))
-            .context("cannot start the mirror thread")?
+        Some(
+            std::thread::Builder::new()
+                .name("glasslog-mirror-pull".into())
+                .spawn(move || pull(&client, &mirror, interval, &stop))
+                .context("cannot start the mirror thread")?,
+        )
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -98,7 +107,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .await
     });
     stop.store(true, Ordering::Relaxed);
-    let _ = puller.join();
+    if let Some(p) = puller {
+        let _ = p.join();
+    }
     served?;
     Ok(ExitCode::SUCCESS)
 }

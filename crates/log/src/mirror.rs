@@ -11,9 +11,10 @@
 
 use crate::error::StoreError;
 use crate::store::{Commit, Store};
-use crate::tiles::{TreeState, served_entry_bundle, served_tile};
+use crate::tiles::{TileReader, TreeState, served_entry_bundle, served_tile};
 use glasslog_merkle::{
-    Checkpoint, EMPTY_ROOT, Hash, KeyError, Note, NoteError, Signer, Tile, VerifierSet, leaf_hash,
+    Checkpoint, EMPTY_ROOT, Hash, HashReader as _, KeyError, NodeId, Note, NoteError, Signer, Tile,
+    VerifierSet, leaf_hash, tree_root,
 };
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -83,6 +84,8 @@ pub struct MirrorCheckpoint {
     pub root: Hash,
     /// The note as served at `<prefix>/<origin hash>/checkpoint`.
     pub note: String,
+    /// The mirror's own signature line in it (what `add-entries` answers).
+    pub cosignature: String,
 }
 
 struct State {
@@ -124,19 +127,31 @@ impl Mirror {
                 let note = String::from_utf8(note)
                     .map_err(|_| StoreError::Corrupt("a stored checkpoint is not UTF-8".into()))?;
                 let cp = open_checkpoint(&note, &log_keys, origin)?;
-                // The checkpoint is written before the commit it covers, and the commit's
-                // synced write makes it durable: a larger checkpoint than the tree, or a tree
-                // with no checkpoint of its size, is not a state this code leaves.
-                if at != size || cp.size != size || cp.root != tree.range.root() {
+                // Entries are committed before the checkpoint that covers them, so the tree may
+                // run ahead of it (verified entries of an unfinished upload), never behind.
+                let root = if at == 0 {
+                    EMPTY_ROOT
+                } else {
+                    tree_root(
+                        at,
+                        &TileReader {
+                            store: store.as_ref(),
+                        },
+                    )
+                    .map_err(|e| StoreError::Corrupt(format!("mirrored tree: {e}")))?
+                };
+                if at > size || cp.size != at || cp.root != root {
                     return Err(StoreError::Corrupt(format!(
                         "the stored checkpoint (size {at}) does not match the stored tree (size {size})"
                     ))
                     .into());
                 }
+                let cosignature = note_cosignature(&note, &cosigner);
                 Some(Arc::new(MirrorCheckpoint {
-                    size,
+                    size: at,
                     root: cp.root,
                     note,
+                    cosignature,
                 }))
             }
         };
@@ -159,9 +174,88 @@ impl Mirror {
         self.cosigner.cosigner_vkey()
     }
 
-    /// How many entries the mirror holds.
+    /// How many entries the mirror holds: its next entry. Entries of an unfinished upload,
+    /// verified but not yet covered by a mirror checkpoint, count.
     pub fn size(&self) -> u64 {
         self.lock().tree.size()
+    }
+
+    /// Opens a note as a checkpoint of the mirrored log: its signature and origin.
+    pub fn open_log_checkpoint(&self, note: &str) -> Result<Checkpoint, MirrorError> {
+        open_checkpoint(note, &self.log_keys, &self.origin)
+    }
+
+    /// The stored leaf hashes `[start, end)`, all below [`Mirror::size`].
+    pub fn stored_leaves(&self, start: u64, end: u64) -> Result<Vec<Hash>, MirrorError> {
+        let have = self.size();
+        if start > end || end > have {
+            return Err(MirrorError::NotFound(format!("leaves [{start}, {end})")));
+        }
+        let nodes: Vec<NodeId> = (start..end).map(|i| NodeId::new(0, i)).collect();
+        Ok(TileReader {
+            store: self.store.as_ref(),
+        }
+        .read_hashes(&nodes)?)
+    }
+
+    /// Stores entries from index `from` (the mirror's size) that the caller has already proven
+    /// to be the log's (tlog-mirror's pending entries): durable on return, not yet served.
+    pub fn append_verified(&self, from: u64, entries: &[Vec<u8>]) -> Result<u64, MirrorError> {
+        let mut state = self.lock();
+        let have = state.tree.size();
+        let to = from + entries.len() as u64;
+        if from != have {
+            return Err(MirrorError::Gap {
+                have,
+                from,
+                to,
+                want: to,
+            });
+        }
+        let mut tree = state.tree.clone();
+        let commit = append_commit(&mut tree, from, entries);
+        self.store.commit(&commit)?;
+        state.tree = tree;
+        Ok(to)
+    }
+
+    /// Publishes the signed checkpoint `note` of exactly the stored tree, cosigned at
+    /// `timestamp`; the same size again refreshes the cosignature. Durable on return.
+    pub fn publish(
+        &self,
+        note: &str,
+        timestamp: u64,
+    ) -> Result<Arc<MirrorCheckpoint>, MirrorError> {
+        let cp = open_checkpoint(note, &self.log_keys, &self.origin)?;
+        let mut state = self.lock();
+        let have = state.tree.size();
+        if let Some(p) = &state.published
+            && cp.size < p.size
+        {
+            return Err(MirrorError::Rollback {
+                have: p.size,
+                got: cp.size,
+            });
+        }
+        if cp.size != have {
+            return Err(MirrorError::Gap {
+                have,
+                from: have,
+                to: have,
+                want: cp.size,
+            });
+        }
+        let root = if have == 0 {
+            EMPTY_ROOT
+        } else {
+            state.tree.range.root()
+        };
+        if root != cp.root {
+            return Err(MirrorError::Fork { size: cp.size });
+        }
+        let published = self.write_checkpoint(&cp, note, timestamp)?;
+        state.published = Some(Arc::clone(&published));
+        Ok(published)
     }
 
     /// The latest mirror checkpoint, if any entry (or the empty tree) was mirrored.
@@ -196,9 +290,7 @@ impl Mirror {
             });
         }
         let mut tree = state.tree.clone();
-        for entry in entries {
-            tree.append(leaf_hash(entry));
-        }
+        let commit = append_commit(&mut tree, from, entries);
         let root = if cp.size == 0 {
             EMPTY_ROOT
         } else {
@@ -213,31 +305,34 @@ impl Mirror {
             // Nothing new: the same tree (its root matched), already cosigned.
             return Ok(Arc::clone(published));
         }
-        let served = self.mirror_note(note, timestamp)?;
-        let commit = Commit {
-            entries: (from..).zip(entries.iter().cloned()).collect(),
-            leaves: entries
-                .iter()
-                .zip(from..)
-                .map(|(e, i)| (leaf_hash(e), i))
-                .collect(),
-            tiles: tree.take_writes(),
-            tree_size: cp.size,
-            ..Commit::default()
-        };
-        // The checkpoint first, then the synced commit that makes both durable: a crash in
-        // between leaves a checkpoint beyond the tree, which `open` reports as corrupt rather
-        // than serves.
-        self.store.put_checkpoint(cp.size, served.as_bytes())?;
+        // The entries first: a crash before the checkpoint leaves them pending, which `open`
+        // accepts, never a checkpoint beyond the stored tree.
         self.store.commit(&commit)?;
-        let published = Arc::new(MirrorCheckpoint {
+        state.tree = tree;
+        let published = self.write_checkpoint(&cp, note, timestamp)?;
+        state.published = Some(Arc::clone(&published));
+        Ok(published)
+    }
+
+    /// Writes the mirror's checkpoint of `cp` durably: the note, then an empty synced commit.
+    fn write_checkpoint(
+        &self,
+        cp: &Checkpoint,
+        note: &str,
+        timestamp: u64,
+    ) -> Result<Arc<MirrorCheckpoint>, MirrorError> {
+        let (served, cosignature) = self.mirror_note(note, timestamp)?;
+        self.store.put_checkpoint(cp.size, served.as_bytes())?;
+        self.store.commit(&Commit {
+            tree_size: cp.size.max(self.store.tree_size()?),
+            ..Commit::default()
+        })?;
+        Ok(Arc::new(MirrorCheckpoint {
             size: cp.size,
             root: cp.root,
             note: served,
-        });
-        state.tree = tree;
-        state.published = Some(Arc::clone(&published));
-        Ok(published)
+            cosignature,
+        }))
     }
 
     /// The served bytes of hash tile `tile` at the mirror's checkpoint.
@@ -254,21 +349,26 @@ impl Mirror {
             .ok_or_else(|| MirrorError::NotFound(tile.entries_path()))
     }
 
-    /// The log's note with only its verified signatures, then the mirror's cosignature.
-    fn mirror_note(&self, note: &str, timestamp: u64) -> Result<String, MirrorError> {
+    /// The log's note with only its verified signatures, then the mirror's cosignature; and
+    /// that cosignature's line.
+    fn mirror_note(&self, note: &str, timestamp: u64) -> Result<(String, String), MirrorError> {
         let parsed = Note::parse(note.as_bytes())?;
-        let verified: Vec<_> = parsed
+        let mut signatures: Vec<_> = parsed
             .verify(&self.log_keys)?
             .into_iter()
             .cloned()
             .collect();
-        let mut signatures = verified;
-        signatures.push(self.cosigner.cosign(&parsed.text, timestamp));
-        Ok(Note {
-            text: parsed.text,
-            signatures,
-        }
-        .to_string())
+        let own = self.cosigner.cosign(&parsed.text, timestamp);
+        let line = own.to_line();
+        signatures.push(own);
+        Ok((
+            Note {
+                text: parsed.text,
+                signatures,
+            }
+            .to_string(),
+            line,
+        ))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -276,6 +376,37 @@ impl Mirror {
         // tree replaces the old only after both writes succeeded).
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The commit that appends `entries` at `from` to `tree` (which it advances).
+fn append_commit(tree: &mut TreeState, from: u64, entries: &[Vec<u8>]) -> Commit {
+    for entry in entries {
+        tree.append(leaf_hash(entry));
+    }
+    Commit {
+        entries: (from..).zip(entries.iter().cloned()).collect(),
+        leaves: entries
+            .iter()
+            .zip(from..)
+            .map(|(e, i)| (leaf_hash(e), i))
+            .collect(),
+        tiles: tree.take_writes(),
+        tree_size: from + entries.len() as u64,
+        ..Commit::default()
+    }
+}
+
+/// The mirror's cosignature line in a stored note.
+fn note_cosignature(note: &str, cosigner: &Signer) -> String {
+    Note::parse(note.as_bytes())
+        .ok()
+        .and_then(|n| {
+            n.signatures
+                .iter()
+                .find(|s| s.name == cosigner.name() && s.key_id == cosigner.cosigner_key_id())
+                .map(glasslog_merkle::NoteSignature::to_line)
+        })
+        .unwrap_or_default()
 }
 
 fn open_checkpoint(
