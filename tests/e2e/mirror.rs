@@ -43,6 +43,8 @@ fn mirror_with(dir: &Path, log: &Server, stderr: &Path, extra: &[&str]) -> Mirro
         .args(["--interval", "1", "--url", &log.base, "--vkey", &log.vkey])
         .arg("--key")
         .arg(dir.join("mirror.key"))
+        .arg("--mldsa-key")
+        .arg(dir.join("mirror-mldsa.key"))
         .arg("--data")
         .arg(dir.join("data"))
         .env("GLASSLOG_TOKEN", &log.admin)
@@ -235,7 +237,7 @@ fn a_mirror_takes_pushed_checkpoints_and_entries() {
         &tmp.path().join("m"),
         &log,
         &tmp.path().join("push.err"),
-        &["--no-pull"],
+        &["--no-pull", "--algorithms", "ed25519,ml-dsa-44"],
     );
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -285,6 +287,12 @@ fn a_mirror_takes_pushed_checkpoints_and_entries() {
     assert!(line.starts_with("\u{2014} mirror.example/m1 "), "{line}");
     let served = wait_for(&m, &log.vkey, 300);
     assert!(served.ends_with(&line), "{served}");
+    // With an ML-DSA-44 key too: two lines, the second a subtree/v1 cosignature.
+    assert_eq!(line.lines().count(), 2, "{line}");
+    let skey = std::fs::read_to_string(tmp.path().join("m/mirror-mldsa.key")).unwrap();
+    let ml = glasslog_merkle::MlDsaSigner::from_skey(skey.trim()).unwrap();
+    let set = VerifierSet::from_vkeys([ml.vkey().as_str()]).unwrap();
+    assert!(Note::open(served.as_bytes(), &set).is_ok());
     let (code, out, stderr) = run_cli(
         &m.copy,
         &log.vkey,

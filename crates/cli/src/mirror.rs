@@ -34,6 +34,14 @@ pub struct Args {
     /// The mirror's Ed25519 signer key file; created (mode 0600) if missing.
     #[arg(long, default_value = "mirror.key")]
     key: PathBuf,
+    /// The mirror's ML-DSA-44 signer key file, with `--algorithms ed25519,ml-dsa-44`; created
+    /// (mode 0600) if missing.
+    #[arg(long, default_value = "mirror-mldsa.key")]
+    mldsa_key: PathBuf,
+    /// Which cosignatures to add: ed25519 (`cosignature/v1`, always), and ml-dsa-44
+    /// (`subtree/v1`) beside it (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "ed25519")]
+    algorithms: Vec<crate::keygen::Algorithm>,
     /// Where the copy is kept (a RocksDB directory).
     #[arg(long, default_value = "glasslog-mirror")]
     data: PathBuf,
@@ -63,12 +71,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let mut log_keys = vec![args.conn.vkey().to_owned()];
     log_keys.extend(args.conn.log_keys().iter().cloned());
     let origin = client.trust().origin().to_owned();
-    let mirror = Arc::new(glasslog_log::Mirror::open(
-        Arc::new(store),
-        &origin,
-        &log_keys,
-        cosigner,
-    )?);
+    let mut mirror = glasslog_log::Mirror::open(Arc::new(store), &origin, &log_keys, cosigner)?;
+    if args.algorithms.contains(&crate::keygen::Algorithm::MlDsa44) {
+        mirror = mirror.with_mldsa(glasslog_log::load_or_create_mldsa_signer(
+            &args.mldsa_key,
+            &args.name,
+        )?)?;
+    }
+    let mirror = Arc::new(mirror);
     let stop = Arc::new(AtomicBool::new(false));
     let puller = if args.no_pull {
         None
@@ -88,7 +98,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .context("cannot start the runtime")?;
     let mirrors = Arc::new(glasslog_api::mirror::Mirrors::new([Arc::clone(&mirror)]));
     let path = glasslog_api::mirror::origin_hash(&origin);
-    let vkey = mirror.cosigner_vkey();
+    let vkeys = mirror.cosigner_vkeys();
     let listen = args.listen;
     // The signal handlers are installed inside the runtime, before the mirror listens.
     let served = runtime.block_on(async move {
@@ -99,7 +109,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "glasslog mirror: listening on http://{addr}");
                 let _ = writeln!(out, "glasslog mirror: {origin} at http://{addr}/{path}/");
-                let _ = writeln!(out, "glasslog mirror: cosigner key {vkey}");
+                for vkey in &vkeys {
+                    let _ = writeln!(out, "glasslog mirror: cosigner key {vkey}");
+                }
                 let _ = out.flush();
             },
             crate::serve::shutdown_signal(),

@@ -13,8 +13,8 @@ use crate::error::StoreError;
 use crate::store::{Commit, Store};
 use crate::tiles::{TileReader, TreeState, served_entry_bundle, served_tile};
 use glasslog_merkle::{
-    Checkpoint, EMPTY_ROOT, Hash, HashReader as _, KeyError, NodeId, Note, NoteError, Signer, Tile,
-    VerifierSet, leaf_hash, tree_root,
+    Checkpoint, EMPTY_ROOT, Hash, HashReader as _, KeyError, MlDsaSigner, NodeId, Note, NoteError,
+    Signer, Tile, VerifierSet, leaf_hash, tree_root,
 };
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -84,7 +84,7 @@ pub struct MirrorCheckpoint {
     pub root: Hash,
     /// The note as served at `<prefix>/<origin hash>/checkpoint`.
     pub note: String,
-    /// The mirror's own signature line in it (what `add-entries` answers).
+    /// The mirror's own signature lines in it (what `add-entries` answers).
     pub cosignature: String,
 }
 
@@ -100,6 +100,8 @@ pub struct Mirror {
     origin: String,
     log_keys: VerifierSet,
     cosigner: Signer,
+    /// An ML-DSA-44 key of the same name: a `subtree/v1` cosignature beside the Ed25519 one.
+    mldsa: Option<MlDsaSigner>,
     state: Mutex<State>,
 }
 
@@ -160,8 +162,26 @@ impl Mirror {
             origin: origin.to_owned(),
             log_keys,
             cosigner,
+            mldsa: None,
             state: Mutex::new(State { tree, published }),
         })
+    }
+
+    /// Also cosigns with `mldsa` (ML-DSA-44 `subtree/v1` over `[0, size)`, C2SP
+    /// tlog-cosignature v1.1), from the next checkpoint on. Its name must be the mirror's.
+    pub fn with_mldsa(mut self, mldsa: MlDsaSigner) -> Result<Self, MirrorError> {
+        if mldsa.name() != self.cosigner.name() {
+            return Err(MirrorError::Key(KeyError::Malformed));
+        }
+        self.mldsa = Some(mldsa);
+        Ok(self)
+    }
+
+    /// The mirror's cosigner verifier keys: Ed25519 (type 0x04), then ML-DSA-44 if it has one.
+    pub fn cosigner_vkeys(&self) -> Vec<String> {
+        std::iter::once(self.cosigner.cosigner_vkey())
+            .chain(self.mldsa.as_ref().map(MlDsaSigner::vkey))
+            .collect()
     }
 
     /// The mirrored log's origin.
@@ -359,8 +379,17 @@ impl Mirror {
             .cloned()
             .collect();
         let own = self.cosigner.cosign(&parsed.text, timestamp);
-        let line = own.to_line();
+        let mut line = own.to_line();
         signatures.push(own);
+        // An empty tree has no ML-DSA-44 cosignature: `[0, 0)` is not a subtree.
+        if let Some(ml) = &self.mldsa
+            && let Ok(cp) = Checkpoint::parse(&parsed.text)
+            && cp.size > 0
+            && let Ok(sig) = ml.sign_checkpoint(&cp, timestamp)
+        {
+            line.push_str(&sig.to_line());
+            signatures.push(sig);
+        }
         Ok((
             Note {
                 text: parsed.text,
@@ -396,15 +425,15 @@ fn append_commit(tree: &mut TreeState, from: u64, entries: &[Vec<u8>]) -> Commit
     }
 }
 
-/// The mirror's cosignature line in a stored note.
+/// The mirror's cosignature lines in a stored note: every line under its name.
 fn note_cosignature(note: &str, cosigner: &Signer) -> String {
     Note::parse(note.as_bytes())
-        .ok()
-        .and_then(|n| {
+        .map(|n| {
             n.signatures
                 .iter()
-                .find(|s| s.name == cosigner.name() && s.key_id == cosigner.cosigner_key_id())
+                .filter(|s| s.name == cosigner.name())
                 .map(glasslog_merkle::NoteSignature::to_line)
+                .collect()
         })
         .unwrap_or_default()
 }
@@ -544,6 +573,40 @@ mod tests {
             let (tile, _) = Tile::parse_path(path).unwrap();
             assert_eq!(m2.tile(tile).unwrap(), want, "{path}");
         }
+    }
+
+    #[test]
+    fn cosigns_with_mldsa_beside_ed25519() {
+        let log = Signer::from_seed("log.example/a", [1; 32]).unwrap();
+        let all = entries(10);
+        let ml = MlDsaSigner::from_seed("mirror.example/m", &[8; 32]).unwrap();
+        let m = mirror(Arc::new(MemoryStore::new()), &log)
+            .with_mldsa(ml)
+            .unwrap();
+        let cp = m
+            .extend(&signed(&log, &all), 0, &all, 1_700_000_000)
+            .unwrap();
+        let keys = m.cosigner_vkeys();
+        assert_eq!(keys.len(), 2);
+        for k in &keys {
+            let set = VerifierSet::from_vkeys([k.as_str()]).unwrap();
+            assert_eq!(
+                Note::open(cp.note.as_bytes(), &set)
+                    .unwrap()
+                    .verify(&set)
+                    .unwrap()
+                    .len(),
+                1,
+                "{k}"
+            );
+        }
+        assert_eq!(cp.cosignature.lines().count(), 2);
+        let other = MlDsaSigner::from_seed("someone.else/m", &[8; 32]).unwrap();
+        assert!(
+            mirror(Arc::new(MemoryStore::new()), &log)
+                .with_mldsa(other)
+                .is_err()
+        );
     }
 
     #[test]
