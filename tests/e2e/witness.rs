@@ -733,3 +733,134 @@ fn the_server_serves_only_checkpoints_that_meet_its_witness_policy() {
         "{err}"
     );
 }
+
+/// An ML-DSA-44 witness over HTTP, the real binary: add-checkpoint answers with an Ed25519 and
+/// an ML-DSA-44 line that verify; sign-subtree signs a subtree of a checkpoint the witness
+/// cosigned, and refuses one it did not; the monitoring endpoint is read-only and only serves
+/// its own path.
+#[test]
+fn an_mldsa_witness_cosigns_and_signs_subtrees_over_http() {
+    use glasslog_merkle::{
+        AddCheckpoint, MemoryHashes, MlDsaVerifier, SignSubtree, decode_entry_bundle, leaf_hash,
+        subtree_consistency_proof, subtree_hash,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let log = Server::start(&tmp.path().join("log"));
+    grow(&log, 300, "m");
+    let note = log.get("/checkpoint", None).text();
+    let dir = tmp.path().join("w");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args([
+            "witness",
+            "--listen",
+            "127.0.0.1:0",
+            "--name",
+            "witness.example/pq",
+        ])
+        .args(["--algorithms", "ed25519,ml-dsa-44", "--log"])
+        .arg(format!("e2e.glasslog.example/log={}", log.vkey))
+        .arg("--key")
+        .arg(dir.join("w.key"))
+        .arg("--mldsa-key")
+        .arg(dir.join("w-mldsa.key"))
+        .arg("--state")
+        .arg(dir.join("state.json"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut base, mut keys) = (String::new(), Vec::new());
+    while base.is_empty() || keys.len() < 2 {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(a) = line.strip_prefix("glasslog witness: listening on ") {
+            base = a.to_owned();
+        } else if let Some(k) = line.strip_prefix("glasslog witness: cosigner key ") {
+            keys.push(k.to_owned());
+        }
+    }
+    let w = Witness {
+        child,
+        base,
+        vkey: keys[0].clone(),
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let send = |method: &str, path: &str, body: &str| {
+        let url = format!("{}{path}", w.base);
+        let mut r = if method == "GET" {
+            agent.get(&url).call().unwrap()
+        } else {
+            agent.post(&url).send(body.as_bytes()).unwrap()
+        };
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    let body = AddCheckpoint {
+        old_size: 0,
+        proof: Vec::new(),
+        checkpoint: note.clone(),
+    }
+    .to_body();
+    let (status, cosigs) = send("POST", "/add-checkpoint", &body);
+    assert_eq!(status, 200, "{cosigs}");
+    assert_eq!(cosigs.lines().count(), 2, "{cosigs}");
+    let cosigned = format!("{note}{cosigs}");
+    for k in &keys {
+        let set = VerifierSet::from_vkeys([k.as_str()]).unwrap();
+        assert!(Note::open(cosigned.as_bytes(), &set).is_ok(), "{k}");
+    }
+
+    // sign-subtree for [256, 300) of the cosigned checkpoint.
+    let mut entries: Vec<Vec<u8>> = Vec::new();
+    for path in ["tile/entries/000", "tile/entries/001.p/44"] {
+        let bundle = log.get(&format!("/{path}"), Some(&log.admin)).body;
+        entries.extend(
+            decode_entry_bundle(&bundle)
+                .unwrap()
+                .into_iter()
+                .map(<[u8]>::to_vec),
+        );
+    }
+    let mut tree = MemoryHashes::new();
+    for e in &entries {
+        tree.push(leaf_hash(e));
+    }
+    let hash = subtree_hash(256, 300, &tree).unwrap();
+    let request = |checkpoint: &str| {
+        SignSubtree {
+            start: 256,
+            end: 300,
+            hash,
+            proof: subtree_consistency_proof(256, 300, 300, &tree).unwrap(),
+            checkpoint: checkpoint.to_owned(),
+        }
+        .to_body()
+    };
+    let (status, line) = send("POST", "/sign-subtree", &request(&cosigned));
+    assert_eq!(status, 200, "{line}");
+    let sig = Note::parse(format!("x\n\n{line}").as_bytes())
+        .unwrap()
+        .signatures[0]
+        .clone();
+    let ml = MlDsaVerifier::from_vkey(&keys[1]).unwrap();
+    assert_eq!(
+        ml.verified_subtree("e2e.glasslog.example/log", 256, 300, &hash, &sig.signature),
+        Some(0),
+        "a subtree cosignature carries timestamp 0"
+    );
+    // A reference checkpoint without the witness's own ML-DSA-44 line: refused.
+    let (status, _) = send("POST", "/sign-subtree", &request(&note));
+    assert!((400..500).contains(&status), "{status}");
+
+    // Monitoring: GET only, on its own path; no tiles here.
+    let hash_path = format!("/{}/checkpoint", sha256_hex(b"e2e.glasslog.example/log"));
+    let (status, latest) = send("GET", &hash_path, "");
+    assert_eq!(status, 200);
+    assert!(latest.ends_with(&cosigs), "{latest}");
+    assert_eq!(send("POST", &hash_path, "").0, 405);
+    assert_eq!(send("GET", "/tile/0/000", "").0, 404);
+    drop(w);
+}
