@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` was never tuned on (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` was never tuned on (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -728,6 +728,69 @@ NEGATIVE11 = [
 ]
 
 
+# Written at the end of session 5, after holdout11 had been scored, read and fixed, and before
+# this split was scored once (BENCHMARKS.md): cluster bootstrap output, secret-printing CLIs,
+# directory and network tooling.
+def swarm_token(rng):
+    return "SWMTKN-1-" + rs(rng, 50, LOW) + "-" + rs(rng, 25, LOW)
+
+
+def kubeadm_token(rng):
+    return rs(rng, 6, LOW) + "." + rs(rng, 16, LOW)
+
+
+def pem_b64(rng):
+    body = "-----BEGIN RSA PRIVATE KEY-----\n" + rs(rng, 64, B64) + "\n-----END RSA PRIVATE KEY-----\n"
+    return base64.b64encode(body.encode()).decode()
+
+
+def vault_unseal(rng):
+    return base64.b64encode(bytes(rng.randrange(256) for _ in range(33))).decode()
+
+
+HOLDOUT12 = [
+    P("h12-kubeconfig-client-key", "kubernetes", pem_b64, "users:\n- name: admin\n  user:\n    client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t\n    client-key-data: {s}"),
+    P("h12-docker-swarm-join", "docker", swarm_token, "$ docker swarm join --token {s} 10.0.4.2:2377"),
+    P("h12-kubeadm-join", "kubernetes", kubeadm_token, "kubeadm join 10.0.4.2:6443 --token {s} --discovery-token-ca-cert-hash sha256:{sha64}"),
+    P("h12-consul-acl-bootstrap", "hashicorp", lambda r: uuid(r), "AccessorID:       {uuid}\nSecretID:         {s}\nDescription:      Bootstrap Token (Global Management)"),
+    P("h12-vault-operator-init-unseal", "vault", vault_unseal, "Unseal Key 1: {s}\nUnseal Key 2: {b64}"),
+    P("h12-vault-operator-init-root", "vault", lambda r: "hvs." + rs(r, 24), "Initial Root Token: {s}\n\nVault initialized with 5 key shares and a key threshold of 3."),
+    P("h12-heroku-auth-token", "shell", lambda r: uuid(r), "$ heroku auth:token\n {s}"),
+    P("h12-npm-token-create", "node", npm_token, "\u250c\u2500\u2500\u2500\u2500\u2500\u2500\u2510\n\u2502 token    \u2502 {s} \u2502\n\u2502 readonly \u2502 false \u2502"),
+    P("h12-wp-cli-user-pass", "php", human_password, "$ wp user create editor editor@acme.io --role=editor --user_pass={s}"),
+    P("h12-mysqladmin-password-subcommand", "mysql", human_password, "$ mysqladmin -u root password '{s}'"),
+    P("h12-ldif-userpassword", "ldap", human_password, "dn: uid=bob,ou=people,dc=acme,dc=io\nchangetype: modify\nreplace: userPassword\nuserPassword: {s}"),
+    P("h12-tf-var-env", "terraform", human_password, "+ export TF_VAR_db_password={s}\n+ terraform apply -auto-approve"),
+    P("h12-rabbitmqadmin", "rabbitmq", human_password, "$ rabbitmqadmin -H mq.acme.io -u admin -p {s} list queues"),
+    P("h12-snmp-community", "network", lambda r: rs(r, 14, AN), "$ snmpwalk -v2c -c {s} 10.0.9.1 1.3.6.1.2.1.1"),
+    P("h12-curl-proxy-user", "shell", human_password, "$ curl --proxy http://proxy.acme.io:3128 --proxy-user bob:{s} https://example.org/"),
+    P("h12-git-extraheader-basic", "git", lambda r: base64.b64encode(("x-access-token:" + "ghs_" + rs(r, 36)).encode()).decode(), '$ git -c http.extraheader="AUTHORIZATION: basic {s}" clone https://github.com/acme/api'),
+    P("h12-websocket-token-query", "http", jwt, '{ip} - - [{t}] "GET /socket?token={s} HTTP/1.1" 101 0'),
+    P("h12-elastic-password-env", "docker", human_password, "$ docker run -d -e ELASTIC_PASSWORD={s} -e discovery.type=single-node elasticsearch:8.15.0"),
+    P("h12-redis-sentinel-auth", "redis", human_password, "sentinel monitor mymaster 10.0.0.5 6379 2\nsentinel auth-pass mymaster {s}"),
+    P("h12-pgbouncer-userlist", "postgresql", human_password, '"app" "{s}"\n"stats" "md5a3556571e93b0d20722ba62be61e8c2d"'),
+    P("h12-jupyter-server-config-json", "python", lambda r: rs(r, 48, HEX), '{{"IdentityProvider": {{"hashed_password": "argon2:$argon2id$v=19$m=10240,t=10,p=8$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA"}}, "ServerApp": {{"token": "{s}"}}}}'),
+    P("h12-aws-ecr-login-password", "aws", lambda r: "eyJwYXlsb2FkIjoi" + rs(r, 200, B64), "$ aws ecr get-login-password --region eu-west-1\n{s}"),
+    P("h12-gh-auth-token", "github", lambda r: "gho_" + rs(r, 36), "$ gh auth token\n{s}"),
+    P("h12-php-ini-smtp", "php", human_password, "[mail function]\nSMTP = smtp.acme.io\nsmtp_port = 587\nauth_password = {s}"),
+    P("h12-cisco-enable-secret-0", "network", human_password, "router(config)# enable secret 0 {s}"),
+    P("h12-openldap-bind-cli", "ldap", human_password, "$ ldapwhoami -x -H ldaps://ldap.acme.io -D 'cn=admin,dc=acme,dc=io' -w {s}"),
+    P("h12-systemd-creds-literal", "systemd", human_password, "[Service]\nSetCredential=db-password:{s}\nExecStart=/usr/bin/app"),
+    P("h12-nginx-auth-request-header", "nginx", generic_token, 'proxy_set_header X-Internal-Auth "{s}";'),
+]
+
+NEGATIVE12 = [
+    P("h12-neg-kubeadm-token-list", "kubernetes", None, "TOKEN                     TTL   EXPIRES                USAGES\n<none>"),
+    P("h12-neg-vault-init-flags", "vault", None, "$ vault operator init -key-shares=5 -key-threshold=3 -format=json > /secure/init.json"),
+    P("h12-neg-snmpv3-env", "network", None, "$ snmpwalk -v3 -l authPriv -u monitor -a SHA -A \"$SNMP_AUTH\" -x AES -X \"$SNMP_PRIV\" 10.0.9.1"),
+    P("h12-neg-git-credential-helper", "git", None, "$ git -c credential.helper=store clone https://github.com/acme/api"),
+    P("h12-neg-ldif-hashed", "ldap", None, "dn: uid=bob,ou=people,dc=acme,dc=io\nuserPassword: {{SSHA}}W6ph5Mm5Pz8GgiULbPgzG37mj9g="),
+    P("h12-neg-consul-secretid-redacted", "hashicorp", None, "AccessorID:       {uuid}\nSecretID:         <hidden>\nDescription:      deploy"),
+    P("h12-neg-elastic-password-file", "docker", None, "$ docker run -d -e ELASTIC_PASSWORD_FILE=/run/secrets/elastic elasticsearch:8.15.0"),
+    P("h12-neg-pgbouncer-md5", "postgresql", None, '"stats" "md5a3556571e93b0d20722ba62be61e8c2d"'),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -824,6 +887,8 @@ def split_of(name):
         return "holdout10"
     if name.startswith("h11-"):
         return "holdout11"
+    if name.startswith("h12-"):
+        return "holdout12"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -838,7 +903,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 8), per_template, HOLDOUT8, NEGATIVE8)
             + generation(random.Random(seed + 9), per_template, HOLDOUT9, NEGATIVE9)
             + generation(random.Random(seed + 10), per_template, HOLDOUT10, NEGATIVE10)
-            + generation(random.Random(seed + 11), per_template, HOLDOUT11, NEGATIVE11))
+            + generation(random.Random(seed + 11), per_template, HOLDOUT11, NEGATIVE11)
+            + generation(random.Random(seed + 12), per_template, HOLDOUT12, NEGATIVE12))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -874,7 +940,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
