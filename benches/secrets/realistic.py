@@ -753,7 +753,7 @@ HOLDOUT12 = [
     P("h12-docker-swarm-join", "docker", swarm_token, "$ docker swarm join --token {s} 10.0.4.2:2377"),
     P("h12-kubeadm-join", "kubernetes", kubeadm_token, "kubeadm join 10.0.4.2:6443 --token {s} --discovery-token-ca-cert-hash sha256:{sha64}"),
     P("h12-consul-acl-bootstrap", "hashicorp", lambda r: uuid(r), "AccessorID:       {uuid}\nSecretID:         {s}\nDescription:      Bootstrap Token (Global Management)"),
-    P("h12-vault-operator-init-unseal", "vault", vault_unseal, "Unseal Key 1: {s}\nUnseal Key 2: {b64}"),
+    P("h12-vault-operator-init-unseal", "vault", vault_unseal, "Unseal Key 1: {s}\nUnseal Progress: 0/3"),
     P("h12-vault-operator-init-root", "vault", lambda r: "hvs." + rs(r, 24), "Initial Root Token: {s}\n\nVault initialized with 5 key shares and a key threshold of 3."),
     P("h12-heroku-auth-token", "shell", lambda r: uuid(r), "$ heroku auth:token\n {s}"),
     P("h12-npm-token-create", "node", npm_token, "\u250c\u2500\u2500\u2500\u2500\u2500\u2500\u2510\n\u2502 token    \u2502 {s} \u2502\n\u2502 readonly \u2502 false \u2502"),

@@ -678,7 +678,12 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
             || is_flag(word));
     match keys::classify(key) {
         KeyClass::Plain => false,
-        KeyClass::Weak => values::looks_random(value) || values::is_product_key(value),
+        KeyClass::Weak => {
+            values::looks_random(value)
+                || values::is_product_key(value)
+                // Consul's `SecretID`, Vault AppRole's `secret_id`: UUID-shaped credentials.
+                || (keys::is_secret_id(key) && values::is_uuid(value))
+        }
         KeyClass::Secret if keys::is_password(key) => {
             let path = values::is_path(value);
             !prose && !path
@@ -901,7 +906,11 @@ fn within_public_word(text: &str, s: usize, e: usize) -> bool {
     let from = text[..s].rfind(stop).map_or(0, |i| i + 1);
     let to = text[e..].find(stop).map_or(text.len(), |i| e + i);
     let word = &text[from..to];
-    values::is_password_hash(word) || values::is_reference(word) || values::is_placeholder(word)
+    values::is_password_hash(word)
+        || values::is_reference(word)
+        || values::is_placeholder(word)
+        // `sha256:e5e9…`: a digest with its algorithm's name (kubeadm's CA cert hash).
+        || values::is_public_shape(word)
 }
 
 /// Stricter than [`values::looks_random`], for a token with no name of its own: no dotted or

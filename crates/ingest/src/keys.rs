@@ -176,6 +176,9 @@ const KEY_QUALIFIERS: &[&str] = &[
     "dek",
     "seed",
     "otp",
+    // Vault's `Unseal Key 1`, `Recovery Key 1`.
+    "unseal",
+    "recovery",
 ];
 
 /// The word before `key` that makes it plainly not a credential.
@@ -597,9 +600,11 @@ pub fn classify(key: &str) -> KeyClass {
         return KeyClass::Plain;
     }
     // `session_id`, `sess_id`: often a bearer credential, often an opaque correlation id.
+    // `secret_id` (Consul's SecretID, Vault AppRole's) is the credential itself, and as often
+    // the name of a stored secret (AWS's SecretId): the value decides.
     if last == "id" && ws.len() >= 2 {
         let prev = ws.get(ws.len() - 2).unwrap_or("");
-        if prev == "session" || prev == "sess" || prev == "sid" {
+        if prev == "session" || prev == "sess" || prev == "sid" || prev == "secret" {
             return KeyClass::Weak;
         }
     }
@@ -632,6 +637,12 @@ pub fn classify(key: &str) -> KeyClass {
         return KeyClass::Weak;
     }
     KeyClass::Plain
+}
+
+/// Whether `key` is a secret's ID in the sense of a credential (`SecretID`, `secret_id`).
+pub fn is_secret_id(key: &str) -> bool {
+    let ws = Words::of(key);
+    ws.len() >= 2 && ws.last() == Some("id") && ws.get(ws.len() - 2) == Some("secret")
 }
 
 /// Whether `key` names a password (a secret however short or simple it is).
@@ -735,6 +746,8 @@ mod tests {
             ("passwordless", Plain),
             ("breakglass_session", Plain),
             ("secret_name", Plain),
+            ("SecretID", Weak),
+            ("secret_id", Weak),
             ("key_id", Plain),
             ("password_hash", Plain),
             ("authorization.k8s.io/decision", Plain),

@@ -3162,9 +3162,16 @@ pub const RULES: &[RuleDef] = &[
             "find-generic-password",
             "get-secret-value",
             "base64",
-            "get-parameter"
+            "get-parameter",
+            "get-login-password",
+            "auth:token",
+            "auth token",
+            "print-access-token",
+            "print-identity-token",
+            "create token",
+            "print token"
         ],
-        r#"(?m)^[^\r\n]*?(?:[$#>%][ \t]+|\+[ \t]+)(?:sudo[ \t]+)?(?:op[ \t]+read|(?:vault|bao)[ \t]+(?:kv[ \t]+get|read)[^\r\n]*?[ \t]-field[= ]|(?:pass|gopass)[ \t]+show|security[ \t]+find-(?:generic|internet)-password[^\r\n]*?[ \t]-w|aws[ \t]+(?:secretsmanager[ \t]+get-secret-value|ssm[ \t]+get-parameters?[^\r\n]*?--with-decryption)[^\r\n]*?--output[ \t=]+text|kubectl[ \t]+get[ \t]+secrets?[^\r\n]*?\|[ \t]*base64[ \t]+(?:-d|--decode))[^\r\n]*\r?\n[ \t]*(?P<s>[^\s\[(][^\s]{2,}[^\s:])(?:\s|$)"#,
+        r#"(?m)^[^\r\n]*?(?:[$#>%][ \t]+|\+[ \t]+)(?:sudo[ \t]+)?(?:op[ \t]+read|(?:vault|bao)[ \t]+(?:kv[ \t]+get|read)[^\r\n]*?[ \t]-field[= ]|(?:pass|gopass)[ \t]+show|security[ \t]+find-(?:generic|internet)-password[^\r\n]*?[ \t]-w|aws[ \t]+(?:secretsmanager[ \t]+get-secret-value|ssm[ \t]+get-parameters?[^\r\n]*?--with-decryption)[^\r\n]*?--output[ \t=]+text|kubectl[ \t]+get[ \t]+secrets?[^\r\n]*?\|[ \t]*base64[ \t]+(?:-d|--decode)|aws[ \t]+ecr(?:-public)?[ \t]+get-login-password|heroku[ \t]+auth:token|gh[ \t]+auth[ \t]+token|gcloud[ \t]+auth[ \t]+(?:application-default[ \t]+)?print-(?:access|identity)-token|kubectl[ \t]+create[ \t]+token|vault[ \t]+print[ \t]+token)[^\r\n]*\r?\n[ \t]*(?P<s>[^\s\[(][^\s]{2,}[^\s:])(?:\s|$)"#,
         C::Password,
         K::Structural,
         [
@@ -3179,6 +3186,10 @@ pub const RULES: &[RuleDef] = &[
             (
                 "$ vault kv get -field=token secret/ci/registry\nPr1vate-Reg1stry-77",
                 "Pr1vate-Reg1stry-77"
+            ),
+            (
+                "$ heroku auth:token\n 3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+                "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
             )
         ],
         [
@@ -3359,6 +3370,42 @@ pub const RULES: &[RuleDef] = &[
             "cache_peer up.acme.io parent 3128 0 login=PASSTHRU",
             "login: bob:read-only"
         ]
+    ),
+    rule!(
+        "sentinel-auth-pass",
+        "The password after the master's name in Redis Sentinel's auth-pass directive",
+        ["auth-pass"],
+        r#"(?i)\bsentinel[ \t]+auth-pass[ \t]+\S+[ \t]+(?:"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s"]+))"#,
+        C::Password,
+        K::Structural,
+        [("sentinel auth-pass cache-primary Qz7!mTr2x", "Qz7!mTr2x")],
+        ["sentinel monitor cache-primary 10.0.0.5 6379 2"]
+    ),
+    rule!(
+        "snmp-community",
+        "The community string of an SNMP v1/v2c command (snmpwalk -c, snmpget -c): its password",
+        ["snmp"],
+        r#"\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|df|netstat|status)\b[^\r\n]*?[ \t]-c[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))"#,
+        C::Password,
+        K::Structural,
+        [(
+            "$ snmpget -v2c -c R0uterC0mm 10.0.9.1 sysName.0",
+            "R0uterC0mm"
+        )],
+        ["$ snmpwalk -v3 -l authPriv -u mon -a SHA -A \"$AUTH\" 10.0.9.1"]
+    ),
+    rule!(
+        "vault-unseal-key",
+        "Vault unseal and recovery keys as `vault operator init` prints them",
+        ["unseal key", "recovery key"],
+        r#"(?i)\b(?:unseal|recovery)[ _-]key(?:[ _-]?\d{1,2})?[ \t]*[:=][ \t]*(?P<s>[A-Za-z0-9+/]{20,}={0,2})"#,
+        C::None,
+        K::Provider,
+        [(
+            "Unseal Key 1: fV7wcQ/1zVfA4huZRfr7ieHLitZ0zuOTtOgFwYwytj/y",
+            "fV7wcQ/1zVfA4huZRfr7ieHLitZ0zuOTtOgFwYwytj/y"
+        )],
+        ["Unseal Key 1: <redacted>", "unseal key shares: 5"]
     ),
     rule!(
         "generated-password-output",
@@ -3703,7 +3750,7 @@ pub const RULES: &[RuleDef] = &[
         "curl-user-password",
         "Password given to curl -u",
         ["curl"],
-        r#"\bcurl\b[^\n]*?\s(?:-u|--user)\s*["']?[^\s:"']{1,128}:(?P<s>[^\s"']{1,128})"#,
+        r#"\bcurl\b[^\n]*?\s(?:-u|--user|-U|--proxy-user)\s*["']?[^\s:"']{1,128}:(?P<s>[^\s"']{1,128})"#,
         C::Password,
         K::Structural,
         [(

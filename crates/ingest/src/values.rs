@@ -348,6 +348,9 @@ pub fn is_password_hash(value: &str) -> bool {
     if v.contains("$$") {
         return is_password_hash(&v.replace("$$", "$"));
     }
+    if is_crypt_hash(v) {
+        return true;
+    }
     if !v.starts_with(['$', '{']) && v.contains(':') {
         return v.split(',').all(|entry| {
             entry
@@ -355,7 +358,7 @@ pub fn is_password_hash(value: &str) -> bool {
                 .is_some_and(|(user, hash)| !user.is_empty() && is_crypt_hash(hash))
         });
     }
-    is_crypt_hash(v)
+    false
 }
 
 fn is_crypt_hash(v: &str) -> bool {
@@ -383,9 +386,16 @@ fn is_crypt_hash(v: &str) -> bool {
         "pbkdf2_sha256$",
         "bcrypt$",
         "argon2$",
+        // Jupyter's `argon2:$argon2id$…`, PostgreSQL's `md5<32 hex>` and `SCRAM-SHA-256$…`.
+        "argon2:$argon2",
+        "SCRAM-SHA-256$",
     ]
     .iter()
     .any(|p| v.starts_with(p))
+        // PostgreSQL's MD5 form: `md5` and 32 hex digits.
+        || (v.len() == 35
+            && v.starts_with("md5")
+            && v[3..].bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Keys meant to be published (Stripe publishable keys, which browsers receive).
@@ -718,6 +728,11 @@ mod tests {
             "admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/,ops:$2y$05$c4WoMPo3SXsafkva.HHa6uXQZWr7oboPiC2bT/r7q1BB8I2s0BRqC"
         ));
         assert!(!is_password_hash("admin:hunter2"));
+        assert!(is_password_hash("md5a3556571e93b0d20722ba62be61e8c2d"));
+        assert!(is_password_hash(
+            "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy"
+        ));
+        assert!(!is_password_hash("md5sum"));
         assert!(!is_password_hash("admin:$apr1$x,bob:plain"));
         assert!(is_reference(
             "ENC[AES256_GCM,data:Tr7o=,iv:1=,tag:2=,type:str]"
