@@ -260,7 +260,6 @@ fn a_mirror_takes_pushed_checkpoints_and_entries() {
             ticket: Vec::new(),
         },
         packages: package_ranges(0, 300)
-            .into_iter()
             .map(|(a, b)| Package {
                 entries: entries[a as usize..b as usize].to_vec(),
                 proof: subtree_consistency_proof(package_subtree_start(a), b, 300, &tree).unwrap(),

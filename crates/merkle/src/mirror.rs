@@ -61,21 +61,24 @@ pub struct Package {
 }
 
 /// The entry ranges of the packages of an upload `[upload_start, upload_end)`, in order: one
-/// per 256-entry span, clipped to the upload. Empty when the upload is.
-pub fn package_ranges(upload_start: u64, upload_end: u64) -> Vec<(u64, u64)> {
+/// per 256-entry span, clipped to the upload. Empty when the upload is. Lazy: the range comes
+/// from the network and may span 2^64 entries.
+pub fn package_ranges(upload_start: u64, upload_end: u64) -> impl Iterator<Item = (u64, u64)> {
     let width = u64::from(TILE_WIDTH);
-    let mut out = Vec::new();
     let mut at = upload_start;
-    while at < upload_end {
+    std::iter::from_fn(move || {
+        if at >= upload_end {
+            return None;
+        }
         // The next multiple of 256 above `at`, or the end when that would overflow.
         let span_end = (at / width)
             .checked_add(1)
             .and_then(|n| n.checked_mul(width))
             .map_or(upload_end, |e| e.min(upload_end));
-        out.push((at, span_end));
+        let range = (at, span_end);
         at = span_end;
-    }
-    out
+        Some(range)
+    })
 }
 
 /// The first entry of the subtree a package's proof starts from: its 256-entry span's start.
