@@ -130,3 +130,67 @@ fn a_log_signing_with_ed25519_and_mldsa_is_accepted_by_go_and_by_the_monitor() {
     );
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// `sign_ed25519 = false`: the log signs with ML-DSA-44 alone. It has no Ed25519 key file, its
+/// printed verifier key is the ML-DSA-44 one, every checkpoint carries that one line, and the
+/// monitor, `prove` and `verify` work with it; without an ML-DSA-44 key it refuses to start.
+#[test]
+fn a_log_signing_with_mldsa_alone_is_followed_and_proven() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("log");
+    std::fs::create_dir_all(&data).unwrap();
+    let config = tmp.path().join("glasslog.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "sign_ed25519 = false\nmldsa_key_file = {:?}\n",
+            data.join("log-mldsa.key")
+        ),
+    )
+    .unwrap();
+    let log = Server::start_with(&data, &["--config", config.to_str().unwrap()]);
+    assert!(!data.join("log.key").exists());
+    assert!(
+        glasslog_merkle::MlDsaVerifier::from_vkey(&log.vkey).is_ok(),
+        "{}",
+        log.vkey
+    );
+    // No checkpoint of the empty tree: an answer to retry, not an error.
+    assert_eq!(log.get("/checkpoint", None).status, 503);
+    let r = log.post_json(
+        "/v1/entries?wait=checkpoint",
+        Some(&log.admin),
+        &serde_json::json!({"actor": "alice", "action": "read"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let note = log.get("/checkpoint", None).text();
+    let set = VerifierSet::from_vkeys([log.vkey.as_str()]).unwrap();
+    let n = Note::open(note.as_bytes(), &set).unwrap();
+    assert_eq!(n.signatures.len(), 1, "{note}");
+    let state = tmp.path().join("m.json");
+    let (code, _, err) = log.cli(&["monitor", "--once", "--state", state.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let proof = tmp.path().join("p.tlog-proof");
+    let (code, _, err) = log.cli(&["prove", "0", "--out", proof.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = run_cli(
+        "",
+        "",
+        "",
+        &["verify", proof.to_str().unwrap(), "--vkey", &log.vkey],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    drop(log);
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "sign_ed25519 = false\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(tmp.path().join("other"))
+        .arg("--config")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mldsa_key_file"));
+}

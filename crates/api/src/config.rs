@@ -27,6 +27,11 @@ pub struct ServerConfig {
     pub mldsa_key_file: Option<PathBuf>,
     /// Where to write the ML-DSA-44 verifier key at every start.
     pub mldsa_vkey_file: Option<PathBuf>,
+    /// Whether checkpoints carry an Ed25519 signature (`key_file`). `false` signs with the
+    /// ML-DSA-44 key alone (`mldsa_key_file` is then required): the empty tree has no ML-DSA-44
+    /// signature, so there is no checkpoint before the first entry, and witnesses that require
+    /// Ed25519 (the public witness network does) will not cosign.
+    pub sign_ed25519: bool,
     /// Whether checkpoints, hash tiles and proofs may be read without a token.
     pub public_reads: bool,
     /// Whether entry bundles and entries may be read without a token (they hold the
@@ -106,6 +111,7 @@ impl Default for ServerConfig {
             vkey_file: None,
             mldsa_key_file: None,
             mldsa_vkey_file: None,
+            sign_ed25519: true,
             public_reads: true,
             public_entries: false,
             public_metrics: false,

@@ -223,6 +223,9 @@ pub fn log_problem(e: LogError) -> Problem {
                 "the log has stopped accepting entries; operators have been alerted",
             )
         }
+        LogError::NoCheckpointYet => Problem::unavailable(
+            "the log has no signed checkpoint yet: it signs with ML-DSA-44 alone, which cannot sign the empty tree, so its first checkpoint comes with its first entry",
+        ),
         other => {
             tracing::warn!(error = %other, "transient log error");
             Problem::unavailable("the log could not complete this request; retry later")

@@ -50,6 +50,9 @@ pub enum ServeError {
     /// The ML-DSA-44 key is not named by the origin.
     #[error(transparent)]
     LogKeys(#[from] glasslog_log::LogSignerError),
+    /// `sign_ed25519 = false` without an ML-DSA-44 key: nothing would sign.
+    #[error("sign_ed25519 = false needs mldsa_key_file: the log would have no key")]
+    NoLogKey,
     /// The log could not be opened or recovered.
     #[error(transparent)]
     Log(#[from] glasslog_log::LogError),
@@ -151,7 +154,11 @@ pub async fn serve(
         .key_file
         .clone()
         .unwrap_or_else(|| dir.join("log.key"));
-    let signer = load_or_create_signer(&key_file, &config.origin)?;
+    let signer = if config.sign_ed25519 {
+        Some(load_or_create_signer(&key_file, &config.origin)?)
+    } else {
+        None
+    };
     let mldsa = config
         .mldsa_key_file
         .as_ref()
@@ -166,11 +173,20 @@ pub async fn serve(
         }
         None => Ok(()),
     };
-    publish(&config.vkey_file, signer.vkey())?;
     if let Some(m) = &mldsa {
         publish(&config.mldsa_vkey_file, m.vkey())?;
     }
-    let signer = LogSigner::new(signer, mldsa)?;
+    let signer = match (signer, mldsa) {
+        (Some(ed), mldsa) => {
+            publish(&config.vkey_file, ed.vkey())?;
+            LogSigner::new(ed, mldsa)?
+        }
+        (None, Some(m)) => {
+            publish(&config.vkey_file, m.vkey())?;
+            LogSigner::mldsa_only(m)
+        }
+        (None, None) => return Err(ServeError::NoLogKey),
+    };
     let mut config = config;
     for w in &mut config.witnesses {
         if w.vkey.is_empty()
@@ -265,7 +281,7 @@ pub async fn serve(
     })?;
     let started = Started {
         addr,
-        verifier_key: log.verifier().vkey(),
+        verifier_key: log.vkey(),
         mldsa_verifier_key: log.keys().get(1).map(glasslog_merkle::LogKey::vkey),
         admin_token_file,
         tls: tls.is_some(),

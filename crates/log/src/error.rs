@@ -61,6 +61,10 @@ pub enum LogError {
     /// The log is shutting down.
     #[error("the log is closed")]
     Closed,
+    /// No checkpoint is signed yet: a log that signs with ML-DSA-44 alone signs its first one
+    /// with its first entry.
+    #[error("the log has no signed checkpoint yet")]
+    NoCheckpointYet,
 }
 
 impl LogError {
@@ -68,7 +72,7 @@ impl LogError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            LogError::Store(StoreError::Backend(_)) | LogError::Closed
+            LogError::Store(StoreError::Backend(_)) | LogError::Closed | LogError::NoCheckpointYet
         )
     }
 }

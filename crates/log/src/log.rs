@@ -8,7 +8,8 @@ use crate::tiles::{TileReader, served_entry_bundle, served_tile, stored_entries}
 use crate::types::{Appended, LogConfig, MAX_TAG_BYTES, NewEntry, Shared, SignedCheckpoint};
 use crate::verify::{VerifyReport, verify_store};
 use glasslog_merkle::{
-    BUNDLE_ENTRY_MAX, Ed25519Verifier, Hash, LogKey, Tile, consistency_proof, inclusion_proof,
+    BUNDLE_ENTRY_MAX, Ed25519Verifier, Hash, LogKey, Signer, Tile, consistency_proof,
+    inclusion_proof,
 };
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -56,9 +57,14 @@ impl Log {
         self.shared.signer.origin()
     }
 
-    /// The verifier key of the log's Ed25519 checkpoint signatures.
-    pub fn verifier(&self) -> Ed25519Verifier {
-        self.shared.signer.ed25519().verifier()
+    /// The verifier key of the log's Ed25519 checkpoint signatures, if it signs with Ed25519.
+    pub fn verifier(&self) -> Option<Ed25519Verifier> {
+        self.shared.signer.ed25519().map(Signer::verifier)
+    }
+
+    /// The log's first verifier key: Ed25519 when it has one, else ML-DSA-44.
+    pub fn vkey(&self) -> String {
+        self.keys().first().map(LogKey::vkey).unwrap_or_default()
     }
 
     /// The verifier keys of every checkpoint signature the log makes (Ed25519 first, then
@@ -117,7 +123,7 @@ impl Log {
             .published
             .borrow()
             .clone()
-            .ok_or(LogError::Closed)
+            .ok_or(LogError::NoCheckpointYet)
     }
 
     /// A receiver that sees every newly published checkpoint.

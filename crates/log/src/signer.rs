@@ -1,12 +1,12 @@
-//! The log's checkpoint signer: an Ed25519 key, and optionally an ML-DSA-44 key beside it, so
-//! that every checkpoint carries both signature lines during a migration to post-quantum keys.
+//! The log's checkpoint signer: an Ed25519 key, an ML-DSA-44 key, or both at once, so that
+//! every checkpoint carries both signature lines during a migration to post-quantum keys.
 //!
 //! Spec: <https://c2sp.org/tlog-checkpoint> (logs SHOULD sign in the ML-DSA-44 cosignature
 //! format, MAY use any type their ecosystem needs) and <https://c2sp.org/tlog-tiles> (a log
 //! that talks to the public witness network MUST carry an Ed25519 signature); restated in
-//! `shared/specs/TLOG-STANDARDS.md` §6. The Ed25519 key is therefore always there, and it is the
-//! only one that can sign the empty tree: `[0, 0)` is not a subtree, so it has no ML-DSA-44
-//! signature, and the size-0 checkpoint carries the Ed25519 line alone.
+//! `shared/specs/TLOG-STANDARDS.md` §6. Only Ed25519 can sign the empty tree: `[0, 0)` is not
+//! a subtree, so it has no ML-DSA-44 signature. The size-0 checkpoint carries the Ed25519 line
+//! alone, and a log that signs with ML-DSA-44 only has no checkpoint before its first entry.
 
 use glasslog_merkle::{Checkpoint, LogKey, MlDsaSigner, Signer, VerifierSet};
 
@@ -18,17 +18,17 @@ pub struct LogSignerError {
     mldsa: String,
 }
 
-/// The keys that sign the log's checkpoints, all named by its origin.
+/// The keys that sign the log's checkpoints, all named by its origin: at least one.
 #[derive(Debug)]
 pub struct LogSigner {
-    ed25519: Signer,
+    ed25519: Option<Signer>,
     mldsa: Option<MlDsaSigner>,
 }
 
 impl From<Signer> for LogSigner {
     fn from(ed25519: Signer) -> Self {
         LogSigner {
-            ed25519,
+            ed25519: Some(ed25519),
             mldsa: None,
         }
     }
@@ -43,22 +43,42 @@ impl LogSigner {
                 mldsa: m.name().to_owned(),
             });
         }
-        Ok(LogSigner { ed25519, mldsa })
+        Ok(LogSigner {
+            ed25519: Some(ed25519),
+            mldsa,
+        })
+    }
+
+    /// Signs with ML-DSA-44 alone: no Ed25519 line, so no checkpoint of the empty tree, and
+    /// no cosignatures from witnesses that require Ed25519 (the public witness network).
+    pub fn mldsa_only(mldsa: MlDsaSigner) -> Self {
+        LogSigner {
+            ed25519: None,
+            mldsa: Some(mldsa),
+        }
     }
 
     /// The origin.
     pub fn origin(&self) -> &str {
-        self.ed25519.name()
+        match (&self.ed25519, &self.mldsa) {
+            (Some(e), _) => e.name(),
+            (None, Some(m)) => m.name(),
+            (None, None) => "",
+        }
     }
 
-    /// The Ed25519 key.
-    pub fn ed25519(&self) -> &Signer {
-        &self.ed25519
+    /// The Ed25519 key, if the log has one.
+    pub fn ed25519(&self) -> Option<&Signer> {
+        self.ed25519.as_ref()
     }
 
     /// The verifier keys of every key, Ed25519 first.
     pub fn keys(&self) -> Vec<LogKey> {
-        let mut keys = vec![LogKey::Ed25519(self.ed25519.verifier())];
+        let mut keys: Vec<LogKey> = self
+            .ed25519
+            .iter()
+            .map(|e| LogKey::Ed25519(e.verifier()))
+            .collect();
         keys.extend(self.mldsa.as_ref().map(|m| LogKey::MlDsa44(m.verifier())));
         keys
     }
@@ -73,18 +93,24 @@ impl LogSigner {
     }
 
     /// The signed note of `cp`: the Ed25519 line, then (for a non-empty tree) the ML-DSA-44
-    /// line stamped `now` (POSIX seconds).
-    pub fn sign_note(&self, cp: &Checkpoint, now: u64) -> String {
+    /// line stamped `now` (POSIX seconds). `None` when no key can sign it: the empty tree of
+    /// an ML-DSA-44-only log.
+    pub fn sign_note(&self, cp: &Checkpoint, now: u64) -> Option<String> {
         let text = cp.to_text();
-        let mut note = self.ed25519.sign_note(&text);
+        let mut note = match &self.ed25519 {
+            Some(e) => e.sign_note(&text),
+            None => format!("{text}\n"),
+        };
+        let mut signed = self.ed25519.is_some();
         if let Some(m) = self.mldsa.as_ref().filter(|_| cp.size > 0) {
             // The origin is at most 255 bytes when the ML-DSA key was made with it as its name,
             // so this cannot fail; if it ever did, the Ed25519 line alone still stands.
             if let Ok(sig) = m.sign_checkpoint(cp, now.max(1)) {
                 note.push_str(&sig.to_line());
+                signed = true;
             }
         }
-        note
+        signed.then_some(note)
     }
 }
 
@@ -102,10 +128,14 @@ mod tests {
         )
         .unwrap();
         let set = signer.verifiers();
-        let note = signer.sign_note(&Checkpoint::new(origin, 5, Hash([9; 32])), 1_700_000_000);
+        let note = signer
+            .sign_note(&Checkpoint::new(origin, 5, Hash([9; 32])), 1_700_000_000)
+            .unwrap();
         let n = Note::open(note.as_bytes(), &set).unwrap();
         assert_eq!(n.verify(&set).unwrap().len(), 2);
-        let empty = signer.sign_note(&Checkpoint::new(origin, 0, EMPTY_ROOT), 1_700_000_000);
+        let empty = signer
+            .sign_note(&Checkpoint::new(origin, 0, EMPTY_ROOT), 1_700_000_000)
+            .unwrap();
         assert_eq!(
             Note::open(empty.as_bytes(), &set).unwrap().signatures.len(),
             1
@@ -116,6 +146,25 @@ mod tests {
                 Some(MlDsaSigner::from_seed("other", &[2; 32]).unwrap()),
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn an_mldsa_only_log_signs_every_tree_but_the_empty_one() {
+        let origin = "example.com/log";
+        let signer = LogSigner::mldsa_only(MlDsaSigner::from_seed(origin, &[2; 32]).unwrap());
+        assert_eq!(signer.origin(), origin);
+        assert_eq!(signer.keys().len(), 1);
+        let set = signer.verifiers();
+        let note = signer
+            .sign_note(&Checkpoint::new(origin, 5, Hash([9; 32])), 1_700_000_000)
+            .unwrap();
+        let n = Note::open(note.as_bytes(), &set).unwrap();
+        assert_eq!(n.signatures.len(), 1);
+        assert!(
+            signer
+                .sign_note(&Checkpoint::new(origin, 0, EMPTY_ROOT), 1_700_000_000)
+                .is_none()
         );
     }
 }

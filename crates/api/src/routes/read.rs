@@ -192,7 +192,7 @@ pub async fn log_info(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Re
     let (cp, note) = served(&st, None).await?;
     Ok(axum::Json(json!({
         "origin": st.log.origin(),
-        "verifier_key": st.log.verifier().vkey(),
+        "verifier_key": st.log.vkey(),
         "tree_size": cp.size,
         "root_hash": cp.root.to_base64(),
         "checkpoint": note,

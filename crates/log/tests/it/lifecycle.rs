@@ -10,7 +10,7 @@ use std::sync::Arc;
 fn grow_and_check(store: Arc<dyn Store>, sizes: &[u64]) {
     let log = open(store);
     let mut oracle = MemoryHashes::new();
-    let vkey = VerifierSet::from_vkeys([log.verifier().vkey().as_str()]).unwrap();
+    let vkey = VerifierSet::from_vkeys([log.vkey().as_str()]).unwrap();
     let mut next = 0u64;
     let mut previous: Option<Checkpoint> = None;
     for &target in sizes {
@@ -276,4 +276,29 @@ async fn concurrent_appends_get_dense_distinct_indices() {
     let cp = log.wait_for_checkpoint(32 * 50 - 1).await.unwrap();
     assert_eq!(cp.checkpoint.size, 32 * 50);
     assert_eq!(log.verify().unwrap().entries, 1600);
+}
+
+/// A log that signs with ML-DSA-44 alone has no checkpoint before its first entry (the empty
+/// tree has no ML-DSA-44 signature), then signs every tree, and reopens.
+#[test]
+fn an_mldsa_only_log_signs_from_its_first_entry() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let signer =
+        || glasslog_log::LogSigner::mldsa_only(MlDsaSigner::from_seed(ORIGIN, &[4; 32]).unwrap());
+    let log = glasslog_log::Log::open(Arc::clone(&store), signer(), Default::default()).unwrap();
+    assert!(matches!(log.checkpoint(), Err(LogError::NoCheckpointYet)));
+    assert!(log.verifier().is_none());
+    let vkey = log.vkey();
+    assert!(MlDsaVerifier::from_vkey(&vkey).is_ok(), "{vkey}");
+    log.append_blocking((0..3).map(entry).collect()).unwrap();
+    let cp = log.checkpoint().unwrap();
+    assert_eq!(cp.checkpoint.size, 3);
+    let set = VerifierSet::from_vkeys([vkey.as_str()]).unwrap();
+    let note = Note::open(cp.note.as_bytes(), &set).unwrap();
+    assert_eq!(note.signatures.len(), 1);
+    assert!(log.verify().is_ok());
+    log.close();
+    drop(log);
+    let again = glasslog_log::Log::open(store, signer(), Default::default()).unwrap();
+    assert_eq!(again.checkpoint().unwrap().checkpoint.size, 3);
 }
