@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` was never tuned on (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` was never tuned on (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -791,6 +791,55 @@ NEGATIVE12 = [
 ]
 
 
+# Written late in session 5, after holdout12 had been scored, read and fixed, and before this
+# split was scored once (BENCHMARKS.md): CI and app configs, connectors, device configs.
+def azdo_pat(rng):
+    return rs(rng, 52, "abcdefghijklmnopqrstuvwxyz234567")
+
+
+HOLDOUT13 = [
+    P("h13-gha-env-literal", "ci", lambda r: "npm_" + rs(r, 36), "jobs:\n  publish:\n    env:\n      NODE_AUTH_TOKEN: {s}\n    steps:\n      - run: npm publish"),
+    P("h13-circleci-environment", "ci", aws_secret, "    environment:\n      AWS_ACCESS_KEY_ID: {kid}\n      AWS_SECRET_ACCESS_KEY: {s}"),
+    P("h13-serverless-env", "config", human_password, "provider:\n  name: aws\n  environment:\n    DB_PASS: {s}\n    STAGE: prod"),
+    P("h13-gradle-store-password", "android", human_password, "RELEASE_STORE_FILE=release.keystore\nRELEASE_STORE_PASSWORD={s}\nRELEASE_KEY_ALIAS=upload"),
+    P("h13-fastlane-match-password", "ios", human_password, "+ export MATCH_PASSWORD={s}\n+ bundle exec fastlane match appstore --readonly"),
+    P("h13-nagios-resource-macro", "monitoring", human_password, "$USER1$=/usr/lib/nagios/plugins\n$USER3$={s}"),
+    P("h13-prometheus-bearer-token", "monitoring", generic_token, "  - job_name: api\n    bearer_token: {s}\n    static_configs:\n      - targets: ['api:9100']"),
+    P("h13-kafka-connect-password", "kafka", human_password, '{{"name":"pg-sink","config":{{"connector.class":"io.confluent.connect.jdbc.JdbcSinkConnector","connection.user":"etl","connection.password":"{s}"}}}}'),
+    P("h13-debezium-database-password", "kafka", human_password, '{{"database.hostname":"db","database.user":"cdc","database.password":"{s}","topic.prefix":"orders"}}'),
+    P("h13-hibernate-properties", "java", human_password, "hibernate.connection.username=app\nhibernate.connection.password={s}\nhibernate.dialect=org.hibernate.dialect.PostgreSQLDialect"),
+    P("h13-django-databases-dict", "python", human_password, "DATABASES = {{'default': {{'ENGINE': 'django.db.backends.postgresql', 'NAME': 'shop', 'USER': 'shop', 'PASSWORD': '{s}', 'HOST': 'db'}}}}"),
+    P("h13-knexfile-connection", "node", human_password, "module.exports = {{ client: 'pg', connection: {{ host: 'db', user: 'app', password: '{s}', database: 'app' }} }};"),
+    P("h13-expect-send-password", "shell", human_password, 'expect "password:"\nsend "{s}\\r"\nexpect "$ "'),
+    P("h13-windows-unattend", "windows", human_password, "<AdministratorPassword>\n  <Value>{s}</Value>\n  <PlainText>true</PlainText>\n</AdministratorPassword>"),
+    P("h13-cisco-asa-username", "network", human_password, "ciscoasa(config)# username netadmin password {s} privilege 15"),
+    P("h13-mikrotik-user-add", "network", human_password, "[admin@MikroTik] > /user add name=ops group=full password={s}"),
+    P("h13-keycloak-set-password", "keycloak", human_password, "$ kcadm.sh set-password -r acme --username bob --new-password {s}"),
+    P("h13-oc-login", "kubernetes", human_password, "$ oc login https://api.ocp.acme.io:6443 -u developer -p {s}"),
+    P("h13-azure-devops-pat-env", "ci", azdo_pat, "##[debug]Setting AZURE_DEVOPS_EXT_PAT={s}"),
+    P("h13-auth0-client-secret-env", "config", lambda r: rs(r, 64, URLSAFE), "AUTH0_DOMAIN=acme.eu.auth0.com\nAUTH0_CLIENT_ID={an24}\nAUTH0_CLIENT_SECRET={s}"),
+    P("h13-mongodb-keyfile-content", "mongodb", lambda r: rs(r, 756, B64)[:64], "$ cat /etc/mongo/keyfile\n{s}"),
+    P("h13-sqlalchemy-url-log", "python", human_password, "INFO sqlalchemy.engine: create_engine('mysql+pymysql://report:{s}@db.internal/analytics')"),
+    P("h13-ftp-url-in-cron", "shell", human_password, "15 4 * * * wget -q ftp://backup:{s}@ftp.acme.io/dump.sql.gz -O /tmp/dump.sql.gz"),
+    P("h13-ansible-vault-password-file-echo", "ansible", human_password, "$ echo '{s}' > ~/.vault_pass.txt && chmod 600 ~/.vault_pass.txt"),
+    P("h13-java-keystore-props", "java", human_password, "server.ssl.key-store=classpath:keystore.p12\nserver.ssl.key-store-password={s}\nserver.ssl.key-alias=tomcat"),
+    P("h13-dotnet-user-secrets-set", "dotnet", human_password, '$ dotnet user-secrets set "Smtp:Password" "{s}"'),
+    P("h13-vercel-env-add-echo", "shell", human_password, "$ echo '{s}' | vercel env add DATABASE_PASSWORD production"),
+    P("h13-http-basic-in-nginx-log", "nginx", lambda r: base64.b64encode(("admin:" + human_password(r)).encode()).decode(), '{ip} - admin [{t}] "GET /admin HTTP/1.1" 200 512 "-" "curl/8.5" "Basic {s}"'),
+]
+
+NEGATIVE13 = [
+    P("h13-neg-jenkins-encrypted", "ci", None, "<password>{{AQAAABAAAAAQx8VvYzqF0fN3D1b4K8cZoD7x9Rw2Lk4TqWz5e6U1hXs=}}</password>"),
+    P("h13-neg-spring-cipher", "java", None, "spring.datasource.password={{cipher}}AQBc3F9xZ2xK7mLp4qR8sT0vW1yZ3aB5cD7eF9gH1iJ3kL5mN7oP9qR1sT3uV5wX7yZ9"),
+    P("h13-neg-rails-erb", "ruby", None, "production:\n  password: <%= ENV['DATABASE_PASSWORD'] %>"),
+    P("h13-neg-juniper-encrypted", "network", None, 'set system root-authentication encrypted-password "$6$Qx0z$9pG1nJ4rT7wY2bE5hK8mP1sV4xA7dG0jL3oR6uZ9cF2iN5qT8wB1eH4kM7pS0vY3"'),
+    P("h13-neg-nagios-paths", "monitoring", None, "$USER1$=/usr/lib/nagios/plugins\n$USER2$=/usr/lib/nagios/eventhandlers"),
+    P("h13-neg-mongo-keyfile-path", "mongodb", None, "security:\n  keyFile: /etc/mongo/keyfile\n  authorization: enabled"),
+    P("h13-neg-dotnet-user-secrets-list", "dotnet", None, "$ dotnet user-secrets list\nNo secrets configured for this application."),
+    P("h13-neg-gha-secret-ref", "ci", None, "    env:\n      NODE_AUTH_TOKEN: ${{{{ secrets.NPM_TOKEN }}}}"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -889,6 +938,8 @@ def split_of(name):
         return "holdout11"
     if name.startswith("h12-"):
         return "holdout12"
+    if name.startswith("h13-"):
+        return "holdout13"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -904,7 +955,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 9), per_template, HOLDOUT9, NEGATIVE9)
             + generation(random.Random(seed + 10), per_template, HOLDOUT10, NEGATIVE10)
             + generation(random.Random(seed + 11), per_template, HOLDOUT11, NEGATIVE11)
-            + generation(random.Random(seed + 12), per_template, HOLDOUT12, NEGATIVE12))
+            + generation(random.Random(seed + 12), per_template, HOLDOUT12, NEGATIVE12)
+            + generation(random.Random(seed + 13), per_template, HOLDOUT13, NEGATIVE13))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -940,7 +992,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
