@@ -69,6 +69,21 @@ pub fn jwt_header_ok(token: &str) -> bool {
         .is_ok_and(|v| v.get("alg").is_some_and(serde_json::Value::is_string))
 }
 
+/// Whether `b64` is HTTP Basic credentials: standard base64 of printable `user:password`,
+/// both parts non-empty.
+pub fn basic_credentials(b64: &str) -> bool {
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return false;
+    };
+    !text.chars().any(char::is_control)
+        && text
+            .split_once(':')
+            .is_some_and(|(user, password)| !user.is_empty() && !password.is_empty())
+}
+
 /// A US SSN that is not in a never-issued range.
 pub fn ssn_ok(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();

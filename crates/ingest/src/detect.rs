@@ -422,6 +422,7 @@ impl Detector {
                     ),
                     Check::AwsSecret => (values::aws_secret_shape(value), None),
                     Check::Prose => (credible(value) && password_shaped(value), None),
+                    Check::BasicCredentials => (checks::basic_credentials(value), None),
                 };
                 if keep {
                     found.push(Match {
@@ -872,6 +873,17 @@ fn proximate_tokens(
         let t = text[s..e].trim_end_matches(['.', '-']);
         let e = s + t.len();
         i = e.max(i);
+        // A key that names an identifier (`AUTH0_CLIENT_ID=`, `request_id:`): what follows is
+        // that identifier, not the service's secret.
+        // (The `=` may have been taken for base64 padding above.)
+        let name = t.trim_end_matches('=');
+        if (name.len() < t.len() || matches!(bytes.get(e), Some(b'=' | b':')))
+            && keys::Words::of(name)
+                .last()
+                .is_some_and(|w| ID_WORDS.contains(&w) || w == "uid")
+        {
+            break;
+        }
         if t.len() < 12 {
             // A short word: an identifier's name stops the scan (`sentry event 3f2a…`).
             let word = t.trim_end_matches('=');
@@ -906,7 +918,12 @@ fn within_public_word(text: &str, s: usize, e: usize) -> bool {
     let from = text[..s].rfind(stop).map_or(0, |i| i + 1);
     let to = text[e..].find(stop).map_or(text.len(), |i| e + i);
     let word = &text[from..to];
-    values::is_password_hash(word)
+    // `password={cipher}AQB…`: the value part of a name=value word.
+    let value = text[from..s]
+        .rfind(['=', ':'])
+        .map_or(word, |i| &text[from + i + 1..to]);
+    values::is_reference(value)
+        || values::is_password_hash(word)
         || values::is_reference(word)
         || values::is_placeholder(word)
         // `sha256:e5e9…`: a digest with its algorithm's name (kubeadm's CA cert hash).

@@ -633,7 +633,18 @@ pub fn classify(key: &str) -> KeyClass {
     }
     // `kerberos_authentication`, `x_authentication`: often a method name (`"basic"`), sometimes
     // the credential itself; a random-looking value decides.
-    if ["signature", "sig", "sas", "hmac", "api", "authentication"].contains(&last) {
+    // `AZURE_DEVOPS_EXT_PAT`, `GH_PAT`: a personal access token, or somebody called Pat.
+    if [
+        "signature",
+        "sig",
+        "sas",
+        "hmac",
+        "api",
+        "authentication",
+        "pat",
+    ]
+    .contains(&last)
+    {
         return KeyClass::Weak;
     }
     KeyClass::Plain

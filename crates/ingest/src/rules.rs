@@ -56,6 +56,8 @@ pub enum Check {
     /// to …`): as [`Check::Password`], and it must look like one (a digit or a symbol, or
     /// mixed case), so that a sentence's next word (`changed to meet the policy`) is not.
     Prose,
+    /// Base64 that decodes to printable `user:password` (HTTP Basic credentials).
+    BasicCredentials,
 }
 
 /// How a rule ranks when matches overlap: the more specific kind wins.
@@ -2751,9 +2753,14 @@ pub const RULES: &[RuleDef] = &[
             "password-stdin",
             "kinit",
             "sudo -s",
-            "passphrase-fd"
+            "passphrase-fd",
+            "env add",
+            "secret set",
+            "secrets set",
+            "secret create",
+            "secrets create"
         ],
-        r#"\becho\s+(?:-[ne]\s+)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s|"']+))\s*\|\s*(?:sudo\s+)?(?:passwd|chpasswd|kinit|kpasswd|smbpasswd|sudo\s+-S|[^\r\n|]*--password-stdin|[^\r\n|]*--passphrase-fd)"#,
+        r#"\becho\s+(?:-[ne]\s+)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s|"']+))\s*\|\s*(?:sudo\s+)?(?:passwd|chpasswd|kinit|kpasswd|smbpasswd|sudo\s+-S|[^\r\n|]*--password-stdin|[^\r\n|]*--passphrase-fd|[^\r\n|]*\benv[ \t]+add\b|[^\r\n|]*\bsecrets?[ \t]+(?:set|put|add|create)\b)"#,
         C::Password,
         K::Structural,
         [
@@ -3408,6 +3415,106 @@ pub const RULES: &[RuleDef] = &[
         ["Unseal Key 1: <redacted>", "unseal key shares: 5"]
     ),
     rule!(
+        "echoed-into-secret-file",
+        "A value echoed into a file whose name says it holds a secret (`echo x > ~/.vault_pass.txt`)",
+        ["echo"],
+        r#"(?i)\becho\s+(?:-[ne]\s+)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s|"'>]+))\s*>>?\s*[^\s;&|]*(?:pass|secret|token|cred|apikey|api_key)[^\s;&|]*"#,
+        C::Password,
+        K::Structural,
+        [(
+            "$ echo 'Cedar-77-Falcon' > ~/.ansible/vault_pass.txt",
+            "Cedar-77-Falcon"
+        )],
+        [
+            "$ echo $VAULT_PASS > ~/.vault_pass.txt",
+            "$ echo done > /tmp/log.txt"
+        ]
+    ),
+    rule!(
+        "set-named-secret",
+        "The value a CLI stores under a name that names a credential (dotnet user-secrets set, config set, secrets set KEY VALUE)",
+        [" set "],
+        r#"(?i)\b(?:user-secrets|config(?::set)?|secrets?|credential|variable|param)[ \t]+set[ \t]+["']?(?P<k>[A-Za-z0-9_.:\-]{1,128})["']?[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))"#,
+        C::Assignment,
+        K::Structural,
+        [(
+            r#"$ dotnet user-secrets set "Smtp:Password" "Willow-41-Cedar""#,
+            "Willow-41-Cedar"
+        )],
+        [r#"$ dotnet user-secrets set "Smtp:Host" "smtp.acme.io""#]
+    ),
+    rule!(
+        "expect-send-password",
+        "What an expect or pexpect script sends after a password prompt",
+        ["expect"],
+        r#"(?i)\bexpect\b[ \t(]*(?:-[a-z]+[ \t]+)*["'{][^"'\r\n}]*(?:pass(?:word|phrase|code)?|pin)[^"'\r\n}]*["'}][ \t)]*;?[ \t]*\r?\n?[ \t]*(?:[A-Za-z_][A-Za-z0-9_]*\.)?send(?:line)?\b[ \t(]*(?:-[a-z]+[ \t]+)*(?:"(?P<s2>[^"\r\n]+?)(?:\\r|\\n)?"|'(?P<s3>[^'\r\n]+?)(?:\\r|\\n)?')"#,
+        C::Password,
+        K::Structural,
+        [
+            ("expect \"Password:\"\nsend \"Qz7!mTr2x\\r\"", "Qz7!mTr2x"),
+            (
+                "child.expect('Password: ')\nchild.sendline('Harbor-41-Cedar')",
+                "Harbor-41-Cedar"
+            )
+        ],
+        ["expect \"Password:\"\nsend \"$env(PW)\\r\""]
+    ),
+    rule!(
+        "basic-credentials",
+        "HTTP Basic credentials wherever they are logged: `Basic ` then base64 of user:password",
+        ["basic "],
+        r#"(?i)\bbasic[ \t]+(?P<s>[A-Za-z0-9+/]{6,}={0,2})(?:[^A-Za-z0-9+/=]|$)"#,
+        C::BasicCredentials,
+        K::Generic,
+        [(
+            r#"10.0.0.1 - admin [02/Dec/2026] "GET /admin HTTP/1.1" 200 512 "Basic YWRtaW46Q2VkYXItNzc=""#,
+            "YWRtaW46Q2VkYXItNzc="
+        )],
+        ["basic authentication failed", "Basic realm=\"api\""]
+    ),
+    rule!(
+        "cat-secret-file",
+        "The one line `cat` prints of a file whose name says it holds a key, secret, token or password",
+        ["cat "],
+        r#"(?m)\bcat[ \t]+[^\s;&|]*(?:key|keyfile|secret|secrets|token|pass|passwd|password|credential|credentials)(?:\.txt|\.key|\.json)?[ \t]*\r?\n[ \t]*(?P<s>[^\s]{8,})[ \t]*(?:\r?\n|$)"#,
+        C::Password,
+        K::Generic,
+        [(
+            "$ cat /etc/mongo/keyfile\nQm9uZGFyeS1rZXktZmlsZS1jb250ZW50cy0xMjM0NTY3\n",
+            "Qm9uZGFyeS1rZXktZmlsZS1jb250ZW50cy0xMjM0NTY3"
+        )],
+        [
+            "$ cat /etc/ssh/ssh_host_ed25519_key.pub\nssh-ed25519 AAAAC3Nza host",
+            "$ cat keys.md\n# Keys"
+        ]
+    ),
+    rule!(
+        "nagios-resource-macro",
+        "A Nagios or Icinga $USERn$ resource macro, where resource.cfg keeps passwords",
+        ["$user"],
+        r#"(?m)^[ \t]*\$USER[0-9]{1,3}\$[ \t]*=[ \t]*(?P<s>[^\s]+)"#,
+        C::UserPassword,
+        K::Structural,
+        [(
+            "$USER1$=/usr/lib/nagios/plugins\n$USER5$=Mon1tor!ng",
+            "Mon1tor!ng"
+        )],
+        ["$USER1$=/usr/lib/nagios/plugins"]
+    ),
+    rule!(
+        "xml-secret-value-child",
+        "The <Value> child of an XML element named for a credential (Windows unattend.xml <AdministratorPassword><Value>)",
+        ["<value>"],
+        r#"(?i)<(?P<k>[A-Za-z0-9_:\-]*(?:password|passwd|secret|token|credential)[A-Za-z0-9_:\-]*)>\s*<Value>(?P<s>[^<\r\n]+)</Value>"#,
+        C::Assignment,
+        K::Structural,
+        [(
+            "<AutoLogon>\n  <Password>\n    <Value>Tundra-41-Amber</Value>",
+            "Tundra-41-Amber"
+        )],
+        ["<PasswordExpires>\n  <Value>false</Value>"]
+    ),
+    rule!(
         "generated-password-output",
         "A password a tool prints after setting or generating it (elasticsearch-reset-password, installers)",
         ["new value", "password is", "password:"],
@@ -3834,9 +3941,9 @@ pub const RULES: &[RuleDef] = &[
         "Value assigned to a secret, token, key or credential name",
         [
             "secret", "token", "key", "cred", "auth", "session", "sessid", "sig", "jwt", "bearer",
-            "otp", "dsn"
+            "otp", "dsn", "_pat=", "_pat:", "_pat\""
         ],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn|_pat)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
         C::Assignment,
         K::Generic,
         [

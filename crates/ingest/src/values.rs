@@ -116,6 +116,12 @@ pub fn is_placeholder(value: &str) -> bool {
         // The opening of a template cut short by the text around it.
         || ["{{", "${", "$(", "<%", "#{", "{%"].iter().any(|o| v.starts_with(o))
         || v.starts_with("[REDACTED")
+        // Tcl's `$env(PW)`, an array element: a variable, as in expect scripts.
+        || (v.starts_with('$')
+            && v.ends_with(')')
+            && v[1..].split_once('(').is_some_and(|(name, _)| {
+                !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            }))
         // Grafana's providers: `$__file{/run/secrets/pw}`, `$__env{PW}`, `$__vault{…}`.
         || (v.starts_with("$__") && v.ends_with('}') && v.contains('{'))
     {
@@ -334,6 +340,8 @@ pub fn is_reference(value: &str) -> bool {
         "enc(",
         // SOPS and the Datadog agent's secret backend: `ENC[AES256_GCM,data:…]`, `ENC[handle]`.
         "enc[",
+        // Spring Cloud Config's encrypted values: `{cipher}AQB…`.
+        "{cipher}",
     ]
     .iter()
     .any(|p| lower.starts_with(p))
@@ -719,6 +727,7 @@ mod tests {
         ));
         assert!(is_reference("vault:secret/data/db#password"));
         assert!(is_reference("ENC[datadog_api_key]"));
+        assert!(is_reference("{cipher}AQBc3F9xZ2xK7mLp4qR8sT0vW1yZ3"));
         assert!(is_placeholder("$__file{/run/secrets/grafana_pg}"));
         assert!(is_placeholder("$__env{PG_PASSWORD}"));
         assert!(is_password_hash(
