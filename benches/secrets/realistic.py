@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` was never tuned on (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` was never tuned on (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -840,6 +840,52 @@ NEGATIVE13 = [
 ]
 
 
+# Written at the end of session 5, after holdout13 had been scored, read and fixed, and before
+# this split was scored once (BENCHMARKS.md): structured logs of other stacks, event records,
+# and services named next to their keys.
+HOLDOUT14 = [
+    P("h14-zap-json-log", "go", generic_token, '{{"level":"debug","ts":1733130000.12,"caller":"client/http.go:88","msg":"outgoing request","url":"https://api.acme.io/v2","headers":{{"X-Api-Key":["{s}"]}}}}'),
+    P("h14-rust-tracing-span", "rust", human_password, "2026-12-02T10:00:00.123Z DEBUG connect{{host=db.internal user=app password={s}}}: sqlx::postgres: connecting"),
+    P("h14-journal-export-json", "systemd", human_password, '{{"_SYSTEMD_UNIT":"backup.service","MESSAGE":"restic backup started, RESTIC_PASSWORD={s} repo=s3:backups"}}'),
+    P("h14-windows-4688-cmdline", "windows", human_password, "<Data Name='CommandLine'>net use \\\\fs01\\share /user:ACME\\svc_backup {s}</Data>"),
+    P("h14-k8s-event-message", "kubernetes", human_password, 'Warning  Failed  pod/api-7d9  Error: failed to start container "api": env DB_PASSWORD={s} rejected by policy'),
+    P("h14-envoy-access-log-header", "envoy", generic_token, '[2026-12-02T10:00:00.000Z] "GET /v1/items HTTP/1.1" 200 - 0 512 3 2 "-" "okhttp/4.12" "x-auth-token: {s}" "items.internal"'),
+    P("h14-graylog-gelf", "logging", human_password, '{{"version":"1.1","host":"app01","short_message":"login attempt","_user":"bob","_password":"{s}","level":6}}'),
+    P("h14-fluentbit-record", "logging", generic_token, '[0] kube.var.log: [1733130000.0, {{"log":"token refreshed: access_token={s} expires_in=3600","stream":"stdout"}}]'),
+    P("h14-sentry-breadcrumb", "app", human_password, '{{"breadcrumbs":[{{"category":"http","data":{{"url":"/login","body":"user=bob&pwd={s}"}}}}]}}'),
+    P("h14-php-error-log-pdo", "php", human_password, "PHP Fatal error:  Uncaught PDOException: SQLSTATE[HY000] [1045] in /var/www/db.php:12\nStack trace:\n#0 /var/www/db.php(12): PDO->__construct('mysql:host=db;dbname=shop', 'shop', '{s}')"),
+    P("h14-ruby-exception-args", "ruby", human_password, "Mysql2::Error: Access denied for user 'app'@'10.0.0.9' (using password: YES)\n  from lib/db.rb:8:in `connect': Mysql2::Client.new(host: 'db', username: 'app', password: '{s}')"),
+    P("h14-dotnet-exception-connstr", "dotnet", human_password, "System.Data.SqlClient.SqlException (0x80131904): Login failed for user 'app'.\n   ConnectionString: Data Source=db01;Initial Catalog=erp;User Id=app;Password={s};"),
+    P("h14-airflow-task-log", "airflow", human_password, "[2026-12-02, 10:00:00 UTC] {{base.py:83}} INFO - Using connection ID 'pg_dwh' for task execution.\n[2026-12-02, 10:00:00 UTC] {{sql.py:418}} INFO - Running statement: ALTER USER etl PASSWORD '{s}'"),
+    P("h14-dbt-profiles", "dbt", human_password, "dwh:\n  target: prod\n  outputs:\n    prod:\n      type: snowflake\n      user: DBT\n      password: {s}"),
+    P("h14-turso-token-env", "config", lambda r: "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9." + b64url(json.dumps({"a": "rw", "iat": 1733130000, "id": rs(r, 12)}).encode()) + "." + rs(r, 86, URLSAFE), "TURSO_DATABASE_URL=libsql://app-acme.turso.io\nTURSO_AUTH_TOKEN={s}"),
+    P("h14-svix-secret", "config", lambda r: "whsec_" + base64.b64encode(bytes(r.randrange(256) for _ in range(24))).decode(), "svix webhook configured for endpoint ep_2Kq with signing secret {s}"),
+    P("h14-inngest-signing-key", "config", lambda r: "signkey-prod-" + rs(r, 64, HEX), "INNGEST_EVENT_KEY={an24}\nINNGEST_SIGNING_KEY={s}"),
+    P("h14-upstash-redis-rest", "config", lambda r: "A" + rs(r, 59, AN), "UPSTASH_REDIS_REST_URL=https://eu1-calm-fox-31337.upstash.io\nUPSTASH_REDIS_REST_TOKEN={s}"),
+    P("h14-pinata-jwt", "web3", jwt, 'curl -H "Authorization: Bearer {s}" https://api.pinata.cloud/data/testAuthentication'),
+    P("h14-coinmarketcap-header", "http", lambda r: uuid(r), "GET /v1/cryptocurrency/listings/latest HTTP/1.1\nHost: pro-api.coinmarketcap.com\nX-CMC_PRO_API_KEY: {s}"),
+    P("h14-weatherapi-query", "http", hex_key, '{ip} - - [{t}] "GET /v1/current.json?key={s}&q=London HTTP/1.1" 200 1234'),
+    P("h14-xml-config-connection", "java", human_password, '<bean id="ds" class="org.apache.commons.dbcp2.BasicDataSource">\n  <property name="username" value="app"/>\n  <property name="password" value="{s}"/>\n</bean>'),
+    P("h14-camel-route-uri", "java", human_password, 'from("sftp://etl@files.acme.io/inbox?password={s}&delete=true")'),
+    P("h14-mqtt-url", "iot", human_password, "connecting to mqtts://sensor42:{s}@broker.acme.io:8883"),
+    P("h14-amqp-url-env", "config", human_password, "CELERY_BROKER_URL=amqps://worker:{s}@mq.acme.io:5671/prod"),
+    P("h14-ldap-url-bind", "ldap", human_password, 'AUTH_LDAP_BIND_DN = "cn=svc,dc=acme,dc=io"\nAUTH_LDAP_BIND_PASSWORD = "{s}"'),
+    P("h14-saml-idp-cert-key", "auth", pem_key, "SAML_SP_PRIVATE_KEY=\"{s}\""),
+    P("h14-cloudflare-tunnel-token", "cloudflare", lambda r: "eyJhIjoi" + rs(r, 150, B64), "$ cloudflared service install {s}"),
+]
+
+NEGATIVE14 = [
+    P("h14-neg-zap-redacted", "go", None, '{{"level":"debug","msg":"outgoing request","headers":{{"X-Api-Key":["[REDACTED]"]}}}}'),
+    P("h14-neg-tracing-no-pw", "rust", None, "2026-12-02T10:00:00.123Z DEBUG connect{{host=db.internal user=app}}: sqlx::postgres: connecting"),
+    P("h14-neg-4688-no-secret", "windows", None, "<Data Name='CommandLine'>net use \\\\fs01\\share /user:ACME\\svc_backup /savecred</Data>"),
+    P("h14-neg-envoy-request-id", "envoy", None, '[2026-12-02T10:00:00.000Z] "GET /v1/items HTTP/1.1" 200 - 0 512 3 2 "-" "okhttp/4.12" "x-request-id: {uuid}" "items.internal"'),
+    P("h14-neg-mysql-using-password", "ruby", None, "Mysql2::Error: Access denied for user 'app'@'10.0.0.9' (using password: YES)"),
+    P("h14-neg-dbt-env-var", "dbt", None, "      password: \"{{{{ env_var('DBT_PASSWORD') }}}}\""),
+    P("h14-neg-svix-endpoint-id", "config", None, "svix webhook configured for endpoint ep_2Kq8JbXw6m1tZ9vYcR4sLp"),
+    P("h14-neg-xml-password-placeholder", "java", None, '<property name="password" value="${{db.password}}"/>'),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -940,6 +986,8 @@ def split_of(name):
         return "holdout12"
     if name.startswith("h13-"):
         return "holdout13"
+    if name.startswith("h14-"):
+        return "holdout14"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -956,7 +1004,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 10), per_template, HOLDOUT10, NEGATIVE10)
             + generation(random.Random(seed + 11), per_template, HOLDOUT11, NEGATIVE11)
             + generation(random.Random(seed + 12), per_template, HOLDOUT12, NEGATIVE12)
-            + generation(random.Random(seed + 13), per_template, HOLDOUT13, NEGATIVE13))
+            + generation(random.Random(seed + 13), per_template, HOLDOUT13, NEGATIVE13)
+            + generation(random.Random(seed + 14), per_template, HOLDOUT14, NEGATIVE14))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -992,7 +1041,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
