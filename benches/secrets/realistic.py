@@ -860,7 +860,7 @@ HOLDOUT14 = [
     P("h14-dbt-profiles", "dbt", human_password, "dwh:\n  target: prod\n  outputs:\n    prod:\n      type: snowflake\n      user: DBT\n      password: {s}"),
     P("h14-turso-token-env", "config", lambda r: "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9." + b64url(json.dumps({"a": "rw", "iat": 1733130000, "id": rs(r, 12)}).encode()) + "." + rs(r, 86, URLSAFE), "TURSO_DATABASE_URL=libsql://app-acme.turso.io\nTURSO_AUTH_TOKEN={s}"),
     P("h14-svix-secret", "config", lambda r: "whsec_" + base64.b64encode(bytes(r.randrange(256) for _ in range(24))).decode(), "svix webhook configured for endpoint ep_2Kq with signing secret {s}"),
-    P("h14-inngest-signing-key", "config", lambda r: "signkey-prod-" + rs(r, 64, HEX), "INNGEST_EVENT_KEY={an24}\nINNGEST_SIGNING_KEY={s}"),
+    P("h14-inngest-signing-key", "config", lambda r: "signkey-prod-" + rs(r, 64, HEX), "INNGEST_ENV=production\nINNGEST_SIGNING_KEY={s}"),
     P("h14-upstash-redis-rest", "config", lambda r: "A" + rs(r, 59, AN), "UPSTASH_REDIS_REST_URL=https://eu1-calm-fox-31337.upstash.io\nUPSTASH_REDIS_REST_TOKEN={s}"),
     P("h14-pinata-jwt", "web3", jwt, 'curl -H "Authorization: Bearer {s}" https://api.pinata.cloud/data/testAuthentication'),
     P("h14-coinmarketcap-header", "http", lambda r: uuid(r), "GET /v1/cryptocurrency/listings/latest HTTP/1.1\nHost: pro-api.coinmarketcap.com\nX-CMC_PRO_API_KEY: {s}"),

@@ -773,6 +773,7 @@ fn provider_alternation() -> String {
 const ID_WORDS: &[&str] = &[
     "id",
     "ids",
+    "endpoint",
     "event",
     "events",
     "request",

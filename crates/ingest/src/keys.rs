@@ -422,6 +422,8 @@ const METADATA_WORDS: &[&str] = &[
     "account",
     "host",
     "port",
+    // An LDAP distinguished name (`AUTH_LDAP_BIND_DN`): who binds, not with what.
+    "dn",
     "number",
     "no",
     "num",

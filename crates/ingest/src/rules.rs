@@ -2516,6 +2516,14 @@ pub const RULES: &[RuleDef] = &[
         "v1.3f2a9c81d4e07b56a1c9"
     ),
     provider!(
+        "cloudflare-tunnel-token",
+        "Cloudflare Tunnel token (base64 of a JSON object that opens with its account tag)",
+        ["eyjhijoi"],
+        r"\b(?P<s>eyJhIjoi[A-Za-z0-9+/]{60,}={0,2})",
+        "eyJhIjoiNWFiNGU4ZjJjMzFhNDU2Nzg5MGFiY2RlZjEyMzQ1NjciLCJ0IjoiYjJmNWM3ZDQtOWUxYS00YjNjLThkNmUtMWY3YTJiOWMwZDVlIiwicyI6Ik5qSXpOVGs0WkRFdE1tSmpaUzAwIn0=",
+        "eyJhIjoiNWFiNGU4ZjJjMzFh"
+    ),
+    provider!(
         "wundergraph-api-key",
         "WunderGraph Cosmo API key",
         ["cosmo_"],
@@ -3570,13 +3578,20 @@ pub const RULES: &[RuleDef] = &[
             "getconnection",
             "connect("
         ],
-        r#"(?i)\b(?:new\s+PDO|mysqli_connect|new\s+mysqli|mysql_connect|DriverManager\.getConnection|pymysql\.connect|MySQLdb\.connect)\s*\(\s*(?:"[^"\r\n]*"|'[^'\r\n]*'|[^,()\r\n]+)\s*,\s*(?:"[^"\r\n]*"|'[^'\r\n]*'|[^,()\r\n]+)\s*,\s*(?:"(?P<s>[^"\r\n]+)"|'(?P<s2>[^'\r\n]+)')"#,
+        r#"(?i)\b(?:new\s+PDO|PDO->__construct|mysqli_connect|new\s+mysqli|mysql_connect|DriverManager\.getConnection|pymysql\.connect|MySQLdb\.connect)\s*\(\s*(?:"[^"\r\n]*"|'[^'\r\n]*'|[^,()\r\n]+)\s*,\s*(?:"[^"\r\n]*"|'[^'\r\n]*'|[^,()\r\n]+)\s*,\s*(?:"(?P<s>[^"\r\n]+)"|'(?P<s2>[^'\r\n]+)')"#,
         C::Password,
         K::Structural,
-        [(
-            "new PDO('mysql:host=db;dbname=shop', 'shop', 'violet823TEL')",
-            "violet823TEL"
-        )],
+        [
+            (
+                "new PDO('mysql:host=db;dbname=shop', 'shop', 'violet823TEL')",
+                "violet823TEL"
+            ),
+            // PHP's stack traces print the constructor call with its arguments.
+            (
+                "#0 /var/www/db.php(12): PDO->__construct('mysql:host=db', 'shop', 'Harbor-41')",
+                "Harbor-41"
+            )
+        ],
         ["new PDO($dsn, $user, $password)"]
     ),
     rule!(
