@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` was never tuned on (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` was never tuned on (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -886,6 +886,51 @@ NEGATIVE14 = [
 ]
 
 
+# Written at the very end of session 5, after holdout14 had been scored, read and fixed, and
+# before this split was scored once (BENCHMARKS.md): people's words, exports and dumps.
+HOLDOUT15 = [
+    P("h15-support-ticket", "prose", human_password, "Ticket #48213 (bob@acme.io): Hi, I reset my VPN password to {s} but it still says access denied. Please help."),
+    P("h15-jira-comment", "prose", generic_token, "[ACME-912] comment by carol: the staging API key is {s} - please rotate it after the release"),
+    P("h15-email-forward", "prose", human_password, "From: it-helpdesk@acme.io\nSubject: Your temporary credentials\n\nUsername: dave\nTemporary password: {s}\nYou will be asked to change it."),
+    P("h15-teams-message", "chatops", human_password, "[10:42] Erin: wifi for the offsite is AcmeGuest, passcode {s}"),
+    P("h15-sql-dump-insert", "sql", human_password, "INSERT INTO `service_accounts` (`id`, `name`, `password`) VALUES (7, 'reporting', '{s}');"),
+    P("h15-csv-export", "export", human_password, "name,host,username,password,notes\nbilling-db,db1.acme.io,billing,{s},rotate quarterly"),
+    P("h15-har-request-header", "export", generic_token, '{{"request":{{"method":"GET","url":"https://api.acme.io/v1/me","headers":[{{"name":"Authorization","value":"Token {s}"}}]}}}}'),
+    P("h15-postman-env", "export", generic_token, '{{"key":"apiToken","value":"{s}","type":"secret","enabled":true}}'),
+    P("h15-insomnia-auth", "export", human_password, '{{"_type":"request","authentication":{{"type":"basic","username":"admin","password":"{s}"}}}}'),
+    P("h15-tfvars", "terraform", human_password, 'region      = "eu-west-1"\ndb_username = "app"\ndb_password = "{s}"'),
+    P("h15-pulumi-config-plain", "pulumi", human_password, "config:\n  aws:region: eu-west-1\n  app:dbPassword: {s}"),
+    P("h15-helm-values-nested", "kubernetes", human_password, "postgresql:\n  auth:\n    username: app\n    password: {s}\n    database: app"),
+    P("h15-ansible-group-vars", "ansible", human_password, "---\nmysql_root_password: {s}\nmysql_databases:\n  - name: app"),
+    P("h15-chef-databag-json", "chef", human_password, '{{"id": "mysql", "root_password": "{s}", "port": 3306}}'),
+    P("h15-puppet-hiera", "puppet", human_password, "profile::db::password: '{s}'\nprofile::db::user: 'app'"),
+    P("h15-salt-pillar", "salt", human_password, "postgres:\n  users:\n    app:\n      password: '{s}'"),
+    P("h15-docker-compose-environment-map", "docker", human_password, "services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: {s}"),
+    P("h15-kustomize-secret-generator", "kubernetes", human_password, "secretGenerator:\n- name: db\n  literals:\n  - password={s}"),
+    P("h15-cloud-init-users", "config", human_password, "#cloud-config\nusers:\n  - name: ops\n    plain_text_passwd: {s}\n    lock_passwd: false"),
+    P("h15-ipmi-web-form-log", "http", human_password, '{ip} - - [{t}] "POST /cgi/login.cgi HTTP/1.1" 200 - "name=ADMIN&pwd={s}"'),
+    P("h15-graphql-mutation-log", "app", human_password, '{{"query":"mutation Login($u: String!, $p: String!) {{ login(username: $u, password: $p) {{ token }} }}","variables":{{"u":"bob","p":"{s}"}}}}'),
+    P("h15-websocket-auth-frame", "app", generic_token, '> {{"op":"auth","args":["{an24}","{s}"]}}'),
+    P("h15-redis-monitor-auth", "redis", human_password, '1733130000.123456 [0 10.0.0.7:51234] "AUTH" "default" "{s}"'),
+    P("h15-mongo-log-createuser", "mongodb", human_password, '{{"t":{{"$date":"2026-12-02T10:00:00Z"}},"c":"COMMAND","msg":"Slow query","attr":{{"command":{{"createUser":"app","pwd":"{s}","roles":["readWrite"]}}}}}}'),
+    P("h15-pg-log-create-role-unquoted-param", "postgresql", human_password, "{t} UTC [4711] LOG:  duration: 1.2 ms  execute <unnamed>: CREATE ROLE app LOGIN PASSWORD $1\n{t} UTC [4711] DETAIL:  parameters: $1 = '{s}'"),
+    P("h15-java-props-colon", "java", human_password, "mail.smtp.user: alerts@acme.io\nmail.smtp.password: {s}"),
+    P("h15-ini-spaces-section", "config", human_password, "[database]\nhost     = db.internal\nuser     = app\npassword = {s}"),
+    P("h15-keepass-csv", "export", human_password, '"Group","Title","Username","Password","URL"\n"Infra","Jump host","root","{s}","ssh://jump01"'),
+]
+
+NEGATIVE15 = [
+    P("h15-neg-ticket-no-secret", "prose", None, "Ticket #48214 (bob@acme.io): Hi, my VPN password expired this morning, can you reset it?"),
+    P("h15-neg-email-reset-link", "prose", None, "Subject: Reset your password\n\nClick https://id.acme.io/reset to choose a new password. The link expires in 1 hour."),
+    P("h15-neg-sql-dump-hash", "sql", None, "INSERT INTO `users` (`id`, `name`, `password_hash`) VALUES (7, 'bob', '$2y$10$Jx9J8Yq2K0tYQdJ4Xq0rUe8B8y3cT0m1vQ7aP9cU2nF4sH6kL1mW2');"),
+    P("h15-neg-csv-header-only", "export", None, "name,host,username,password,notes"),
+    P("h15-neg-pulumi-secure", "pulumi", None, "config:\n  app:dbPassword:\n    secure: AAABAHqTn3mK9fR2wX5vL8cY0pQ4sE7tJ1uA6zB3dF9gH2kM5nR8"),
+    P("h15-neg-helm-existing-secret", "kubernetes", None, "postgresql:\n  auth:\n    existingSecret: db-credentials\n    secretKeys:\n      adminPasswordKey: postgres-password"),
+    P("h15-neg-graphql-vars-ref", "app", None, '{{"query":"mutation Login($u: String!, $p: String!) {{ login(username: $u, password: $p) {{ token }} }}","variables":{{"u":"bob"}}}}'),
+    P("h15-neg-pg-param-redacted", "postgresql", None, "{t} UTC [4711] DETAIL:  parameters: $1 = '********'"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -988,6 +1033,8 @@ def split_of(name):
         return "holdout13"
     if name.startswith("h14-"):
         return "holdout14"
+    if name.startswith("h15-"):
+        return "holdout15"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1005,7 +1052,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 11), per_template, HOLDOUT11, NEGATIVE11)
             + generation(random.Random(seed + 12), per_template, HOLDOUT12, NEGATIVE12)
             + generation(random.Random(seed + 13), per_template, HOLDOUT13, NEGATIVE13)
-            + generation(random.Random(seed + 14), per_template, HOLDOUT14, NEGATIVE14))
+            + generation(random.Random(seed + 14), per_template, HOLDOUT14, NEGATIVE14)
+            + generation(random.Random(seed + 15), per_template, HOLDOUT15, NEGATIVE15))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1041,7 +1089,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
