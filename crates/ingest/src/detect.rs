@@ -328,6 +328,10 @@ impl Detector {
                 near_tokens(index, rule, text, &mut found);
                 continue;
             }
+            if rule.check == Check::Columns {
+                column_values(index, rule, text, &mut found);
+                continue;
+            }
             // One set of capture slots per rule and text, not an allocation per match.
             let mut locs = rule.regex.capture_locations();
             let mut at = 0;
@@ -413,7 +417,9 @@ impl Detector {
                         None,
                     ),
                     // Handled by `near_tokens`, token by token.
-                    Check::NearService | Check::NearCredentialWord => (false, None),
+                    Check::NearService | Check::NearCredentialWord | Check::Columns => {
+                        (false, None)
+                    }
                     Check::CallArgument => (
                         assigned_secret(key, ":", value, true)
                             && (!value.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
@@ -743,6 +749,204 @@ fn near_tokens(index: usize, rule: &Rule, text: &str, found: &mut Vec<Match>) {
             });
         }
     }
+}
+
+/// Fields of one delimited line, as (start, end) byte spans into `text` of each field's value
+/// (inside its quotes when quoted). A quoted field may hold the delimiter.
+fn fields(text: &str, start: usize, end: usize, delimiter: u8) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = start;
+    loop {
+        while i < end && matches!(b[i], b' ' | b'\t') && b[i] != delimiter {
+            i += 1;
+        }
+        let quote = (i < end && matches!(b[i], b'"' | b'\'' | b'`')).then(|| b[i]);
+        let (s, e, next) = match quote {
+            Some(q) => {
+                let s = i + 1;
+                let e = (s..end).find(|&j| b[j] == q).unwrap_or(end);
+                let next = (e..end).find(|&j| b[j] == delimiter).unwrap_or(end);
+                (s, e, next)
+            }
+            None => {
+                let e = (i..end).find(|&j| b[j] == delimiter).unwrap_or(end);
+                let mut t = e;
+                while t > i && matches!(b[t - 1], b' ' | b'\t' | b'\r') {
+                    t -= 1;
+                }
+                (i, t, e)
+            }
+        };
+        out.push((s, e));
+        if next >= end || out.len() > 256 {
+            return out;
+        }
+        i = next + 1;
+    }
+}
+
+/// Which columns of a header name a credential (`Password`, `Secret access key`, `api_token`),
+/// and not metadata about one (`password_hash`, `token_type`).
+fn credential_columns(text: &str, header: &[(usize, usize)]) -> Vec<usize> {
+    header
+        .iter()
+        .enumerate()
+        .filter(|(_, (s, e))| {
+            let name = &text[*s..*e];
+            name.len() <= 64 && keys::classify(name) == KeyClass::Secret
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The values under credential-named columns: for a CSV header, in up to 1,000 following lines
+/// with as many fields; for a SQL INSERT's column list, in each tuple of its VALUES.
+fn column_values(index: usize, rule: &Rule, text: &str, found: &mut Vec<Match>) {
+    let b = text.as_bytes();
+    let keep = |s: usize, e: usize, found: &mut Vec<Match>| {
+        let v = &text[s..e];
+        if e > s && credible(v) && !v.eq_ignore_ascii_case("null") {
+            found.push(Match {
+                rule: index,
+                start: s,
+                end: e,
+                checksum: None,
+            });
+        }
+    };
+    for m in rule.regex.find_iter(text) {
+        let line = &text[m.start()..m.end()];
+        if rule.id == "graphql-credential-variable" {
+            // `password: $p` names the variable; its value is `"p":"…"` in the variables.
+            let Some(name) = line.rsplit('$').next().filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            let Some(vars) = text[m.end()..].find("\"variables\"").map(|p| m.end() + p) else {
+                continue;
+            };
+            let key = format!("\"{name}\"");
+            let mut from = vars;
+            while let Some(p) = text[from..].find(&key) {
+                let after = from + p + key.len();
+                let rest = text[after..].trim_start_matches([' ', '\t']);
+                let colon = after + (text[after..].len() - rest.len());
+                if let Some(v) = rest.strip_prefix(':') {
+                    let v2 = v.trim_start_matches([' ', '\t']);
+                    let open = colon + 1 + (v.len() - v2.len());
+                    if v2.starts_with('"') {
+                        let s = open + 1;
+                        let mut e = s;
+                        while e < b.len() && b[e] != b'"' {
+                            e += if b[e] == b'\\' { 2 } else { 1 };
+                        }
+                        keep(s, e.min(b.len()), found);
+                        break;
+                    }
+                }
+                from = after;
+            }
+            continue;
+        }
+        if rule.id == "sql-insert-credential-column" {
+            let (Some(open), Some(close)) = (line.find('('), line.rfind(')')) else {
+                continue;
+            };
+            let cols: Vec<(usize, usize)> =
+                fields(text, m.start() + open + 1, m.start() + close, b',');
+            let wanted = credential_columns(text, &cols);
+            if wanted.is_empty() {
+                continue;
+            }
+            // Each `( … )` tuple after VALUES, up to the statement's end.
+            let mut at = m.end();
+            while at < b.len() && b[at] == b'(' {
+                let Some(close) = tuple_end(b, at) else {
+                    break;
+                };
+                let vals = fields(text, at + 1, close, b',');
+                if vals.len() == cols.len() {
+                    for &w in &wanted {
+                        let (s, e) = vals[w];
+                        keep(s, e, found);
+                    }
+                }
+                at = close + 1;
+                while at < b.len() && matches!(b[at], b',' | b' ' | b'\t' | b'\r' | b'\n') {
+                    at += 1;
+                }
+            }
+            continue;
+        }
+        let Some(delimiter) = [b',', b'\t', b';']
+            .into_iter()
+            .max_by_key(|d| line.bytes().filter(|c| c == d).count())
+            .filter(|d| line.bytes().filter(|c| c == d).count() >= 2)
+        else {
+            continue;
+        };
+        let mut header = fields(text, m.start(), m.end(), delimiter);
+        // The line may carry a prefix before the header (`X-Note: name,…`, `NOTE=name,…`).
+        if let Some(first) = header.first_mut() {
+            let f = &text[first.0..first.1];
+            if let Some(p) = f.rfind([':', '=', ' ', '?']) {
+                first.0 += p + 1;
+                while first.0 < first.1 && matches!(b[first.0], b' ' | b'"' | b'\'') {
+                    first.0 += 1;
+                }
+            }
+        }
+        // A header is short names, not a row of data or a sentence.
+        if header
+            .iter()
+            .any(|(s, e)| e - s > 40 || text[*s..*e].contains(['=', ':', '/']))
+        {
+            continue;
+        }
+        let wanted = credential_columns(text, &header);
+        if wanted.is_empty() {
+            continue;
+        }
+        let mut at = m.end();
+        for _ in 0..1000 {
+            if at >= b.len() {
+                break;
+            }
+            at += usize::from(b[at] == b'\r');
+            at += usize::from(at < b.len() && b[at] == b'\n');
+            let end = text[at..].find('\n').map_or(text.len(), |p| at + p);
+            if end == at {
+                break;
+            }
+            let row = fields(text, at, end, delimiter);
+            if row.len() != header.len() {
+                break;
+            }
+            for &w in &wanted {
+                let (s, e) = row[w];
+                keep(s, e, found);
+            }
+            at = end;
+        }
+    }
+}
+
+/// The index of the `)` that closes the tuple opening at `open`, quotes respected.
+fn tuple_end(b: &[u8], open: usize) -> Option<usize> {
+    let mut quote: Option<u8> = None;
+    let mut i = open + 1;
+    while i < b.len() {
+        match (quote, b[i]) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), b'\\') => i += 1,
+            (None, b'\'' | b'"' | b'`') => quote = Some(b[i]),
+            (None, b')') => return Some(i),
+            (None, b'\n') => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Whether a JSON key names a service (`mailgun`, `datadog_creds`) and nothing that makes its

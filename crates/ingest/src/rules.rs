@@ -58,6 +58,10 @@ pub enum Check {
     Prose,
     /// Base64 that decodes to printable `user:password` (HTTP Basic credentials).
     BasicCredentials,
+    /// The match is a table's header (a CSV line, or a SQL INSERT's column list): the values
+    /// under each column named for a credential, in the rows that follow, are secrets.
+    /// Found without captures, as [`Check::NearService`].
+    Columns,
 }
 
 /// How a rule ranks when matches overlap: the more specific kind wins.
@@ -2929,7 +2933,9 @@ pub const RULES: &[RuleDef] = &[
             "psk ",
             "psk\t",
             "passphrase ",
-            "passphrase\t"
+            "passphrase\t",
+            "passcode ",
+            "passcode\t"
         ],
         // After `=` only as a variable's value (`NOTE=requirepass x`): in `-field=pw hw/ipmi`
         // the word is a flag's value, not a directive.
@@ -3538,6 +3544,95 @@ pub const RULES: &[RuleDef] = &[
             "Tundra-41-Amber"
         )],
         ["<PasswordExpires>\n  <Value>false</Value>"]
+    ),
+    rule!(
+        "redis-auth-command",
+        "The password of a Redis AUTH command as MONITOR and slow logs print it (\"AUTH\" [\"user\"] \"password\")",
+        ["\"auth\""],
+        r#""AUTH"[ \t]+(?:"[^"\r\n]*"[ \t]+)?"(?P<s>[^"\r\n]+)""#,
+        C::Password,
+        K::Structural,
+        [(
+            r#"1733130000.123456 [0 10.0.0.7:51234] "AUTH" "default" "Harbor-41-Cedar""#,
+            "Harbor-41-Cedar"
+        )],
+        [r#"1733130000.123456 [0 10.0.0.7:51234] "GET" "session:42""#]
+    ),
+    rule!(
+        "sql-password-parameter",
+        "The parameters PostgreSQL logs for a statement that sets a password through a placeholder (PASSWORD $1 ... parameters: $1 = '...')",
+        ["parameters:"],
+        r#"(?i)\bPASSWORD[ \t]+\$[0-9]+\b[^\n]*\n[^\n]*?\bparameters:[ \t]*(?P<s>[^\r\n]+)"#,
+        C::Password,
+        K::Structural,
+        [(
+            "LOG:  execute <unnamed>: ALTER ROLE app PASSWORD $1\nDETAIL:  parameters: $1 = 'Cedar-41-Harbor'",
+            "$1 = 'Cedar-41-Harbor'"
+        )],
+        ["LOG:  execute <unnamed>: SELECT $1\nDETAIL:  parameters: $1 = '42'"]
+    ),
+    rule!(
+        "csv-credential-column",
+        "Values under a CSV column named for a credential (exports of password managers, AWS credentials.csv, inventories)",
+        [
+            ",password",
+            "password,",
+            "\"password\"",
+            "\tpassword",
+            "password\t",
+            ",secret",
+            "secret access key",
+            ",token",
+            ",api key",
+            ",api_key"
+        ],
+        r"(?im)^[^\r\n]*(?:password|passwd|secret|token|api[ _]?key)[^\r\n]*$",
+        C::Columns,
+        K::Structural,
+        [
+            (
+                "name,host,username,password,notes\nbilling-db,db1.acme.io,billing,Cedar-41-Harbor,rotate",
+                "Cedar-41-Harbor"
+            ),
+            (
+                "\"Group\",\"Title\",\"Username\",\"Password\"\n\"Infra\",\"Jump\",\"root\",\"Tundra-77!\"",
+                "Tundra-77!"
+            )
+        ],
+        [
+            "name,host,username,password,notes",
+            "password,length\nmin,12"
+        ]
+    ),
+    rule!(
+        "graphql-credential-variable",
+        "The value of a GraphQL variable that a query passes as a credential argument (login(password: $p) with \"variables\":{\"p\":…})",
+        ["variables"],
+        r"(?i)\b(?:password|passwd|passphrase|passcode|secret|token|apikey|api_key|pin)[ \t]*:[ \t]*\$[A-Za-z_][A-Za-z0-9_]*",
+        C::Columns,
+        K::Structural,
+        [(
+            r#"{"query":"mutation { login(username: $u, password: $p) { token } }","variables":{"u":"bob","p":"Cedar-41-Harbor"}}"#,
+            "Cedar-41-Harbor"
+        )],
+        [
+            r#"{"query":"mutation { login(username: $u, password: $p) { token } }","variables":{"u":"bob"}}"#
+        ]
+    ),
+    rule!(
+        "sql-insert-credential-column",
+        "Values of a SQL INSERT under a column named for a credential (dumps, migrations, query logs)",
+        ["insert into"],
+        r"(?i)\binsert[ \t]+into[ \t]+[^\s(]+[ \t]*\([^)\r\n]{1,2000}\)[ \t]*values[ \t]*",
+        C::Columns,
+        K::Structural,
+        [(
+            "INSERT INTO `service_accounts` (`id`, `name`, `password`) VALUES (7, 'reporting', 'Cedar-41-Harbor');",
+            "Cedar-41-Harbor"
+        )],
+        [
+            "INSERT INTO users (id, name, password_hash) VALUES (7, 'bob', '$2y$10$Jx9J8Yq2K0tYQdJ4Xq0rUe')"
+        ]
     ),
     rule!(
         "generated-password-output",

@@ -134,7 +134,14 @@ pub fn is_placeholder(value: &str) -> bool {
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
             && s.bytes().next().is_some_and(|b| !b.is_ascii_digit())
     };
-    if v.strip_prefix('$').is_some_and(var_name)
+    // `$1` (a SQL positional parameter), `$p`, `$pw` (GraphQL and script variables): digits,
+    // or one or two lower-case letters, so that `$ecret`, `$hunter2` and `$Summit74` stay
+    // passwords.
+    let param = |s: &str| {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            || ((1..=2).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase()))
+    };
+    if v.strip_prefix('$').is_some_and(|s| var_name(s) || param(s))
         || (v.len() > 2 && wrapped("%", "%") && var_name(&v[1..v.len() - 1]))
     {
         return true;
@@ -727,6 +734,12 @@ mod tests {
         ));
         assert!(is_reference("vault:secret/data/db#password"));
         assert!(is_reference("ENC[datadog_api_key]"));
+        for v in ["$1", "$p", "$pw"] {
+            assert!(is_placeholder(v), "{v}");
+        }
+        for v in ["$uperS3cret!", "$hunter2", "$Summit74", "$ecret"] {
+            assert!(!is_placeholder(v), "{v}");
+        }
         assert!(is_reference("{cipher}AQBc3F9xZ2xK7mLp4qR8sT0vW1yZ3"));
         assert!(is_placeholder("$__file{/run/secrets/grafana_pg}"));
         assert!(is_placeholder("$__env{PG_PASSWORD}"));
