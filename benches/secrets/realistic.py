@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` was never tuned on (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` likewise; `holdout16` was never tuned on (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -931,6 +931,52 @@ NEGATIVE15 = [
 ]
 
 
+# Written after holdout15 had been scored, read and fixed (end of session 5), before this split
+# was scored once (BENCHMARKS.md): security tools' own output, database and queue admin
+# consoles, IaC state and plans, shells of other systems.
+HOLDOUT16 = [
+    P("h16-hydra-found-output", "security", human_password, "[22][ssh] host: 10.0.0.5   login: root   password: {s}"),
+    P("h16-nmap-brute-output", "security", human_password, "| ssh-brute:\n|   Accounts:\n|     admin:{s} - Valid credentials"),
+    P("h16-trufflehog-json", "security", generic_token, '{{"SourceName":"git","DetectorName":"Generic","Verified":false,"Raw":"{s}"}}'),
+    P("h16-psql-create-user-meta", "postgresql", human_password, "postgres=# CREATE USER analytics WITH PASSWORD '{s}';\nCREATE ROLE"),
+    P("h16-mysql-shell-history", "mysql", human_password, "mysql> SET PASSWORD FOR 'repl'@'%' = PASSWORD('{s}');\nQuery OK, 0 rows affected"),
+    P("h16-mssql-alter-login", "mssql", human_password, "1> ALTER LOGIN sa WITH PASSWORD = '{s}'\n2> GO"),
+    P("h16-clickhouse-create-user", "clickhouse", human_password, "CREATE USER etl IDENTIFIED WITH sha256_password BY '{s}' HOST ANY"),
+    P("h16-cockroach-create-user", "cockroach", human_password, "root@:26257/defaultdb> CREATE USER app WITH PASSWORD '{s}';"),
+    P("h16-influx-user-create", "influxdb", human_password, "$ influx user create -n admin -p {s} -o acme"),
+    P("h16-nats-server-conf", "nats", human_password, "authorization {{\n  user: svc\n  password: \"{s}\"\n  timeout: 1\n}}"),
+    P("h16-activemq-credentials-props", "activemq", human_password, "activemq.username=system\nactivemq.password={s}\nactivemq.broker=tcp://localhost:61616"),
+    P("h16-zookeeper-digest-auth", "zookeeper", human_password, "[zk: localhost:2181(CONNECTED) 0] addauth digest admin:{s}"),
+    P("h16-etcdctl-user", "etcd", human_password, "$ etcdctl --user root:{s} get /config/app"),
+    P("h16-consul-kv-put-secret", "hashicorp", human_password, "$ consul kv put secret/app/db_password {s}"),
+    P("h16-tfstate-outputs", "terraform", human_password, '"outputs": {{\n    "db_admin_password": {{\n      "value": "{s}",\n      "type": "string",\n      "sensitive": false\n    }}'),
+    P("h16-cdk-context-json", "aws", human_password, '{{"context": {{"dbMasterPassword": "{s}", "env": "prod"}}}}'),
+    P("h16-bicep-param", "azure", human_password, "param adminPassword string = '{s}'"),
+    P("h16-arm-parameters-json", "azure", human_password, '{{"parameters": {{"adminUsername": {{"value": "azureuser"}}, "adminPassword": {{"value": "{s}"}}}}}}'),
+    P("h16-powershell-psdsc", "powershell", human_password, "$cred = New-Object System.Management.Automation.PSCredential ('ACME\\svc', (ConvertTo-SecureString '{s}' -AsPlainText -Force))"),
+    P("h16-cmd-runas-savecred-echo", "windows", human_password, "C:\\> echo {s}| runas /user:ACME\\admin cmd"),
+    P("h16-fish-history", "shell", human_password, "- cmd: set -x PGPASSWORD {s}\n  when: 1733130000"),
+    P("h16-zsh-history-extended", "shell", generic_token, ": 1733130000:0;export CLOUDFLARE_API_TOKEN={s}"),
+    P("h16-bash-heredoc-pass", "shell", human_password, "$ cat <<EOF > ~/.my.cnf\n[client]\nuser=root\npassword={s}\nEOF"),
+    P("h16-kafka-acl-sasl-cli", "kafka", human_password, "$ kafka-configs.sh --bootstrap-server kafka:9092 --alter --add-config 'SCRAM-SHA-512=[password={s}]' --entity-type users --entity-name app"),
+    P("h16-rabbitmq-definitions", "rabbitmq", human_password, '{{"users":[{{"name":"app","password":"{s}","tags":"management"}}]}}'),
+    P("h16-proxysql-admin", "mysql", human_password, "ProxySQL Admin> INSERT INTO mysql_users(username,password,default_hostgroup) VALUES ('app','{s}',1);"),
+    P("h16-odbc-ini", "config", human_password, "[DWH]\nDriver=PostgreSQL Unicode\nServername=dwh.internal\nUsername=report\nPassword={s}"),
+    P("h16-wpa-supplicant-psk", "network", human_password, 'network={{\n    ssid="AcmeCorp"\n    psk="{s}"\n}}'),
+]
+
+NEGATIVE16 = [
+    P("h16-neg-hydra-no-result", "security", None, "1 of 1 target completed, 0 valid password found"),
+    P("h16-neg-tfstate-sensitive", "terraform", None, '"outputs": {{\n    "db_admin_password": {{\n      "sensitive": true,\n      "type": "string"\n    }}'),
+    P("h16-neg-arm-keyvault-ref", "azure", None, '{{"adminPassword": {{"reference": {{"keyVault": {{"id": "/subscriptions/xxx/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"}}, "secretName": "vmAdminPassword"}}}}}}'),
+    P("h16-neg-bicep-secure-param", "azure", None, "@secure()\nparam adminPassword string"),
+    P("h16-neg-wpa-psk-hex-hash", "network", None, 'network={{\n    ssid="AcmeCorp"\n    #psk="(hidden)"\n}}'),
+    P("h16-neg-consul-kv-get-path", "hashicorp", None, "$ consul kv get -recurse secret/app/"),
+    P("h16-neg-etcdctl-no-auth", "etcd", None, "$ etcdctl --endpoints=https://etcd:2379 get /config/app"),
+    P("h16-neg-psql-role-listing", "postgresql", None, "postgres=# \\du\n Role name | Attributes\n analytics | Password valid until 2027-01-01"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1035,6 +1081,8 @@ def split_of(name):
         return "holdout14"
     if name.startswith("h15-"):
         return "holdout15"
+    if name.startswith("h16-"):
+        return "holdout16"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1053,7 +1101,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 12), per_template, HOLDOUT12, NEGATIVE12)
             + generation(random.Random(seed + 13), per_template, HOLDOUT13, NEGATIVE13)
             + generation(random.Random(seed + 14), per_template, HOLDOUT14, NEGATIVE14)
-            + generation(random.Random(seed + 15), per_template, HOLDOUT15, NEGATIVE15))
+            + generation(random.Random(seed + 15), per_template, HOLDOUT15, NEGATIVE15)
+            + generation(random.Random(seed + 16), per_template, HOLDOUT16, NEGATIVE16))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1089,7 +1138,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
