@@ -2784,12 +2784,13 @@ pub const RULES: &[RuleDef] = &[
             "sudo -s",
             "passphrase-fd",
             "env add",
+            "runas",
             "secret set",
             "secrets set",
             "secret create",
             "secrets create"
         ],
-        r#"\becho\s+(?:-[ne]\s+)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s|"']+))\s*\|\s*(?:sudo\s+)?(?:passwd|chpasswd|kinit|kpasswd|smbpasswd|sudo\s+-S|[^\r\n|]*--password-stdin|[^\r\n|]*--passphrase-fd|[^\r\n|]*\benv[ \t]+add\b|[^\r\n|]*\bsecrets?[ \t]+(?:set|put|add|create)\b)"#,
+        r#"\becho\s+(?:-[ne]\s+)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s|"']+))\s*\|\s*(?:sudo\s+)?(?:passwd|chpasswd|kinit|kpasswd|smbpasswd|sudo\s+-S|[^\r\n|]*--password-stdin|[^\r\n|]*--passphrase-fd|runas\b|[^\r\n|]*\benv[ \t]+add\b|[^\r\n|]*\bsecrets?[ \t]+(?:set|put|add|create)\b)"#,
         C::Password,
         K::Structural,
         [
@@ -3635,6 +3636,103 @@ pub const RULES: &[RuleDef] = &[
         ]
     ),
     rule!(
+        "json-secret-value-object",
+        "The value field of a JSON object under a credential's name (ARM parameters, Terraform state outputs: \"adminPassword\": {\"value\": …})",
+        ["\"value\""],
+        r#""(?P<k>[A-Za-z0-9_.\-]{1,128})"[ \t]*:[ \t]*\{[^{}"]*(?:"[^"\r\n]*"[ \t]*:[ \t]*(?:"[^"\r\n]*"|[^,{}"]*)[ \t\r\n]*,[ \t\r\n]*){0,8}"value"[ \t]*:[ \t]*"(?P<s>[^"\r\n]+)""#,
+        C::Assignment,
+        K::Structural,
+        [(
+            r#"{"parameters": {"adminPassword": {"value": "Cedar-41-Harbor"}}}"#,
+            "Cedar-41-Harbor"
+        )],
+        [r#"{"parameters": {"adminUsername": {"value": "azureuser"}}}"#]
+    ),
+    rule!(
+        "kv-put-named-secret",
+        "The value a key-value store is given under a path that names a credential (consul kv put, etcdctl put)",
+        ["put "],
+        r#"\b(?:consul[ \t]+kv|etcdctl(?:[ \t]+--?[A-Za-z-]+(?:[= ][^\s]+)?)*|vault[ \t]+kv)[ \t]+put[ \t]+(?P<k>[^\s=]+)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))"#,
+        C::Assignment,
+        K::Structural,
+        [(
+            "$ consul kv put config/app/db_password Cedar-41-Harbor",
+            "Cedar-41-Harbor"
+        )],
+        ["$ consul kv put config/app/db_host db.internal"]
+    ),
+    rule!(
+        "user-colon-password-flag",
+        "The password in a --user user:password flag of any tool (etcdctl, grpcurl, wget-like clients)",
+        ["--user"],
+        r#"\s--user[ \t=]+["']?[A-Za-z0-9_.@\\-]{1,64}:(?P<s>[^\s"']{3,128})"#,
+        C::Prose,
+        K::Structural,
+        [("$ etcdctl --user root:Cedar#41 get /config/app", "Cedar#41")],
+        [
+            "$ docker run --user 1000:1000 alpine",
+            "$ docker run --user app:app alpine"
+        ]
+    ),
+    rule!(
+        "brute-force-valid-credentials",
+        "Credentials a brute-force or audit tool reports as valid (nmap's *-brute scripts, hydra)",
+        ["valid credentials", "password: "],
+        r#"(?:\b[A-Za-z0-9_.@\\-]{1,64}:(?P<s>\S+)[ \t]+-[ \t]+Valid credentials|\blogin:[ \t]+\S+[ \t]+password:[ \t]+(?P<s2>\S+))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "|     admin:Cedar-41-Harbor - Valid credentials",
+                "Cedar-41-Harbor"
+            ),
+            (
+                "[22][ssh] host: 10.0.0.5   login: root   password: Harbor-77",
+                "Harbor-77"
+            )
+        ],
+        ["|     admin:<empty> - Valid credentials"]
+    ),
+    rule!(
+        "scanner-finding-raw",
+        "The raw secret in a secret scanner's JSON finding (TruffleHog's Raw, RawV2)",
+        ["\"raw"],
+        r#""DetectorName"[^{}]*?"Raw(?:V2)?"[ \t]*:[ \t]*"(?P<s>[^"\r\n]+)""#,
+        C::Password,
+        K::Structural,
+        [(
+            r#"{"DetectorName":"AWS","Verified":true,"Raw":"Cedar41HarborX9"}"#,
+            "Cedar41HarborX9"
+        )],
+        [r#"{"DetectorName":"AWS","Verified":true,"Raw":""}"#]
+    ),
+    rule!(
+        "zookeeper-digest-auth",
+        "The password of a ZooKeeper digest identity (addauth digest user:password)",
+        ["digest"],
+        r#"\baddauth[ \t]+digest[ \t]+[^\s:]+:(?P<s>\S+)"#,
+        C::Password,
+        K::Structural,
+        [(
+            "[zk: localhost:2181(CONNECTED) 0] addauth digest super:Cedar-41",
+            "Cedar-41"
+        )],
+        ["addauth digest"]
+    ),
+    rule!(
+        "influx-password-flag",
+        "The password given to the influx CLI (influx user create -p, influx setup --password)",
+        ["influx"],
+        r#"\binflux\b[^\r\n]*?[ \t](?:-p|--password)(?:=|[ \t]+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))"#,
+        C::Password,
+        K::Structural,
+        [(
+            "$ influx user create -n admin -p Cedar-41-Harbor -o acme",
+            "Cedar-41-Harbor"
+        )],
+        ["$ influx user create -n admin -o acme"]
+    ),
+    rule!(
         "generated-password-output",
         "A password a tool prints after setting or generating it (elasticsearch-reset-password, installers)",
         ["new value", "password is", "password:"],
@@ -4068,9 +4166,9 @@ pub const RULES: &[RuleDef] = &[
         "Value assigned to a secret, token, key or credential name",
         [
             "secret", "token", "key", "cred", "auth", "session", "sessid", "sig", "jwt", "bearer",
-            "otp", "dsn", "_pat=", "_pat:", "_pat\""
+            "otp", "dsn", "_pat=", "_pat:", "_pat\"", "psk="
         ],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn|_pat)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn|_pat|psk)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
         C::Assignment,
         K::Generic,
         [
