@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` likewise; `holdout16` was never tuned on (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` likewise; `holdout16` likewise; `holdout17` was never tuned on (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -977,6 +977,55 @@ NEGATIVE16 = [
 ]
 
 
+# Written after holdout16 had been scored, read and fixed (end of session 5), before this split
+# was scored once (BENCHMARKS.md): telephony, backup, mail, VPN and media servers, agents.
+def wg_like(rng):
+    return base64.b64encode(bytes(rng.randrange(256) for _ in range(32))).decode()
+
+
+HOLDOUT17 = [
+    P("h17-asterisk-pjsip-auth", "voip", human_password, "[6001-auth]\ntype=auth\nauth_type=userpass\nusername=6001\npassword={s}"),
+    P("h17-freeswitch-gateway", "voip", human_password, '<gateway name="carrier">\n  <param name="username" value="acme"/>\n  <param name="password" value="{s}"/>\n</gateway>'),
+    P("h17-bacula-director", "backup", human_password, 'Director {{\n  Name = bacula-dir\n  Password = "{s}"\n}}'),
+    P("h17-borgmatic-yaml", "backup", human_password, "storage:\n    encryption_passphrase: \"{s}\"\n    compression: lz4"),
+    P("h17-duplicity-env", "backup", human_password, "+ PASSPHRASE='{s}' duplicity /srv s3://backups/srv"),
+    P("h17-dovecot-static-passdb", "mail", human_password, "passdb {{\n  driver = static\n  args = password={s}\n}}"),
+    P("h17-exim-smarthost-auth", "mail", human_password, "*.sendgrid.net:apikey:{s}"),
+    P("h17-strongswan-secrets", "vpn", human_password, '10.0.0.1 %any : PSK "{s}"'),
+    P("h17-openvpn-static-key", "vpn", lambda r: "\n".join(rs(r, 32, HEX) for _ in range(4)), "<tls-auth>\n-----BEGIN OpenVPN Static key V1-----\n{s}\n-----END OpenVPN Static key V1-----\n</tls-auth>"),
+    P("h17-plex-token-url", "media", lambda r: rs(r, 20, AN + "-_"), '{ip} - - [{t}] "GET /library/sections?X-Plex-Token={s} HTTP/1.1" 200 812'),
+    P("h17-jellyfin-api-key-header", "media", hex_key, "GET /Items HTTP/1.1\nX-Emby-Token: {s}"),
+    P("h17-zabbix-agent-psk", "monitoring", lambda r: rs(r, 64, HEX), "$ cat /etc/zabbix/zabbix_agentd.psk\n{s}"),
+    P("h17-newrelic-infra-yaml", "monitoring", lambda r: rs(r, 36, HEX) + "NRAL", "license_key: {s}\ndisplay_name: web01"),
+    P("h17-telegraf-output", "monitoring", human_password, '[[outputs.influxdb]]\n  urls = ["https://influx.acme.io:8086"]\n  username = "telegraf"\n  password = "{s}"'),
+    P("h17-home-assistant-secrets", "iot", human_password, "mqtt_password: {s}\nlatitude: 52.37"),
+    P("h17-esphome-wifi", "iot", human_password, "wifi:\n  ssid: \"Acme-IoT\"\n  password: \"{s}\""),
+    P("h17-octoprint-api-key", "iot", lambda r: rs(r, 32, UP), "OctoPrint: X-Api-Key: {s}"),
+    P("h17-minecraft-rcon", "games", human_password, "rcon.port=25575\nrcon.password={s}\nenable-rcon=true"),
+    P("h17-steamcmd-login", "games", human_password, "$ steamcmd +login acme_build {s} +app_update 740 +quit"),
+    P("h17-proftpd-sql", "ftp", human_password, "SQLConnectInfo proftpd@localhost proftpd {s}"),
+    P("h17-pureftpd-mysql", "ftp", human_password, "MYSQLUser       pureftpd\nMYSQLPassword   {s}"),
+    P("h17-squid-basic-helper", "proxy", human_password, "$ echo 'bob {s}' | /usr/lib/squid/basic_ncsa_auth /etc/squid/passwd"),
+    P("h17-okta-scim-bearer", "sso", lambda r: "00" + rs(r, 40, AN + "-_"), "SCIM provisioning: Authorization: Bearer {s}"),
+    P("h17-keycloak-client-secret-json", "sso", lambda r: rs(r, 32, AN), '{{"clientId":"portal","secret":"{s}","redirectUris":["https://portal.acme.io/*"]}}'),
+    P("h17-cups-printer-uri", "printing", human_password, "DeviceURI smb://ACME/printuser:{s}@printsrv/HP-3F"),
+    P("h17-nut-upsd-users", "hardware", human_password, "[upsmon]\n  password = {s}\n  upsmon master"),
+    P("h17-mosquitto-passwd-cmd", "iot", human_password, "$ mosquitto_passwd -b /etc/mosquitto/passwd sensor42 {s}"),
+    P("h17-postfix-relay-password-map", "mail", human_password, "[smtp.office365.com]:587 relay@acme.io:{s}"),
+]
+
+NEGATIVE17 = [
+    P("h17-neg-asterisk-md5", "voip", None, "[6002-auth]\ntype=auth\nauth_type=md5\nmd5_cred=5f4dcc3b5aa765d61d8327deb882cf99"),
+    P("h17-neg-borg-passcommand", "backup", None, "storage:\n    encryption_passcommand: \"secret-tool lookup borg repo\""),
+    P("h17-neg-strongswan-cert", "vpn", None, ": RSA server-key.pem"),
+    P("h17-neg-plex-no-token", "media", None, '{ip} - - [{t}] "GET /library/sections HTTP/1.1" 401 0'),
+    P("h17-neg-ha-secret-ref", "iot", None, "mqtt:\n  password: !secret mqtt_password"),
+    P("h17-neg-minecraft-rcon-off", "games", None, "rcon.port=25575\nrcon.password=\nenable-rcon=false"),
+    P("h17-neg-mosquitto-passwd-file", "iot", None, "sensor42:$7$101$Dtq8vV7p1V+gH2Qa$kLZ0c3J1pQmV2xN8sR4tY6uW9zA3bC5dE7fG9hJ1kL3mN5pQ7rS9tU1vW3xY5zA7bC9dE1fG3hJ5kL7mN9p=="),
+    P("h17-neg-telegraf-env", "monitoring", None, '  password = "${{INFLUX_PASSWORD}}"'),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1083,6 +1132,8 @@ def split_of(name):
         return "holdout15"
     if name.startswith("h16-"):
         return "holdout16"
+    if name.startswith("h17-"):
+        return "holdout17"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1102,7 +1153,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 13), per_template, HOLDOUT13, NEGATIVE13)
             + generation(random.Random(seed + 14), per_template, HOLDOUT14, NEGATIVE14)
             + generation(random.Random(seed + 15), per_template, HOLDOUT15, NEGATIVE15)
-            + generation(random.Random(seed + 16), per_template, HOLDOUT16, NEGATIVE16))
+            + generation(random.Random(seed + 16), per_template, HOLDOUT16, NEGATIVE16)
+            + generation(random.Random(seed + 17), per_template, HOLDOUT17, NEGATIVE17))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1138,7 +1190,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
