@@ -2808,8 +2808,8 @@ pub const RULES: &[RuleDef] = &[
     rule!(
         "htpasswd-batch-password",
         "Password on an htpasswd -b command line",
-        ["htpasswd"],
-        r#"\bhtpasswd\s+(?:-[A-Za-z]+\s+)*-[A-Za-z]*b[A-Za-z]*\s+(?:-[A-Za-z]+\s+)*\S+\s+\S+\s+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>\S+))"#,
+        ["htpasswd", "mosquitto_passwd"],
+        r#"\b(?:htpasswd|mosquitto_passwd)\s+(?:-[A-Za-z]+\s+)*-[A-Za-z]*b[A-Za-z]*\s+(?:-[A-Za-z]+\s+)*\S+\s+\S+\s+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>\S+))"#,
         C::Password,
         K::Structural,
         [(
@@ -3508,7 +3508,7 @@ pub const RULES: &[RuleDef] = &[
         "cat-secret-file",
         "The one line `cat` prints of a file whose name says it holds a key, secret, token or password",
         ["cat "],
-        r#"(?m)\bcat[ \t]+[^\s;&|]*(?:key|keyfile|secret|secrets|token|pass|passwd|password|credential|credentials)(?:\.txt|\.key|\.json)?[ \t]*\r?\n[ \t]*(?P<s>[^\s]{8,})[ \t]*(?:\r?\n|$)"#,
+        r#"(?m)\bcat[ \t]+[^\s;&|]*(?:key|keyfile|secret|secrets|token|pass|passwd|password|credential|credentials|psk)(?:\.txt|\.key|\.json)?[ \t]*\r?\n[ \t]*(?P<s>[^\s]{8,})[ \t]*(?:\r?\n|$)"#,
         C::Password,
         K::Generic,
         [(
@@ -3733,6 +3733,58 @@ pub const RULES: &[RuleDef] = &[
         ["$ influx user create -n admin -o acme"]
     ),
     rule!(
+        "smb-url-domain-credentials",
+        "Password in an smb:// or cifs:// URL whose user carries its domain (smb://ACME/user:password@host)",
+        ["smb://", "cifs://"],
+        r#"(?i)\b(?:smb|cifs)://[^\s:/@"'<>;]{1,64}[/;][^\s:/@"'<>]{1,64}:(?P<s>[^\s/"'<>@]{1,256})@"#,
+        C::Password,
+        K::Structural,
+        [(
+            "DeviceURI smb://ACME/printuser:Cedar-41@printsrv/HP-3F",
+            "Cedar-41"
+        )],
+        ["DeviceURI smb://printsrv/HP-3F"]
+    ),
+    rule!(
+        "openvpn-static-key",
+        "An OpenVPN static key block (tls-auth, tls-crypt, secret)",
+        ["openvpn static key"],
+        r#"-----BEGIN OpenVPN Static key V1-----(?P<s>[0-9A-Fa-f\s]{64,})-----END OpenVPN Static key V1-----"#,
+        C::None,
+        K::Provider,
+        [(
+            "<tls-auth>\n-----BEGIN OpenVPN Static key V1-----\n0b27d689093a8559478f10f1ab063a26\n8b0e1bc0bfe3957977490c0dd110ca56\n-----END OpenVPN Static key V1-----\n",
+            "\n0b27d689093a8559478f10f1ab063a26\n8b0e1bc0bfe3957977490c0dd110ca56\n"
+        )],
+        ["-----BEGIN OpenVPN Static key V1-----\n-----END OpenVPN Static key V1-----"]
+    ),
+    rule!(
+        "proftpd-sql-connect",
+        "The password in ProFTPD's SQLConnectInfo (database user password)",
+        ["sqlconnectinfo"],
+        r#"(?i)\bSQLConnectInfo[ \t]+\S+[ \t]+\S+[ \t]+(?:"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s"]+))"#,
+        C::Password,
+        K::Structural,
+        [(
+            "SQLConnectInfo proftpd@localhost proftpd Cedar-41-Harbor",
+            "Cedar-41-Harbor"
+        )],
+        ["SQLConnectInfo proftpd@localhost"]
+    ),
+    rule!(
+        "steamcmd-login",
+        "The password of steamcmd's +login user password",
+        ["+login"],
+        r#"\+login[ \t]+[^\s+]+[ \t]+(?P<s>[^\s+][^\s]*)"#,
+        C::UserPassword,
+        K::Structural,
+        [(
+            "$ steamcmd +login acme_build Cedar-41-Harbor +app_update 740 +quit",
+            "Cedar-41-Harbor"
+        )],
+        ["$ steamcmd +login anonymous +app_update 740 +quit"]
+    ),
+    rule!(
         "generated-password-output",
         "A password a tool prints after setting or generating it (elasticsearch-reset-password, installers)",
         ["new value", "password is", "password:"],
@@ -3790,7 +3842,8 @@ pub const RULES: &[RuleDef] = &[
     rule!(
         "postfix-sasl-password",
         "Password in a Postfix sasl_passwd line ([host]:port user:password)",
-        ["sasl"],
+        // A relay's submission ports: the map is often logged without its file's name.
+        ["sasl", "]:587 ", "]:465 ", "]:2525 ", "]:25 "],
         r#"(?m)\[[^\]\s]+\](?::\d+)?[ \t]+[^\s:]+:(?P<s>[^\s]+)"#,
         C::Password,
         K::Structural,

@@ -349,6 +349,14 @@ pub fn is_reference(value: &str) -> bool {
         "enc[",
         // Spring Cloud Config's encrypted values: `{cipher}AQB…`.
         "{cipher}",
+        // YAML tags that fetch a value: Home Assistant's `!secret name`, Ansible's `!vault`,
+        // CloudFormation's `!Ref`, `!Sub`, `!GetAtt`, `!ImportValue`.
+        "!secret",
+        "!vault",
+        "!ref ",
+        "!sub ",
+        "!getatt",
+        "!importvalue",
     ]
     .iter()
     .any(|p| lower.starts_with(p))
