@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` likewise; `holdout16` likewise; `holdout17` was never tuned on (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` likewise; `holdout16` likewise; `holdout17` likewise; `holdout18` was never tuned on (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -1026,6 +1026,52 @@ NEGATIVE17 = [
 ]
 
 
+# Written after holdout17 had been scored, read and fixed (end of session 5), before this split
+# was scored once (BENCHMARKS.md): cloud CLIs' JSON output, CI systems, package and registry
+# URLs, signed URLs.
+HOLDOUT18 = [
+    P("h18-aws-create-access-key-json", "aws", aws_secret, '{{\n    "AccessKey": {{\n        "UserName": "ci",\n        "AccessKeyId": "{kid}",\n        "Status": "Active",\n        "SecretAccessKey": "{s}"\n    }}\n}}'),
+    P("h18-az-sp-create-output", "azure", lambda r: rs(r, 3, AN) + "8Q~" + rs(r, 34, AN + "_~."), '{{\n  "appId": "{uuid}",\n  "displayName": "ci-deployer",\n  "password": "{s}",\n  "tenant": "{uuid2}"\n}}'),
+    P("h18-doctl-auth-init", "digitalocean", lambda r: "dop_v1_" + rs(r, 64, HEX), "$ doctl auth init --access-token {s}"),
+    P("h18-linode-cli-config", "linode", lambda r: rs(r, 64, HEX), "[DEFAULT]\ndefault-user = acme\n\n[acme]\ntoken = {s}\nregion = eu-central"),
+    P("h18-oci-config", "oracle", human_password, "[DEFAULT]\nuser=ocid1.user.oc1..aaaa\nfingerprint=20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5:3a:34\nkey_file=~/.oci/oci_api_key.pem\npass_phrase={s}"),
+    P("h18-jenkins-withcredentials-leak", "ci", human_password, "[Pipeline] withCredentials\nMasking supported pattern matches of $DB_PASS\n[Pipeline] sh\n+ echo connecting as app with {s}"),
+    P("h18-teamcity-param", "ci", human_password, "##teamcity[setParameter name='env.DEPLOY_PASSWORD' value='{s}']"),
+    P("h18-bamboo-variable-log", "ci", human_password, "build\t02-Dec-2026 10:00:00\tBuild variable: bamboo_deploy_password={s}"),
+    P("h18-helm-get-values", "kubernetes", human_password, "$ helm get values keycloak\nUSER-SUPPLIED VALUES:\nauth:\n  adminPassword: {s}\n  adminUser: admin"),
+    P("h18-kubectl-secret-json", "kubernetes", lambda r: base64.b64encode(human_password(r).encode()).decode(), '{{\n    "apiVersion": "v1",\n    "data": {{\n        "password": "{s}"\n    }},\n    "kind": "Secret"\n}}'),
+    P("h18-pip-extra-index-token", "python", lambda r: "pypi-" + rs(r, 60, URLSAFE), "pip install --extra-index-url https://__token__:{s}@pypi.acme.io/simple acme-sdk"),
+    P("h18-goproxy-creds", "go", lambda r: "glpat-" + rs(r, 20, URLSAFE), "GOPROXY=https://gitlab-ci-token:{s}@gitlab.acme.io/api/v4/packages/go,direct"),
+    P("h18-maven-repo-url-creds", "java", human_password, "[INFO] Downloading from internal: https://deployer:{s}@nexus.acme.io/repository/maven-public/org/acme/core/1.2/core-1.2.pom"),
+    P("h18-docker-config-identitytoken", "docker", lambda r: rs(r, 40, AN), '{{"auths":{{"acme.azurecr.io":{{"auth":"MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==","identitytoken":"{s}"}}}}}}'),
+    P("h18-git-clone-x-access-token", "git", lambda r: "ghs_" + rs(r, 36), "Cloning into 'api'...\n+ git clone https://x-access-token:{s}@github.com/acme/api.git"),
+    P("h18-gcs-signed-url", "gcp", lambda r: rs(r, 512, HEX), 'GET https://storage.googleapis.com/acme-exports/r.csv?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Credential=exporter%40acme.iam.gserviceaccount.com%2F20261202%2Fauto%2Fstorage%2Fgoog4_request&X-Goog-Signature={s}'),
+    P("h18-cloudinary-url", "saas", lambda r: rs(r, 27, AN + "-_"), "CLOUDINARY_URL=cloudinary://848493949394949:{s}@acme"),
+    P("h18-twilio-curl-basic", "twilio", lambda r: rs(r, 32, HEX), "$ curl -X POST https://api.twilio.com/2010-04-01/Accounts/AC{acct}/Messages.json -u AC{acct}:{s}"),
+    P("h18-mailchimp-key-log", "saas", lambda r: rs(r, 32, HEX) + "-us21", "mailchimp client configured with key {s}"),
+    P("h18-shopify-app-env", "saas", lambda r: "shpss_" + rs(r, 32, HEX), "SHOPIFY_APP_URL=https://app.acme.io\nSHOPIFY_API_SECRET={s}"),
+    P("h18-firebase-service-account-env", "gcp", lambda r: "-----BEGIN PRIVATE KEY-----\\n" + rs(r, 64, B64) + "\\n-----END PRIVATE KEY-----\\n", 'FIREBASE_PRIVATE_KEY="{s}"'),
+    P("h18-supabase-service-role", "saas", jwt, "SUPABASE_URL=https://abcd.supabase.co\nSUPABASE_SERVICE_ROLE_KEY={s}"),
+    P("h18-algolia-admin-env", "saas", hex_key, "ALGOLIA_APP_ID=4ZQ8KJ2M1P\nALGOLIA_ADMIN_KEY={s}"),
+    P("h18-sentry-auth-token-cli", "saas", lambda r: "sntryu_" + rs(r, 64, HEX), "$ sentry-cli --auth-token {s} releases new 1.4.2"),
+    P("h18-netlify-deploy-auth", "saas", lambda r: "nfp_" + rs(r, 40, AN), "$ netlify deploy --prod --auth {s} --dir dist"),
+    P("h18-fly-deploy-token", "saas", lambda r: "FlyV1 fm2_" + rs(r, 120, B64), "$ flyctl deploy --access-token '{s}'"),
+    P("h18-render-api-header", "saas", lambda r: "rnd_" + rs(r, 32), "Authorization: Bearer {s}"),
+    P("h18-circleci-api-token-curl", "ci", lambda r: "CCIPAT_" + rs(r, 22) + "_" + rs(r, 40, HEX), '$ curl -H "Circle-Token: {s}" https://circleci.com/api/v2/me'),
+]
+
+NEGATIVE18 = [
+    P("h18-neg-aws-list-access-keys", "aws", None, '{{"AccessKeyMetadata": [{{"UserName": "ci", "AccessKeyId": "{kid}", "Status": "Active"}}]}}'),
+    P("h18-neg-jenkins-masked", "ci", None, "+ echo connecting as app with ****"),
+    P("h18-neg-teamcity-param-ref", "ci", None, "##teamcity[setParameter name='env.DEPLOY_PASSWORD' value='%secure:teamcity.password.deploy%']"),
+    P("h18-neg-kubectl-describe-secret", "kubernetes", None, "Name:         db\nType:  Opaque\n\nData\n====\npassword:  16 bytes"),
+    P("h18-neg-pip-index-no-creds", "python", None, "pip install --extra-index-url https://pypi.acme.io/simple acme-sdk"),
+    P("h18-neg-git-clone-plain", "git", None, "+ git clone https://github.com/acme/api.git"),
+    P("h18-neg-oci-fingerprint-only", "oracle", None, "[DEFAULT]\nuser=ocid1.user.oc1..aaaa\nkey_file=~/.oci/oci_api_key.pem"),
+    P("h18-neg-shopify-api-key-only", "saas", None, "SHOPIFY_API_KEY_NAME=storefront"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1134,6 +1180,8 @@ def split_of(name):
         return "holdout16"
     if name.startswith("h17-"):
         return "holdout17"
+    if name.startswith("h18-"):
+        return "holdout18"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1154,7 +1202,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 14), per_template, HOLDOUT14, NEGATIVE14)
             + generation(random.Random(seed + 15), per_template, HOLDOUT15, NEGATIVE15)
             + generation(random.Random(seed + 16), per_template, HOLDOUT16, NEGATIVE16)
-            + generation(random.Random(seed + 17), per_template, HOLDOUT17, NEGATIVE17))
+            + generation(random.Random(seed + 17), per_template, HOLDOUT17, NEGATIVE17)
+            + generation(random.Random(seed + 18), per_template, HOLDOUT18, NEGATIVE18))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1190,7 +1239,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
