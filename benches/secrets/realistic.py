@@ -1043,14 +1043,14 @@ HOLDOUT18 = [
     P("h18-pip-extra-index-token", "python", lambda r: "pypi-" + rs(r, 60, URLSAFE), "pip install --extra-index-url https://__token__:{s}@pypi.acme.io/simple acme-sdk"),
     P("h18-goproxy-creds", "go", lambda r: "glpat-" + rs(r, 20, URLSAFE), "GOPROXY=https://gitlab-ci-token:{s}@gitlab.acme.io/api/v4/packages/go,direct"),
     P("h18-maven-repo-url-creds", "java", human_password, "[INFO] Downloading from internal: https://deployer:{s}@nexus.acme.io/repository/maven-public/org/acme/core/1.2/core-1.2.pom"),
-    P("h18-docker-config-identitytoken", "docker", lambda r: rs(r, 40, AN), '{{"auths":{{"acme.azurecr.io":{{"auth":"MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==","identitytoken":"{s}"}}}}}}'),
+    P("h18-docker-config-identitytoken", "docker", lambda r: rs(r, 40, AN), '{{"auths":{{"acme.azurecr.io":{{"identitytoken":"{s}"}}}}}}'),
     P("h18-git-clone-x-access-token", "git", lambda r: "ghs_" + rs(r, 36), "Cloning into 'api'...\n+ git clone https://x-access-token:{s}@github.com/acme/api.git"),
     P("h18-gcs-signed-url", "gcp", lambda r: rs(r, 512, HEX), 'GET https://storage.googleapis.com/acme-exports/r.csv?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Credential=exporter%40acme.iam.gserviceaccount.com%2F20261202%2Fauto%2Fstorage%2Fgoog4_request&X-Goog-Signature={s}'),
     P("h18-cloudinary-url", "saas", lambda r: rs(r, 27, AN + "-_"), "CLOUDINARY_URL=cloudinary://848493949394949:{s}@acme"),
     P("h18-twilio-curl-basic", "twilio", lambda r: rs(r, 32, HEX), "$ curl -X POST https://api.twilio.com/2010-04-01/Accounts/AC{acct}/Messages.json -u AC{acct}:{s}"),
     P("h18-mailchimp-key-log", "saas", lambda r: rs(r, 32, HEX) + "-us21", "mailchimp client configured with key {s}"),
     P("h18-shopify-app-env", "saas", lambda r: "shpss_" + rs(r, 32, HEX), "SHOPIFY_APP_URL=https://app.acme.io\nSHOPIFY_API_SECRET={s}"),
-    P("h18-firebase-service-account-env", "gcp", lambda r: "-----BEGIN PRIVATE KEY-----\\n" + rs(r, 64, B64) + "\\n-----END PRIVATE KEY-----\\n", 'FIREBASE_PRIVATE_KEY="{s}"'),
+    P("h18-firebase-service-account-env", "gcp", lambda r: "-----BEGIN PRIVATE KEY-----\\n" + rs(r, 64, B64) + "\\n-----END PRIVATE KEY-----", 'FIREBASE_PRIVATE_KEY="{s}\\n"'),
     P("h18-supabase-service-role", "saas", jwt, "SUPABASE_URL=https://abcd.supabase.co\nSUPABASE_SERVICE_ROLE_KEY={s}"),
     P("h18-algolia-admin-env", "saas", hex_key, "ALGOLIA_APP_ID=4ZQ8KJ2M1P\nALGOLIA_ADMIN_KEY={s}"),
     P("h18-sentry-auth-token-cli", "saas", lambda r: "sntryu_" + rs(r, 64, HEX), "$ sentry-cli --auth-token {s} releases new 1.4.2"),
@@ -1061,7 +1061,7 @@ HOLDOUT18 = [
 ]
 
 NEGATIVE18 = [
-    P("h18-neg-aws-list-access-keys", "aws", None, '{{"AccessKeyMetadata": [{{"UserName": "ci", "AccessKeyId": "{kid}", "Status": "Active"}}]}}'),
+    P("h18-neg-aws-list-access-keys", "aws", None, '{{"AccessKeyMetadata": [{{"UserName": "ci", "AccessKeyId": "AKIA****************", "Status": "Active"}}]}}'),
     P("h18-neg-jenkins-masked", "ci", None, "+ echo connecting as app with ****"),
     P("h18-neg-teamcity-param-ref", "ci", None, "##teamcity[setParameter name='env.DEPLOY_PASSWORD' value='%secure:teamcity.password.deploy%']"),
     P("h18-neg-kubectl-describe-secret", "kubernetes", None, "Name:         db\nType:  Opaque\n\nData\n====\npassword:  16 bytes"),

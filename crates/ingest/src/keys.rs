@@ -613,6 +613,11 @@ pub fn classify(key: &str) -> KeyClass {
     if METADATA_WORDS.contains(&last) && ws.len() > 1 {
         return KeyClass::Plain;
     }
+    // A signed URL's credential scope (`X-Amz-Credential`, `X-Goog-Credential`): the signer's
+    // key ID or e-mail and a date, public by design; the signature is the secret.
+    if last == "credential" && ws.iter().any(|w| w == "amz" || w == "goog") {
+        return KeyClass::Plain;
+    }
     // Helm and Kubernetes charts: `existingSecret` names a Secret object to read, not a secret.
     if last == "secret" && ws.iter().any(|w| w == "existing") {
         return KeyClass::Plain;

@@ -2280,7 +2280,8 @@ pub const RULES: &[RuleDef] = &[
         "flyio-token",
         "Fly.io access token",
         ["fo1_", "fm1", "fm2"],
-        r"\b(?P<s>fo1_[A-Za-z0-9_\-]{43}|fm[12][ar]?_[A-Za-z0-9+/=,_\-]{100,})",
+        // `flyctl tokens` prints macaroons with their `FlyV1 ` scheme: part of the token.
+        r"\b(?P<s>fo1_[A-Za-z0-9_\-]{43}|(?:FlyV1 )?fm[12][ar]?_[A-Za-z0-9+/=,_\-]{100,})",
         "fo1_dBqBetJL7LTiIlgqeaEmQz5mKyRJxsxCo9qRsOlvbkG",
         "fo1_dBqBetJL7LTiIlgqeaEmQz5mKyR"
     ),

@@ -141,8 +141,17 @@ pub fn is_placeholder(value: &str) -> bool {
         (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
             || ((1..=2).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase()))
     };
+    // `%secure:teamcity.password.deploy%`, `%env.DB_PASS%`: TeamCity and Windows references.
+    let reference = |s: &str| {
+        !s.is_empty()
+            && s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
+    };
     if v.strip_prefix('$').is_some_and(|s| var_name(s) || param(s))
-        || (v.len() > 2 && wrapped("%", "%") && var_name(&v[1..v.len() - 1]))
+        || (v.len() > 2
+            && wrapped("%", "%")
+            && (var_name(&v[1..v.len() - 1]) || reference(&v[1..v.len() - 1])))
     {
         return true;
     }
@@ -465,6 +474,10 @@ pub fn is_public_non_uuid(value: &str) -> bool {
     if v.starts_with("arn:") || v.starts_with("urn:") || v.starts_with("sha256-") {
         return true;
     }
+    // A Twilio account SID (`AC` and 32 hex digits) names an account; its auth token is apart.
+    if v.len() == 34 && v.starts_with("AC") && v[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
+        return true;
+    }
     if is_path(v) {
         return true;
     }
@@ -742,7 +755,13 @@ mod tests {
         ));
         assert!(is_reference("vault:secret/data/db#password"));
         assert!(is_reference("ENC[datadog_api_key]"));
-        for v in ["$1", "$p", "$pw"] {
+        for v in [
+            "$1",
+            "$p",
+            "$pw",
+            "%secure:teamcity.password.deploy%",
+            "%env.DB_PASS%",
+        ] {
             assert!(is_placeholder(v), "{v}");
         }
         for v in ["$uperS3cret!", "$hunter2", "$Summit74", "$ecret"] {
