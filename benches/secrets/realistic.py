@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` likewise; `holdout16` likewise; `holdout17` likewise; `holdout18` was never tuned on (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` likewise; `holdout16` likewise; `holdout17` likewise; `holdout18` likewise; `holdout19` was never tuned on (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -1072,6 +1072,51 @@ NEGATIVE18 = [
 ]
 
 
+# Written after holdout18 had been scored, read and fixed (end of session 5), before this split
+# was scored once (BENCHMARKS.md): account and key-management commands on every OS.
+HOLDOUT19 = [
+    P("h19-macos-security-add", "macos", human_password, "$ security add-generic-password -a ci -s deploy-key -w {s}"),
+    P("h19-dscl-passwd", "macos", human_password, "$ sudo dscl . -passwd /Users/kiosk {s}"),
+    P("h19-passwd-stdin", "linux", human_password, "$ echo {s} | passwd --stdin deploy"),
+    P("h19-smbpasswd-s", "linux", human_password, "$ echo -ne '{s}\\n' | smbpasswd -a -s bob"),
+    P("h19-kadmin-addprinc", "kerberos", human_password, '$ kadmin.local -q "addprinc -pw {s} svc_http/web01.acme.io"'),
+    P("h19-openssl-passin", "openssl", human_password, "$ openssl rsa -in server.key -passin pass:{s} -out server.nopass.key"),
+    P("h19-openssl-pkcs12-passout", "openssl", human_password, "$ openssl pkcs12 -export -in cert.pem -inkey key.pem -out bundle.p12 -passout pass:{s}"),
+    P("h19-ssh-keygen-N", "ssh", human_password, "$ ssh-keygen -t ed25519 -f ~/.ssh/deploy -N '{s}' -C deploy"),
+    P("h19-unrar-p", "shell", human_password, "$ unrar x -p{s} backups.rar /restore/"),
+    P("h19-certutil-importpfx", "windows", human_password, "C:\\> certutil -f -p {s} -importpfx web.pfx"),
+    P("h19-import-pfx-ps", "powershell", human_password, "PS> Import-PfxCertificate -FilePath web.pfx -CertStoreLocation Cert:\\LocalMachine\\My -Password (ConvertTo-SecureString -String '{s}' -AsPlainText -Force)"),
+    P("h19-mimikatz-output", "security", human_password, "         * Username : svc_sql\n         * Domain   : ACME\n         * Password : {s}"),
+    P("h19-net-user-domain-add", "windows", human_password, "C:\\> net user svc_backup {s} /add /domain"),
+    P("h19-dsadd-user", "windows", human_password, 'C:\\> dsadd user "CN=svc_app,OU=Service,DC=acme,DC=io" -pwd {s} -mustchpwd no'),
+    P("h19-new-aduser", "powershell", human_password, "PS> New-ADUser -Name svc_web -AccountPassword (ConvertTo-SecureString '{s}' -AsPlainText -Force) -Enabled $true"),
+    P("h19-ipa-user-add", "freeipa", human_password, "$ echo '{s}' | ipa user-add alice --first=Alice --last=Smith --password"),
+    P("h19-samba-tool-user-create", "samba", human_password, "$ samba-tool user create bob {s} --given-name=Bob"),
+    P("h19-pdbedit-echo", "samba", human_password, "$ echo '{s}' | pdbedit -a -t -u bob"),
+    P("h19-rabbitmqctl-change-password", "rabbitmq", human_password, "$ rabbitmqctl change_password admin {s}"),
+    P("h19-grafana-cli-reset", "grafana", human_password, "$ grafana-cli admin reset-admin-password {s}"),
+    P("h19-gitlab-rails-runner", "gitlab", human_password, "$ gitlab-rails runner \"user = User.find_by_username('root'); user.password = '{s}'; user.save!\""),
+    P("h19-django-changepassword-shell", "python", human_password, ">>> u = User.objects.get(username='admin'); u.set_password('{s}'); u.save()"),
+    P("h19-wp-user-update", "php", human_password, "$ wp user update admin --user_pass='{s}' --skip-email"),
+    P("h19-jenkins-cli-groovy", "ci", human_password, 'jenkins.model.Jenkins.instance.securityRealm.createAccount("ops", "{s}")'),
+    P("h19-postgres-alter-user-psql-c", "postgresql", human_password, '$ psql -U postgres -c "ALTER USER app WITH PASSWORD \'{s}\';"'),
+    P("h19-mongo-eval-createuser", "mongodb", human_password, "$ mongosh admin --eval 'db.createUser({{user: \"ops\", pwd: \"{s}\", roles: [\"root\"]}})'"),
+    P("h19-redis-cli-config-set", "redis", human_password, "$ redis-cli CONFIG SET requirepass {s}"),
+    P("h19-keycloak-admin-env", "keycloak", human_password, "$ docker run -e KC_BOOTSTRAP_ADMIN_USERNAME=admin -e KC_BOOTSTRAP_ADMIN_PASSWORD={s} quay.io/keycloak/keycloak start-dev"),
+]
+
+NEGATIVE19 = [
+    P("h19-neg-useradd-hash", "linux", None, "$ useradd -m -p '$6$rounds=5000$saltsalt$ZmFrZWhhc2hmYWtlaGFzaGZha2VoYXNoZmFrZWhhc2g' deploy"),
+    P("h19-neg-secretsdump-hashes", "security", None, "Administrator:500:aad3b435b51404eeaad3b435b51404ee:31d6cfe0d16ae931b73c59d7e0c089c0:::"),
+    P("h19-neg-ssh-keygen-empty", "ssh", None, "$ ssh-keygen -t ed25519 -f ~/.ssh/id -N '' -C ci"),
+    P("h19-neg-openssl-passin-env", "openssl", None, "$ openssl rsa -in server.key -passin env:KEY_PASS -out server.nopass.key"),
+    P("h19-neg-mimikatz-null", "security", None, "         * Username : WEB01$\n         * Domain   : ACME\n         * Password : (null)"),
+    P("h19-neg-net-user-random", "windows", None, "C:\\> net user svc_backup * /add /domain"),
+    P("h19-neg-passwd-prompt", "linux", None, "$ passwd deploy\nNew password:\nRetype new password:\npasswd: password updated successfully"),
+    P("h19-neg-grafana-cli-env", "grafana", None, '$ grafana-cli admin reset-admin-password "$GRAFANA_ADMIN_PASSWORD"'),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1182,6 +1227,8 @@ def split_of(name):
         return "holdout17"
     if name.startswith("h18-"):
         return "holdout18"
+    if name.startswith("h19-"):
+        return "holdout19"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1203,7 +1250,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 15), per_template, HOLDOUT15, NEGATIVE15)
             + generation(random.Random(seed + 16), per_template, HOLDOUT16, NEGATIVE16)
             + generation(random.Random(seed + 17), per_template, HOLDOUT17, NEGATIVE17)
-            + generation(random.Random(seed + 18), per_template, HOLDOUT18, NEGATIVE18))
+            + generation(random.Random(seed + 18), per_template, HOLDOUT18, NEGATIVE18)
+            + generation(random.Random(seed + 19), per_template, HOLDOUT19, NEGATIVE19))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1239,7 +1287,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
