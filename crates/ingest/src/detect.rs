@@ -26,7 +26,7 @@ pub struct Rule {
 #[derive(Debug)]
 struct Groups {
     /// `s`, `s2`, `s3`, `s4`: the secret, the first that matched.
-    secret: [Option<usize>; 4],
+    secret: [Option<usize>; 8],
     /// `k` (or `k2` in a second alternative): the name the secret is assigned to.
     key: [Option<usize>; 2],
 }
@@ -35,7 +35,16 @@ impl Groups {
     fn of(regex: &Regex) -> Self {
         let index = |name: &str| regex.capture_names().position(|n| n == Some(name));
         Groups {
-            secret: [index("s"), index("s2"), index("s3"), index("s4")],
+            secret: [
+                index("s"),
+                index("s2"),
+                index("s3"),
+                index("s4"),
+                index("s5"),
+                index("s6"),
+                index("s7"),
+                index("s8"),
+            ],
             key: [index("k"), index("k2")],
         }
     }
@@ -588,7 +597,8 @@ fn opens_a_password(key: &str, value: &str) -> bool {
     keys::is_password(key)
         && !value.ends_with(')')
         && !rest.contains(['=', ',', '('])
-        && !rest.chars().all(char::is_alphabetic)
+        // `(ConvertTo-SecureString …`: a sub-expression calling a command, not a password.
+        && !rest.chars().all(|c| c.is_alphabetic() || c == '-')
 }
 
 /// Whether a value named only by prose looks like a password rather than the sentence's next

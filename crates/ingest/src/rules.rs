@@ -1,7 +1,7 @@
 //! The built-in detection rules: one linear-time regex each, keywords for the prefilter, an
 //! optional validator, and the examples that the tests hold every rule to.
 //!
-//! Conventions: a rule's secret is its `s` capture group (or `s2`, `s3` for alternatives, the
+//! Conventions: a rule's secret is its `s` capture group (or `s2` to `s8` for alternatives, the
 //! first that matched), else the whole match; `k` captures a key name where the context
 //! matters. Keywords are matched ASCII-case-insensitively and only decide which regexes run.
 //! Examples are synthetic: shapes of real credentials, never real ones.
@@ -2786,12 +2786,14 @@ pub const RULES: &[RuleDef] = &[
             "passphrase-fd",
             "env add",
             "runas",
+            "pdbedit",
+            "--password",
             "secret set",
             "secrets set",
             "secret create",
             "secrets create"
         ],
-        r#"\becho\s+(?:-[ne]\s+)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s|"']+))\s*\|\s*(?:sudo\s+)?(?:passwd|chpasswd|kinit|kpasswd|smbpasswd|sudo\s+-S|[^\r\n|]*--password-stdin|[^\r\n|]*--passphrase-fd|runas\b|[^\r\n|]*\benv[ \t]+add\b|[^\r\n|]*\bsecrets?[ \t]+(?:set|put|add|create)\b)"#,
+        r#"\becho\s+(?:-[neE]{1,3}\s+)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s|"']+))\s*\|\s*(?:sudo\s+)?(?:passwd|chpasswd|kinit|kpasswd|smbpasswd|pdbedit|[^\r\n|]*[ \t]--password(?:[ \t]|$)|sudo\s+-S|[^\r\n|]*--password-stdin|[^\r\n|]*--passphrase-fd|runas\b|[^\r\n|]*\benv[ \t]+add\b|[^\r\n|]*\bsecrets?[ \t]+(?:set|put|add|create)\b)"#,
         C::Password,
         K::Structural,
         [
@@ -3363,9 +3365,11 @@ pub const RULES: &[RuleDef] = &[
             "authenticate(",
             "bind_s(",
             "bind(",
-            "credentials("
+            "credentials(",
+            "account(",
+            "user("
         ],
-        r#"(?i)\b(?:login|log_in|signin|sign_in|authenticate|basic_?auth|httpbasicauth|httpdigestauth|networkcredential|passwordauthentication|passwordcredential|usernamepasswordcredentials|usernamepasswordauthenticationtoken|usernamepasswordcredential|set_?credentials|simple_bind_s|simple_bind|bind_s)[ \t]*\([ \t]*(?:[A-Za-z_]+[ \t]*=[ \t]*)?["'][^"'\r\n]{1,128}["'][ \t]*,[ \t]*(?:[A-Za-z_]+[ \t]*=[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)')"#,
+        r#"(?i)\b(?:login|log_in|signin|sign_in|authenticate|basic_?auth|httpbasicauth|httpdigestauth|networkcredential|passwordauthentication|passwordcredential|usernamepasswordcredentials|usernamepasswordauthenticationtoken|usernamepasswordcredential|set_?credentials|simple_bind_s|simple_bind|bind_s|create_?account|create_?user|add_?user)[ \t]*\([ \t]*(?:[A-Za-z_]+[ \t]*=[ \t]*)?["'][^"'\r\n]{1,128}["'][ \t]*,[ \t]*(?:[A-Za-z_]+[ \t]*=[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)')"#,
         C::Password,
         K::Structural,
         [
@@ -3784,6 +3788,62 @@ pub const RULES: &[RuleDef] = &[
             "Cedar-41-Harbor"
         )],
         ["$ steamcmd +login anonymous +app_update 740 +quit"]
+    ),
+    rule!(
+        "password-setter-call",
+        "The argument of a call that sets a password (set_password('…'), setPassword(\"…\"), change_password)",
+        ["password("],
+        r#"(?i)\b(?:set|change|update|reset)_?password[ \t]*\([ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)')[ \t]*\)"#,
+        C::Password,
+        K::Structural,
+        [(
+            "u.set_password('Cedar-41-Harbor'); u.save()",
+            "Cedar-41-Harbor"
+        )],
+        ["u.set_password(new_password); u.save()"]
+    ),
+    rule!(
+        "account-tool-password",
+        "The password an account tool takes positionally or by its own flag (ssh-keygen -N, kadmin addprinc -pw, samba-tool user create, dscl -passwd, certutil -p, unrar -p)",
+        [
+            "ssh-keygen",
+            "addprinc",
+            "samba-tool",
+            "dscl",
+            "certutil",
+            "unrar",
+            "rar "
+        ],
+        r#"(?:\bssh-keygen\b[^\r\n]*?[ \t]-N[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))|\b(?:addprinc|ank|cpw)\b[^\r\n]*?[ \t]-pw[ \t]+(?P<s4>[^\s"']+)|\bsamba-tool[ \t]+user[ \t]+(?:create|add|setpassword)[ \t]+\S+[ \t]+(?P<s5>[^\s\-]\S*)|\bdscl\b[^\r\n]*?[ \t]-passwd[ \t]+\S+[ \t]+(?P<s6>\S+(?:[ \t]+[^\s\-]\S*)?)|\bcertutil\b[^\r\n]*?[ \t]-p[ \t]+(?P<s7>[^\s"\-]\S*)|\bun?rar\b[^\r\n]*?[ \t]-p(?P<s8>[^\s\-]\S*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ ssh-keygen -t ed25519 -f ~/.ssh/ci -N 'Cedar-41-Harbor' -C ci",
+                "Cedar-41-Harbor"
+            ),
+            (
+                r#"$ kadmin.local -q "addprinc -pw Harbor-77 http/web01""#,
+                "Harbor-77"
+            ),
+            (
+                "$ samba-tool user create bob Tundra-41-Amber --given-name=Bob",
+                "Tundra-41-Amber"
+            ),
+            (
+                "$ sudo dscl . -passwd /Users/kiosk Willow#2029",
+                "Willow#2029"
+            ),
+            (
+                r"C:\> certutil -f -p Qz7!mTr2x -importpfx web.pfx",
+                "Qz7!mTr2x"
+            ),
+            ("$ unrar x -pCobalt-41 backups.rar /restore/", "Cobalt-41")
+        ],
+        [
+            "$ ssh-keygen -t ed25519 -f ~/.ssh/id -N '' -C ci",
+            "$ unrar x backups.rar"
+        ]
     ),
     rule!(
         "generated-password-output",
