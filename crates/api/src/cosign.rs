@@ -70,18 +70,10 @@ pub async fn run(
     out: Cosigned,
 ) -> Result<(), WitnessConfigError> {
     // The policy may leave the log to us: our own keys count as its log keys.
-    let own = VerifierSet::from_vkeys(
-        log.keys()
-            .iter()
-            .map(|k| k.vkey())
-            .collect::<Vec<_>>()
-            .iter()
-            .map(String::as_str),
-    )
-    .map_err(|e| WitnessConfigError {
-        url: String::from("log key"),
-        reason: e.to_string(),
-    })?;
+    let mut own = VerifierSet::new();
+    for key in log.keys() {
+        own.add(key);
+    }
     let mut witnesses = Vec::new();
     for t in targets {
         let v = Cosigner::from_vkey(&t.vkey).map_err(|e| WitnessConfigError {

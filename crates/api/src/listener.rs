@@ -134,3 +134,27 @@ pub async fn run(
         tracing::warn!("some connections were still open after 30 s and were dropped");
     }
 }
+
+/// Binds `listen`, calls `on_start` with the bound address, and serves `router` in plain HTTP
+/// with the side services' limits until `shutdown` resolves (`glasslog witness`, `mirror`).
+pub async fn serve_plain(
+    router: axum::Router,
+    listen: std::net::SocketAddr,
+    on_start: impl FnOnce(std::net::SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    on_start(listener.local_addr()?);
+    run(
+        listener,
+        router,
+        None,
+        Limits {
+            header_timeout: std::time::Duration::from_secs(10),
+            max_connections: 1024,
+        },
+        shutdown,
+    )
+    .await;
+    Ok(())
+}

@@ -314,18 +314,7 @@ async fn tile(
     .await
     .map_err(|_| Problem::unavailable("the read was cancelled"))?
     .map_err(mirror_problem)?;
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    // A tile path names bytes that never change: a wider partial tile has another path.
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    Ok(resp)
+    Ok(crate::routes::read::tile_response(bytes))
 }
 
 fn size_conflict(size: u64) -> Response {
@@ -428,20 +417,7 @@ pub async fn serve(
     on_start: impl FnOnce(std::net::SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    on_start(listener.local_addr()?);
-    crate::listener::run(
-        listener,
-        router(mirrors),
-        None,
-        crate::listener::Limits {
-            header_timeout: std::time::Duration::from_secs(10),
-            max_connections: 1024,
-        },
-        shutdown,
-    )
-    .await;
-    Ok(())
+    crate::listener::serve_plain(router(mirrors), listen, on_start, shutdown).await
 }
 
 #[cfg(test)]

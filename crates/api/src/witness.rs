@@ -443,21 +443,14 @@ pub async fn serve(
     on_start: impl FnOnce(std::net::SocketAddr, &[String]),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
-    on_start(addr, &witness.vkeys());
-    crate::listener::run(
-        listener,
+    let vkeys = witness.vkeys();
+    crate::listener::serve_plain(
         router(Arc::new(witness)),
-        None,
-        crate::listener::Limits {
-            header_timeout: std::time::Duration::from_secs(10),
-            max_connections: 1024,
-        },
+        listen,
+        |addr| on_start(addr, &vkeys),
         shutdown,
     )
-    .await;
-    Ok(())
+    .await
 }
 
 #[cfg(test)]

@@ -154,7 +154,9 @@ fn pull_once(
     client: &glasslog_client::Client,
     mirror: &glasslog_log::Mirror,
 ) -> Result<Option<u64>> {
-    let last = match mirror.checkpoint() {
+    let published = mirror.checkpoint();
+    let had = published.is_some();
+    let last = match published {
         Some(cp) => client.open_checkpoint(&cp.note)?,
         // Nothing mirrored yet: follow the log from its first entry.
         None => VerifiedCheckpoint {
@@ -163,7 +165,6 @@ fn pull_once(
         },
     };
     let from = last.checkpoint.size;
-    let had = mirror.checkpoint().is_some();
     let mut monitor = Monitor::new(client, Some(last));
     let mut entries = Vec::new();
     let new = match monitor.poll(Some(&mut |_, entry: &[u8]| entries.push(entry.to_vec()))) {

@@ -337,7 +337,10 @@ impl Detector {
                 near_tokens(index, rule, text, &mut found);
                 continue;
             }
-            if rule.check == Check::Columns {
+            if matches!(
+                rule.check,
+                Check::CsvColumns | Check::SqlColumns | Check::GraphqlVariable
+            ) {
                 column_values(index, rule, text, &mut found);
                 continue;
             }
@@ -426,9 +429,11 @@ impl Detector {
                         None,
                     ),
                     // Handled by `near_tokens`, token by token.
-                    Check::NearService | Check::NearCredentialWord | Check::Columns => {
-                        (false, None)
-                    }
+                    Check::NearService
+                    | Check::NearCredentialWord
+                    | Check::CsvColumns
+                    | Check::SqlColumns
+                    | Check::GraphqlVariable => (false, None),
                     Check::CallArgument => (
                         assigned_secret(key, ":", value, true)
                             && (!value.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
@@ -827,7 +832,7 @@ fn column_values(index: usize, rule: &Rule, text: &str, found: &mut Vec<Match>) 
     };
     for m in rule.regex.find_iter(text) {
         let line = &text[m.start()..m.end()];
-        if rule.id == "graphql-credential-variable" {
+        if rule.check == Check::GraphqlVariable {
             // `password: $p` names the variable; its value is `"p":"…"` in the variables.
             let Some(name) = line.rsplit('$').next().filter(|n| !n.is_empty()) else {
                 continue;
@@ -858,7 +863,7 @@ fn column_values(index: usize, rule: &Rule, text: &str, found: &mut Vec<Match>) 
             }
             continue;
         }
-        if rule.id == "sql-insert-credential-column" {
+        if rule.check == Check::SqlColumns {
             let (Some(open), Some(close)) = (line.find('('), line.rfind(')')) else {
                 continue;
             };

@@ -58,10 +58,15 @@ pub enum Check {
     Prose,
     /// Base64 that decodes to printable `user:password` (HTTP Basic credentials).
     BasicCredentials,
-    /// The match is a table's header (a CSV line, or a SQL INSERT's column list): the values
-    /// under each column named for a credential, in the rows that follow, are secrets.
-    /// Found without captures, as [`Check::NearService`].
-    Columns,
+    /// The match is a CSV header line: the values under each column named for a credential,
+    /// in the rows that follow, are secrets. Found without captures, as [`Check::NearService`].
+    CsvColumns,
+    /// The match is a SQL INSERT's column list: the values under credential-named columns, in
+    /// each tuple of its VALUES, are secrets.
+    SqlColumns,
+    /// The match is a GraphQL argument bound to a variable (`password: $p`): that variable's
+    /// value in the request's `variables` is the secret.
+    GraphqlVariable,
 }
 
 /// How a rule ranks when matches overlap: the more specific kind wins.
@@ -3593,7 +3598,7 @@ pub const RULES: &[RuleDef] = &[
             ",api_key"
         ],
         r"(?im)^[^\r\n]*(?:password|passwd|secret|token|api[ _]?key)[^\r\n]*$",
-        C::Columns,
+        C::CsvColumns,
         K::Structural,
         [
             (
@@ -3615,7 +3620,7 @@ pub const RULES: &[RuleDef] = &[
         "The value of a GraphQL variable that a query passes as a credential argument (login(password: $p) with \"variables\":{\"p\":…})",
         ["variables"],
         r"(?i)\b(?:password|passwd|passphrase|passcode|secret|token|apikey|api_key|pin)[ \t]*:[ \t]*\$[A-Za-z_][A-Za-z0-9_]*",
-        C::Columns,
+        C::GraphqlVariable,
         K::Structural,
         [(
             r#"{"query":"mutation { login(username: $u, password: $p) { token } }","variables":{"u":"bob","p":"Cedar-41-Harbor"}}"#,
@@ -3630,7 +3635,7 @@ pub const RULES: &[RuleDef] = &[
         "Values of a SQL INSERT under a column named for a credential (dumps, migrations, query logs)",
         ["insert into"],
         r"(?i)\binsert[ \t]+into[ \t]+[^\s(]+[ \t]*\([^)\r\n]{1,2000}\)[ \t]*values[ \t]*",
-        C::Columns,
+        C::SqlColumns,
         K::Structural,
         [(
             "INSERT INTO `service_accounts` (`id`, `name`, `password`) VALUES (7, 'reporting', 'Cedar-41-Harbor');",

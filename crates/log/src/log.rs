@@ -7,10 +7,7 @@ use crate::store::Store;
 use crate::tiles::{TileReader, served_entry_bundle, served_tile, stored_entries};
 use crate::types::{Appended, LogConfig, MAX_TAG_BYTES, NewEntry, Shared, SignedCheckpoint};
 use crate::verify::{VerifyReport, verify_store};
-use glasslog_merkle::{
-    BUNDLE_ENTRY_MAX, Ed25519Verifier, Hash, LogKey, Signer, Tile, consistency_proof,
-    inclusion_proof,
-};
+use glasslog_merkle::{BUNDLE_ENTRY_MAX, Hash, LogKey, Tile, consistency_proof, inclusion_proof};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -55,11 +52,6 @@ impl Log {
     /// The log's origin line (its signer's key name).
     pub fn origin(&self) -> &str {
         self.shared.signer.origin()
-    }
-
-    /// The verifier key of the log's Ed25519 checkpoint signatures, if it signs with Ed25519.
-    pub fn verifier(&self) -> Option<Ed25519Verifier> {
-        self.shared.signer.ed25519().map(Signer::verifier)
     }
 
     /// The log's first verifier key: Ed25519 when it has one, else ML-DSA-44.

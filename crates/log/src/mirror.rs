@@ -284,7 +284,9 @@ impl Mirror {
     }
 
     /// Takes the mirror to the tree of the signed checkpoint `note`: `entries` are the log's
-    /// entries from index `from`, which must be the mirror's size, up to the checkpoint's size.
+    /// entries from index `from` up to the checkpoint's size. `from` is the mirror's size, or
+    /// anywhere from its checkpoint's size up when an unfinished upload already stored some of
+    /// them (those must be the stored ones).
     /// They are stored and the checkpoint published, cosigned at `timestamp` (POSIX seconds),
     /// only if the extended tree hashes to the signed root. Durable before it returns.
     pub fn extend(
@@ -301,7 +303,9 @@ impl Mirror {
             return Err(MirrorError::Rollback { have, got: cp.size });
         }
         let to = from + entries.len() as u64;
-        if from != have || to != cp.size {
+        let mirrored = state.published.as_ref().map_or(0, |p| p.size);
+        // From the mirror's size, or from its checkpoint when pending entries lie beyond it.
+        if from > have || from < mirrored || to != cp.size {
             return Err(MirrorError::Gap {
                 have,
                 from,
@@ -309,6 +313,21 @@ impl Mirror {
                 want: cp.size,
             });
         }
+        // Entries already stored as pending (a partial push): they must be the same ones.
+        let already = usize::try_from(have - from)
+            .unwrap_or(usize::MAX)
+            .min(entries.len());
+        if already > 0 {
+            let nodes: Vec<NodeId> = (from..have).map(|i| NodeId::new(0, i)).collect();
+            let stored = TileReader {
+                store: self.store.as_ref(),
+            }
+            .read_hashes(&nodes)?;
+            if stored.iter().zip(entries).any(|(h, e)| *h != leaf_hash(e)) {
+                return Err(MirrorError::Fork { size: cp.size });
+            }
+        }
+        let (from, entries) = (have, &entries[already..]);
         let mut tree = state.tree.clone();
         let commit = append_commit(&mut tree, from, entries);
         let root = if cp.size == 0 {
@@ -342,9 +361,11 @@ impl Mirror {
         timestamp: u64,
     ) -> Result<Arc<MirrorCheckpoint>, MirrorError> {
         let (served, cosignature) = self.mirror_note(note, timestamp)?;
+        // Callers hold the state lock and have checked that the stored tree is `cp`'s, so the
+        // empty commit (which only makes the note durable) keeps the tree size as it is.
         self.store.put_checkpoint(cp.size, served.as_bytes())?;
         self.store.commit(&Commit {
-            tree_size: cp.size.max(self.store.tree_size()?),
+            tree_size: cp.size,
             ..Commit::default()
         })?;
         Ok(Arc::new(MirrorCheckpoint {
@@ -573,6 +594,26 @@ mod tests {
             let (tile, _) = Tile::parse_path(path).unwrap();
             assert_eq!(m2.tile(tile).unwrap(), want, "{path}");
         }
+    }
+
+    /// A poll that follows a partial push: the entries the push stored are checked against
+    /// what the poll brings, not stored twice; different ones are a fork.
+    #[test]
+    fn a_poll_after_a_partial_push_checks_the_pending_entries() {
+        let log = Signer::from_seed("log.example/a", [1; 32]).unwrap();
+        let all = entries(300);
+        let m = mirror(Arc::new(MemoryStore::new()), &log);
+        m.extend(&signed(&log, &all[..10]), 0, &all[..10], 1)
+            .unwrap();
+        assert_eq!(m.append_verified(10, &all[10..200]).unwrap(), 200);
+        let mut forged = all[10..300].to_vec();
+        forged[5] = b"not the stored one".to_vec();
+        assert!(matches!(
+            m.extend(&signed(&log, &all), 10, &forged, 2),
+            Err(MirrorError::Fork { size: 300 })
+        ));
+        let cp = m.extend(&signed(&log, &all), 10, &all[10..], 2).unwrap();
+        assert_eq!((cp.size, m.size()), (300, 300));
     }
 
     #[test]

@@ -68,18 +68,23 @@ pub async fn tile(
             bytes
         }
     };
+    Ok(tile_response(bytes))
+}
+
+/// A tile or entry bundle as served, by the log and by its mirrors: octets that never change
+/// (a wider partial tile has another URL), so any cache may keep them for good.
+pub(crate) fn tile_response(bytes: impl IntoResponse) -> Response {
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/octet-stream"),
     );
-    // Full and partial tiles alike never change: a wider partial tile has another URL.
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
-    Ok(resp)
+    resp
 }
 
 /// `GET /v1/proofs/inclusion`.
