@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` likewise; `holdout16` likewise; `holdout17` likewise; `holdout18` likewise; `holdout19` was never tuned on (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` likewise; `holdout16` likewise; `holdout17` likewise; `holdout18` likewise; `holdout19` likewise; `holdout20` was never tuned on (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -1117,6 +1117,43 @@ NEGATIVE19 = [
 ]
 
 
+# Written at the very end of session 5, after every fix of that session, and scored once: never
+# tuned on, the split that stays held out (BENCHMARKS.md).
+HOLDOUT20 = [
+    P("h20-nginx-auth-basic-log-param", "nginx", human_password, '{ip} - - [{t}] "GET /api/export?user=ops&passwd={s} HTTP/1.1" 200 2048'),
+    P("h20-syslog-cron-mysqldump", "cron", human_password, "{t} cron01 CRON[4121]: (root) CMD (mysqldump --user=backup --password={s} shop | gzip > /backup/shop.sql.gz)"),
+    P("h20-k8s-audit-exec-env", "kubernetes", human_password, '{{"verb":"create","objectRef":{{"resource":"pods","subresource":"exec"}},"requestURI":"/api/v1/namespaces/prod/pods/db-0/exec?command=env&command=PGPASSWORD%3D{s}&command=psql"}}'),
+    P("h20-cloudtrail-ssm-put", "cloudtrail", human_password, '{{"eventName":"PutParameter","requestParameters":{{"name":"/prod/db/password","type":"String","value":"{s}","overwrite":true}}}}'),
+    P("h20-github-actions-debug-env", "ci", generic_token, "##[debug]Evaluating: env.REGISTRY_TOKEN\n##[debug]Result: '{s}'"),
+    P("h20-python-logging-dict", "python", human_password, "DEBUG:app.db:connect kwargs={{'host': 'db', 'port': 5432, 'user': 'app', 'passwd': '{s}'}}"),
+    P("h20-java-toString-credentials", "java", human_password, "INFO  c.a.s.SmtpClient - config=SmtpConfig(host=smtp.acme.io, port=587, user=alerts, secret={s})"),
+    P("h20-go-struct-printf", "go", generic_token, "level=debug msg=\"client config\" cfg=\"{{Endpoint:https://api.acme.io Token:{s} Timeout:30s}}\""),
+    P("h20-ruby-hash-inspect", "ruby", human_password, 'D, [2026-12-02T10:00:00] DEBUG -- : {{:adapter=>"postgresql", :username=>"app", :password=>"{s}"}}'),
+    P("h20-dotnet-options-dump", "dotnet", human_password, 'dbug: Startup[0] Options: {{ "Smtp": {{ "Host": "smtp.acme.io", "User": "alerts", "Pass": "{s}" }} }}'),
+    P("h20-php-var-dump", "php", human_password, "array(3) {{\n  [\"user\"]=>\n  string(3) \"app\"\n  [\"pass\"]=>\n  string(12) \"{s}\"\n}}"),
+    P("h20-bash-xtrace-mysql", "shell", human_password, "+ mysql -h db -u root '-p{s}' -e 'FLUSH PRIVILEGES'"),
+    P("h20-ansible-verbose-module-args", "ansible", human_password, 'TASK [db : create user] ***\nok: [db1] => {{"changed": false, "invocation": {{"module_args": {{"name": "app", "password": "{s}"}}}}}}'),
+    P("h20-terraform-apply-log", "terraform", human_password, '2026-12-02T10:00:00.000Z [DEBUG] provider.terraform-provider-postgresql: request: {{"role":"app","password":"{s}"}}'),
+    P("h20-ldap-modify-log", "ldap", human_password, "conn=1001 op=2 MOD dn=\"uid=bob,ou=people,dc=acme,dc=io\" attr=userPassword value={s}"),
+    P("h20-haproxy-log-auth", "haproxy", lambda r: base64.b64encode(("ops:" + human_password(r)).encode()).decode(), "haproxy[811]: {ip}:51234 [02/Dec/2026:10:00:00.000] fe_admin be_admin/s1 0/0/1/2/3 200 512 - - ---- 1/1/0/0/0 0/0 {{Basic {s}}} \"GET /stats HTTP/1.1\""),
+    P("h20-windows-scheduled-task-xml", "windows", human_password, "<Principal id=\"Author\">\n  <UserId>ACME\\svc_jobs</UserId>\n  <Password>{s}</Password>\n</Principal>"),
+    P("h20-rsyslog-omelasticsearch", "logging", human_password, 'action(type="omelasticsearch" server="es.acme.io" uid="rsyslog" pwd="{s}")'),
+    P("h20-sentry-event-extra", "app", generic_token, '{{"event_id":"{sha32}","extra":{{"request_headers":{{"X-Service-Token":"{s}"}}}}}}'),
+    P("h20-elastic-audit-log", "elastic", human_password, '{{"event.action":"authentication_failed","user.name":"bob","request.body":"{{\\"password\\":\\"{s}\\"}}"}}'),
+]
+
+NEGATIVE20 = [
+    P("h20-neg-nginx-login-ok", "nginx", None, '{ip} - - [{t}] "GET /api/export?user=ops HTTP/1.1" 200 2048'),
+    P("h20-neg-cron-mysqldump-cnf", "cron", None, "{t} cron01 CRON[4121]: (root) CMD (mysqldump --defaults-extra-file=/root/.backup.cnf shop | gzip > /backup/shop.sql.gz)"),
+    P("h20-neg-cloudtrail-securestring", "cloudtrail", None, '{{"eventName":"PutParameter","requestParameters":{{"name":"/prod/db/password","type":"SecureString","value":"HIDDEN_DUE_TO_SECURITY_REASONS"}}}}'),
+    P("h20-neg-gha-masked", "ci", None, "##[debug]Evaluating: secrets.REGISTRY_TOKEN\n##[debug]Result: '***'"),
+    P("h20-neg-python-kwargs-no-pw", "python", None, "DEBUG:app.db:connect kwargs={{'host': 'db', 'port': 5432, 'user': 'app'}}"),
+    P("h20-neg-java-toString-masked", "java", None, "INFO  c.a.s.SmtpClient - config=SmtpConfig(host=smtp.acme.io, port=587, user=alerts, secret=[PROTECTED])"),
+    P("h20-neg-ldap-modify-hash", "ldap", None, "conn=1001 op=2 MOD dn=\"uid=bob,ou=people,dc=acme,dc=io\" attr=userPassword value={{SSHA}}W6ph5Mm5Pz8GgiULbPgzG37mj9g="),
+    P("h20-neg-haproxy-no-auth", "haproxy", None, "haproxy[811]: {ip}:51234 [02/Dec/2026:10:00:00.000] fe_admin be_admin/s1 0/0/1/2/3 401 512 - - ---- 1/1/0/0/0 0/0 \"GET /stats HTTP/1.1\""),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1229,6 +1266,8 @@ def split_of(name):
         return "holdout18"
     if name.startswith("h19-"):
         return "holdout19"
+    if name.startswith("h20-"):
+        return "holdout20"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1251,7 +1290,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 16), per_template, HOLDOUT16, NEGATIVE16)
             + generation(random.Random(seed + 17), per_template, HOLDOUT17, NEGATIVE17)
             + generation(random.Random(seed + 18), per_template, HOLDOUT18, NEGATIVE18)
-            + generation(random.Random(seed + 19), per_template, HOLDOUT19, NEGATIVE19))
+            + generation(random.Random(seed + 19), per_template, HOLDOUT19, NEGATIVE19)
+            + generation(random.Random(seed + 20), per_template, HOLDOUT20, NEGATIVE20))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1287,7 +1327,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
