@@ -9,7 +9,7 @@ source, rule, label, text, secret, secret_spans), plus `split`: every template b
 either the `tune` split or the `holdout` split (a fixed hash of its name), and the hold-out
 part is never looked at while tuning the detectors. `holdout2` templates were written after the
 first hold-out had been scored once and looked at, `holdout3` after the second, `holdout4`
-after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` likewise; `holdout16` likewise; `holdout17` likewise; `holdout18` likewise; `holdout19` likewise; `holdout20` was never tuned on (see BENCHMARKS.md). Standard library only.
+after the third, `holdout5` after the fourth, `holdout6` after the fifth, `holdout7` after the sixth, `holdout8` after the seventh; `holdout9` was read but not tuned on; `holdout10` was written before session 5's changes, scored once after them, then read and fixed; `holdout11` likewise; `holdout12` likewise; `holdout13` likewise; `holdout14` likewise; `holdout15` likewise; `holdout16` likewise; `holdout17` likewise; `holdout18` likewise; `holdout19` likewise; `holdout20` was scored once at the end of session 5 and read at the start of session 6; `holdout21` was written before that reading (see BENCHMARKS.md). Standard library only.
 
     python3 benches/secrets/realistic.py > /tmp/realistic.jsonl
     python3 benches/secrets/realistic.py --split holdout > /tmp/holdout.jsonl
@@ -1154,6 +1154,48 @@ NEGATIVE20 = [
 ]
 
 
+# Written at the start of session 6, before holdout20's misses were read and before any of that
+# session's detector changes, and scored once after them (BENCHMARKS.md).
+def discord_webhook_token(rng):
+    return rs(rng, 68, URLSAFE)
+
+
+HOLDOUT21 = [
+    P("h21-netrc-cat", "shell", human_password, "$ cat ~/.netrc\nmachine api.acme.io login ops password {s}"),
+    P("h21-jdbc-sqlserver", "java", human_password, "HikariPool-1 - Starting... url=jdbc:sqlserver://db.acme.io:1433;databaseName=shop;user=app;password={s};encrypt=true"),
+    P("h21-mqtt-url", "iot", human_password, "{t} INFO bridge: connecting to mqtt://ops:{s}@broker.acme.io:1883 (client_id=edge-7)"),
+    P("h21-compose-mysql-root", "docker", human_password, "services:\n  db:\n    image: mysql:8\n    environment:\n      MYSQL_ROOT_PASSWORD: {s}"),
+    P("h21-rdesktop", "windows", human_password, "$ rdesktop -u ops -p {s} -g 1280x800 10.0.4.12"),
+    P("h21-openconnect-stdin", "vpn", human_password, "$ echo '{s}' | sudo openconnect --user=ops --passwd-on-stdin vpn.acme.io"),
+    P("h21-isql-positional", "odbc", human_password, "$ isql -v SHOP_DSN app {s}"),
+    P("h21-bcp-sa", "mssql", human_password, "$ bcp shop.dbo.orders out orders.dat -S db.acme.io -U sa -P {s} -c"),
+    P("h21-mongodump-flags", "mongodb", human_password, "$ mongodump -h db.acme.io -u backup -p {s} --authenticationDatabase admin --gzip --archive=/backup/shop.gz"),
+    P("h21-curl-user-nexus", "shell", human_password, "$ curl -fsS -u deploy:{s} -T app.jar https://nexus.acme.io/repository/releases/app.jar"),
+    P("h21-login-attempt-echo", "app", human_password, "{t} WARN auth: Login attempt failed: user=bob pass={s} ip={ip} attempts=3"),
+    P("h21-pwsh-arm-secret", "powershell", generic_token, 'PS C:\\deploy> $env:ARM_CLIENT_SECRET = "{s}"'),
+    P("h21-discord-webhook", "chatops", discord_webhook_token, "{t} INFO notify: POST https://discord.com/api/webhooks/1187462304871241728/{s} -> 204"),
+    P("h21-sudo-mysql-inline", "sudo", human_password, "{t} db01 sudo:  ops : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/usr/bin/mysql -uroot -p{s} -e status"),
+    P("h21-python-traceback-locals", "python", human_password, "Traceback (most recent call last):\n  File \"/app/db.py\", line 42, in connect\n    conn = psycopg2.connect(host=host, user=user, password=password)\n    locals: host='db.acme.io' user='app' password='{s}'"),
+    P("h21-cisco-snmpv3-user", "network", human_password, "snmp-server group NMS v3 priv\nsnmp-server user nms NMS v3 auth sha {s}"),
+    P("h21-chap-secrets", "ppp", human_password, "# Secrets for authentication using CHAP\n# client\tserver\tsecret\t\t\tIP addresses\nops\t*\t\"{s}\"\t*"),
+    P("h21-hub-config-oauth", "git", generic_token, "github.com:\n- user: ops\n  oauth_token: {s}\n  protocol: https"),
+    P("h21-redis-monitor-auth", "redis", human_password, '1764669600.123456 [0 10.0.3.7:51234] "AUTH" "default" "{s}"'),
+    P("h21-pip-index-url", "python", human_password, "Looking in indexes: https://deploy:{s}@pypi.acme.io/simple\nCollecting acme-core==2.4.1"),
+    P("h21-tfstate-admin-password", "terraform", human_password, '      "attributes": {{\n        "administrator_login": "sqladmin",\n        "administrator_login_password": "{s}",\n        "version": "12.0"'),
+]
+
+NEGATIVE21 = [
+    P("h21-neg-netrc-no-password", "shell", None, "$ cat ~/.netrc\nmachine api.acme.io login ops"),
+    P("h21-neg-jdbc-integrated", "java", None, "HikariPool-1 - Starting... url=jdbc:sqlserver://db.acme.io:1433;databaseName=shop;integratedSecurity=true;encrypt=true"),
+    P("h21-neg-pip-masked", "python", None, "Looking in indexes: https://deploy:****@pypi.acme.io/simple\nCollecting acme-core==2.4.1"),
+    P("h21-neg-login-attempt-reason", "app", None, "{t} WARN auth: Login attempt failed: user=bob ip={ip} reason=bad_password attempts=3"),
+    P("h21-neg-tfplan-sensitive", "terraform", None, '      + administrator_login          = "sqladmin"\n      + administrator_login_password = (sensitive value)'),
+    P("h21-neg-redis-monitor-get", "redis", None, '1764669600.123456 [0 10.0.3.7:51234] "GET" "session:{sha16}"'),
+    P("h21-neg-bcp-trusted", "mssql", None, "$ bcp shop.dbo.orders out orders.dat -S db.acme.io -T -c"),
+    P("h21-neg-mongodump-uri-env", "mongodb", None, '$ mongodump --uri="$MONGO_URI" --gzip --archive=/backup/shop.gz'),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1268,6 +1310,8 @@ def split_of(name):
         return "holdout19"
     if name.startswith("h20-"):
         return "holdout20"
+    if name.startswith("h21-"):
+        return "holdout21"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1291,7 +1335,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 17), per_template, HOLDOUT17, NEGATIVE17)
             + generation(random.Random(seed + 18), per_template, HOLDOUT18, NEGATIVE18)
             + generation(random.Random(seed + 19), per_template, HOLDOUT19, NEGATIVE19)
-            + generation(random.Random(seed + 20), per_template, HOLDOUT20, NEGATIVE20))
+            + generation(random.Random(seed + 20), per_template, HOLDOUT20, NEGATIVE20)
+            + generation(random.Random(seed + 21), per_template, HOLDOUT21, NEGATIVE21))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1327,7 +1372,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
