@@ -38,6 +38,8 @@ pub struct Metrics {
     pub rate_limited: Counter,
     /// Tile and bundle reads answered from the tile cache.
     pub tile_cache_hits: Counter,
+    /// Proofs answered from memory on the async thread, without the blocking pool.
+    pub proofs_in_place: Counter,
 }
 
 impl Metrics {
@@ -112,6 +114,12 @@ impl Metrics {
             "Tile and entry-bundle reads answered from memory",
             tile_cache_hits.clone(),
         );
+        let proofs_in_place = Counter::default();
+        registry.register(
+            "proofs_in_place",
+            "Proofs answered from memory without a hand-off to the blocking pool",
+            proofs_in_place.clone(),
+        );
         let rate_limited = Counter::default();
         registry.register(
             "rate_limited",
@@ -121,6 +129,7 @@ impl Metrics {
         Metrics {
             rate_limited,
             tile_cache_hits,
+            proofs_in_place,
             registry,
             breakglass_alerts,
             breakglass_events,

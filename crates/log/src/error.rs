@@ -12,6 +12,10 @@ pub enum StoreError {
     /// Stored bytes do not have the shape the log wrote.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A read asked to be answered from memory alone ([`crate::Store::read_tiles_in_memory`])
+    /// would have needed storage I/O. Callers retry on a blocking thread; never a failure.
+    #[error("the read needs storage I/O")]
+    NotInMemory,
     /// The backend failed; the operation may or may not have been applied.
     #[error("storage backend error: {0}")]
     Backend(String),

@@ -1,10 +1,13 @@
 //! The public face of the log: appends, signed checkpoints, proofs, tiles and entries.
 
 use crate::error::LogError;
+use crate::error::StoreError;
 use crate::sequencer::{Request, Sequencer};
 use crate::signer::LogSigner;
 use crate::store::Store;
-use crate::tiles::{TileReader, served_entry_bundle, served_tile, stored_entries};
+use crate::tiles::{
+    MemoryTileReader, TileReader, served_entry_bundle, served_tile, stored_entries,
+};
 use crate::types::{Appended, LogConfig, MAX_TAG_BYTES, NewEntry, Shared, SignedCheckpoint};
 use crate::verify::{VerifyReport, verify_store};
 use glasslog_merkle::{BUNDLE_ENTRY_MAX, Hash, LogKey, Tile, consistency_proof, inclusion_proof};
@@ -153,6 +156,34 @@ impl Log {
         Ok(inclusion_proof(index, size, &self.reader())?)
     }
 
+    /// [`Log::inclusion_proof`] from memory alone, for async callers to run in place: `None`
+    /// when it would need storage I/O (then call [`Log::inclusion_proof`] on a blocking
+    /// thread). The proof is the same either way.
+    pub fn try_inclusion_proof(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> Option<Result<Vec<Hash>, LogError>> {
+        if let Err(e) = self.check_size(size) {
+            return Some(Err(e));
+        }
+        let reader = MemoryTileReader {
+            store: &*self.shared.store,
+        };
+        in_memory(inclusion_proof(index, size, &reader))
+    }
+
+    /// [`Log::consistency_proof`] from memory alone; `None` when it would need storage I/O.
+    pub fn try_consistency_proof(&self, from: u64, to: u64) -> Option<Result<Vec<Hash>, LogError>> {
+        if let Err(e) = self.check_size(to) {
+            return Some(Err(e));
+        }
+        let reader = MemoryTileReader {
+            store: &*self.shared.store,
+        };
+        in_memory(consistency_proof(from, to, &reader))
+    }
+
     /// The index of the entry with leaf hash `leaf`, and its audit path in the tree of `size`.
     pub fn inclusion_proof_by_hash(
         &self,
@@ -236,6 +267,22 @@ impl Log {
             }
         }
     }
+}
+
+/// A proof read from memory, or `None` when a read would have needed storage I/O.
+fn in_memory(
+    proof: Result<Vec<Hash>, glasslog_merkle::ProofError>,
+) -> Option<Result<Vec<Hash>, LogError>> {
+    match proof {
+        Err(e) if is_not_in_memory(&e) => None,
+        other => Some(other.map_err(LogError::from)),
+    }
+}
+
+fn is_not_in_memory(e: &glasslog_merkle::ProofError) -> bool {
+    std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<StoreError>())
+        .is_some_and(|s| matches!(s, StoreError::NotInMemory))
 }
 
 impl Drop for Log {

@@ -60,6 +60,13 @@ impl Store for MemoryStore {
         Ok(keys.iter().map(|k| g.tiles.get(k).cloned()).collect())
     }
 
+    fn read_tiles_in_memory(
+        &self,
+        keys: &[TileKey],
+    ) -> Result<Option<Vec<Option<Vec<u8>>>>, StoreError> {
+        self.read_tiles(keys).map(Some)
+    }
+
     fn read_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
         let g = self.read()?;
         let mut out = Vec::new();

@@ -20,7 +20,8 @@ use crate::store::{Commit, Store, TileKey};
 use glasslog_merkle::Hash;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompactionStyle,
-    DBCompressionType, Direction, IteratorMode, Options, ReadOptions, WriteBatch, WriteOptions,
+    DBCompressionType, Direction, IteratorMode, Options, ReadOptions, ReadTier, WriteBatch,
+    WriteOptions,
 };
 use std::path::Path;
 
@@ -190,6 +191,29 @@ impl Store for RocksStore {
             .into_iter()
             .map(|r| r.map_err(backend))
             .collect()
+    }
+
+    fn read_tiles_in_memory(
+        &self,
+        keys: &[TileKey],
+    ) -> Result<Option<Vec<Option<Vec<u8>>>>, StoreError> {
+        let cf = self.cf(CF_TILES)?;
+        let raw: Vec<[u8; 9]> = keys.iter().map(|k| k.to_bytes()).collect();
+        // Memtables and the block cache only: RocksDB answers `Incomplete` instead of reading
+        // a file. Point reads, not `multi_get`, which reads files whatever the tier says
+        // (`rocks_proofs_from_memory_fall_back_to_storage` caught it); a proof needs at most
+        // one record per tile level.
+        let mut opts = ReadOptions::default();
+        opts.set_read_tier(ReadTier::BlockCache);
+        let mut out = Vec::with_capacity(keys.len());
+        for k in &raw {
+            match self.db.get_cf_opt(cf, k, &opts) {
+                Ok(v) => out.push(v),
+                Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => return Ok(None),
+                Err(e) => return Err(backend(e)),
+            }
+        }
+        Ok(Some(out))
     }
 
     fn read_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {

@@ -48,6 +48,17 @@ pub trait Store: Send + Sync + 'static {
     fn tree_size(&self) -> Result<u64, StoreError>;
     /// Stored tiles, in the order asked; `None` where there is none.
     fn read_tiles(&self, keys: &[TileKey]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
+    /// [`Store::read_tiles`] answered from memory alone (caches included): `None` when any of
+    /// the keys would need storage I/O. It never waits on a disk, so async callers may call it
+    /// in place and go to a blocking thread only on `None`. A backend without such a mode
+    /// keeps the default, which always says `None`.
+    fn read_tiles_in_memory(
+        &self,
+        keys: &[TileKey],
+    ) -> Result<Option<Vec<Option<Vec<u8>>>>, StoreError> {
+        let _ = keys;
+        Ok(None)
+    }
     /// Entries `[start, end)` in order, stopping early at the first missing index.
     fn read_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError>;
     /// The index recorded for an identity hash.

@@ -65,6 +65,11 @@ pub fn conformance(store: &dyn Store) {
             tree_size: 5,
         })
         .unwrap();
+    // Reads from memory, when a backend has them, see exactly what reads from storage see.
+    let keys = [k(1, 0), k(0, 0), k(0, 2), k(0, 1 << 56)];
+    if let Some(in_memory) = store.read_tiles_in_memory(&keys).unwrap() {
+        assert_eq!(in_memory, store.read_tiles(&keys).unwrap());
+    }
     assert_eq!(store.tree_size().unwrap(), 5);
     assert_eq!(
         store

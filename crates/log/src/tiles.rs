@@ -11,7 +11,6 @@ use glasslog_merkle::{
     CompactRange, HASH_SIZE, Hash, HashReader, NodeId, TILE_HEIGHT, TILE_WIDTH, Tile, TileNode,
     encode_entry_bundle,
 };
-use std::collections::HashMap;
 
 /// Levels of nodes stored inside one tile.
 const INNER_LEVELS: usize = TILE_HEIGHT as usize;
@@ -169,42 +168,96 @@ impl HashReader for TileReader<'_> {
     type Error = StoreError;
 
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
-        let places: Vec<TileNode> = nodes.iter().map(|n| TileNode::of(*n)).collect();
-        let mut keys: Vec<TileKey> = places
-            .iter()
-            .map(|p| TileKey {
-                level: p.level,
-                index: p.index,
-            })
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        let values = self.store.read_tiles(&keys)?;
-        let mut tiles = HashMap::with_capacity(keys.len());
-        for (key, value) in keys.into_iter().zip(values) {
-            if let Some(bytes) = value {
-                tiles.insert(key, StoredTile::decode(key, &bytes)?);
-            }
-        }
-        places
-            .iter()
-            .zip(nodes)
-            .map(|(p, id)| {
-                tiles
-                    .get(&TileKey {
-                        level: p.level,
-                        index: p.index,
-                    })
-                    .and_then(|t| {
-                        t.levels[usize::from(p.inner_level)].get(usize::from(p.inner_index))
-                    })
-                    .copied()
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("node ({}, {}) is missing", id.level, id.index))
-                    })
-            })
-            .collect()
+        hashes_from_records(nodes, |keys| self.store.read_tiles(keys))
     }
+}
+
+/// A [`TileReader`] that never waits on storage I/O: it fails with
+/// [`StoreError::NotInMemory`] when a record is not in memory, so async callers may run a
+/// proof in place and go to a blocking thread only then.
+pub(crate) struct MemoryTileReader<'a> {
+    pub store: &'a dyn Store,
+}
+
+impl HashReader for MemoryTileReader<'_> {
+    type Error = StoreError;
+
+    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
+        hashes_from_records(nodes, |keys| {
+            self.store
+                .read_tiles_in_memory(keys)?
+                .ok_or(StoreError::NotInMemory)
+        })
+    }
+}
+
+/// The hashes of `nodes`, from one read of the distinct records that hold them. Each hash is
+/// copied straight out of its record: a proof needs a few hashes of records that hold up to
+/// 511.
+fn hashes_from_records(
+    nodes: &[NodeId],
+    read: impl FnOnce(&[TileKey]) -> Result<Vec<Option<Vec<u8>>>, StoreError>,
+) -> Result<Vec<Hash>, StoreError> {
+    let places: Vec<TileNode> = nodes.iter().map(|n| TileNode::of(*n)).collect();
+    let key_of = |p: &TileNode| TileKey {
+        level: p.level,
+        index: p.index,
+    };
+    let mut keys: Vec<TileKey> = places.iter().map(key_of).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let values = read(&keys)?;
+    places
+        .iter()
+        .zip(nodes)
+        .map(|(p, id)| {
+            let key = key_of(p);
+            let record = keys
+                .binary_search(&key)
+                .ok()
+                .and_then(|i| values.get(i))
+                .and_then(Option::as_ref);
+            let hash = match record {
+                Some(bytes) => record_hash(key, bytes, p.inner_level, p.inner_index)?,
+                None => None,
+            };
+            hash.ok_or_else(|| {
+                StoreError::Corrupt(format!("node ({}, {}) is missing", id.level, id.index))
+            })
+        })
+        .collect()
+}
+
+/// The hash at `inner_index` of inner level `inner_level` of a stored record, or `None` when
+/// the record is not that wide yet. Checks the record's shape as [`StoredTile::decode`] does.
+fn record_hash(
+    key: TileKey,
+    bytes: &[u8],
+    inner_level: u8,
+    inner_index: u16,
+) -> Result<Option<Hash>, StoreError> {
+    let corrupt =
+        |what: &str| StoreError::Corrupt(format!("tile {}/{}: {what}", key.level, key.index));
+    let (width, rest) = bytes
+        .split_first_chunk::<2>()
+        .ok_or_else(|| corrupt("truncated"))?;
+    let width = usize::from(u16::from_be_bytes(*width));
+    if width == 0 || width > usize::from(TILE_WIDTH) {
+        return Err(corrupt("bad width"));
+    }
+    let expected: usize = (0..INNER_LEVELS).map(|r| width >> r).sum();
+    if rest.len() != expected * HASH_SIZE {
+        return Err(corrupt("length does not match width"));
+    }
+    let level = usize::from(inner_level);
+    if level >= INNER_LEVELS || usize::from(inner_index) >= width >> level {
+        return Ok(None);
+    }
+    let before: usize = (0..level).map(|r| width >> r).sum();
+    let at = (before + usize::from(inner_index)) * HASH_SIZE;
+    Ok(rest
+        .get(at..at + HASH_SIZE)
+        .and_then(|h| Hash::from_slice(h).ok()))
 }
 
 /// The sequencer's view of the tree: the compact range, and the right-edge tile of each tile

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 /// Appends `n` entries in batches, then checks everything the log serves against an
 /// independent in-memory tree.
-fn grow_and_check(store: Arc<dyn Store>, sizes: &[u64]) {
+fn grow_and_check(store: Arc<dyn Store>, memory_only: bool, sizes: &[u64]) {
     let log = open(store);
     let mut oracle = MemoryHashes::new();
     let vkey = VerifierSet::from_vkeys([log.vkey().as_str()]).unwrap();
@@ -52,6 +52,12 @@ fn grow_and_check(store: Arc<dyn Store>, sizes: &[u64]) {
                 &cp.root,
             )
             .unwrap();
+            // From memory, when the records are there, the same proof.
+            if let Some(in_memory) = log.try_inclusion_proof(i, target) {
+                assert_eq!(in_memory.unwrap(), p, "PATH({i}, {target}) from memory");
+            } else {
+                assert!(!memory_only, "a memory store always answers from memory");
+            }
             let leaf = leaf_hash(&log.entry(i).unwrap());
             assert_eq!(log.inclusion_proof_by_hash(&leaf, target).unwrap(), (i, p));
         }
@@ -59,6 +65,11 @@ fn grow_and_check(store: Arc<dyn Store>, sizes: &[u64]) {
             let p = log.consistency_proof(prev.size, cp.size).unwrap();
             verify_consistency(prev.size, cp.size, &p, &prev.root, &cp.root).unwrap();
             assert_eq!(p, consistency_proof(prev.size, cp.size, &oracle).unwrap());
+            if let Some(in_memory) = log.try_consistency_proof(prev.size, cp.size) {
+                assert_eq!(in_memory.unwrap(), p);
+            } else {
+                assert!(!memory_only);
+            }
         }
         // Every tile and entry bundle of this size, byte for byte.
         for tile in tiles_for_size(target) {
@@ -97,6 +108,7 @@ fn grow_and_check(store: Arc<dyn Store>, sizes: &[u64]) {
 fn memory_log_crosses_tile_boundaries() {
     grow_and_check(
         Arc::new(MemoryStore::new()),
+        true,
         &[1, 255, 256, 257, 511, 65536, 65537],
     );
 }
@@ -105,7 +117,41 @@ fn memory_log_crosses_tile_boundaries() {
 fn rocks_log_crosses_tile_boundaries() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(RocksStore::open(dir.path(), &RocksOptions::default()).unwrap());
-    grow_and_check(store, &[255, 256, 257, 65536, 65537]);
+    grow_and_check(store, false, &[255, 256, 257, 65536, 65537]);
+}
+
+/// A proof from memory says "not in memory" rather than wait on a disk, and is the same proof
+/// once the records are cached.
+#[test]
+fn rocks_proofs_from_memory_fall_back_to_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Arc::new(RocksStore::open(dir.path(), &RocksOptions::default()).unwrap());
+        let log = open(store);
+        log.append_blocking((0..70_000).map(entry).collect())
+            .unwrap();
+        log.close();
+    }
+    // A clean close flushed the memtables: a fresh open has them only in files.
+    let store = Arc::new(RocksStore::open(dir.path(), &RocksOptions::default()).unwrap());
+    let tile4 = glasslog_log::TileKey { level: 0, index: 4 };
+    assert_eq!(store.read_tiles_in_memory(&[tile4]).unwrap(), None);
+    let log = open(store);
+    assert!(log.try_inclusion_proof(1234, 70_000).is_none());
+    let from_storage = log.inclusion_proof(1234, 70_000).unwrap();
+    assert_eq!(
+        log.try_inclusion_proof(1234, 70_000).unwrap().unwrap(),
+        from_storage
+    );
+    // Errors that are not about memory still come back, from memory or not.
+    assert!(matches!(
+        log.try_inclusion_proof(70_000, 70_000),
+        Some(Err(LogError::Proof(_)))
+    ));
+    assert!(matches!(
+        log.try_inclusion_proof(1, 70_001),
+        Some(Err(LogError::SizeBeyondCheckpoint { .. }))
+    ));
 }
 
 #[test]
