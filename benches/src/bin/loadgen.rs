@@ -32,6 +32,8 @@ enum Mode {
     /// Per request at random: 40% single submissions, 10% batches, 30% proofs by index,
     /// 20% tiles (services writing while monitors and auditors read).
     Mixed,
+    /// GET --path over and over: an anchor's static file (nginx serving 1 KiB).
+    Get,
 }
 
 #[derive(Parser, Debug)]
@@ -67,6 +69,9 @@ struct Args {
     /// the interval and the server's RSS: a soak test's memory over time. 0 = only the summary.
     #[arg(long, default_value_t = 0)]
     report_every: u64,
+    /// The path `--mode get` asks for.
+    #[arg(long, default_value = "/")]
+    path: String,
 }
 
 fn event(n: u64, bytes: usize) -> Vec<u8> {
@@ -104,7 +109,11 @@ fn main() {
         .http_status_as_error(false)
         .build()
         .into();
-    let size = tree_size(&agent, &args.url);
+    let size = if args.mode == Mode::Get {
+        0
+    } else {
+        tree_size(&agent, &args.url)
+    };
     if matches!(
         args.mode,
         Mode::Proof | Mode::ProofByHash | Mode::Tile | Mode::Mixed
@@ -281,6 +290,7 @@ fn main() {
                                 leaves[(rng as usize) % leaves.len()]
                             ))
                             .call(),
+                        Mode::Get => agent.get(&format!("{}{}", args.url, args.path)).call(),
                         // Mixed was resolved to one of the others above.
                         Mode::Tile | Mode::Mixed => {
                             let full = size / 256;
