@@ -1143,6 +1143,8 @@ fn within_public_word(text: &str, s: usize, e: usize) -> bool {
         .rfind(['=', ':'])
         .map_or(word, |i| &text[from + i + 1..to]);
     values::is_reference(value)
+        // `value={SSHA}W6ph…`: an LDAP hash scheme on the value, not on the word.
+        || values::is_password_hash(value)
         || values::is_password_hash(word)
         || values::is_reference(word)
         || values::is_placeholder(word)

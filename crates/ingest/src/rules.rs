@@ -2973,9 +2973,9 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "key-value-attributes",
-        "Secret in the value attribute of an element whose key attribute names a credential (.NET appSettings, Java and Ant properties)",
-        ["key=\"", "key='", "name=\"", "name='"],
-        r#"\b(?:key|name)[ \t]*=[ \t]*["'](?P<k>[A-Za-z0-9_.:\-]{1,128})["'][ \t\r\n]+value[ \t]*=[ \t]*(?:"(?P<s2>[^"\r\n]{1,512})"|'(?P<s3>[^'\r\n]{1,512})')"#,
+        "Secret in the value attribute of an element whose key attribute names a credential (.NET appSettings, Java and Ant properties, LDAP modify logs)",
+        ["key=", "name=", "attr=", "attribute="],
+        r#"\b(?:key|name|attr|attribute)=(?:["'](?P<k>[A-Za-z0-9_.:\-]{1,128})["']|(?P<k2>[A-Za-z0-9_.\-]{1,128}))[ \t\r\n]+value[ \t]*=[ \t]*(?:"(?P<s2>[^"\r\n]{1,512})"|'(?P<s3>[^'\r\n]{1,512})'|(?P<s>[^\s"'][^\s]{0,511}))"#,
         C::Assignment,
         K::Generic,
         [
@@ -2986,18 +2986,24 @@ pub const RULES: &[RuleDef] = &[
             (
                 r#"<property name="db.password" value="Sup3r-S3cret"/>"#,
                 "Sup3r-S3cret"
+            ),
+            (
+                "conn=7 op=3 MOD dn=\"uid=amy,ou=people\" attr=userPassword value=Quartz-1987!",
+                "Quartz-1987!"
             )
         ],
         [
             r#"<add key="LogLevel" value="Information" />"#,
-            r#"<add key="ClientSecret" value="${CLIENT_SECRET}" />"#
+            r#"<add key="ClientSecret" value="${CLIENT_SECRET}" />"#,
+            "conn=7 op=3 MOD dn=\"uid=amy,ou=people\" attr=userPassword value={SSHA}Zm9vYmFyYmF6cXV4MTIzNA==",
+            "conn=7 op=3 MOD attr=mail value=amy@acme.io"
         ]
     ),
     rule!(
         "name-value-pair",
         "Secret in the value of a name/value pair whose name names a credential (Kubernetes and ECS env lists, Spring actuator, gitleaks-style key/value JSON)",
         ["\"name\"", "\"key\"", "name:", "key:"],
-        r#"(?:"(?:name|key|Name|Key)"[ \t]*:[ \t]*"(?P<k>[A-Za-z0-9_.:\-]{1,128})"[ \t]*,[ \t\r\n]*"(?:value|Value)"[ \t]*:[ \t]*"(?P<s2>[^"\r\n]{1,512})"|(?:^|[\s\-])(?:name|key):[ \t]+["']?(?P<k2>[A-Za-z0-9_.:\-]{1,128})["']?[ \t]*\r?\n[ \t]*value:[ \t]+(?:"(?P<s3>[^"\r\n]{1,512})"|'(?P<s4>[^'\r\n]{1,512})'|(?P<s>[^\s"'][^\r\n]{0,511})))"#,
+        r#"(?:"(?:name|key|Name|Key)"[ \t]*:[ \t]*"(?P<k>[A-Za-z0-9_.:/\-]{1,128})"[ \t]*,[ \t\r\n]*(?:"[A-Za-z_]{1,32}"[ \t]*:[ \t]*(?:"[^"\\\r\n]{0,64}"|true|false|null|-?[0-9]{1,20})[ \t]*,[ \t\r\n]*){0,4}"(?:value|Value)"[ \t]*:[ \t]*"(?P<s2>[^"\r\n]{1,512})"|(?:^|[\s\-])(?:name|key):[ \t]+["']?(?P<k2>[A-Za-z0-9_.:\-]{1,128})["']?[ \t]*\r?\n[ \t]*value:[ \t]+(?:"(?P<s3>[^"\r\n]{1,512})"|'(?P<s4>[^'\r\n]{1,512})'|(?P<s>[^\s"'][^\r\n]{0,511})))"#,
         C::Assignment,
         K::Generic,
         [
@@ -3012,12 +3018,40 @@ pub const RULES: &[RuleDef] = &[
             (
                 "env:\n- name: API_TOKEN\n  value: 9f8e7d6c5b4a3f2e1d0cAb",
                 "9f8e7d6c5b4a3f2e1d0cAb"
+            ),
+            (
+                r#"{"name":"/shop/smtp/password","type":"String","tier":"Standard","value":"Saffron-2024!"}"#,
+                "Saffron-2024!"
             )
         ],
         [
             r#"{"name":"LOG_LEVEL","value":"debug"}"#,
+            r#"{"name":"/shop/smtp/password","type":"SecureString","value":"HIDDEN_DUE_TO_SECURITY_REASONS"}"#,
             r#"{"name":"spring.mail.password","value":"******"}"#,
             "- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef:\n      name: db"
+        ]
+    ),
+    rule!(
+        "php-var-dump",
+        "Secret in PHP's var_dump output under a key naming a credential (arrays and objects)",
+        ["]=>"],
+        r#"\["(?P<k>[A-Za-z0-9_.\-]{1,64})"(?::[^\]\r\n]{1,64})?\]=>[ \t]*\r?\n?[ \t]*string\([0-9]{1,6}\)[ \t]*"(?P<s2>[^\r\n]{1,512})"[ \t]*(?:\r?\n|$)"#,
+        C::Assignment,
+        K::Generic,
+        [
+            (
+                "array(2) {\n  [\"user\"]=>\n  string(3) \"app\"\n  [\"password\"]=>\n  string(13) \"Saffron-2024!\"\n}",
+                "Saffron-2024!"
+            ),
+            (
+                "  [\"apiKey\":protected]=>\n  string(24) \"q8Wv2LmZ4rT7yN1cX0pL9sKd\"\n",
+                "q8Wv2LmZ4rT7yN1cX0pL9sKd"
+            )
+        ],
+        [
+            "  [\"user\"]=>\n  string(3) \"app\"\n",
+            "  [\"password\"]=>\n  NULL\n",
+            "  [\"password\"]=>\n  string(8) \"********\"\n"
         ]
     ),
     rule!(
