@@ -967,8 +967,12 @@ fn tuple_end(b: &[u8], open: usize) -> Option<usize> {
 /// Whether a JSON key names a service (`mailgun`, `datadog_creds`) and nothing that makes its
 /// value an identifier (`sentry_event`): its value is then a credential when it looks random.
 pub(crate) fn names_service(key: &str) -> bool {
+    // Asked of every plain JSON key: a set, not a scan of hundreds of names (a linear scan
+    // here was a third of the server's time under batch load).
+    static NAMES: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| PROVIDER_NAMES.iter().copied().collect());
     let words = keys::Words::of(key);
-    words.iter().any(|w| PROVIDER_NAMES.contains(&w))
+    words.iter().any(|w| NAMES.contains(w))
         && !words
             .iter()
             .any(|w| ID_WORDS.contains(&w) || w == "url" || w == "uri" || w == "host")
