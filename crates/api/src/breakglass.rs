@@ -205,7 +205,7 @@ impl BreakGlass {
             .log
             .append(vec![NewEntry {
                 data: bytes.clone(),
-                identity: None,
+                identity: glasslog_log::Identity::Leaf,
                 tags,
             }])
             .await

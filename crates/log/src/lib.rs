@@ -30,5 +30,5 @@ pub use mirror::{Mirror, MirrorCheckpoint, MirrorError};
 pub use rocks::{RocksOptions, RocksStore};
 pub use signer::{LogSigner, LogSignerError};
 pub use store::{Commit, Store, TileKey};
-pub use types::{Appended, LogConfig, MAX_TAG_BYTES, NewEntry, SignedCheckpoint};
+pub use types::{Appended, Identity, LogConfig, MAX_TAG_BYTES, NewEntry, SignedCheckpoint};
 pub use verify::VerifyReport;

@@ -9,7 +9,7 @@
 use crate::error::{LogError, StoreError};
 use crate::store::Commit;
 use crate::tiles::{TileReader, TreeState};
-use crate::types::{Appended, LogConfig, NewEntry, Shared, SignedCheckpoint};
+use crate::types::{Appended, Identity, LogConfig, NewEntry, Shared, SignedCheckpoint};
 use glasslog_merkle::{
     Checkpoint, EMPTY_ROOT, Hash, Note, consistency_proof, leaf_hash, tree_root, verify_consistency,
 };
@@ -159,34 +159,42 @@ impl Sequencer {
             let mut out = Vec::with_capacity(req.entries.len());
             for e in &req.entries {
                 let leaf = leaf_hash(&e.data);
-                let identity = e.identity.unwrap_or(leaf);
-                if let Some(&(index, leaf_hash)) = seen.get(&identity) {
-                    out.push(Appended {
-                        index,
-                        leaf_hash,
-                        duplicate: true,
-                    });
-                    continue;
-                }
-                if let Some(index) = store.find_identity(&identity)? {
-                    let leaf_hash = TileReader { store }.leaf_hash(index)?;
-                    seen.insert(identity, (index, leaf_hash));
-                    out.push(Appended {
-                        index,
-                        leaf_hash,
-                        duplicate: true,
-                    });
-                    continue;
+                let identity = match e.identity {
+                    Identity::Leaf => Some(leaf),
+                    Identity::Key(key) => Some(key),
+                    Identity::Unique => None,
+                };
+                if let Some(identity) = identity {
+                    if let Some(&(index, leaf_hash)) = seen.get(&identity) {
+                        out.push(Appended {
+                            index,
+                            leaf_hash,
+                            duplicate: true,
+                        });
+                        continue;
+                    }
+                    if let Some(index) = store.find_identity(&identity)? {
+                        let leaf_hash = TileReader { store }.leaf_hash(index)?;
+                        seen.insert(identity, (index, leaf_hash));
+                        out.push(Appended {
+                            index,
+                            leaf_hash,
+                            duplicate: true,
+                        });
+                        continue;
+                    }
                 }
                 let index = next.size();
                 next.append(leaf);
                 commit.entries.push((index, e.data.clone()));
-                commit.identities.push((identity, index));
+                if let Some(identity) = identity {
+                    commit.identities.push((identity, index));
+                    seen.insert(identity, (index, leaf));
+                }
                 commit.leaves.push((leaf, index));
                 commit
                     .tags
                     .extend(e.tags.iter().map(|t| (t.clone(), index)));
-                seen.insert(identity, (index, leaf));
                 out.push(Appended {
                     index,
                     leaf_hash: leaf,

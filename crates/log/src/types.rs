@@ -27,13 +27,24 @@ impl Default for LogConfig {
 pub struct NewEntry {
     /// The entry bytes, at most 65,535.
     pub data: Vec<u8>,
-    /// The hash that makes two submissions "the same entry". Defaults to the leaf hash; the
-    /// API passes one derived from the submission's idempotency key (or a random one, so that
-    /// identical events without a key stay separate entries).
-    pub identity: Option<Hash>,
+    /// What makes two submissions "the same entry".
+    pub identity: Identity,
     /// Labels (at most 255 bytes each) under which [`Log::tagged`] finds this entry. Written
     /// in the same commit as the entry; a duplicate adds none.
     pub tags: Vec<String>,
+}
+
+/// What makes two appends one entry: the second gets the first's index, marked duplicate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Identity {
+    /// The same bytes (the leaf hash).
+    Leaf,
+    /// The same key: the API derives one from a submission's idempotency key.
+    Key(Hash),
+    /// Nothing: the entry is its own, and nothing is indexed to find it again. An audit event
+    /// without a key (five identical failed logins are five events); indexing a random
+    /// identity for it would cost a write and a lookup per entry and find nothing, ever.
+    Unique,
 }
 
 /// Longest tag, in bytes.
@@ -44,7 +55,7 @@ impl NewEntry {
     pub fn new(data: impl Into<Vec<u8>>) -> Self {
         NewEntry {
             data: data.into(),
-            identity: None,
+            identity: Identity::Leaf,
             tags: Vec::new(),
         }
     }

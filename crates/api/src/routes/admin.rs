@@ -39,7 +39,7 @@ async fn record_admin_action(
     st.log
         .append(vec![NewEntry {
             data: s.encoded.bytes,
-            identity: None,
+            identity: glasslog_log::Identity::Leaf,
             tags: Vec::new(),
         }])
         .await

@@ -12,7 +12,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use glasslog_ingest::{Body, Finding};
-use glasslog_log::{Appended, NewEntry};
+use glasslog_log::{Appended, Identity, NewEntry};
 use glasslog_merkle::Hash;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -48,22 +48,20 @@ fn event_uid(body: &Body) -> Option<String> {
 
 /// The deduplication identity of a submission. An audit log keeps every event, so only an
 /// explicit key makes two submissions one: the `Idempotency-Key` header or the event's own id,
-/// scoped to the source. Keys are remembered for the life of the log. Without one, the
-/// identity is random, so that two identical events (five failed logins in one millisecond)
-/// are five entries: the log would otherwise deduplicate them by their identical bytes.
-fn idempotency_identity(source: &str, key: Option<&str>) -> Option<Hash> {
+/// scoped to the source. Keys are remembered for the life of the log. Without one, every
+/// submission is its own entry, so that two identical events (five failed logins in one
+/// millisecond) are five entries: the log would otherwise deduplicate them by their bytes.
+fn idempotency_identity(source: &str, key: Option<&str>) -> Identity {
     use sha2::Digest as _;
     let Some(key) = key else {
-        let mut nonce = [0u8; 32];
-        getrandom::fill(&mut nonce).ok()?;
-        return Some(Hash(nonce));
+        return Identity::Unique;
     };
     let mut h = sha2::Sha256::new();
     h.update(b"glasslog idempotency v1\0");
     h.update(source.as_bytes());
     h.update(b"\0");
     h.update(key.as_bytes());
-    Some(Hash(h.finalize().into()))
+    Identity::Key(Hash(h.finalize().into()))
 }
 
 /// The source a submission is for: `?source=` or the token's name, and allowed to the token.

@@ -1,7 +1,7 @@
 //! Append, prove, verify and reopen, at sizes that cross tile boundaries, on both backends.
 
 use crate::{ORIGIN, entry, open};
-use glasslog_log::{LogError, MemoryStore, NewEntry, RocksOptions, RocksStore, Store};
+use glasslog_log::{Identity, LogError, MemoryStore, NewEntry, RocksOptions, RocksStore, Store};
 use glasslog_merkle::*;
 use std::sync::Arc;
 
@@ -245,14 +245,14 @@ fn duplicates_get_their_first_index() {
     let a = log
         .append_blocking(vec![NewEntry {
             data: b"v1".to_vec(),
-            identity: Some(id),
+            identity: Identity::Key(id),
             tags: Vec::new(),
         }])
         .unwrap();
     let b = log
         .append_blocking(vec![NewEntry {
             data: b"v2".to_vec(),
-            identity: Some(id),
+            identity: Identity::Key(id),
             tags: Vec::new(),
         }])
         .unwrap();
