@@ -27,9 +27,9 @@ results="$W/results.jsonl"
 # run KEY CMD...: one measurement, its JSON line tagged with KEY.
 run() {
   local k=$1; shift
-  "${CLIENT_CPU[@]}" "$@" | python3 -c "import json,sys; d=json.load(sys.stdin); d['k']='$k'; print(json.dumps(d))" >>"$results"
+  "$@" | python3 -c "import json,sys; d=json.load(sys.stdin); d['k']='$k'; print(json.dumps(d))" >>"$results"
 }
-L() { "$T/loadgen" --url "$URL" --seconds "$SECS" --server-pid "$PID" "$@"; }
+L() { "${CLIENT_CPU[@]}" "$T/loadgen" --url "$URL" --seconds "$SECS" --server-pid "$PID" "$@"; }
 
 serve 18086
 
@@ -77,7 +77,7 @@ chmod -R a+rX "$W/www"
 "${SERVER_CPU[@]}" nginx -c "$W/nginx.conf" &
 NGINX_PID=$!
 sleep 1
-N() { "$T/loadgen" --url http://127.0.0.1:18087 --seconds "$SECS" "$@"; }
+N() { "${CLIENT_CPU[@]}" "$T/loadgen" --url http://127.0.0.1:18087 --seconds "$SECS" "$@"; }
 
 for r in $(seq "$ROUNDS"); do
   echo "read and submit round $r/$ROUNDS" >&2
