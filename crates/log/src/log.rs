@@ -144,6 +144,12 @@ impl Log {
         Ok(())
     }
 
+    fn memory_reader(&self) -> MemoryTileReader<'_> {
+        MemoryTileReader {
+            store: &*self.shared.store,
+        }
+    }
+
     fn reader(&self) -> TileReader<'_> {
         TileReader {
             store: &*self.shared.store,
@@ -167,10 +173,7 @@ impl Log {
         if let Err(e) = self.check_size(size) {
             return Some(Err(e));
         }
-        let reader = MemoryTileReader {
-            store: &*self.shared.store,
-        };
-        in_memory(inclusion_proof(index, size, &reader))
+        in_memory(inclusion_proof(index, size, &self.memory_reader()))
     }
 
     /// [`Log::consistency_proof`] from memory alone; `None` when it would need storage I/O.
@@ -178,10 +181,7 @@ impl Log {
         if let Err(e) = self.check_size(to) {
             return Some(Err(e));
         }
-        let reader = MemoryTileReader {
-            store: &*self.shared.store,
-        };
-        in_memory(consistency_proof(from, to, &reader))
+        in_memory(consistency_proof(from, to, &self.memory_reader()))
     }
 
     /// The index of the entry with leaf hash `leaf`, and its audit path in the tree of `size`.

@@ -17,6 +17,24 @@ const INNER_LEVELS: usize = TILE_HEIGHT as usize;
 /// Tile levels needed to address every height of a 64-bit tree.
 pub(crate) const TILE_LEVELS: usize = 64 / INNER_LEVELS;
 
+/// A stored record's width and its hashes, after checking that its length matches the width.
+fn record_shape(key: TileKey, bytes: &[u8]) -> Result<(usize, &[u8]), StoreError> {
+    let corrupt =
+        |what: &str| StoreError::Corrupt(format!("tile {}/{}: {what}", key.level, key.index));
+    let (width, rest) = bytes
+        .split_first_chunk::<2>()
+        .ok_or_else(|| corrupt("truncated"))?;
+    let width = usize::from(u16::from_be_bytes(*width));
+    if width == 0 || width > usize::from(TILE_WIDTH) {
+        return Err(corrupt("bad width"));
+    }
+    let expected: usize = (0..INNER_LEVELS).map(|r| width >> r).sum();
+    if rest.len() != expected * HASH_SIZE {
+        return Err(corrupt("length does not match width"));
+    }
+    Ok((width, rest))
+}
+
 /// A decoded tile record.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub(crate) struct StoredTile {
@@ -46,19 +64,7 @@ impl StoredTile {
     }
 
     pub fn decode(key: TileKey, bytes: &[u8]) -> Result<Self, StoreError> {
-        let corrupt =
-            |what: &str| StoreError::Corrupt(format!("tile {}/{}: {what}", key.level, key.index));
-        let (width, mut rest) = bytes
-            .split_first_chunk::<2>()
-            .ok_or_else(|| corrupt("truncated"))?;
-        let width = usize::from(u16::from_be_bytes(*width));
-        if width == 0 || width > usize::from(TILE_WIDTH) {
-            return Err(corrupt("bad width"));
-        }
-        let expected: usize = (0..INNER_LEVELS).map(|r| width >> r).sum();
-        if rest.len() != expected * HASH_SIZE {
-            return Err(corrupt("length does not match width"));
-        }
+        let (width, mut rest) = record_shape(key, bytes)?;
         let mut tile = StoredTile::default();
         for (r, level) in tile.levels.iter_mut().enumerate() {
             let (here, next) = rest.split_at((width >> r) * HASH_SIZE);
@@ -229,26 +235,14 @@ fn hashes_from_records(
 }
 
 /// The hash at `inner_index` of inner level `inner_level` of a stored record, or `None` when
-/// the record is not that wide yet. Checks the record's shape as [`StoredTile::decode`] does.
+/// the record is not that wide yet.
 fn record_hash(
     key: TileKey,
     bytes: &[u8],
     inner_level: u8,
     inner_index: u16,
 ) -> Result<Option<Hash>, StoreError> {
-    let corrupt =
-        |what: &str| StoreError::Corrupt(format!("tile {}/{}: {what}", key.level, key.index));
-    let (width, rest) = bytes
-        .split_first_chunk::<2>()
-        .ok_or_else(|| corrupt("truncated"))?;
-    let width = usize::from(u16::from_be_bytes(*width));
-    if width == 0 || width > usize::from(TILE_WIDTH) {
-        return Err(corrupt("bad width"));
-    }
-    let expected: usize = (0..INNER_LEVELS).map(|r| width >> r).sum();
-    if rest.len() != expected * HASH_SIZE {
-        return Err(corrupt("length does not match width"));
-    }
+    let (width, rest) = record_shape(key, bytes)?;
     let level = usize::from(inner_level);
     if level >= INNER_LEVELS || usize::from(inner_index) >= width >> level {
         return Ok(None);

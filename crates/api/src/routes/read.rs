@@ -2,7 +2,7 @@
 
 use crate::auth::Role;
 use crate::problem::{Problem, Result, log_problem};
-use crate::routes::shared::{blocking, number, query, required, served};
+use crate::routes::shared::{blocking, inclusion_proof, number, query, required, served};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -99,18 +99,7 @@ pub async fn inclusion(
     let started = Instant::now();
     let log = Arc::clone(&st.log);
     let (index, proof) = match (number(&q, "index")?, q.get("leaf_hash")) {
-        // From memory in place when the records are there (no hand-off to the blocking pool,
-        // which costs more than the proof); from storage on a blocking thread otherwise.
-        (Some(index), None) => match log.try_inclusion_proof(index, size) {
-            Some(proof) => {
-                st.metrics.proofs_in_place.inc();
-                (index, proof.map_err(log_problem)?)
-            }
-            None => (
-                index,
-                blocking(move || log.inclusion_proof(index, size)).await?,
-            ),
-        },
+        (Some(index), None) => (index, inclusion_proof(&st, index, size).await?),
         (None, Some(h)) => {
             let leaf = Hash::from_base64(h)
                 .map_err(|e| Problem::bad_request(format!("`leaf_hash`: {e}")))?;

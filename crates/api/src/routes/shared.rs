@@ -28,6 +28,26 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(log_problem)
 }
 
+/// The audit path of entry `index` in the tree of `size`: from memory in place when the
+/// records are there (no hand-off to the blocking pool, which costs more than the proof),
+/// from storage on a blocking thread otherwise.
+pub(crate) async fn inclusion_proof(
+    st: &AppState,
+    index: u64,
+    size: u64,
+) -> Result<Vec<glasslog_merkle::Hash>> {
+    match st.log.try_inclusion_proof(index, size) {
+        Some(proof) => {
+            st.metrics.proofs_in_place.inc();
+            proof.map_err(log_problem)
+        }
+        None => {
+            let log = std::sync::Arc::clone(&st.log);
+            blocking(move || log.inclusion_proof(index, size)).await
+        }
+    }
+}
+
 /// The checkpoint this server vouches for ([`crate::cosign::served`]).
 pub(crate) async fn served(
     st: &AppState,

@@ -5,7 +5,7 @@ use crate::auth::{Principal, Role};
 use crate::clock::now_ms;
 use crate::problem::{Problem, Result, log_problem};
 use crate::problem::{findings_json, ingest_problem};
-use crate::routes::shared::{blocking, query, served};
+use crate::routes::shared::{inclusion_proof, query, served};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -375,11 +375,7 @@ pub async fn submit(
     if wait {
         let (cp, note) = served(&st, Some(a.index)).await?;
         let size = cp.size;
-        let log = Arc::clone(&st.log);
-        let proof = match log.try_inclusion_proof(a.index, size) {
-            Some(proof) => proof.map_err(log_problem)?,
-            None => blocking(move || log.inclusion_proof(a.index, size)).await?,
-        };
+        let proof = inclusion_proof(&st, a.index, size).await?;
         out["checkpoint"] = json!(note);
         out["tree_size"] = json!(size);
         out["inclusion_proof"] = json!(proof.iter().map(Hash::to_base64).collect::<Vec<_>>());
