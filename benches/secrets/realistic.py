@@ -1196,6 +1196,59 @@ NEGATIVE21 = [
 ]
 
 
+# Written at the start of session 7, before holdout21's misses were read and before any of that
+# session's detector changes, and scored once after them (BENCHMARKS.md).
+def hf_token(rng):
+    return "hf_" + rs(rng, 34, string.ascii_letters)
+
+
+def basic_pair(rng):
+    return base64.b64encode(f"ci:{human_password(rng)}".encode()).decode()
+
+
+def vault_legacy(rng):
+    return "s." + rs(rng, 24)
+
+
+def sentry_secret(rng):
+    return rs(rng, 32, HEX)
+
+
+HOLDOUT22 = [
+    P("h22-go-struct-plusv", "go", human_password, "{t} ERROR db: connect failed cfg=&{{Host:db.acme.io Port:5432 User:app Password:{s} SSLMode:require}}"),
+    P("h22-rust-debug", "rust", human_password, 'Error: connect to db: Config {{ host: "db.acme.io", port: 5432, user: "app", password: "{s}", dbname: "shop" }}'),
+    P("h22-ruby-inspect", "ruby", human_password, '#<Acme::SmtpSettings address="smtp.acme.io", port=587, user_name="alerts", password="{s}", authentication=:login>'),
+    P("h22-elixir-map", "elixir", human_password, '[error] GenServer MyApp.Repo terminating\n** (DBConnection.ConnectionError) %{{hostname: "db", username: "app", password: "{s}", database: "shop"}}'),
+    P("h22-cef-label", "siem", generic_token, "CEF:0|Acme|Portal|2.1|100|Integration saved|3|suser={u} src={ip} cs1Label=integration cs1=pagerduty cs2Label=apiKey cs2={s}"),
+    P("h22-wss-token", "app", generic_token, "{t} INFO ws: connecting wss://stream.acme.io/v2/events?client=edge&token={s}"),
+    P("h22-oauth-fragment", "browser", generic_token, "Navigated to https://app.acme.io/callback#access_token={s}&token_type=Bearer&expires_in=3599"),
+    P("h22-npmrc-auth", "npm", basic_pair, "$ cat .npmrc\nregistry=https://npm.acme.io/\n//npm.acme.io/:_auth={s}\nalways-auth=true"),
+    P("h22-helm-set", "kubernetes", human_password, "$ helm upgrade --install api acme/api --set image.tag=2.4.1 --set postgresql.auth.password={s} -n prod"),
+    P("h22-apache-setenv", "apache", human_password, '<VirtualHost *:443>\n  SetEnv DB_PASS "{s}"\n  SetEnv DB_USER app'),
+    P("h22-hf-login", "ml", hf_token, "$ huggingface-cli login --token {s} --add-to-git-credential"),
+    P("h22-grpc-metadata", "go", generic_token, "{t} DEBUG grpc: outgoing metadata: map[authorization:[Bearer {s}] user-agent:[grpc-go/1.62.1]]"),
+    P("h22-vault-legacy-header", "http", vault_legacy, "> GET /v1/secret/data/prod/db HTTP/1.1\n> Host: vault.acme.io:8200\n> X-Vault-Token: {s}"),
+    P("h22-dotnet-anon", "dotnet", human_password, "info: Acme.Mail.Sender[0]\n      Sending with {{ Host = smtp.acme.io, Port = 587, UserName = alerts, Password = {s} }}"),
+    P("h22-yaml-flow", "config", human_password, "cache: {{host: cache.acme.io, port: 6379, password: {s}}}"),
+    P("h22-sentry-legacy-dsn", "config", sentry_secret, "SENTRY_DSN=https://4f1c2a9b7e3d4c8a9b0e1f2a3b4c5d6e:{s}@o41234.ingest.sentry.io/5678"),
+    P("h22-alter-role-encrypted", "postgresql", human_password, "{t} UTC [811] LOG:  statement: ALTER ROLE app WITH LOGIN ENCRYPTED PASSWORD '{s}' VALID UNTIL 'infinity';"),
+    P("h22-keycloak-admin-env", "docker", human_password, "$ docker run -d -e KC_BOOTSTRAP_ADMIN_USERNAME=admin -e KC_BOOTSTRAP_ADMIN_PASSWORD={s} quay.io/keycloak/keycloak:26.0 start-dev"),
+    P("h22-ipsec-secrets", "vpn", human_password, '# /etc/ipsec.secrets\n10.0.0.1 10.0.9.1 : PSK "{s}"'),
+    P("h22-rclone-conf", "rclone", generic_token, "[s3-backup]\ntype = s3\nprovider = Other\naccess_key_id = backup\nsecret_access_key = {s}\nendpoint = https://s3.acme.io"),
+]
+
+NEGATIVE22 = [
+    P("h22-neg-go-struct-empty", "go", None, "{t} ERROR db: connect failed cfg=&{{Host:db.acme.io Port:5432 User:app Password: SSLMode:require}}"),
+    P("h22-neg-rust-debug-redacted", "rust", None, 'Error: connect to db: Config {{ host: "db.acme.io", user: "app", password: Some(<redacted>) }}'),
+    P("h22-neg-helm-existing-secret", "kubernetes", None, "$ helm upgrade --install api acme/api --set postgresql.auth.existingSecret=pg-creds -n prod"),
+    P("h22-neg-grpc-metadata", "go", None, "{t} DEBUG grpc: outgoing metadata: map[content-type:[application/grpc] user-agent:[grpc-go/1.62.1] x-request-id:[{uuid}]]"),
+    P("h22-neg-cef-plain", "siem", None, "CEF:0|Acme|Portal|2.1|100|Integration saved|3|suser={u} src={ip} cs1Label=integration cs1=pagerduty"),
+    P("h22-neg-wss-since", "app", None, "{t} INFO ws: connecting wss://stream.acme.io/v2/events?client=edge&since={epoch}"),
+    P("h22-neg-npmrc-env", "npm", None, "$ cat .npmrc\nregistry=https://npm.acme.io/\n//npm.acme.io/:_authToken=${{NPM_TOKEN}}"),
+    P("h22-neg-sentry-public-dsn", "config", None, "SENTRY_DSN=https://{sha32}@o41234.ingest.sentry.io/5678"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1312,6 +1365,8 @@ def split_of(name):
         return "holdout20"
     if name.startswith("h21-"):
         return "holdout21"
+    if name.startswith("h22-"):
+        return "holdout22"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1336,7 +1391,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 18), per_template, HOLDOUT18, NEGATIVE18)
             + generation(random.Random(seed + 19), per_template, HOLDOUT19, NEGATIVE19)
             + generation(random.Random(seed + 20), per_template, HOLDOUT20, NEGATIVE20)
-            + generation(random.Random(seed + 21), per_template, HOLDOUT21, NEGATIVE21))
+            + generation(random.Random(seed + 21), per_template, HOLDOUT21, NEGATIVE21)
+            + generation(random.Random(seed + 22), per_template, HOLDOUT22, NEGATIVE22))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1372,7 +1428,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
