@@ -310,7 +310,11 @@ fn texty(bytes: &[u8]) -> Option<String> {
         .chars()
         .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         .count();
-    let printable_ascii = s.bytes().filter(|b| (0x20..0x7f).contains(b)).count();
+    // Tabs and line breaks are text too: a base64'd config file or table is full of them.
+    let printable_ascii = s
+        .bytes()
+        .filter(|b| (0x20..0x7f).contains(b) || matches!(b, b'\n' | b'\r' | b'\t'))
+        .count();
     (bad == 0 && printable_ascii * 10 >= s.len() * 9).then(|| s.to_owned())
 }
 

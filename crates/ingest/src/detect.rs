@@ -708,7 +708,10 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
         }
         KeyClass::Secret if keys::is_password(key) => {
             let path = values::is_path(value);
-            !prose && !path
+            // `PWD=/root` in a sudo line or an environment dump is the shell's working
+            // directory, not a password.
+            let cwd = (key == "PWD" || key == "OLDPWD") && value.starts_with(['/', '~']);
+            !prose && !path && !cwd
         }
         KeyClass::Secret => {
             let v = value.trim();
@@ -900,7 +903,15 @@ fn column_values(index: usize, rule: &Rule, text: &str, found: &mut Vec<Match>) 
         else {
             continue;
         };
-        let mut header = fields(text, m.start(), m.end(), delimiter);
+        // Tab-aligned tables (`/etc/ppp/chap-secrets`, `column -t` output) pad with runs of
+        // tabs: there a run is one separator, not empty cells.
+        let aligned = |mut f: Vec<(usize, usize)>| {
+            if delimiter == b'\t' {
+                f.retain(|(s, e)| e > s);
+            }
+            f
+        };
+        let mut header = aligned(fields(text, m.start(), m.end(), delimiter));
         // The line may carry a prefix before the header (`X-Note: name,…`, `NOTE=name,…`).
         if let Some(first) = header.first_mut() {
             let f = &text[first.0..first.1];
@@ -933,7 +944,7 @@ fn column_values(index: usize, rule: &Rule, text: &str, found: &mut Vec<Match>) 
             if end == at {
                 break;
             }
-            let row = fields(text, at, end, delimiter);
+            let row = aligned(fields(text, at, end, delimiter));
             if row.len() != header.len() {
                 break;
             }

@@ -2786,6 +2786,8 @@ pub const RULES: &[RuleDef] = &[
         [
             "passwd",
             "password-stdin",
+            "-stdin",
+            "stdin-pass",
             "kinit",
             "sudo -s",
             "passphrase-fd",
@@ -2798,7 +2800,7 @@ pub const RULES: &[RuleDef] = &[
             "secret create",
             "secrets create"
         ],
-        r#"\becho\s+(?:-[neE]{1,3}\s+)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s|"']+))\s*\|\s*(?:sudo\s+)?(?:passwd|chpasswd|kinit|kpasswd|smbpasswd|pdbedit|[^\r\n|]*[ \t]--password(?:[ \t]|$)|sudo\s+-S|[^\r\n|]*--password-stdin|[^\r\n|]*--passphrase-fd|runas\b|[^\r\n|]*\benv[ \t]+add\b|[^\r\n|]*\bsecrets?[ \t]+(?:set|put|add|create)\b)"#,
+        r#"\b(?:echo\s+(?:-[neE]{1,3}\s+)?|printf\s+(?:'%s(?:\\n)?'|"%s(?:\\n)?")\s+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s|"']+))\s*\|\s*(?:sudo\s+)?(?:passwd|chpasswd|kinit|kpasswd|smbpasswd|pdbedit|[^\r\n|]*[ \t]--password(?:[ \t]|$)|sudo\s+-S|[^\r\n|]*--(?:password|passwd|pass|pw)(?:-on|-from)?-stdin|[^\r\n|]*--stdin-pass(?:word|wd)?|[^\r\n|]*--passphrase-fd|runas\b|[^\r\n|]*\benv[ \t]+add\b|[^\r\n|]*\bsecrets?[ \t]+(?:set|put|add|create)\b)"#,
         C::Password,
         K::Structural,
         [
@@ -2809,9 +2811,21 @@ pub const RULES: &[RuleDef] = &[
             (
                 "$ echo -n 'Meadow2025?' | kinit svc-etl@ACME.IO",
                 "Meadow2025?"
+            ),
+            // Each tool spells "the password comes on stdin" its own way.
+            (
+                "$ echo 'Amber-2031' | sudo openconnect --user=ops --passwd-on-stdin vpn.acme.io",
+                "Amber-2031"
+            ),
+            (
+                "$ printf '%s' 'Cobalt#77' | podman login -u ci --password-stdin quay.io",
+                "Cobalt#77"
             )
         ],
-        ["echo $PASS | docker login --password-stdin"]
+        [
+            "echo $PASS | docker login --password-stdin",
+            "echo done | tee --append /var/log/stdin.log"
+        ]
     ),
     rule!(
         "htpasswd-batch-password",
@@ -3103,9 +3117,12 @@ pub const RULES: &[RuleDef] = &[
             "password",
             "key-string",
             "community",
-            "pre-shared-key"
+            "pre-shared-key",
+            "createuser",
+            "snmp-server",
+            "priv "
         ],
-        r"(?m)(?:^|[^A-Za-z0-9_])(?:username[ \t]+\S+(?:[ \t]+privilege[ \t]+\d+)?[ \t]+(?:secret|password)|enable[ \t]+(?:secret|password)|key-string|pre-shared-key|snmp-server[ \t]+community)[ \t]+(?:[07][ \t]+)?(?P<s>[^\s]{2,})",
+        r"(?m)(?:^|[^A-Za-z0-9_])(?:username[ \t]+\S+(?:[ \t]+privilege[ \t]+\d+)?[ \t]+(?:secret|password)|enable[ \t]+(?:secret|password)|key-string|pre-shared-key|snmp-server[ \t]+community|snmp-server[ \t]+user[ \t]+\S+[ \t]+\S+[ \t]+v3(?:[ \t]+encrypted)?[ \t]+auth[ \t]+(?:md5|sha\S*)|createUser[ \t]+\S+[ \t]+(?:MD5|SHA\S*)|priv[ \t]+(?:des\S*|3des|aes(?:[ \t]+\d+)?|AES\S*|DES\S*))[ \t]+(?:[07][ \t]+)?(?P<s>[^\s]{2,})",
         C::Password,
         K::Structural,
         [
@@ -3114,9 +3131,25 @@ pub const RULES: &[RuleDef] = &[
                 "summit-prairie-river"
             ),
             ("enable password 7 0822455D0A16", "0822455D0A16"),
-            ("snmp-server community Publ1c-RO-x9 RO", "Publ1c-RO-x9")
+            ("snmp-server community Publ1c-RO-x9 RO", "Publ1c-RO-x9"),
+            // SNMPv3 users carry an authentication and a privacy password (IOS, net-snmp).
+            (
+                "snmp-server user nms NMS v3 auth sha Quartz-2030 priv aes 128 Ember-41",
+                "Quartz-2030"
+            ),
+            (
+                "snmp-server user nms NMS v3 auth sha Quartz-2030 priv aes 128 Ember-41",
+                "Ember-41"
+            ),
+            (
+                "createUser monitor SHA \"Willow#2029\" AES \"Lantern#88\"",
+                "\"Willow#2029\""
+            )
         ],
-        ["username netops privilege 15 secret 5 $1$mERr$hx5rVt7rPNoS4wqbXKX7m0"]
+        [
+            "username netops privilege 15 secret 5 $1$mERr$hx5rVt7rPNoS4wqbXKX7m0",
+            "snmp-server group NMS v3 priv"
+        ]
     ),
     rule!(
         "redis-acl-password",
@@ -3625,6 +3658,8 @@ pub const RULES: &[RuleDef] = &[
             "\"password\"",
             "\tpassword",
             "password\t",
+            "\tsecret",
+            "secret\t",
             ",secret",
             "secret access key",
             ",token",
@@ -3642,6 +3677,10 @@ pub const RULES: &[RuleDef] = &[
             (
                 "\"Group\",\"Title\",\"Username\",\"Password\"\n\"Infra\",\"Jump\",\"root\",\"Tundra-77!\"",
                 "Tundra-77!"
+            ),
+            (
+                "# client\tserver\tsecret\t\t\tIP addresses\nvpn\t*\t\"Orbit-Cedar-9\"\t*",
+                "Orbit-Cedar-9"
             )
         ],
         [
@@ -3840,6 +3879,19 @@ pub const RULES: &[RuleDef] = &[
             "Cedar-41-Harbor"
         )],
         ["u.set_password(new_password); u.save()"]
+    ),
+    rule!(
+        "isql-password",
+        "The password unixODBC's isql and iusql take as their third word (isql DSN user password), and Sybase isql's -P",
+        ["isql"],
+        r#"\biu?sql\b(?:[ \t]+-[A-Za-z]\S*)*[ \t]+[^\s\-]\S*[ \t]+[^\s\-]\S*[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))|\bisql\b[^\r\n]*?[ \t]-P[ \t]*(?:"(?P<s4>[^"\r\n]+)"|'(?P<s5>[^'\r\n]+)'|(?P<s6>[^\s"'\-][^\s"']*))"#,
+        C::Password,
+        K::Structural,
+        [
+            ("$ isql -v SHOP_DSN app Harbor-2031", "Harbor-2031"),
+            ("$ isql -Usa -PCedar#41 -SSYBPROD", "Cedar#41")
+        ],
+        ["$ isql -v SHOP_DSN", "$ isql -v SHOP_DSN app -b"]
     ),
     rule!(
         "account-tool-password",
@@ -4311,7 +4363,8 @@ pub const RULES: &[RuleDef] = &[
             "password_reset_required=true",
             "password=${DB_PASSWORD}",
             "password: changed",
-            "bypass=true"
+            "bypass=true",
+            "sudo:  ops : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/usr/bin/id"
         ]
     ),
     rule!(
