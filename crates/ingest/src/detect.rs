@@ -392,6 +392,15 @@ impl Detector {
                 }
                 let value = &text[start..end];
                 let between = key.map_or("", |k| text.get(k.end..secret.start).unwrap_or(""));
+                // `"session:91cb…"` (a Redis or cache key): a namespace and an id quoted as one
+                // name, not a value given to a name.
+                let quoted_name = key.is_some_and(|k| {
+                    let b = text.as_bytes();
+                    between == ":"
+                        && k.start > 0
+                        && matches!(b[k.start - 1], b'"' | b'\'')
+                        && b.get(end) == Some(&b[k.start - 1])
+                });
                 let key = key.map_or("", |m| m.as_str(text));
                 let (keep, checksum) = match rule.check {
                     Check::None => (!values::is_fake_token(value), None),
@@ -410,8 +419,14 @@ impl Detector {
                         let listed = rule.kind == Kind::Generic
                             && between.contains(',')
                             && !between.contains(['=', ':']);
+                        let namespaced = quoted_name
+                            && !keys::is_password(key)
+                            && value
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':'));
                         (
                             assigned_secret(key, between, value, unquoted)
+                                && !namespaced
                                 && (!listed || values::looks_random(value))
                                 && !(unquoted && next_field(text, start, between, value)),
                             None,

@@ -4400,7 +4400,8 @@ pub const RULES: &[RuleDef] = &[
             "author=alice",
             "TOKEN_TTL=3600",
             "export SECRET_NAME=db-creds",
-            "public_key=MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE"
+            "public_key=MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE",
+            "\"GET\" \"session:91cb7a89161ece8d\""
         ]
     ),
     // ---- Tokens near a service's name or a credential word: the last resort, ranked last ------
