@@ -69,6 +69,10 @@ pub enum LogError {
     /// with its first entry.
     #[error("the log has no signed checkpoint yet")]
     NoCheckpointYet,
+    /// The checkpoint key did not sign (a token that is away). Entries stay durable and
+    /// acknowledged; the sequencer tries again.
+    #[error(transparent)]
+    Signing(#[from] glasslog_merkle::SignError),
 }
 
 impl LogError {

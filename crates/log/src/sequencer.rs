@@ -16,7 +16,11 @@ use glasslog_merkle::{
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc;
+use std::time::Duration;
 use tokio::sync::oneshot;
+
+/// How often a key that refused to sign is asked again while nothing new arrives.
+const SIGNING_RETRY: Duration = Duration::from_millis(500);
 
 pub(crate) struct Request {
     pub entries: Vec<NewEntry>,
@@ -78,12 +82,35 @@ impl Sequencer {
             published,
             halted: false,
         };
-        seq.publish()?;
+        match seq.publish() {
+            // Durable entries wait for the key; `run` asks it again.
+            Err(LogError::Signing(e)) => {
+                tracing::warn!(error = %e, "the checkpoint key did not sign at open; signing is retried");
+            }
+            other => other?,
+        }
         Ok(seq)
     }
 
     pub fn run(mut self, rx: mpsc::Receiver<Request>) {
-        while let Ok(first) = rx.recv() {
+        loop {
+            // While the key refuses (a token away), durable entries wait for a checkpoint:
+            // try again every so often even when nothing new arrives.
+            let first = if self.unsigned() {
+                match rx.recv_timeout(SIGNING_RETRY) {
+                    Ok(r) => r,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.retry_signing();
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match rx.recv() {
+                    Ok(r) => r,
+                    Err(_) => break,
+                }
+            };
             let mut count = first.entries.len();
             let mut batch = vec![first];
             while count < self.config.max_batch_entries {
@@ -111,9 +138,15 @@ impl Sequencer {
                 // Sign before answering, so that when an append returns, a published checkpoint
                 // already covers it. The entries are durable either way: if signing is refused,
                 // they are still acknowledged, and no later checkpoint is signed until repair.
-                if let Err(e) = self.publish() {
-                    tracing::error!(error = %e, "refusing to sign a checkpoint; the log is halted");
-                    self.halted = true;
+                match self.publish() {
+                    Ok(()) => {}
+                    Err(LogError::Signing(e)) => {
+                        tracing::warn!(error = %e, "the checkpoint key did not sign; the entries are durable, signing is retried");
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "refusing to sign a checkpoint; the log is halted");
+                        self.halted = true;
+                    }
                 }
                 for (r, res) in batch.into_iter().zip(results) {
                     // A caller that went away no longer needs its answer; the entry stays.
@@ -126,7 +159,7 @@ impl Sequencer {
                 // storage says, and cover whatever did land, before answering. Entries that
                 // landed are found by deduplication when the client retries.
                 match self.reload().and_then(|()| self.publish()) {
-                    Ok(()) => {}
+                    Ok(()) | Err(LogError::Signing(_)) => {}
                     Err(e) => {
                         tracing::error!(error = %e, "cannot recover after a failed commit; the log is halted");
                         self.halted = true;
@@ -138,6 +171,28 @@ impl Sequencer {
                         .reply
                         .send(Err(LogError::Store(StoreError::Backend(message.clone()))));
                 }
+            }
+        }
+    }
+
+    /// Whether durable entries wait for a checkpoint because the key refused to sign.
+    fn unsigned(&self) -> bool {
+        !self.halted
+            && self
+                .published
+                .as_ref()
+                .is_none_or(|p| p.size < self.state.size())
+            // An ML-DSA-44-only log has nothing to sign at size 0.
+            && self.state.size() > 0
+    }
+
+    fn retry_signing(&mut self) {
+        match self.publish() {
+            Ok(()) => tracing::info!(size = self.state.size(), "the checkpoint key signs again"),
+            Err(LogError::Signing(_)) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "refusing to sign a checkpoint; the log is halted");
+                self.halted = true;
             }
         }
     }
@@ -252,7 +307,7 @@ impl Sequencer {
             .map_or(1, |d| d.as_secs());
         // An ML-DSA-44-only log cannot sign the empty tree: it publishes nothing until its
         // first entry (readers get `LogError::NoCheckpointYet`).
-        let Some(note) = self.shared.signer.sign_note(&cp, now) else {
+        let Some(note) = self.shared.signer.sign_note(&cp, now)? else {
             return Ok(());
         };
         self.shared.store.put_checkpoint(size, note.as_bytes())?;

@@ -8,7 +8,9 @@
 //! a subtree, so it has no ML-DSA-44 signature. The size-0 checkpoint carries the Ed25519 line
 //! alone, and a log that signs with ML-DSA-44 only has no checkpoint before its first entry.
 
-use glasslog_merkle::{Checkpoint, LogKey, MlDsaSigner, Signer, VerifierSet};
+use glasslog_merkle::{
+    Checkpoint, Ed25519Key, LogKey, MlDsaSigner, SignError, Signer, VerifierSet,
+};
 
 /// Why the two keys cannot sign together.
 #[derive(Debug, thiserror::Error)]
@@ -18,17 +20,21 @@ pub struct LogSignerError {
     mldsa: String,
 }
 
-/// The keys that sign the log's checkpoints, all named by its origin: at least one.
+/// The keys that sign the log's checkpoints, all named by its origin: at least one. The
+/// Ed25519 key may live in memory or in a token ([`Ed25519Key`]); a token can refuse to sign
+/// for a while, and the sequencer then retries (see `sequencer.rs`).
 #[derive(Debug)]
 pub struct LogSigner {
-    ed25519: Option<Signer>,
+    origin: String,
+    ed25519: Option<Box<dyn Ed25519Key>>,
     mldsa: Option<MlDsaSigner>,
 }
 
 impl From<Signer> for LogSigner {
     fn from(ed25519: Signer) -> Self {
         LogSigner {
-            ed25519: Some(ed25519),
+            origin: ed25519.name().to_owned(),
+            ed25519: Some(Box::new(ed25519)),
             mldsa: None,
         }
     }
@@ -36,15 +42,21 @@ impl From<Signer> for LogSigner {
 
 impl LogSigner {
     /// Signs with `ed25519`, and with `mldsa` too when given; both must carry the origin.
-    pub fn new(ed25519: Signer, mldsa: Option<MlDsaSigner>) -> Result<Self, LogSignerError> {
-        if let Some(m) = mldsa.as_ref().filter(|m| m.name() != ed25519.name()) {
+    pub fn new(
+        ed25519: impl Ed25519Key + 'static,
+        mldsa: Option<MlDsaSigner>,
+    ) -> Result<Self, LogSignerError> {
+        use glasslog_merkle::Verifier as _;
+        let origin = ed25519.verifier().name().to_owned();
+        if let Some(m) = mldsa.as_ref().filter(|m| m.name() != origin) {
             return Err(LogSignerError {
-                origin: ed25519.name().to_owned(),
+                origin,
                 mldsa: m.name().to_owned(),
             });
         }
         Ok(LogSigner {
-            ed25519: Some(ed25519),
+            origin,
+            ed25519: Some(Box::new(ed25519)),
             mldsa,
         })
     }
@@ -53,6 +65,7 @@ impl LogSigner {
     /// no cosignatures from witnesses that require Ed25519 (the public witness network).
     pub fn mldsa_only(mldsa: MlDsaSigner) -> Self {
         LogSigner {
+            origin: mldsa.name().to_owned(),
             ed25519: None,
             mldsa: Some(mldsa),
         }
@@ -60,16 +73,7 @@ impl LogSigner {
 
     /// The origin.
     pub fn origin(&self) -> &str {
-        match (&self.ed25519, &self.mldsa) {
-            (Some(e), _) => e.name(),
-            (None, Some(m)) => m.name(),
-            (None, None) => "",
-        }
-    }
-
-    /// The Ed25519 key, if the log has one.
-    pub fn ed25519(&self) -> Option<&Signer> {
-        self.ed25519.as_ref()
+        &self.origin
     }
 
     /// The verifier keys of every key, Ed25519 first.
@@ -93,12 +97,13 @@ impl LogSigner {
     }
 
     /// The signed note of `cp`: the Ed25519 line, then (for a non-empty tree) the ML-DSA-44
-    /// line stamped `now` (POSIX seconds). `None` when no key can sign it: the empty tree of
-    /// an ML-DSA-44-only log.
-    pub fn sign_note(&self, cp: &Checkpoint, now: u64) -> Option<String> {
+    /// line stamped `now` (POSIX seconds). `Ok(None)` when no key can sign it: the empty tree
+    /// of an ML-DSA-44-only log. An Ed25519 key that refuses is an error: a note without the
+    /// line that witnesses and most clients check is not published.
+    pub fn sign_note(&self, cp: &Checkpoint, now: u64) -> Result<Option<String>, SignError> {
         let text = cp.to_text();
         let mut note = match &self.ed25519 {
-            Some(e) => e.sign_note(&text),
+            Some(e) => format!("{text}\n{}", e.sign_text(&text)?.to_line()),
             None => format!("{text}\n"),
         };
         let mut signed = self.ed25519.is_some();
@@ -110,7 +115,7 @@ impl LogSigner {
                 signed = true;
             }
         }
-        signed.then_some(note)
+        Ok(signed.then_some(note))
     }
 }
 
@@ -130,11 +135,13 @@ mod tests {
         let set = signer.verifiers();
         let note = signer
             .sign_note(&Checkpoint::new(origin, 5, Hash([9; 32])), 1_700_000_000)
+            .unwrap()
             .unwrap();
         let n = Note::open(note.as_bytes(), &set).unwrap();
         assert_eq!(n.verify(&set).unwrap().len(), 2);
         let empty = signer
             .sign_note(&Checkpoint::new(origin, 0, EMPTY_ROOT), 1_700_000_000)
+            .unwrap()
             .unwrap();
         assert_eq!(
             Note::open(empty.as_bytes(), &set).unwrap().signatures.len(),
@@ -158,12 +165,14 @@ mod tests {
         let set = signer.verifiers();
         let note = signer
             .sign_note(&Checkpoint::new(origin, 5, Hash([9; 32])), 1_700_000_000)
+            .unwrap()
             .unwrap();
         let n = Note::open(note.as_bytes(), &set).unwrap();
         assert_eq!(n.signatures.len(), 1);
         assert!(
             signer
                 .sign_note(&Checkpoint::new(origin, 0, EMPTY_ROOT), 1_700_000_000)
+                .unwrap()
                 .is_none()
         );
     }

@@ -31,8 +31,9 @@ pub use mirror::{
 pub use mldsa::{MlDsaSigner, MlDsaVerifier, SubtreeMessageError, TYPE_MLDSA44, subtree_message};
 pub use node::{NodeId, range_nodes};
 pub use note::{
-    CosignatureVerifier, Ed25519Verifier, KeyError, Note, NoteError, NoteSignature, Signer,
-    TYPE_COSIGNATURE, TYPE_ED25519, Verifier, VerifierSet, cosignature_message, key_id,
+    CosignatureVerifier, Ed25519Key, Ed25519Verifier, KeyError, Note, NoteError, NoteSignature,
+    SignError, Signer, TYPE_COSIGNATURE, TYPE_ED25519, Verifier, VerifierSet, cosignature_message,
+    key_id,
 };
 pub use policy::{Accepted, Policy, PolicyError, PolicyErrorKind, PolicyRejection};
 pub use proof::{

@@ -244,6 +244,40 @@ pub(crate) fn vkey_string(name: &str, id: u32, sig_type: u8, public: &[u8]) -> S
     format!("{name}+{id:08x}+{}", STANDARD.encode(key))
 }
 
+/// Why a key did not sign: a key held elsewhere (a PKCS#11 token) can fail where an
+/// in-memory key cannot.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the signing key did not sign: {0}")]
+pub struct SignError(String);
+
+impl SignError {
+    /// A refusal, with the reason the key's holder gave.
+    pub fn new(why: impl Into<String>) -> Self {
+        SignError(why.into())
+    }
+}
+
+/// An Ed25519 key that signs notes, wherever its private half lives: in memory ([`Signer`]),
+/// or in a token that signs on request (glasslog's `hsm` crate). Go's `note.Signer` is the
+/// model: a name, a key, and a signature over the message that may fail.
+pub trait Ed25519Key: Send + Sync + fmt::Debug {
+    /// The verifier of its note signatures (type 0x01); it carries the key's name.
+    fn verifier(&self) -> Ed25519Verifier;
+
+    /// A pure Ed25519 signature (RFC 8032 §5.1) over `message`.
+    fn sign_ed25519(&self, message: &[u8]) -> Result<[u8; 64], SignError>;
+
+    /// Signs note text (which must end in a newline): one signature line.
+    fn sign_text(&self, text: &str) -> Result<NoteSignature, SignError> {
+        let v = self.verifier();
+        Ok(NoteSignature {
+            key_id: v.id,
+            signature: self.sign_ed25519(text.as_bytes())?.to_vec(),
+            name: v.name,
+        })
+    }
+}
+
 /// Verifies plain Ed25519 note signatures (type 0x01), such as a log's checkpoint signature.
 #[derive(Clone, Debug)]
 pub struct Ed25519Verifier {
@@ -253,6 +287,34 @@ pub struct Ed25519Verifier {
 }
 
 impl Ed25519Verifier {
+    /// The verifier of the Ed25519 public key `public` named `name`.
+    pub fn from_public(name: &str, public: &[u8; 32]) -> Result<Self, KeyError> {
+        if !valid_name(name) {
+            return Err(KeyError::Name);
+        }
+        Ok(Ed25519Verifier {
+            name: name.to_owned(),
+            id: key_id(name, TYPE_ED25519, public),
+            key: ed25519_public(public)?,
+        })
+    }
+
+    /// The 32-byte public key.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// The verifier key string of the same key as a cosigner (type 0x04).
+    pub fn cosigner_vkey(&self) -> String {
+        let public = self.key.as_bytes();
+        vkey_string(
+            &self.name,
+            key_id(&self.name, TYPE_COSIGNATURE, public),
+            TYPE_COSIGNATURE,
+            public,
+        )
+    }
+
     /// Parses a verifier key `name+hex8+base64(0x01 || key)`.
     pub fn from_vkey(vkey: &str) -> Result<Self, KeyError> {
         let (name, id, key) = parse_vkey(vkey)?;
@@ -541,6 +603,16 @@ impl Signer {
             key_id: self.cosigner_key_id(),
             signature: blob,
         }
+    }
+}
+
+impl Ed25519Key for Signer {
+    fn verifier(&self) -> Ed25519Verifier {
+        Signer::verifier(self)
+    }
+
+    fn sign_ed25519(&self, message: &[u8]) -> Result<[u8; 64], SignError> {
+        Ok(self.key.sign(message).to_bytes())
     }
 }
 

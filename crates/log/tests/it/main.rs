@@ -12,6 +12,7 @@
 mod backends;
 mod faults;
 mod lifecycle;
+mod signing;
 mod tamper;
 
 use glasslog_log::{Log, LogConfig, NewEntry, Store};
