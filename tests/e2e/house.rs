@@ -139,3 +139,62 @@ fn a_cycle_is_seen() {
     std::fs::write(src.join("b.rs"), "pub struct B;\n").unwrap();
     assert!(cycles(src).is_empty());
 }
+
+/// The names under a manifest's `[dependencies]` (not dev- or build-dependencies).
+fn dependencies(manifest: &str) -> Vec<String> {
+    let mut inside = false;
+    let mut out = Vec::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line == "[dependencies]";
+            continue;
+        }
+        if inside && let Some((name, _)) = line.split_once('=') {
+            let name = name.trim().split('.').next().unwrap_or("").trim();
+            if !name.is_empty() && !name.starts_with('#') {
+                out.push(name.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Architecture invariants of ARCHITECTURE.md: the storage engine, the HTTP stack and the
+/// PKCS#11 binding each belong to one crate.
+#[test]
+fn each_outside_system_is_known_by_one_crate() {
+    let owners = [
+        ("rocksdb", "log"),
+        ("axum", "api"),
+        ("hyper", "api"),
+        ("hyper-util", "api"),
+        ("cryptoki", "hsm"),
+    ];
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut bad = Vec::new();
+    let mut seen = Vec::new();
+    for e in std::fs::read_dir(&crates).unwrap().flatten() {
+        let Ok(manifest) = std::fs::read_to_string(e.path().join("Cargo.toml")) else {
+            continue;
+        };
+        let name = e.file_name().to_string_lossy().into_owned();
+        for dep in dependencies(&manifest) {
+            for (system, owner) in owners {
+                if dep == system {
+                    seen.push(system);
+                    if name != owner {
+                        bad.push(format!(
+                            "crates/{name} depends on {system}, which is {owner}'s"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    // The check reads the manifests it means to: every owner is seen depending on its system.
+    for (system, _) in owners {
+        assert!(seen.contains(&system), "no crate depends on {system}");
+    }
+}

@@ -18,6 +18,7 @@ mod crash;
 mod disk;
 mod goverify;
 mod house;
+mod hsm;
 mod mirror;
 mod monitor;
 mod powerloss;

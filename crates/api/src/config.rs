@@ -27,6 +27,9 @@ pub struct ServerConfig {
     pub mldsa_key_file: Option<PathBuf>,
     /// Where to write the ML-DSA-44 verifier key at every start.
     pub mldsa_vkey_file: Option<PathBuf>,
+    /// The log's Ed25519 checkpoint key in a PKCS#11 token (an HSM) instead of `key_file`:
+    /// the private key never leaves the token, and no key file is read or written.
+    pub pkcs11: Option<Pkcs11Settings>,
     /// Whether checkpoints carry an Ed25519 signature (`key_file`). `false` signs with the
     /// ML-DSA-44 key alone (`mldsa_key_file` is then required): the empty tree has no ML-DSA-44
     /// signature, so there is no checkpoint before the first entry, and witnesses that require
@@ -86,6 +89,59 @@ pub struct ServerConfig {
     pub breakglass: glasslog_breakglass::Policy,
 }
 
+/// A key pair in a PKCS#11 token: `glasslog keygen --pkcs11-*` makes it, or the token's own
+/// tools (`pkcs11-tool --keypairgen --key-type EC:edwards25519`), with one label on both halves.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs11Settings {
+    /// The vendor's PKCS#11 module, e.g. `/usr/lib/softhsm/libsofthsm2.so`.
+    pub module: PathBuf,
+    /// The token's label.
+    pub token_label: String,
+    /// The label of the key pair (both its private and its public object).
+    pub key_label: String,
+    /// A file whose first line is the user PIN; group and others must not read it.
+    #[serde(default)]
+    pub pin_file: Option<PathBuf>,
+    /// Or the name of an environment variable that holds the PIN.
+    #[serde(default)]
+    pub pin_env: Option<String>,
+}
+
+/// Why the PKCS#11 settings cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Pkcs11SettingsError {
+    /// Neither or both of `pin_file` and `pin_env`.
+    #[error("[pkcs11] needs exactly one of pin_file and pin_env")]
+    PinSource,
+    /// `pin_env` names a variable that is not set.
+    #[error("[pkcs11] pin_env names {0}, which is not set")]
+    PinEnvUnset(String),
+    /// The token refused, or the PIN file did.
+    #[error(transparent)]
+    Token(#[from] glasslog_hsm::HsmError),
+}
+
+impl Pkcs11Settings {
+    /// The token configuration, with the PIN read from its file or variable.
+    pub fn token_config(&self) -> Result<glasslog_hsm::TokenConfig, Pkcs11SettingsError> {
+        let pin = match (&self.pin_file, &self.pin_env) {
+            (Some(path), None) => glasslog_hsm::Pin::from_file(path)?,
+            (None, Some(var)) => glasslog_hsm::Pin::new(
+                std::env::var(var).map_err(|_| Pkcs11SettingsError::PinEnvUnset(var.clone()))?,
+            ),
+            _ => return Err(Pkcs11SettingsError::PinSource),
+        };
+        Ok(glasslog_hsm::TokenConfig {
+            module: self.module.clone(),
+            token_label: self.token_label.clone(),
+            key_label: self.key_label.clone(),
+            pin,
+        })
+    }
+}
+
 /// One witness: where it listens and its cosigner verifier key (type 0x04, Ed25519, or 0x06,
 /// ML-DSA-44).
 #[derive(Clone, Debug, Deserialize)]
@@ -111,6 +167,7 @@ impl Default for ServerConfig {
             vkey_file: None,
             mldsa_key_file: None,
             mldsa_vkey_file: None,
+            pkcs11: None,
             sign_ed25519: true,
             public_reads: true,
             public_entries: false,

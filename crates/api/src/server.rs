@@ -53,6 +53,15 @@ pub enum ServeError {
     /// `sign_ed25519 = false` without an ML-DSA-44 key: nothing would sign.
     #[error("sign_ed25519 = false needs mldsa_key_file: the log would have no key")]
     NoLogKey,
+    /// `[pkcs11]` and `key_file`, or `[pkcs11]` and `sign_ed25519 = false`.
+    #[error("[pkcs11] holds the Ed25519 checkpoint key: {0}")]
+    Pkcs11Conflict(&'static str),
+    /// Opening the token failed inside the vendor's module.
+    #[error("the PKCS#11 module failed while the token key was opened")]
+    Pkcs11Module,
+    /// The token key cannot be opened.
+    #[error(transparent)]
+    Pkcs11(#[from] crate::config::Pkcs11SettingsError),
     /// The log could not be opened or recovered.
     #[error(transparent)]
     Log(#[from] glasslog_log::LogError),
@@ -83,6 +92,12 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Where the log's Ed25519 key lives.
+enum Ed25519Source {
+    File(glasslog_merkle::Signer),
+    Token(glasslog_hsm::TokenKey),
 }
 
 fn fingerprint_key(dir: &Path) -> Result<zeroize::Zeroizing<[u8; 32]>, ServeError> {
@@ -154,10 +169,31 @@ pub async fn serve(
         .key_file
         .clone()
         .unwrap_or_else(|| dir.join("log.key"));
-    let signer = if config.sign_ed25519 {
-        Some(load_or_create_signer(&key_file, &config.origin)?)
-    } else {
-        None
+    let signer: Option<Ed25519Source> = match (&config.pkcs11, config.sign_ed25519) {
+        (Some(_), _) if config.key_file.is_some() => {
+            return Err(ServeError::Pkcs11Conflict("remove key_file"));
+        }
+        (Some(_), false) => {
+            return Err(ServeError::Pkcs11Conflict(
+                "sign_ed25519 = false contradicts it",
+            ));
+        }
+        (Some(p11), true) => {
+            let token = p11.token_config().map_err(ServeError::Pkcs11)?;
+            let origin = config.origin.clone();
+            // Loading the module and logging in are blocking calls into the vendor's library.
+            let key =
+                tokio::task::spawn_blocking(move || glasslog_hsm::TokenKey::open(token, &origin))
+                    .await
+                    .map_err(|_| ServeError::Pkcs11Module)?
+                    .map_err(|e| ServeError::Pkcs11(e.into()))?;
+            Some(Ed25519Source::Token(key))
+        }
+        (None, true) => Some(Ed25519Source::File(load_or_create_signer(
+            &key_file,
+            &config.origin,
+        )?)),
+        (None, false) => None,
     };
     let mldsa = config
         .mldsa_key_file
@@ -177,8 +213,13 @@ pub async fn serve(
         publish(&config.mldsa_vkey_file, m.vkey())?;
     }
     let signer = match (signer, mldsa) {
-        (Some(ed), mldsa) => {
+        (Some(Ed25519Source::File(ed)), mldsa) => {
             publish(&config.vkey_file, ed.vkey())?;
+            LogSigner::new(ed, mldsa)?
+        }
+        (Some(Ed25519Source::Token(ed)), mldsa) => {
+            use glasslog_merkle::Ed25519Key as _;
+            publish(&config.vkey_file, ed.verifier().vkey())?;
             LogSigner::new(ed, mldsa)?
         }
         (None, Some(m)) => {

@@ -421,9 +421,9 @@ impl Detector {
                             && !between.contains(['=', ':']);
                         let namespaced = quoted_name
                             && !keys::is_password(key)
-                            && value
-                                .bytes()
-                                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':'));
+                            && value.bytes().all(|b| {
+                                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':')
+                            });
                         (
                             assigned_secret(key, between, value, unquoted)
                                 && !namespaced
