@@ -22,6 +22,7 @@ mod hsm;
 mod mirror;
 mod monitor;
 mod powerloss;
+mod rotation;
 mod server;
 mod transport;
 mod witness;

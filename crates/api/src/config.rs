@@ -30,6 +30,9 @@ pub struct ServerConfig {
     /// The log's Ed25519 checkpoint key in a PKCS#11 token (an HSM) instead of `key_file`:
     /// the private key never leaves the token, and no key file is read or written.
     pub pkcs11: Option<Pkcs11Settings>,
+    /// A rotation of the Ed25519 checkpoint key (`[rotation]`): the previous key co-signs for
+    /// an overlap, and the key set in force is recorded in the log whenever it changes.
+    pub rotation: Option<RotationSettings>,
     /// Whether checkpoints carry an Ed25519 signature (`key_file`). `false` signs with the
     /// ML-DSA-44 key alone (`mldsa_key_file` is then required): the empty tree has no ML-DSA-44
     /// signature, so there is no checkpoint before the first entry, and witnesses that require
@@ -108,6 +111,25 @@ pub struct Pkcs11Settings {
     pub pin_env: Option<String>,
 }
 
+/// The key a log rotates from. The current key is `key_file` or `[pkcs11]` as usual.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotationSettings {
+    /// The previous key's signer key file (it must exist; it is never created).
+    #[serde(default)]
+    pub previous_key_file: Option<PathBuf>,
+    /// Or the label of the previous key pair in the `[pkcs11]` token.
+    #[serde(default)]
+    pub previous_pkcs11_key: Option<String>,
+    /// POSIX seconds: until then every checkpoint carries the previous key's signature beside
+    /// the current one's, so clients that know only the old key keep verifying.
+    pub overlap_until: u64,
+    /// Verifier keys that signed earlier checkpoints and sign no more (public): stored
+    /// checkpoints they signed still verify.
+    #[serde(default)]
+    pub retired_vkeys: Vec<String>,
+}
+
 /// Why the PKCS#11 settings cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -168,6 +190,7 @@ impl Default for ServerConfig {
             mldsa_key_file: None,
             mldsa_vkey_file: None,
             pkcs11: None,
+            rotation: None,
             sign_ed25519: true,
             public_reads: true,
             public_entries: false,

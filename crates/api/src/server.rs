@@ -56,6 +56,9 @@ pub enum ServeError {
     /// `[pkcs11]` and `key_file`, or `[pkcs11]` and `sign_ed25519 = false`.
     #[error("[pkcs11] holds the Ed25519 checkpoint key: {0}")]
     Pkcs11Conflict(&'static str),
+    /// `[rotation]` cannot be applied.
+    #[error("[rotation]: {0}")]
+    Rotation(String),
     /// Opening the token failed inside the vendor's module.
     #[error("the PKCS#11 module failed while the token key was opened")]
     Pkcs11Module,
@@ -92,6 +95,130 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Applies `[rotation]`: the previous key (a file, or a key pair in the `[pkcs11]` token) and
+/// the retired verifier keys.
+async fn rotate(
+    signer: LogSigner,
+    r: &crate::config::RotationSettings,
+    config: &ServerConfig,
+) -> Result<LogSigner, ServeError> {
+    let bad = |why: String| ServeError::Rotation(why);
+    let retired = r
+        .retired_vkeys
+        .iter()
+        .map(|v| {
+            glasslog_merkle::Ed25519Verifier::from_vkey(v)
+                .map_err(|e| bad(format!("retired key {v:?}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let signer = match (&r.previous_key_file, &r.previous_pkcs11_key, &config.pkcs11) {
+        (Some(path), None, _) => {
+            let old = glasslog_log::load_signer(path, &config.origin)?;
+            signer.with_previous(old, r.overlap_until)
+        }
+        (None, Some(label), Some(p11)) => {
+            let mut token = p11.token_config().map_err(ServeError::Pkcs11)?;
+            token.key_label.clone_from(label);
+            let origin = config.origin.clone();
+            let old =
+                tokio::task::spawn_blocking(move || glasslog_hsm::TokenKey::open(token, &origin))
+                    .await
+                    .map_err(|_| ServeError::Pkcs11Module)?
+                    .map_err(|e| ServeError::Pkcs11(e.into()))?;
+            signer.with_previous(old, r.overlap_until)
+        }
+        (None, Some(_), None) => {
+            return Err(bad("previous_pkcs11_key needs [pkcs11]".into()));
+        }
+        (None, None, _) => Ok(signer),
+        (Some(_), Some(_), _) => {
+            return Err(bad(
+                "give previous_key_file or previous_pkcs11_key, not both".into(),
+            ));
+        }
+    }?;
+    Ok(signer.with_retired(retired)?)
+}
+
+/// The tag of the entries that record the log's signing keys.
+pub const SIGNING_KEYS_TAG: &str = "glasslog:signing-keys";
+
+/// Records the signing keys in force as an entry in the log when they differ from the last
+/// such entry (or there is none): a rotation is on the record, and during the overlap the
+/// checkpoint that covers the record carries the old key's signature, so a client that
+/// trusts only the old key learns the new one from the log itself.
+async fn record_signing_keys(log: &Arc<Log>, sanitizer: &Arc<Sanitizer>) -> Result<(), ServeError> {
+    use sha2::Digest as _;
+    let keys = serde_json::json!({
+        "signers": log.keys().iter().map(glasslog_merkle::LogKey::vkey).collect::<Vec<_>>(),
+        "previous": log.previous_key().map(|(vkey, until)| serde_json::json!({
+            "signer": vkey,
+            "cosigns_until": until,
+        })),
+        "retired": log.retired_keys(),
+    });
+    let digest = hex(&sha2::Sha256::digest(keys.to_string().as_bytes()));
+    let reader = Arc::clone(log);
+    let wanted = digest.clone();
+    // Whether a record exists, and whether the last one is this key set.
+    let recorded =
+        tokio::task::spawn_blocking(move || -> Result<Option<bool>, glasslog_log::LogError> {
+            let (mut from, mut last) = (0, None);
+            loop {
+                let page = reader.tagged(SIGNING_KEYS_TAG, from, 256)?;
+                let Some(&end) = page.last() else { break };
+                last = Some(end);
+                from = end + 1;
+            }
+            last.map(|i| {
+                reader
+                    .entry(i)
+                    .map(|e| String::from_utf8_lossy(&e).contains(&wanted))
+            })
+            .transpose()
+        })
+        .await
+        .map_err(|_| ServeError::Rotation("the key record could not be read".into()))??;
+    let rotating = log.previous_key().is_some() || !log.retired_keys().is_empty();
+    match recorded {
+        Some(true) => return Ok(()),
+        // A log that never rotated has its first key out of band, where its users found it.
+        None if !rotating => return Ok(()),
+        _ => {}
+    }
+    let event = serde_json::json!({
+        "actor": { "user": "glasslog", "type": "service" },
+        "action": "glasslog.signing_keys",
+        "resource": { "name": log.origin(), "type": "log" },
+        "outcome": "success",
+        "source": { "service": "glasslog" },
+        "details": { "signing": keys, "digest": digest },
+    });
+    let sanitizer = Arc::clone(sanitizer);
+    let s = tokio::task::spawn_blocking(move || {
+        sanitizer.sanitize(
+            "glasslog",
+            glasslog_ingest::Body::Event(event),
+            crate::clock::now_ms(),
+        )
+    })
+    .await
+    .map_err(|_| ServeError::Rotation("the key record could not be sanitized".into()))?
+    .map_err(|e| ServeError::Rotation(format!("the key record was refused: {e}")))?;
+    log.append(vec![glasslog_log::NewEntry {
+        data: s.encoded.bytes,
+        identity: glasslog_log::Identity::Leaf,
+        tags: vec![SIGNING_KEYS_TAG.to_owned()],
+    }])
+    .await?;
+    tracing::info!(digest = %digest, "signing keys recorded in the log");
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where the log's Ed25519 key lives.
@@ -228,6 +355,10 @@ pub async fn serve(
         }
         (None, None) => return Err(ServeError::NoLogKey),
     };
+    let signer = match &config.rotation {
+        None => signer,
+        Some(r) => rotate(signer, r, &config).await?,
+    };
     let mut config = config;
     for w in &mut config.witnesses {
         if w.vkey.is_empty()
@@ -287,6 +418,7 @@ pub async fn serve(
         config.policy.clone(),
         fingerprint_key(&dir)?,
     )?);
+    record_signing_keys(&log, &sanitizer).await?;
     let tokens = TokenStore::open(dir.join("tokens.json"))?;
     let mut admin_token_file = None;
     if tokens.is_empty() {

@@ -103,6 +103,18 @@ pub fn load_or_create_mldsa_signer(path: &Path, name: &str) -> Result<MlDsaSigne
     load_or_create(path, name)
 }
 
+/// Loads the Ed25519 signer key at `path`, which must exist: a key that signed before (the
+/// previous key of a rotation) is never made up.
+pub fn load_signer(path: &Path, origin: &str) -> Result<Signer, KeyFileError> {
+    match std::fs::metadata(path) {
+        Ok(_) => load_or_create(path, origin),
+        Err(source) => Err(KeyFileError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
 fn load_or_create<K: KeyKind>(path: &Path, origin: &str) -> Result<K, KeyFileError> {
     let io = |source| KeyFileError::Io {
         path: path.to_owned(),

@@ -23,7 +23,7 @@ mod types;
 mod verify;
 
 pub use error::{LogError, StoreError};
-pub use key::{KeyFileError, load_or_create_mldsa_signer, load_or_create_signer};
+pub use key::{KeyFileError, load_or_create_mldsa_signer, load_or_create_signer, load_signer};
 pub use log::Log;
 pub use memory::MemoryStore;
 pub use mirror::{Mirror, MirrorCheckpoint, MirrorError};

@@ -62,6 +62,25 @@ impl Log {
         self.keys().first().map(LogKey::vkey).unwrap_or_default()
     }
 
+    /// The previous Ed25519 key of a rotation, as a verifier key, and the POSIX second until
+    /// which it signs beside the current one.
+    pub fn previous_key(&self) -> Option<(String, u64)> {
+        self.shared
+            .signer
+            .previous()
+            .map(|(v, until)| (v.vkey(), until))
+    }
+
+    /// The verifier keys of retired keys (they verify stored checkpoints only).
+    pub fn retired_keys(&self) -> Vec<String> {
+        self.shared
+            .signer
+            .retired()
+            .iter()
+            .map(|v| v.vkey())
+            .collect()
+    }
+
     /// The verifier keys of every checkpoint signature the log makes (Ed25519 first, then
     /// ML-DSA-44 when configured).
     pub fn keys(&self) -> Vec<LogKey> {
@@ -249,7 +268,7 @@ impl Log {
 
     /// Recomputes every hash from the stored entries and checks every stored checkpoint.
     pub fn verify(&self) -> Result<VerifyReport, LogError> {
-        verify_store(&*self.shared.store, &self.shared.signer.keys())
+        verify_store(&*self.shared.store, &self.shared.signer.history_keys())
     }
 
     /// Stops accepting appends, finishes those already queued (their last checkpoint is

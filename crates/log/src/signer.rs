@@ -9,25 +9,34 @@
 //! alone, and a log that signs with ML-DSA-44 only has no checkpoint before its first entry.
 
 use glasslog_merkle::{
-    Checkpoint, Ed25519Key, LogKey, MlDsaSigner, SignError, Signer, VerifierSet,
+    Checkpoint, Ed25519Key, Ed25519Verifier, LogKey, MlDsaSigner, SignError, Signer, Verifier as _,
+    VerifierSet,
 };
 
-/// Why the two keys cannot sign together.
+/// Why the keys cannot sign together: each must carry the log's origin, and a previous key
+/// must be another key.
 #[derive(Debug, thiserror::Error)]
-#[error("the ML-DSA-44 key is named {mldsa:?}, but the log's origin is {origin:?}")]
+#[error("the {role} key is named {found:?}, but the log's origin is {origin:?}")]
 pub struct LogSignerError {
     origin: String,
-    mldsa: String,
+    role: &'static str,
+    found: String,
 }
 
 /// The keys that sign the log's checkpoints, all named by its origin: at least one. The
 /// Ed25519 key may live in memory or in a token ([`Ed25519Key`]); a token can refuse to sign
 /// for a while, and the sequencer then retries (see `sequencer.rs`).
+///
+/// A key rotation: the previous Ed25519 key signs beside the new one until `until` (POSIX
+/// seconds), so clients that know only the old key keep verifying while they learn the new
+/// one; after that it only verifies. Retired keys signed earlier checkpoints and verify them.
 #[derive(Debug)]
 pub struct LogSigner {
     origin: String,
     ed25519: Option<Box<dyn Ed25519Key>>,
     mldsa: Option<MlDsaSigner>,
+    previous: Option<(Box<dyn Ed25519Key>, u64)>,
+    retired: Vec<Ed25519Verifier>,
 }
 
 impl From<Signer> for LogSigner {
@@ -36,6 +45,8 @@ impl From<Signer> for LogSigner {
             origin: ed25519.name().to_owned(),
             ed25519: Some(Box::new(ed25519)),
             mldsa: None,
+            previous: None,
+            retired: Vec::new(),
         }
     }
 }
@@ -46,18 +57,20 @@ impl LogSigner {
         ed25519: impl Ed25519Key + 'static,
         mldsa: Option<MlDsaSigner>,
     ) -> Result<Self, LogSignerError> {
-        use glasslog_merkle::Verifier as _;
         let origin = ed25519.verifier().name().to_owned();
         if let Some(m) = mldsa.as_ref().filter(|m| m.name() != origin) {
             return Err(LogSignerError {
                 origin,
-                mldsa: m.name().to_owned(),
+                role: "ML-DSA-44",
+                found: m.name().to_owned(),
             });
         }
         Ok(LogSigner {
             origin,
             ed25519: Some(Box::new(ed25519)),
             mldsa,
+            previous: None,
+            retired: Vec::new(),
         })
     }
 
@@ -68,7 +81,75 @@ impl LogSigner {
             origin: mldsa.name().to_owned(),
             ed25519: None,
             mldsa: Some(mldsa),
+            previous: None,
+            retired: Vec::new(),
         }
+    }
+
+    /// Rotates from `previous`: it signs every checkpoint beside the current key until `until`
+    /// (POSIX seconds), and verifies the ones it signed for good.
+    pub fn with_previous(
+        mut self,
+        previous: impl Ed25519Key + 'static,
+        until: u64,
+    ) -> Result<Self, LogSignerError> {
+        let v = previous.verifier();
+        self.check_name("previous", v.name())?;
+        if self
+            .ed25519
+            .as_ref()
+            .is_some_and(|e| e.verifier().public_key() == v.public_key())
+        {
+            return Err(LogSignerError {
+                origin: self.origin.clone(),
+                role: "previous (it is the current key)",
+                found: v.name().to_owned(),
+            });
+        }
+        self.previous = Some((Box::new(previous), until));
+        Ok(self)
+    }
+
+    /// Keys that signed earlier checkpoints and sign no more: they verify stored history.
+    pub fn with_retired(mut self, retired: Vec<Ed25519Verifier>) -> Result<Self, LogSignerError> {
+        for v in &retired {
+            self.check_name("retired", v.name())?;
+        }
+        self.retired = retired;
+        Ok(self)
+    }
+
+    fn check_name(&self, role: &'static str, name: &str) -> Result<(), LogSignerError> {
+        if name == self.origin {
+            Ok(())
+        } else {
+            Err(LogSignerError {
+                origin: self.origin.clone(),
+                role,
+                found: name.to_owned(),
+            })
+        }
+    }
+
+    /// The previous key of a rotation and the POSIX second its co-signing ends, if any.
+    pub fn previous(&self) -> Option<(Ed25519Verifier, u64)> {
+        self.previous
+            .as_ref()
+            .map(|(k, until)| (k.verifier(), *until))
+    }
+
+    /// The retired keys.
+    pub fn retired(&self) -> &[Ed25519Verifier] {
+        &self.retired
+    }
+
+    /// Every key that signed or signs a stored checkpoint: the current ones, the previous and
+    /// the retired ones.
+    pub fn history_keys(&self) -> Vec<LogKey> {
+        let mut keys = self.keys();
+        keys.extend(self.previous().map(|(v, _)| LogKey::Ed25519(v)));
+        keys.extend(self.retired.iter().cloned().map(LogKey::Ed25519));
+        keys
     }
 
     /// The origin.
@@ -87,10 +168,10 @@ impl LogSigner {
         keys
     }
 
-    /// A verifier set holding every key.
+    /// A verifier set holding every key that signed or signs a checkpoint of this log.
     pub fn verifiers(&self) -> VerifierSet {
         let mut set = VerifierSet::new();
-        for k in self.keys() {
+        for k in self.history_keys() {
             set.add(k);
         }
         set
@@ -107,6 +188,19 @@ impl LogSigner {
             None => format!("{text}\n"),
         };
         let mut signed = self.ed25519.is_some();
+        if let Some((key, until)) = self.previous.as_ref().filter(|(_, until)| now < *until) {
+            // The new key's line already stands: an old key that cannot sign costs clients
+            // that know only it one checkpoint, and is not a reason to publish none.
+            match key.sign_text(&text) {
+                Ok(sig) => {
+                    note.push_str(&sig.to_line());
+                    signed = true;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, until, "the previous checkpoint key did not sign");
+                }
+            }
+        }
         if let Some(m) = self.mldsa.as_ref().filter(|_| cp.size > 0) {
             // The origin is at most 255 bytes when the ML-DSA key was made with it as its name,
             // so this cannot fail; if it ever did, the Ed25519 line alone still stands.
@@ -154,6 +248,45 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_previous_key_cosigns_until_its_overlap_ends_then_only_verifies() {
+        let origin = "example.com/log";
+        let old = Signer::from_seed(origin, [1; 32]).unwrap();
+        let new = Signer::from_seed(origin, [3; 32]).unwrap();
+        let retired = Signer::from_seed(origin, [5; 32]).unwrap();
+        let signer = LogSigner::new(new.clone(), None)
+            .unwrap()
+            .with_previous(old.clone(), 1_700_000_100)
+            .unwrap()
+            .with_retired(vec![retired.verifier()])
+            .unwrap();
+        let cp = Checkpoint::new(origin, 5, Hash([9; 32]));
+        let during = signer.sign_note(&cp, 1_700_000_000).unwrap().unwrap();
+        for key in [&old, &new] {
+            let alone = VerifierSet::from_vkeys([key.vkey().as_str()]).unwrap();
+            let n = Note::open(during.as_bytes(), &alone).unwrap();
+            assert_eq!(n.signatures.len(), 2, "both lines, each verifying alone");
+        }
+        let after = signer.sign_note(&cp, 1_700_000_100).unwrap().unwrap();
+        let n = Note::open(after.as_bytes(), &signer.verifiers()).unwrap();
+        assert_eq!(n.signatures.len(), 1);
+        let old_only = VerifierSet::from_vkeys([old.vkey().as_str()]).unwrap();
+        assert!(Note::open(after.as_bytes(), &old_only).is_err());
+        // History verifies under the previous and the retired keys; the published key is new.
+        assert_eq!(signer.history_keys().len(), 3);
+        assert_eq!(signer.keys().len(), 1);
+        let note = format!(
+            "{}\n{}",
+            cp.to_text(),
+            retired.sign(&cp.to_text()).to_line()
+        );
+        assert!(Note::open(note.as_bytes(), &signer.verifiers()).is_ok());
+        // The same key twice, or another origin's key, is refused.
+        assert!(LogSigner::from(new.clone()).with_previous(new, 1).is_err());
+        let stranger = Signer::from_seed("other.example/log", [7; 32]).unwrap();
+        assert!(LogSigner::from(old).with_previous(stranger, 1).is_err());
     }
 
     #[test]
