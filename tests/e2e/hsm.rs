@@ -4,7 +4,8 @@
 //! verifies under the printed key, `glasslog audit` and `glasslog monitor` accept it, across a
 //! restart too, and no key file is ever written. A wrong PIN, a PIN file others can read and a
 //! missing key are refused at start with a message that says which. Without SoftHSM2 this
-//! skips with a message, unless `GLASSLOG_REQUIRE_ORACLES` is set (CI installs it).
+//! skips with a message, unless `GLASSLOG_REQUIRE_ORACLES` is set (CI installs it). A
+//! witness's cosigning key works the same way.
 
 use crate::Server;
 use glasslog_merkle::{Note, VerifierSet};
@@ -191,4 +192,145 @@ fn a_log_signs_its_checkpoints_in_a_pkcs11_token() {
     );
     let (ok, _, err) = keygen(&conf, &bad_pin, "other");
     assert!(!ok && err.contains("refused the PIN"), "{err}");
+}
+
+/// A witness whose cosigning key is in the token: `glasslog keygen --cosigner --pkcs11-*` makes
+/// it, `glasslog witness --pkcs11-*` cosigns with it, and the log serves checkpoints carrying a
+/// cosignature that verifies under the key keygen printed.
+#[test]
+fn a_witness_cosigns_with_a_key_in_a_pkcs11_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = match softhsm(tmp.path(), "glasslog-e2e") {
+        Ok(c) => c,
+        Err(why) if std::env::var_os("GLASSLOG_REQUIRE_ORACLES").is_none() => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+        Err(why) => panic!("{why}"),
+    };
+    let pin = pin_file(tmp.path(), "4321", 0o600);
+    let token_flags = |key: &str| -> Vec<String> {
+        [
+            "--pkcs11-module",
+            MODULE,
+            "--pkcs11-token",
+            "glasslog-e2e",
+            "--pkcs11-key",
+            key,
+            "--pkcs11-pin-file",
+            pin.to_str().unwrap(),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let name = "witness.e2e.example/w1";
+    let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args(["keygen", "--cosigner", "--name", name])
+        .args(token_flags("witness"))
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wvkey = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+
+    // The log's own key is a file, provisioned first so the witness can be told it.
+    let data = tmp.path().join("log");
+    std::fs::create_dir_all(&data).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args(["keygen", "--name", "e2e.glasslog.example/log", "--key"])
+        .arg(data.join("log.key"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lvkey = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args([
+            "witness",
+            "--listen",
+            "127.0.0.1:0",
+            "--name",
+            name,
+            "--log",
+        ])
+        .arg(format!("e2e.glasslog.example/log={lvkey}"))
+        .args(token_flags("witness"))
+        .arg("--key")
+        .arg(tmp.path().join("never-written.key"))
+        .arg("--state")
+        .arg(tmp.path().join("witness-state.json"))
+        .env("SOFTHSM2_CONF", &conf)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let (mut base, mut printed) = (String::new(), String::new());
+    while base.is_empty() || printed.is_empty() {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.kill();
+            panic!("the witness did not start");
+        };
+        if let Some(a) = line.strip_prefix("glasslog witness: listening on ") {
+            base = a.to_owned();
+        }
+        if let Some(k) = line.strip_prefix("glasslog witness: cosigner key ") {
+            printed = k.to_owned();
+        }
+    }
+    let witness = Guard(child);
+    assert_eq!(printed, wvkey, "the witness cosigns with the token's key");
+
+    let cfg = tmp.path().join("log.toml");
+    std::fs::write(
+        &cfg,
+        format!("witness_quorum = 1\n[[witnesses]]\nurl = {base:?}\nvkey = {wvkey:?}\n"),
+    )
+    .unwrap();
+    let log = Server::start_with(&data, &["--config", cfg.to_str().unwrap()]);
+    let items: Vec<serde_json::Value> = (0..20)
+        .map(|i| serde_json::json!({"actor": format!("w{i}"), "action": "read"}))
+        .collect();
+    let r = log.post_json(
+        "/v1/entries/batch",
+        Some(&log.admin),
+        &serde_json::Value::Array(items),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let set = VerifierSet::from_vkeys([lvkey.as_str(), wvkey.as_str()]).unwrap();
+    loop {
+        let note = log.get("/checkpoint", None).text();
+        if let Ok(n) = Note::open(note.as_bytes(), &set)
+            && n.text.contains("\n20\n")
+        {
+            assert_eq!(
+                n.verify(&set).unwrap().len(),
+                2,
+                "log + token witness: {note}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no cosigned checkpoint: {note}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!tmp.path().join("never-written.key").exists());
+    drop(witness);
+}
+
+/// Kills the child when dropped.
+struct Guard(std::process::Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

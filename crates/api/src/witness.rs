@@ -16,8 +16,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use glasslog_merkle::{
-    AddCheckpoint, Checkpoint, EMPTY_ROOT, Hash, MlDsaSigner, Note, NoteError, SignSubtree, Signer,
-    Verifier as _, VerifierSet, verify_consistency, verify_subtree_consistency,
+    AddCheckpoint, Checkpoint, EMPTY_ROOT, Ed25519Key, Hash, MlDsaSigner, Note, NoteError,
+    SignError, SignSubtree, Verifier as _, VerifierSet, verify_consistency,
+    verify_subtree_consistency,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -68,8 +69,8 @@ impl IntoResponse for Refusal {
 /// A witness's cosigning keys, all under the witness's one name: Ed25519 (`cosignature/v1`),
 /// ML-DSA-44 (`subtree/v1`, which the spec recommends and `sign-subtree` needs), or both.
 pub struct WitnessKeys {
-    /// The Ed25519 key.
-    pub ed25519: Option<Signer>,
+    /// The Ed25519 key: a key file's, or a PKCS#11 token's (`glasslog_hsm::TokenKey`).
+    pub ed25519: Option<Box<dyn Ed25519Key>>,
     /// The ML-DSA-44 key.
     pub mldsa: Option<MlDsaSigner>,
 }
@@ -77,7 +78,7 @@ pub struct WitnessKeys {
 impl WitnessKeys {
     /// The verifier key strings, Ed25519 first.
     pub fn vkeys(&self) -> Vec<String> {
-        let ed = self.ed25519.as_ref().map(Signer::cosigner_vkey);
+        let ed = self.ed25519.as_ref().map(|e| e.verifier().cosigner_vkey());
         ed.into_iter()
             .chain(self.mldsa.as_ref().map(MlDsaSigner::vkey))
             .collect()
@@ -85,10 +86,11 @@ impl WitnessKeys {
 
     /// The cosignature lines for a whole checkpoint: one per key. An empty tree has no
     /// ML-DSA-44 cosignature (`[0, 0)` is not a subtree), so it gets the Ed25519 line only.
-    fn cosign(&self, note_text: &str, cp: &Checkpoint, now: u64) -> String {
+    /// A key in a token may refuse; then nothing is cosigned (the caller answers 503).
+    fn cosign(&self, note_text: &str, cp: &Checkpoint, now: u64) -> Result<String, SignError> {
         let mut lines = String::new();
         if let Some(ed) = &self.ed25519 {
-            lines.push_str(&ed.cosign(note_text, now).to_line());
+            lines.push_str(&ed.cosign_text(note_text, now)?.to_line());
         }
         if let Some(ml) = self.mldsa.as_ref().filter(|_| cp.size > 0) {
             // The origin was checked against the configured logs; a name or origin over 255
@@ -97,7 +99,7 @@ impl WitnessKeys {
                 lines.push_str(&sig.to_line());
             }
         }
-        lines
+        Ok(lines)
     }
 }
 
@@ -136,7 +138,9 @@ impl Witness {
     ) -> Result<Self, WitnessError> {
         match (&keys.ed25519, &keys.mldsa) {
             (None, None) => return Err(WitnessError::Keys),
-            (Some(e), Some(m)) if e.name() != m.name() => return Err(WitnessError::Keys),
+            (Some(e), Some(m)) if e.verifier().name() != m.name() => {
+                return Err(WitnessError::Keys);
+            }
             _ => {}
         }
         let mut map = BTreeMap::new();
@@ -284,7 +288,10 @@ impl Witness {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_secs().max(1));
-        let line = self.keys.cosign(&note.text, &cp, now);
+        let line = self.keys.cosign(&note.text, &cp, now).map_err(|e| {
+            tracing::warn!(error = %e, "the witness key did not sign");
+            Problem::unavailable("the witness's key did not sign; try again")
+        })?;
         if line.is_empty() {
             return Err(Problem::bad_request(
                 "this witness's only key is ML-DSA-44, which cannot cosign an empty tree",
@@ -457,7 +464,7 @@ pub async fn serve(
 mod tests {
     use super::*;
     use glasslog_merkle::{
-        MemoryHashes, consistency_proof, leaf_hash, subtree_consistency_proof, subtree_hash,
+        MemoryHashes, Signer, consistency_proof, leaf_hash, subtree_consistency_proof, subtree_hash,
     };
     use serde_json::Value;
 
@@ -472,7 +479,7 @@ mod tests {
 
     fn keys() -> WitnessKeys {
         WitnessKeys {
-            ed25519: Some(Signer::from_seed(NAME, [21; 32]).unwrap()),
+            ed25519: Some(Box::new(Signer::from_seed(NAME, [21; 32]).unwrap())),
             mldsa: Some(MlDsaSigner::from_seed(NAME, &[22; 32]).unwrap()),
         }
     }
@@ -646,7 +653,7 @@ mod tests {
         let ed_only = log.witness(
             &dir.path().join("ed"),
             WitnessKeys {
-                ed25519: Some(Signer::from_seed(NAME, [21; 32]).unwrap()),
+                ed25519: Some(Box::new(Signer::from_seed(NAME, [21; 32]).unwrap())),
                 mldsa: None,
             },
         );

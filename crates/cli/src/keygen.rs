@@ -19,19 +19,9 @@ pub struct Args {
         conflicts_with = "pkcs11_module"
     )]
     key: Option<PathBuf>,
-    /// Make (or find) the Ed25519 key in a PKCS#11 token instead: the vendor's module.
-    #[arg(long, requires_all = ["pkcs11_token", "pkcs11_key"])]
-    pkcs11_module: Option<PathBuf>,
-    /// The token's label.
-    #[arg(long)]
-    pkcs11_token: Option<String>,
-    /// The key pair's label in the token (`key_label` in `[pkcs11]`).
-    #[arg(long)]
-    pkcs11_key: Option<String>,
-    /// A file whose first line is the token's user PIN (mode 0600); otherwise the PIN is
-    /// read from `GLASSLOG_PKCS11_PIN`.
-    #[arg(long)]
-    pkcs11_pin_file: Option<PathBuf>,
+    /// Make (or find) the Ed25519 key in a PKCS#11 token instead of a file.
+    #[command(flatten)]
+    token: crate::pkcs11::TokenArgs,
     /// The signature algorithm: ed25519, or ml-dsa-44 (FIPS 204; C2SP `subtree/v1`
     /// cosignatures, type 0x06, which is also how a log signs its checkpoints with ML-DSA-44).
     #[arg(long, default_value = "ed25519")]
@@ -57,8 +47,8 @@ pub enum Algorithm {
 
 /// Runs it.
 pub fn run(args: &Args) -> Result<std::process::ExitCode> {
-    if let Some(module) = &args.pkcs11_module {
-        return token_key(args, module);
+    if args.token.pkcs11_module.is_some() {
+        return token_key(args);
     }
     let Some(key) = &args.key else {
         anyhow::bail!("--key or --pkcs11-module is needed");
@@ -94,29 +84,13 @@ fn publish(args: &Args, vkey: &str) -> Result<std::process::ExitCode> {
 
 /// Finds the key pair labelled `--pkcs11-key` in the token, or makes it there (never
 /// extractable); prints its verifier key.
-fn token_key(args: &Args, module: &std::path::Path) -> Result<std::process::ExitCode> {
+fn token_key(args: &Args) -> Result<std::process::ExitCode> {
     use glasslog_merkle::Ed25519Key as _;
     if args.algorithm != Algorithm::Ed25519 {
         anyhow::bail!("a PKCS#11 token key is Ed25519 (ML-DSA-44 keys live in files)");
     }
-    let pin = match &args.pkcs11_pin_file {
-        Some(path) => glasslog_hsm::Pin::from_file(path)?,
-        None => glasslog_hsm::Pin::new(
-            std::env::var("GLASSLOG_PKCS11_PIN")
-                .context("--pkcs11-pin-file or GLASSLOG_PKCS11_PIN is needed")?,
-        ),
-    };
-    let config = glasslog_hsm::TokenConfig {
-        module: module.to_owned(),
-        token_label: args.pkcs11_token.clone().unwrap_or_default(),
-        key_label: args.pkcs11_key.clone().unwrap_or_default(),
-        pin,
-    };
-    let key = match glasslog_hsm::TokenKey::open(config.clone(), &args.name) {
-        Err(glasslog_hsm::HsmError::NoKey { .. }) => {
-            glasslog_hsm::TokenKey::generate(config, &args.name)?
-        }
-        other => other?,
+    let Some(key) = args.token.open(&args.name, true)? else {
+        anyhow::bail!("--pkcs11-module is needed");
     };
     let verifier = key.verifier();
     let vkey = if args.cosigner {

@@ -7,6 +7,7 @@ mod conn;
 mod keygen;
 mod mirror;
 mod monitor;
+mod pkcs11;
 mod scan;
 mod serve;
 mod token;

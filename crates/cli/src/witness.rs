@@ -22,6 +22,10 @@ pub struct Args {
     /// The witness's Ed25519 signer key file; created (mode 0600) if missing.
     #[arg(long, default_value = "witness.key")]
     key: PathBuf,
+    /// Keep the Ed25519 key in a PKCS#11 token instead of `--key` (the pair must exist:
+    /// `glasslog keygen --cosigner --pkcs11-*` makes it).
+    #[command(flatten)]
+    token: crate::pkcs11::TokenArgs,
     /// The witness's ML-DSA-44 signer key file; created (mode 0600) if missing.
     #[arg(long, default_value = "witness-mldsa.key")]
     mldsa_key: PathBuf,
@@ -41,9 +45,14 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<ExitCode> {
     let wants = |a| args.algorithms.contains(&a);
     let keys = glasslog_api::witness::WitnessKeys {
-        ed25519: wants(crate::keygen::Algorithm::Ed25519)
-            .then(|| glasslog_log::load_or_create_signer(&args.key, &args.name))
-            .transpose()?,
+        ed25519: if wants(crate::keygen::Algorithm::Ed25519) {
+            Some(match args.token.open(&args.name, false)? {
+                Some(key) => Box::new(key) as Box<dyn glasslog_merkle::Ed25519Key>,
+                None => Box::new(glasslog_log::load_or_create_signer(&args.key, &args.name)?),
+            })
+        } else {
+            None
+        },
         mldsa: wants(crate::keygen::Algorithm::MlDsa44)
             .then(|| glasslog_log::load_or_create_mldsa_signer(&args.mldsa_key, &args.name))
             .transpose()?,

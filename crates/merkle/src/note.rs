@@ -276,6 +276,25 @@ pub trait Ed25519Key: Send + Sync + fmt::Debug {
             name: v.name,
         })
     }
+
+    /// A `cosignature/v1` (type 0x04) over checkpoint text at `timestamp` (POSIX seconds), as a
+    /// witness makes it.
+    fn cosign_text(
+        &self,
+        checkpoint_text: &str,
+        timestamp: u64,
+    ) -> Result<NoteSignature, SignError> {
+        let v = self.verifier();
+        let sig = self.sign_ed25519(&cosignature_message(timestamp, checkpoint_text))?;
+        let mut blob = Vec::with_capacity(ED25519_BLOB + 4);
+        blob.extend_from_slice(&timestamp.to_be_bytes());
+        blob.extend_from_slice(&sig);
+        Ok(NoteSignature {
+            key_id: key_id(&v.name, TYPE_COSIGNATURE, v.key.as_bytes()),
+            signature: blob,
+            name: v.name,
+        })
+    }
 }
 
 /// Verifies plain Ed25519 note signatures (type 0x01), such as a log's checkpoint signature.
@@ -676,6 +695,24 @@ mod tests {
             Note::parse(many.as_bytes()),
             Err(NoteError::TooManySignatures)
         );
+    }
+
+    /// A key held elsewhere signs through the trait's provided methods; on an in-memory key
+    /// they must give exactly what `Signer`'s own (vector-tested) methods give.
+    #[test]
+    fn the_key_trait_signs_as_the_signer_does() {
+        let s = Signer::from_seed("example.com/w", [8; 32]).unwrap();
+        let text = "example.com/log\n5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+        assert_eq!(Ed25519Key::sign_text(&s, text).unwrap(), s.sign(text));
+        assert_eq!(
+            Ed25519Key::cosign_text(&s, text, 1_700_000_000).unwrap(),
+            s.cosign(text, 1_700_000_000)
+        );
+        let v = Ed25519Key::verifier(&s);
+        assert_eq!(v.cosigner_vkey(), s.cosigner_vkey());
+        let again = Ed25519Verifier::from_public("example.com/w", &v.public_key()).unwrap();
+        assert_eq!(again.vkey(), s.vkey());
+        assert!(Ed25519Verifier::from_public("bad name", &v.public_key()).is_err());
     }
 
     #[test]
