@@ -1249,6 +1249,52 @@ NEGATIVE22 = [
 ]
 
 
+# Written in session 7 after holdout22 was scored and before its misses were read or any
+# detector changed again: command lines of tools that take a credential as an argument, the
+# kind of text that has scored lowest unseen.
+def nuget_key(rng):
+    return "oy2" + rs(rng, 43, LOW)
+
+
+def twine_token(rng):
+    return "pypi-AgEIcHlwaS5vcmc" + rs(rng, 60, URLSAFE)
+
+
+HOLDOUT23 = [
+    P("h23-ncftp", "ftp", human_password, "$ ncftpput -u backup -p {s} ftp.acme.io /incoming db.tar.gz"),
+    P("h23-wget-ftp-password", "shell", human_password, "$ wget --ftp-user=mirror --ftp-password={s} ftp://ftp.acme.io/pub/release.iso"),
+    P("h23-svn-password", "svn", human_password, "$ svn checkout --username ci --password {s} --non-interactive https://svn.acme.io/repos/app/trunk"),
+    P("h23-vault-userpass", "vault", human_password, "$ vault login -method=userpass username=ops password={s}"),
+    P("h23-racadm", "idrac", human_password, "$ racadm -r 10.0.8.21 -u root -p {s} serveraction powercycle"),
+    P("h23-plink-pw", "windows", human_password, "C:\\> plink.exe -ssh ops@10.0.4.9 -pw {s} -batch \"systemctl restart api\""),
+    P("h23-redis-cli-user-pass", "redis", human_password, "$ redis-cli -h cache.acme.io --user app --pass {s} --no-auth-warning INFO"),
+    P("h23-mysqlsh-uri", "mysql", human_password, "$ mysqlsh --sql app:{s}@db.acme.io:3306/shop -e 'select 1'"),
+    P("h23-httpie-auth", "http", human_password, "$ http -a deploy:{s} POST https://ci.acme.io/job/api/build"),
+    P("h23-twine-upload", "python", twine_token, "$ twine upload -u __token__ -p {s} dist/*"),
+    P("h23-dotnet-nuget-push", "dotnet", nuget_key, "$ dotnet nuget push bin/Release/Acme.Core.2.4.1.nupkg --api-key {s} --source https://api.nuget.org/v3/index.json"),
+    P("h23-gpg-passphrase", "gpg", human_password, "$ gpg --batch --yes --pinentry-mode loopback --passphrase {s} -d backup.tar.gpg"),
+    P("h23-openssl-enc-k", "openssl", human_password, "$ openssl enc -d -aes-256-cbc -pbkdf2 -in db.dump.enc -out db.dump -k {s}"),
+    P("h23-java-truststore-prop", "java", human_password, "$ java -Djavax.net.ssl.trustStore=/etc/app/trust.jks -Djavax.net.ssl.trustStorePassword={s} -jar app.jar"),
+    P("h23-mvn-deploy-prop", "maven", human_password, "$ mvn -B deploy -Drepo.user=ci -Drepo.password={s} -DskipTests"),
+    P("h23-gradle-project-prop", "gradle", generic_token, "$ ./gradlew publish -PsonatypeUsername=acme -PsonatypePassword={s}"),
+    P("h23-cf-login", "cloudfoundry", human_password, "$ cf login -a https://api.sys.acme.io -u ops -p {s} -o acme -s prod"),
+    P("h23-sqsh", "sybase", human_password, "$ sqsh -S SYBPROD -U sa -P {s} -C 'select @@version'"),
+    P("h23-ldapadd-w", "ldap", human_password, "$ ldapadd -x -H ldap://ldap.acme.io -D cn=admin,dc=acme,dc=io -w {s} -f users.ldif"),
+    P("h23-restic-env-inline", "backup", human_password, "$ RESTIC_REPOSITORY=s3:s3.acme.io/backups RESTIC_PASSWORD={s} restic snapshots"),
+]
+
+NEGATIVE23 = [
+    P("h23-neg-ncftp-anon", "ftp", None, "$ ncftpget ftp.acme.io /tmp /pub/release.iso"),
+    P("h23-neg-svn-no-password", "svn", None, "$ svn checkout --username ci --non-interactive https://svn.acme.io/repos/app/trunk"),
+    P("h23-neg-vault-token-env", "vault", None, "$ vault login -method=token token=$VAULT_TOKEN"),
+    P("h23-neg-gpg-passphrase-file", "gpg", None, "$ gpg --batch --pinentry-mode loopback --passphrase-file /run/secrets/gpg -d backup.tar.gpg"),
+    P("h23-neg-java-store-path", "java", None, "$ java -Djavax.net.ssl.trustStore=/etc/app/trust.jks -Dserver.port=8443 -jar app.jar"),
+    P("h23-neg-mvn-props", "maven", None, "$ mvn -B deploy -Drepo.user=ci -DskipTests -Dmaven.test.failure.ignore=true"),
+    P("h23-neg-httpie-no-auth", "http", None, "$ http GET https://ci.acme.io/job/api/lastBuild/api/json"),
+    P("h23-neg-openssl-enc-passfile", "openssl", None, "$ openssl enc -d -aes-256-cbc -pbkdf2 -in db.dump.enc -out db.dump -pass file:/run/secrets/k"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1367,6 +1413,8 @@ def split_of(name):
         return "holdout21"
     if name.startswith("h22-"):
         return "holdout22"
+    if name.startswith("h23-"):
+        return "holdout23"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1392,7 +1440,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 19), per_template, HOLDOUT19, NEGATIVE19)
             + generation(random.Random(seed + 20), per_template, HOLDOUT20, NEGATIVE20)
             + generation(random.Random(seed + 21), per_template, HOLDOUT21, NEGATIVE21)
-            + generation(random.Random(seed + 22), per_template, HOLDOUT22, NEGATIVE22))
+            + generation(random.Random(seed + 22), per_template, HOLDOUT22, NEGATIVE22)
+            + generation(random.Random(seed + 23), per_template, HOLDOUT23, NEGATIVE23))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1428,7 +1477,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
