@@ -1092,6 +1092,26 @@ const PUBLIC_ID_PREFIXES: &[&str] = &[
 
 /// The random-looking tokens in `text[start..end]`, the text after a service's name, up to the
 /// first word that calls what follows an identifier.
+/// The public key of a Sentry DSN (`https://<key>@o1.ingest.sentry.io/2`, or `<key>:<secret>@`
+/// in the legacy form): public by design, browsers send it. The legacy secret after the `:` is
+/// not, and other rules read it as a URL's password.
+fn dsn_public_key(text: &str, s: usize, e: usize) -> bool {
+    if !text[..s].ends_with("://") {
+        return false;
+    }
+    let rest = &text[e..];
+    let rest = match rest.strip_prefix(':') {
+        Some(r) => r.split_once('@').map_or("", |(_, host)| host),
+        None => rest.strip_prefix('@').unwrap_or(""),
+    };
+    let host = rest
+        .split(['/', ' ', '"', '\'', '\n'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    host.ends_with(".sentry.io") || host.starts_with("sentry.")
+}
+
 fn proximate_tokens(
     text: &str,
     start: usize,
@@ -1153,6 +1173,7 @@ fn proximate_tokens(
             && !values::is_publishable_key(t)
             && !values::is_public_shape(t)
             && !within_public_word(text, s, e)
+            && !dsn_public_key(text, s, e)
         {
             out.push((s, e));
         }

@@ -4432,6 +4432,8 @@ pub const RULES: &[RuleDef] = &[
             "stripe charge ch_3OqZ2xLkdf8s9DfG1aBcDeFg succeeded",
             "posted to https://api.mailgun.net/v3/acme.io/messages",
             "datadog agent 7.52.0 started on host web-01",
+            // A DSN's public key is public: browsers send it.
+            "SENTRY_DSN=https://0f3c9a7e2b1d4c6f8a0b2c4d6e8f0a1b@o4504.ingest.sentry.io/4504",
         ],
     },
     rule!(
