@@ -21,6 +21,7 @@ mod house;
 mod hsm;
 mod mirror;
 mod monitor;
+mod postgres;
 mod powerloss;
 mod rotation;
 mod server;

@@ -13,6 +13,13 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Directory of the database, the signing key, the tokens and the fingerprint key.
     pub data_dir: PathBuf,
+    /// Where the log's entries, tiles and checkpoints live: unset for the embedded RocksDB
+    /// under `data_dir`; a PostgreSQL connection string (`postgres://…`, libpq multi-host with
+    /// `target_session_attrs=read-write` to follow a failover, or `key=value` form) for a
+    /// database. Its password, if it carries one, is never logged.
+    pub store: Option<String>,
+    /// Connections the PostgreSQL store keeps (one thread each).
+    pub store_connections: usize,
     /// The log's origin line (and its key name).
     pub origin: String,
     /// The log's signer key file (created, mode 0600, if missing); `<data_dir>/log.key` when
@@ -185,6 +192,8 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("glasslog-data"),
             origin: "localhost/glasslog".into(),
+            store: None,
+            store_connections: 8,
             key_file: None,
             vkey_file: None,
             mldsa_key_file: None,

@@ -398,21 +398,27 @@ pub async fn serve(
         }
     };
     let db = dir.join("db");
-    let store =
-        tokio::task::spawn_blocking(move || RocksStore::open(&db, &RocksOptions::default()))
-            .await
-            .map_err(|e| ServeError::DataDir {
-                path: dir.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })??;
-    let log = tokio::task::spawn_blocking(move || {
-        Log::open(Arc::new(store), signer, LogConfig::default())
-    })
+    let store_url = config.store.clone();
+    let connections = config.store_connections;
+    let store = tokio::task::spawn_blocking(
+        move || -> Result<Arc<dyn glasslog_log::Store>, glasslog_log::StoreError> {
+            Ok(match store_url {
+                Some(url) => Arc::new(glasslog_postgres::PgStore::open(&url, connections)?),
+                None => Arc::new(RocksStore::open(&db, &RocksOptions::default())?),
+            })
+        },
+    )
     .await
     .map_err(|e| ServeError::DataDir {
         path: dir.clone(),
         source: std::io::Error::other(e.to_string()),
     })??;
+    let log = tokio::task::spawn_blocking(move || Log::open(store, signer, LogConfig::default()))
+        .await
+        .map_err(|e| ServeError::DataDir {
+            path: dir.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })??;
     let log = Arc::new(log);
     let sanitizer = Arc::new(Sanitizer::new(
         config.policy.clone(),

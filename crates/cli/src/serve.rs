@@ -23,6 +23,10 @@ pub struct Args {
     /// The log's origin line.
     #[arg(long, env = "GLASSLOG_ORIGIN")]
     origin: Option<String>,
+    /// Keep the log in PostgreSQL instead of the embedded RocksDB: a connection string
+    /// (`postgres://user@host/db`, libpq multi-host, or `key=value`).
+    #[arg(long, env = "GLASSLOG_STORE", hide_env_values = true)]
+    store: Option<String>,
 }
 
 /// Starts the server and runs until SIGINT or SIGTERM.
@@ -47,6 +51,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     }
     if let Some(d) = &args.data_dir {
         config.data_dir = d.clone();
+    }
+    if let Some(url) = &args.store {
+        config.store = Some(url.clone());
     }
     if let Some(o) = &args.origin {
         config.origin = o.clone();

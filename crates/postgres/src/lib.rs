@@ -1,0 +1,431 @@
+//! The log's storage on PostgreSQL: the [`Store`] trait over seven tables (`schema.sql`), for
+//! operators who keep state in a replicated cluster (Patroni, a managed service) rather than on
+//! one machine's disk.
+//!
+//! A commit is one transaction, so it is atomic, and it is durable when `COMMIT` returns under
+//! the server's `synchronous_commit` (with `synchronous_standby_names`, on a standby too).
+//! Every call runs on one of the store's own threads, each holding a connection: the blocking
+//! client drives a runtime of its own, which must not start on a thread that is inside tokio
+//! (the server's blocking pool is), so callers only wait on a channel. A connection that broke
+//! (a failover) is opened again before the next call; with a libpq multi-host URL and
+//! `target_session_attrs=read-write` that finds the new primary.
+
+use glasslog_log::{Commit, Store, StoreError, TileKey};
+use glasslog_merkle::Hash;
+use postgres::{Client, NoTls};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+/// The migrations, in order; `glasslog_schema` records how many ran.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+
+type Job = Box<dyn FnOnce(&mut Client) + Send>;
+
+/// A log's storage in one PostgreSQL database.
+pub struct PgStore {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl PgStore {
+    /// Connects `connections` times (at least one) to `url` (a libpq URL or key=value string),
+    /// applies the migrations not yet applied, and returns the store.
+    pub fn open(url: &str, connections: usize) -> Result<Self, StoreError> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let mut workers = Vec::new();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), StoreError>>();
+        for n in 0..connections.max(1) {
+            let rx = Arc::clone(&rx);
+            let ready = ready_tx.clone();
+            let url = url.to_owned();
+            let worker = std::thread::Builder::new()
+                .name(format!("glasslog-pg-{n}"))
+                .spawn(move || {
+                    let mut client = match connect(&url, n == 0) {
+                        Ok(c) => {
+                            let _ = ready.send(Ok(()));
+                            c
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                            return;
+                        }
+                    };
+                    drop(ready);
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        if client.is_closed()
+                            && let Ok(c) = connect(&url, false)
+                        {
+                            client = c;
+                        }
+                        // A job that panics (a bug) fails its own call, whose answer channel
+                        // drops, and leaves the connection thread serving the others.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            job(&mut client);
+                        }));
+                    }
+                })
+                .map_err(|e| StoreError::Backend(format!("cannot start a thread: {e}")))?;
+            workers.push(worker);
+            // The first connection migrates; the others start after it, on the new schema.
+            if n == 0 {
+                ready_rx
+                    .recv()
+                    .map_err(|_| StoreError::Backend("the first connection died".into()))??;
+            }
+        }
+        drop(ready_tx);
+        for r in ready_rx.iter() {
+            r?;
+        }
+        Ok(PgStore {
+            jobs: Mutex::new(Some(tx)),
+            workers,
+        })
+    }
+
+    /// Runs `f` on a connection thread and waits for its answer.
+    fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |client| {
+            let _ = tx.send(f(client));
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| StoreError::Backend("store lock poisoned".into()))?
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("the store is closed".into()))?
+            .send(job)
+            .map_err(|_| StoreError::Backend("every connection thread has stopped".into()))?;
+        rx.recv()
+            .map_err(|_| StoreError::Backend("a connection thread stopped".into()))?
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+fn connect(url: &str, migrate: bool) -> Result<Client, StoreError> {
+    let mut client = Client::connect(url, NoTls).map_err(pg)?;
+    if migrate {
+        apply_migrations(&mut client)?;
+    }
+    Ok(client)
+}
+
+fn apply_migrations(client: &mut Client) -> Result<(), StoreError> {
+    let mut tx = client.transaction().map_err(pg)?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS glasslog_schema (version integer NOT NULL)")
+        .map_err(pg)?;
+    // One migrator at a time, even with several front-ends starting together.
+    tx.batch_execute("LOCK TABLE glasslog_schema IN EXCLUSIVE MODE")
+        .map_err(pg)?;
+    let done: i32 = tx
+        .query_opt("SELECT version FROM glasslog_schema", &[])
+        .map_err(pg)?
+        .map_or(0, |row| row.get(0));
+    let done = usize::try_from(done).unwrap_or(0);
+    if done > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "the database is at schema version {done}, newer than this glasslog ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for sql in &MIGRATIONS[done..] {
+        tx.batch_execute(sql).map_err(pg)?;
+    }
+    let version = i32::try_from(MIGRATIONS.len()).unwrap_or(i32::MAX);
+    tx.execute("DELETE FROM glasslog_schema", &[]).map_err(pg)?;
+    tx.execute(
+        "INSERT INTO glasslog_schema (version) VALUES ($1)",
+        &[&version],
+    )
+    .map_err(pg)?;
+    tx.commit().map_err(pg)
+}
+
+fn pg(e: postgres::Error) -> StoreError {
+    // The message names the failing statement's error, never the parameters (entry bytes).
+    StoreError::Backend(format!("postgres: {e}"))
+}
+
+fn idx(i: u64) -> Result<i64, StoreError> {
+    i64::try_from(i)
+        .map_err(|_| StoreError::Backend(format!("index {i} is beyond PostgreSQL's bigint")))
+}
+
+/// A query's bound: an index past PostgreSQL's bigint holds nothing, so it bounds as the largest.
+fn bound(i: u64) -> i64 {
+    i64::try_from(i).unwrap_or(i64::MAX)
+}
+
+fn unidx(i: i64) -> Result<u64, StoreError> {
+    u64::try_from(i).map_err(|_| StoreError::Corrupt(format!("negative index {i}")))
+}
+
+/// Keeps the last value given for each key, in first-seen order: one statement may not touch a
+/// row twice (`ON CONFLICT DO UPDATE`), and a batch may carry the same leaf twice.
+fn last_per_key<K: std::hash::Hash + Eq + Clone, V: Clone>(pairs: &[(K, V)]) -> Vec<(K, V)> {
+    let mut at: HashMap<K, usize> = HashMap::with_capacity(pairs.len());
+    let mut out: Vec<(K, V)> = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        match at.get(k) {
+            Some(&i) => out[i].1 = v.clone(),
+            None => {
+                at.insert(k.clone(), out.len());
+                out.push((k.clone(), v.clone()));
+            }
+        }
+    }
+    out
+}
+
+impl Store for PgStore {
+    fn tree_size(&self) -> Result<u64, StoreError> {
+        self.call(|c| {
+            let row = c
+                .query_opt("SELECT v FROM glasslog_meta WHERE k = 'tree_size'", &[])
+                .map_err(pg)?;
+            row.map_or(Ok(0), |r| unidx(r.get(0)))
+        })
+    }
+
+    fn read_tiles(&self, keys: &[TileKey]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let levels: Vec<i16> = keys.iter().map(|k| i16::from(k.level)).collect();
+        let indices: Vec<i64> = keys.iter().map(|k| bound(k.index)).collect();
+        let keys = keys.to_vec();
+        self.call(move |c| {
+            let rows = c
+                .query(
+                    "SELECT t.level, t.idx, t.record FROM glasslog_tiles t \
+                     JOIN UNNEST($1::int2[], $2::int8[]) AS k(level, idx) \
+                     ON t.level = k.level AND t.idx = k.idx",
+                    &[&levels, &indices],
+                )
+                .map_err(pg)?;
+            let mut found: HashMap<(i16, i64), Vec<u8>> = HashMap::with_capacity(rows.len());
+            for r in rows {
+                found.insert((r.get(0), r.get(1)), r.get(2));
+            }
+            keys.iter()
+                .map(|k| Ok(found.get(&(i16::from(k.level), bound(k.index))).cloned()))
+                .collect()
+        })
+    }
+
+    fn read_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let (s, e) = (bound(start), bound(end));
+        self.call(move |c| {
+            let rows = c
+                .query(
+                    "SELECT idx, data FROM glasslog_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                    &[&s, &e],
+                )
+                .map_err(pg)?;
+            // Stop at the first missing index, as every backend does.
+            let mut out = Vec::with_capacity(rows.len());
+            for (i, r) in rows.iter().enumerate() {
+                let want = i64::try_from(i).ok().and_then(|i| s.checked_add(i));
+                if want != Some(r.get::<_, i64>(0)) {
+                    break;
+                }
+                out.push(r.get(1));
+            }
+            Ok(out)
+        })
+    }
+
+    fn find_identity(&self, identity: &Hash) -> Result<Option<u64>, StoreError> {
+        let h = identity.0.to_vec();
+        self.call(move |c| {
+            c.query_opt("SELECT idx FROM glasslog_identity WHERE hash = $1", &[&h])
+                .map_err(pg)?
+                .map(|r| unidx(r.get(0)))
+                .transpose()
+        })
+    }
+
+    fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, StoreError> {
+        let h = leaf.0.to_vec();
+        self.call(move |c| {
+            c.query_opt("SELECT idx FROM glasslog_leaf WHERE hash = $1", &[&h])
+                .map_err(pg)?
+                .map(|r| unidx(r.get(0)))
+                .transpose()
+        })
+    }
+
+    fn tagged(&self, tag: &str, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        let (tag, from) = (tag.to_owned(), bound(from));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.call(move |c| {
+            c.query(
+                "SELECT idx FROM glasslog_tags WHERE tag = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
+                &[&tag, &from, &limit],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| unidx(r.get(0)))
+            .collect()
+        })
+    }
+
+    fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
+        let (ei, ed): (Vec<i64>, Vec<Vec<u8>>) = {
+            let mut i = Vec::with_capacity(commit.entries.len());
+            let mut d = Vec::with_capacity(commit.entries.len());
+            for (index, data) in &commit.entries {
+                i.push(idx(*index)?);
+                d.push(data.clone());
+            }
+            (i, d)
+        };
+        let split = |pairs: Vec<(Hash, u64)>| -> Result<(Vec<Vec<u8>>, Vec<i64>), StoreError> {
+            let mut h = Vec::with_capacity(pairs.len());
+            let mut i = Vec::with_capacity(pairs.len());
+            for (hash, index) in pairs {
+                h.push(hash.0.to_vec());
+                i.push(idx(index)?);
+            }
+            Ok((h, i))
+        };
+        let (ih, ii) = split(last_per_key(&commit.identities))?;
+        let (lh, li) = split(last_per_key(&commit.leaves))?;
+        let tiles = last_per_key(&commit.tiles);
+        let tl: Vec<i16> = tiles.iter().map(|(k, _)| i16::from(k.level)).collect();
+        let ti = tiles
+            .iter()
+            .map(|(k, _)| idx(k.index))
+            .collect::<Result<Vec<i64>, _>>()?;
+        let tr: Vec<Vec<u8>> = tiles.into_iter().map(|(_, r)| r).collect();
+        let gt: Vec<String> = commit.tags.iter().map(|(t, _)| t.clone()).collect();
+        let gi = commit
+            .tags
+            .iter()
+            .map(|(_, i)| idx(*i))
+            .collect::<Result<Vec<i64>, _>>()?;
+        let size = idx(commit.tree_size)?;
+        self.call(move |c| {
+            let mut tx = c.transaction().map_err(pg)?;
+            tx.execute(
+                "INSERT INTO glasslog_entries (idx, data) SELECT * FROM UNNEST($1::int8[], $2::bytea[])",
+                &[&ei, &ed],
+            )
+            .map_err(pg)?;
+            for (table, hashes, indices) in [("glasslog_identity", &ih, &ii), ("glasslog_leaf", &lh, &li)] {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO {table} (hash, idx) SELECT * FROM UNNEST($1::bytea[], $2::int8[]) \
+                         ON CONFLICT (hash) DO UPDATE SET idx = EXCLUDED.idx"
+                    ),
+                    &[hashes, indices],
+                )
+                .map_err(pg)?;
+            }
+            tx.execute(
+                "INSERT INTO glasslog_tiles (level, idx, record) \
+                 SELECT * FROM UNNEST($1::int2[], $2::int8[], $3::bytea[]) \
+                 ON CONFLICT (level, idx) DO UPDATE SET record = EXCLUDED.record",
+                &[&tl, &ti, &tr],
+            )
+            .map_err(pg)?;
+            tx.execute(
+                "INSERT INTO glasslog_tags (tag, idx) SELECT * FROM UNNEST($1::text[], $2::int8[]) \
+                 ON CONFLICT DO NOTHING",
+                &[&gt, &gi],
+            )
+            .map_err(pg)?;
+            tx.execute(
+                "INSERT INTO glasslog_meta (k, v) VALUES ('tree_size', $1) \
+                 ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
+                &[&size],
+            )
+            .map_err(pg)?;
+            tx.commit().map_err(pg)
+        })
+    }
+
+    fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        let (size, note) = (idx(size)?, note.to_vec());
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO glasslog_checkpoints (size, note) VALUES ($1, $2) \
+                 ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note",
+                &[&size, &note],
+            )
+            .map(drop)
+            .map_err(pg)
+        })
+    }
+
+    fn read_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let size = bound(size);
+        self.call(move |c| {
+            Ok(c.query_opt(
+                "SELECT note FROM glasslog_checkpoints WHERE size = $1",
+                &[&size],
+            )
+            .map_err(pg)?
+            .map(|r| r.get(0)))
+        })
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.call(|c| {
+            c.query_opt(
+                "SELECT size, note FROM glasslog_checkpoints ORDER BY size DESC LIMIT 1",
+                &[],
+            )
+            .map_err(pg)?
+            .map(|r| Ok((unidx(r.get(0))?, r.get(1))))
+            .transpose()
+        })
+    }
+
+    fn read_checkpoints(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let from = bound(from);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.call(move |c| {
+            c.query(
+                "SELECT size, note FROM glasslog_checkpoints WHERE size >= $1 ORDER BY size LIMIT $2",
+                &[&from, &limit],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| Ok((unidx(r.get(0))?, r.get(1))))
+            .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_per_key;
+
+    #[test]
+    fn the_last_value_of_a_key_wins_in_first_seen_order() {
+        let pairs = [(1, 'a'), (2, 'b'), (1, 'c'), (3, 'd'), (2, 'e')];
+        assert_eq!(last_per_key(&pairs), vec![(1, 'c'), (2, 'e'), (3, 'd')]);
+    }
+}

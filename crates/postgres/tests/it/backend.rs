@@ -1,0 +1,64 @@
+//! The conformance suite, a whole log on PostgreSQL, and a reopen.
+
+use crate::cluster;
+use glasslog_log::testing::conformance;
+use glasslog_log::{Identity, Log, LogConfig, NewEntry, Store};
+use glasslog_merkle::Signer;
+use glasslog_postgres::PgStore;
+use std::sync::Arc;
+
+#[test]
+fn the_postgres_store_conforms_and_persists_across_reopen() {
+    let Some(pg) = cluster() else { return };
+    let url = pg.database("conformance");
+    {
+        let store = PgStore::open(&url, 2).unwrap();
+        conformance(&store);
+    }
+    // Migrations run once: a second open finds the schema and the data.
+    let store = PgStore::open(&url, 1).unwrap();
+    assert_eq!(store.tree_size().unwrap(), 5);
+    assert_eq!(store.read_entries(0, 10).unwrap().len(), 5);
+    assert_eq!(store.latest_checkpoint().unwrap().unwrap().0, 5);
+}
+
+#[test]
+fn a_log_on_postgres_appends_proves_verifies_and_reopens() {
+    let Some(pg) = cluster() else { return };
+    let url = pg.database("log");
+    let signer = Signer::from_seed("pg.glasslog.example/log", [7; 32]).unwrap();
+    let entry = |i: u64| NewEntry::new(format!("{{\"event\":{i}}}").into_bytes());
+    {
+        let log = Log::open(
+            Arc::new(PgStore::open(&url, 4).unwrap()),
+            signer.clone(),
+            LogConfig::default(),
+        )
+        .unwrap();
+        // Across a tile boundary, with a duplicate leaf inside one batch.
+        let mut batch: Vec<NewEntry> = (0..300).map(entry).collect();
+        batch.push(NewEntry {
+            identity: Identity::Unique,
+            ..entry(5)
+        });
+        let got = log.append_blocking(batch).unwrap();
+        assert_eq!(got.len(), 301);
+        assert_eq!(log.checkpoint().unwrap().checkpoint.size, 301);
+        log.verify().unwrap();
+        let p = log.inclusion_proof(257, 301).unwrap();
+        assert!(!p.is_empty());
+    }
+    let log = Log::open(
+        Arc::new(PgStore::open(&url, 1).unwrap()),
+        signer,
+        LogConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(log.checkpoint().unwrap().checkpoint.size, 301);
+    assert_eq!(
+        log.append_blocking(vec![entry(1000)]).unwrap()[0].index,
+        301
+    );
+    log.verify().unwrap();
+    assert_eq!(log.tagged("none", 0, 10).unwrap(), Vec::<u64>::new());
+}
