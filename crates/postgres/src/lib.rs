@@ -2,8 +2,9 @@
 //! operators who keep state in a replicated cluster (Patroni, a managed service) rather than on
 //! one machine's disk.
 //!
-//! A commit is one transaction, so it is atomic, and it is durable when `COMMIT` returns under
-//! the server's `synchronous_commit` (with `synchronous_standby_names`, on a standby too).
+//! A commit is one statement (a `WITH` of inserts), so one transaction: atomic, and durable
+//! when it returns under the server's `synchronous_commit` (with `synchronous_standby_names`, on
+//! a standby too).
 //! Every call runs on one of the store's own threads, each holding a connection: the blocking
 //! client drives a runtime of its own, which must not start on a thread that is inside tokio
 //! (the server's blocking pool is), so callers only wait on a channel. A connection that broke
@@ -14,7 +15,7 @@ use glasslog_log::{Commit, Store, StoreError, TileKey};
 use glasslog_merkle::Hash;
 use postgres::{Client, NoTls};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, RwLock, mpsc};
 use std::thread::JoinHandle;
 
 #[cfg(feature = "testing")]
@@ -23,12 +24,82 @@ pub mod testing;
 /// The migrations, in order; `glasslog_schema` records how many ran.
 const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
 
-type Job = Box<dyn FnOnce(&mut Client) + Send>;
+type Job = Box<dyn FnOnce(&mut Conn) + Send>;
+
+/// A connection and the statements prepared on it: a prepared statement executes in one round
+/// trip, where a statement given as text takes two (parse, then execute).
+pub(crate) struct Conn {
+    client: Client,
+    prepared: HashMap<&'static str, postgres::Statement>,
+}
+
+impl Conn {
+    fn statement(&mut self, sql: &'static str) -> Result<postgres::Statement, StoreError> {
+        if let Some(st) = self.prepared.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.client.prepare(sql).map_err(pg)?;
+        self.prepared.insert(sql, st.clone());
+        Ok(st)
+    }
+
+    fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>, StoreError> {
+        let st = self.statement(sql)?;
+        self.client.query(&st, params).map_err(pg)
+    }
+
+    fn query_opt(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Option<postgres::Row>, StoreError> {
+        let st = self.statement(sql)?;
+        self.client.query_opt(&st, params).map_err(pg)
+    }
+
+    fn execute(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let st = self.statement(sql)?;
+        self.client.execute(&st, params).map_err(pg)
+    }
+}
+
+/// Bytes of tile records kept in memory before the cache starts again empty.
+const TILE_CACHE_BYTES: usize = 64 << 20;
 
 /// A log's storage in one PostgreSQL database.
 pub struct PgStore {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     workers: Vec<JoinHandle<()>>,
+    // Tile records as this process committed or read them: proofs are answered from here in
+    // place (`read_tiles_in_memory`), without a round trip. Valid because this process is the
+    // database's only writer (one front-end); several writers will need invalidation.
+    tiles: RwLock<TileCache>,
+}
+
+#[derive(Default)]
+struct TileCache {
+    records: HashMap<TileKey, Vec<u8>>,
+    bytes: usize,
+}
+
+impl TileCache {
+    fn put(&mut self, key: TileKey, record: Vec<u8>) {
+        if self.bytes + record.len() > TILE_CACHE_BYTES {
+            *self = TileCache::default();
+        }
+        self.bytes += record.len();
+        if let Some(old) = self.records.insert(key, record) {
+            self.bytes -= old.len();
+        }
+    }
 }
 
 impl PgStore {
@@ -46,10 +117,13 @@ impl PgStore {
             let worker = std::thread::Builder::new()
                 .name(format!("glasslog-pg-{n}"))
                 .spawn(move || {
-                    let mut client = match connect(&url, n == 0) {
-                        Ok(c) => {
+                    let mut conn = match connect(&url, n == 0) {
+                        Ok(client) => {
                             let _ = ready.send(Ok(()));
-                            c
+                            Conn {
+                                client,
+                                prepared: HashMap::new(),
+                            }
                         }
                         Err(e) => {
                             let _ = ready.send(Err(e));
@@ -63,15 +137,19 @@ impl PgStore {
                             Err(_) => return,
                         };
                         let Ok(job) = job else { return };
-                        if client.is_closed()
-                            && let Ok(c) = connect(&url, false)
+                        if conn.client.is_closed()
+                            && let Ok(client) = connect(&url, false)
                         {
-                            client = c;
+                            // Statements belong to the connection they were prepared on.
+                            conn = Conn {
+                                client,
+                                prepared: HashMap::new(),
+                            };
                         }
                         // A job that panics (a bug) fails its own call, whose answer channel
                         // drops, and leaves the connection thread serving the others.
                         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            job(&mut client);
+                            job(&mut conn);
                         }));
                     }
                 })
@@ -91,13 +169,14 @@ impl PgStore {
         Ok(PgStore {
             jobs: Mutex::new(Some(tx)),
             workers,
+            tiles: RwLock::new(TileCache::default()),
         })
     }
 
     /// Runs `f` on a connection thread and waits for its answer.
     fn call<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Client) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let (tx, rx) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |client| {
@@ -201,29 +280,18 @@ fn last_per_key<K: std::hash::Hash + Eq + Clone, V: Clone>(pairs: &[(K, V)]) -> 
     out
 }
 
-impl Store for PgStore {
-    fn tree_size(&self) -> Result<u64, StoreError> {
-        self.call(|c| {
-            let row = c
-                .query_opt("SELECT v FROM glasslog_meta WHERE k = 'tree_size'", &[])
-                .map_err(pg)?;
-            row.map_or(Ok(0), |r| unidx(r.get(0)))
-        })
-    }
-
-    fn read_tiles(&self, keys: &[TileKey]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+impl PgStore {
+    fn read_tiles_from_db(&self, keys: &[TileKey]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         let levels: Vec<i16> = keys.iter().map(|k| i16::from(k.level)).collect();
         let indices: Vec<i64> = keys.iter().map(|k| bound(k.index)).collect();
         let keys = keys.to_vec();
         self.call(move |c| {
-            let rows = c
-                .query(
-                    "SELECT t.level, t.idx, t.record FROM glasslog_tiles t \
+            let rows = c.query(
+                "SELECT t.level, t.idx, t.record FROM glasslog_tiles t \
                      JOIN UNNEST($1::int2[], $2::int8[]) AS k(level, idx) \
                      ON t.level = k.level AND t.idx = k.idx",
-                    &[&levels, &indices],
-                )
-                .map_err(pg)?;
+                &[&levels, &indices],
+            )?;
             let mut found: HashMap<(i16, i64), Vec<u8>> = HashMap::with_capacity(rows.len());
             for r in rows {
                 found.insert((r.get(0), r.get(1)), r.get(2));
@@ -233,16 +301,52 @@ impl Store for PgStore {
                 .collect()
         })
     }
+}
+
+impl Store for PgStore {
+    fn tree_size(&self) -> Result<u64, StoreError> {
+        self.call(|c| {
+            let row = c.query_opt("SELECT v FROM glasslog_meta WHERE k = 'tree_size'", &[])?;
+            row.map_or(Ok(0), |r| unidx(r.get(0)))
+        })
+    }
+
+    fn read_tiles_in_memory(
+        &self,
+        keys: &[TileKey],
+    ) -> Result<Option<Vec<Option<Vec<u8>>>>, StoreError> {
+        let cache = self
+            .tiles
+            .read()
+            .map_err(|_| StoreError::Backend("tile cache poisoned".into()))?;
+        Ok(keys
+            .iter()
+            .map(|k| cache.records.get(k).cloned().map(Some))
+            .collect())
+    }
+
+    fn read_tiles(&self, keys: &[TileKey]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if let Some(all) = self.read_tiles_in_memory(keys)? {
+            return Ok(all);
+        }
+        let found = self.read_tiles_from_db(keys)?;
+        if let Ok(mut cache) = self.tiles.write() {
+            for (k, r) in keys.iter().zip(&found) {
+                if let Some(r) = r {
+                    cache.put(*k, r.clone());
+                }
+            }
+        }
+        Ok(found)
+    }
 
     fn read_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
         let (s, e) = (bound(start), bound(end));
         self.call(move |c| {
-            let rows = c
-                .query(
-                    "SELECT idx, data FROM glasslog_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-                    &[&s, &e],
-                )
-                .map_err(pg)?;
+            let rows = c.query(
+                "SELECT idx, data FROM glasslog_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &[&s, &e],
+            )?;
             // Stop at the first missing index, as every backend does.
             let mut out = Vec::with_capacity(rows.len());
             for (i, r) in rows.iter().enumerate() {
@@ -259,8 +363,7 @@ impl Store for PgStore {
     fn find_identity(&self, identity: &Hash) -> Result<Option<u64>, StoreError> {
         let h = identity.0.to_vec();
         self.call(move |c| {
-            c.query_opt("SELECT idx FROM glasslog_identity WHERE hash = $1", &[&h])
-                .map_err(pg)?
+            c.query_opt("SELECT idx FROM glasslog_identity WHERE hash = $1", &[&h])?
                 .map(|r| unidx(r.get(0)))
                 .transpose()
         })
@@ -269,8 +372,7 @@ impl Store for PgStore {
     fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, StoreError> {
         let h = leaf.0.to_vec();
         self.call(move |c| {
-            c.query_opt("SELECT idx FROM glasslog_leaf WHERE hash = $1", &[&h])
-                .map_err(pg)?
+            c.query_opt("SELECT idx FROM glasslog_leaf WHERE hash = $1", &[&h])?
                 .map(|r| unidx(r.get(0)))
                 .transpose()
         })
@@ -283,8 +385,7 @@ impl Store for PgStore {
             c.query(
                 "SELECT idx FROM glasslog_tags WHERE tag = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
                 &[&tag, &from, &limit],
-            )
-            .map_err(pg)?
+            )?
             .iter()
             .map(|r| unidx(r.get(0)))
             .collect()
@@ -326,57 +427,52 @@ impl Store for PgStore {
             .map(|(_, i)| idx(*i))
             .collect::<Result<Vec<i64>, _>>()?;
         let size = idx(commit.tree_size)?;
+        let written = commit.tiles.clone();
         self.call(move |c| {
-            let mut tx = c.transaction().map_err(pg)?;
-            tx.execute(
-                "INSERT INTO glasslog_entries (idx, data) SELECT * FROM UNNEST($1::int8[], $2::bytea[])",
-                &[&ei, &ed],
-            )
-            .map_err(pg)?;
-            for (table, hashes, indices) in [("glasslog_identity", &ih, &ii), ("glasslog_leaf", &lh, &li)] {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO {table} (hash, idx) SELECT * FROM UNNEST($1::bytea[], $2::int8[]) \
-                         ON CONFLICT (hash) DO UPDATE SET idx = EXCLUDED.idx"
-                    ),
-                    &[hashes, indices],
-                )
-                .map_err(pg)?;
-            }
-            tx.execute(
-                "INSERT INTO glasslog_tiles (level, idx, record) \
-                 SELECT * FROM UNNEST($1::int2[], $2::int8[], $3::bytea[]) \
-                 ON CONFLICT (level, idx) DO UPDATE SET record = EXCLUDED.record",
-                &[&tl, &ti, &tr],
-            )
-            .map_err(pg)?;
-            tx.execute(
-                "INSERT INTO glasslog_tags (tag, idx) SELECT * FROM UNNEST($1::text[], $2::int8[]) \
-                 ON CONFLICT DO NOTHING",
-                &[&gt, &gi],
-            )
-            .map_err(pg)?;
-            tx.execute(
-                "INSERT INTO glasslog_meta (k, v) VALUES ('tree_size', $1) \
+            // One statement, so one transaction and two round trips (parse, execute): every
+            // data-modifying part of a WITH runs, all or none of them.
+            c.execute(
+                "WITH e AS (INSERT INTO glasslog_entries (idx, data) \
+                     SELECT * FROM UNNEST($1::int8[], $2::bytea[])), \
+                 i AS (INSERT INTO glasslog_identity (hash, idx) \
+                     SELECT * FROM UNNEST($3::bytea[], $4::int8[]) \
+                     ON CONFLICT (hash) DO UPDATE SET idx = EXCLUDED.idx), \
+                 l AS (INSERT INTO glasslog_leaf (hash, idx) \
+                     SELECT * FROM UNNEST($5::bytea[], $6::int8[]) \
+                     ON CONFLICT (hash) DO UPDATE SET idx = EXCLUDED.idx), \
+                 t AS (INSERT INTO glasslog_tiles (level, idx, record) \
+                     SELECT * FROM UNNEST($7::int2[], $8::int8[], $9::bytea[]) \
+                     ON CONFLICT (level, idx) DO UPDATE SET record = EXCLUDED.record), \
+                 g AS (INSERT INTO glasslog_tags (tag, idx) \
+                     SELECT * FROM UNNEST($10::text[], $11::int8[]) ON CONFLICT DO NOTHING) \
+                 INSERT INTO glasslog_meta (k, v) VALUES ('tree_size', $12) \
                  ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
-                &[&size],
+                &[&ei, &ed, &ih, &ii, &lh, &li, &tl, &ti, &tr, &gt, &gi, &size],
             )
-            .map_err(pg)?;
-            tx.commit().map_err(pg)
-        })
+            .map(drop)
+        })?;
+        // Only what is committed: after an error the sequencer reloads from the database.
+        if let Ok(mut cache) = self.tiles.write() {
+            for (k, r) in written {
+                cache.put(k, r);
+            }
+        }
+        Ok(())
     }
 
     fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
         let (size, note) = (idx(size)?, note.to_vec());
-        self.call(move |c| {
-            c.execute(
-                "INSERT INTO glasslog_checkpoints (size, note) VALUES ($1, $2) \
-                 ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note",
-                &[&size, &note],
-            )
-            .map(drop)
-            .map_err(pg)
-        })
+        // A checkpoint need not be durable on return (the log re-signs the same head after a
+        // crash), so it does not wait for a WAL flush of its own: one round trip, in the
+        // simple protocol, with the note as a hex literal (digits and a-f only, and the size
+        // a number, so nothing in it is SQL).
+        let hex: String = note.iter().map(|b| format!("{b:02x}")).collect();
+        let sql = format!(
+            "BEGIN; SET LOCAL synchronous_commit = off; \
+             INSERT INTO glasslog_checkpoints (size, note) VALUES ({size}, '\\x{hex}'::bytea) \
+             ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note; COMMIT"
+        );
+        self.call(move |c| c.client.batch_execute(&sql).map_err(pg))
     }
 
     fn read_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
@@ -385,8 +481,7 @@ impl Store for PgStore {
             Ok(c.query_opt(
                 "SELECT note FROM glasslog_checkpoints WHERE size = $1",
                 &[&size],
-            )
-            .map_err(pg)?
+            )?
             .map(|r| r.get(0)))
         })
     }
@@ -396,8 +491,7 @@ impl Store for PgStore {
             c.query_opt(
                 "SELECT size, note FROM glasslog_checkpoints ORDER BY size DESC LIMIT 1",
                 &[],
-            )
-            .map_err(pg)?
+            )?
             .map(|r| Ok((unidx(r.get(0))?, r.get(1))))
             .transpose()
         })
@@ -411,7 +505,7 @@ impl Store for PgStore {
                 "SELECT size, note FROM glasslog_checkpoints WHERE size >= $1 ORDER BY size LIMIT $2",
                 &[&from, &limit],
             )
-            .map_err(pg)?
+            ?
             .iter()
             .map(|r| Ok((unidx(r.get(0))?, r.get(1))))
             .collect()
