@@ -1295,6 +1295,48 @@ NEGATIVE23 = [
 ]
 
 
+# Written in session 7 after holdout23 was scored and before its misses were read or any
+# detector changed again: more command lines and client configs of databases, brokers and
+# infrastructure tools.
+def azure_storage_key(rng):
+    return base64.b64encode(rng.randbytes(64)).decode()
+
+
+HOLDOUT24 = [
+    P("h24-curl-user-long", "shell", human_password, "$ curl -sS --user admin:{s} https://grafana.acme.io/api/admin/stats"),
+    P("h24-sudo-here-string", "shell", human_password, "$ sudo -S <<< '{s}' apt-get -y upgrade"),
+    P("h24-knife-bootstrap", "chef", human_password, "$ knife bootstrap 10.0.5.12 -U ops -P {s} --sudo -N web-12"),
+    P("h24-evil-winrm", "pentest", human_password, "$ evil-winrm -i 10.0.9.5 -u Administrator -p '{s}'"),
+    P("h24-influx1-cli", "influxdb", human_password, "$ influx -host tsdb.acme.io -username admin -password {s} -execute 'SHOW DATABASES'"),
+    P("h24-nats-cli", "nats", human_password, "$ nats pub --server nats://nats.acme.io:4222 --user ops --password {s} orders.created '{{}}'"),
+    P("h24-azure-account-key", "azure", azure_storage_key, "$ az storage blob upload --account-name acmelogs --account-key {s} -c backups -f db.tar.gz -n db.tar.gz"),
+    P("h24-ansible-encrypt-string", "ansible", human_password, "$ ansible-vault encrypt_string '{s}' --name 'db_password'"),
+    P("h24-terraform-var", "terraform", human_password, "$ terraform apply -auto-approve -var 'region=eu-west-1' -var 'db_password={s}'"),
+    P("h24-salt-ssh-passwd", "salt", human_password, "$ salt-ssh -i --user ops --passwd {s} 'web*' test.ping"),
+    P("h24-clickhouse-client", "clickhouse", human_password, "$ clickhouse-client --host ch.acme.io --user default --password {s} --query 'SELECT 1'"),
+    P("h24-hdbsql", "sap", human_password, "$ hdbsql -n hana.acme.io:30015 -u SYSTEM -p {s} \"SELECT * FROM M_DATABASE\""),
+    P("h24-db2-connect-using", "db2", human_password, "$ db2 connect to SAMPLE user db2inst1 using {s}"),
+    P("h24-freetds-tsql", "mssql", human_password, "$ tsql -S mssql.acme.io -p 1433 -U sa -P {s}"),
+    P("h24-teradata-logon", "teradata", human_password, ".logon tdprod/dbc,{s};\nSELECT DATE;"),
+    P("h24-nmcli-psk", "network", human_password, "$ nmcli connection modify office-wifi wifi-sec.key-mgmt wpa-psk wifi-sec.psk {s}"),
+    P("h24-x11vnc-passwd", "vnc", human_password, "$ x11vnc -display :0 -forever -passwd {s} -rfbport 5900"),
+    P("h24-kafka-jaas-cli", "kafka", human_password, "$ kafka-console-producer.sh --bootstrap-server kafka.acme.io:9093 --topic audit --producer-property 'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"ops\" password=\"{s}\";'"),
+    P("h24-s3cmd-keys", "s3", aws_secret, "$ s3cmd --access_key=AKIAIOSFODNN7ACMEKEY --secret_key={s} ls s3://acme-backups"),
+    P("h24-wget-http-password", "shell", human_password, "$ wget --user=ci --password={s} https://artifacts.acme.io/releases/app-2.4.1.tar.gz"),
+]
+
+NEGATIVE24 = [
+    P("h24-neg-curl-user-only", "shell", None, "$ curl -sS --user admin https://grafana.acme.io/api/admin/stats"),
+    P("h24-neg-sudo-S-file", "shell", None, "$ sudo -S apt-get -y upgrade < /dev/null"),
+    P("h24-neg-ansible-vault-view", "ansible", None, "$ ansible-vault view group_vars/prod/vault.yml --vault-password-file ~/.vault_pass"),
+    P("h24-neg-terraform-var-region", "terraform", None, "$ terraform apply -auto-approve -var 'region=eu-west-1' -var 'instance_count=3'"),
+    P("h24-neg-db2-connect", "db2", None, "$ db2 connect to SAMPLE user db2inst1"),
+    P("h24-neg-nmcli-show", "network", None, "$ nmcli -f NAME,TYPE,DEVICE connection show --active"),
+    P("h24-neg-clickhouse-no-pass", "clickhouse", None, "$ clickhouse-client --host ch.acme.io --user default --query 'SELECT 1'"),
+    P("h24-neg-az-login-identity", "azure", None, "$ az storage blob upload --account-name acmelogs --auth-mode login -c backups -f db.tar.gz -n db.tar.gz"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1415,6 +1457,8 @@ def split_of(name):
         return "holdout22"
     if name.startswith("h23-"):
         return "holdout23"
+    if name.startswith("h24-"):
+        return "holdout24"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1441,7 +1485,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 20), per_template, HOLDOUT20, NEGATIVE20)
             + generation(random.Random(seed + 21), per_template, HOLDOUT21, NEGATIVE21)
             + generation(random.Random(seed + 22), per_template, HOLDOUT22, NEGATIVE22)
-            + generation(random.Random(seed + 23), per_template, HOLDOUT23, NEGATIVE23))
+            + generation(random.Random(seed + 23), per_template, HOLDOUT23, NEGATIVE23)
+            + generation(random.Random(seed + 24), per_template, HOLDOUT24, NEGATIVE24))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1477,7 +1522,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
