@@ -2864,11 +2864,12 @@ pub const RULES: &[RuleDef] = &[
             "net user",
             "az login",
             "pass:",
+            "openssl",
             "xfreerdp",
             "smbclient",
             "mongo"
         ],
-        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)\s+pass:|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+|\b(?:zip|unzip|zipcloak)\b[^\r\n]*?\s-P\s+|\b7z[a-z]?\b[^\r\n]*?\s-p|\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+|\bschtasks\b[^\r\n]*?\s/r?p\s+|\bpsexec(?:64)?\b[^\r\n]*?\s-p\s+|\bsnmp[a-z]*\b[^\r\n]*?\s-[AX]\s+|\bldappasswd\b[^\r\n]*?\s-s\s+|\bsecurity\s+add-(?:generic|internet)-password\b[^\r\n]*?\s-w\s+|\bwpa_passphrase\s+(?:"[^"\r\n]*"|'[^'\r\n]*'|\S+)\s+|\bmc\s+(?:alias\s+set|config\s+host\s+add)\s+\S+\s+https?://\S+\s+\S+\s+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
+        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)?\s+pass:|\bopenssl\b[^\r\n]*?\s-k\s+|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+|\b(?:zip|unzip|zipcloak)\b[^\r\n]*?\s-P\s+|\b7z[a-z]?\b[^\r\n]*?\s-p|\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+|\bschtasks\b[^\r\n]*?\s/r?p\s+|\bpsexec(?:64)?\b[^\r\n]*?\s-p\s+|\bsnmp[a-z]*\b[^\r\n]*?\s-[AX]\s+|\bldappasswd\b[^\r\n]*?\s-s\s+|\bsecurity\s+add-(?:generic|internet)-password\b[^\r\n]*?\s-w\s+|\bwpa_passphrase\s+(?:"[^"\r\n]*"|'[^'\r\n]*'|\S+)\s+|\bmc\s+(?:alias\s+set|config\s+host\s+add)\s+\S+\s+https?://\S+\s+\S+\s+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
@@ -2881,6 +2882,10 @@ pub const RULES: &[RuleDef] = &[
             (
                 "openssl pkcs12 -export -passout pass:Expo7rt! -out a.p12",
                 "Expo7rt!"
+            ),
+            (
+                "$ openssl enc -d -aes-256-cbc -in a.enc -out a -k Willow-2031",
+                "Willow-2031"
             ),
             ("$ zip -r -P amber-orbit-7 out.zip /srv", "amber-orbit-7"),
             ("7z a -pW1llow#9 -mhe=on backup.7z dir", "W1llow#9"),
@@ -3756,6 +3761,51 @@ pub const RULES: &[RuleDef] = &[
             "$ docker run --user 1000:1000 alpine",
             "$ docker run --user app:app alpine"
         ]
+    ),
+    rule!(
+        "auth-flag-user-password",
+        "The password in a user:password given to an HTTP client's auth flag (httpie -a/--auth, ab -A, --auth/--creds of registry and API tools)",
+        ["--auth", "--creds", "-creds", " -a ", " -A "],
+        r#"(?:\s--(?:auth|creds|src-creds|dest-creds)[ \t=]+|\bhttps?\b[^\r\n]*?\s-a[ \t]+|\bab\b[^\r\n]*?\s-A[ \t]+)["']?[A-Za-z0-9_.@\\-]{1,64}:(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"']{1,128}))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ http -a deploy:Cedar-41-Harbor POST https://ci.acme.io/job/api/build",
+                "Cedar-41-Harbor"
+            ),
+            (
+                "$ https -a ops:Willow#2029 GET api.acme.io/v1/me",
+                "Willow#2029"
+            ),
+            (
+                "$ ab -n 100 -A admin:Tundra#77 https://a.acme.io/",
+                "Tundra#77"
+            )
+        ],
+        [
+            "$ http -a deploy POST https://ci.acme.io/job/api/build",
+            "$ az storage blob upload --auth-mode login -c b"
+        ]
+    ),
+    rule!(
+        "shell-uri-password",
+        "The password in a user:password@host connection URI without a scheme, as MySQL Shell takes it (mysqlsh, \\connect)",
+        ["mysqlsh", "\\connect", "\\c "],
+        r#"(?:\bmysqlsh\b(?:[ \t]+-[-A-Za-z]+(?:=\S+)?)*|\\c(?:onnect)?(?:[ \t]+--?[A-Za-z]+)*)[ \t]+(?:--uri[ \t=]+)?["']?[A-Za-z0-9_.%-]{1,64}:(?P<s>[^\s"']{1,128})@[A-Za-z0-9_.\[\]:-]+"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ mysqlsh --sql app:Cedar#41@db.acme.io:3306/shop -e 'select 1'",
+                "Cedar#41"
+            ),
+            (
+                "MySQL JS > \\connect root:harbor-ember@10.0.0.5:33060",
+                "harbor-ember"
+            )
+        ],
+        ["$ mysqlsh --sql app@db.acme.io:3306/shop"]
     ),
     rule!(
         "brute-force-valid-credentials",
