@@ -22,7 +22,29 @@ use std::thread::JoinHandle;
 pub mod testing;
 
 /// The migrations, in order; `glasslog_schema` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("lease.sql")];
+
+/// How a store holds the sequencer lease.
+#[derive(Clone, Debug)]
+pub struct LeaseOptions {
+    /// This front-end's name in the lease row (for operators reading it).
+    pub holder: String,
+    /// How long the lease lasts without renewal; it is renewed every third of it.
+    pub ttl: std::time::Duration,
+    /// Whether a thread renews it (tests turn it off to play a paused front-end).
+    pub renew: bool,
+}
+
+impl Default for LeaseOptions {
+    fn default() -> Self {
+        let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+        LeaseOptions {
+            holder: format!("{}:{}", host.trim(), std::process::id()),
+            ttl: std::time::Duration::from_secs(10),
+            renew: true,
+        }
+    }
+}
 
 type Job = Box<dyn FnOnce(&mut Conn) + Send>;
 
@@ -74,10 +96,13 @@ impl Conn {
 /// Bytes of tile records kept in memory before the cache starts again empty.
 const TILE_CACHE_BYTES: usize = 64 << 20;
 
-/// A log's storage in one PostgreSQL database.
+/// A log's storage in one PostgreSQL database, writable while it holds the sequencer lease.
 pub struct PgStore {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     workers: Vec<JoinHandle<()>>,
+    // The fencing token this store took the lease with: every write checks it in the database.
+    token: i64,
+    renewal: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
     // Tile records as this process committed or read them: proofs are answered from here in
     // place (`read_tiles_in_memory`), without a round trip. Valid because this process is the
     // database's only writer (one front-end); several writers will need invalidation.
@@ -104,8 +129,43 @@ impl TileCache {
 
 impl PgStore {
     /// Connects `connections` times (at least one) to `url` (a libpq URL or key=value string),
-    /// applies the migrations not yet applied, and returns the store.
+    /// applies the migrations not yet applied, takes the sequencer lease with the default
+    /// options, and returns the store.
     pub fn open(url: &str, connections: usize) -> Result<Self, StoreError> {
+        Self::open_with(url, connections, &LeaseOptions::default())
+    }
+
+    /// [`PgStore::open`] with the lease's holder name, duration and renewal given. Another
+    /// front-end's live lease is [`StoreError::Locked`], as a RocksDB directory in use is.
+    pub fn open_with(
+        url: &str,
+        connections: usize,
+        lease: &LeaseOptions,
+    ) -> Result<Self, StoreError> {
+        let mut store = Self::connect_all(url, connections)?;
+        let (holder, ttl) = (lease.holder.clone(), lease.ttl.as_secs_f64());
+        let token = store.call(move |c| {
+            let row = c.query_opt(
+                "UPDATE glasslog_lease SET holder = $1, token = token + 1, \
+                 expires_at = now() + make_interval(secs => $2) \
+                 WHERE id = 1 AND expires_at < now() RETURNING token",
+                &[&holder, &ttl],
+            )?;
+            row.map(|r| r.get::<_, i64>(0)).ok_or(StoreError::Locked)
+        })?;
+        store.token = token;
+        if lease.renew {
+            store.renewal = Some(renew(url, token, lease.ttl)?);
+        }
+        Ok(store)
+    }
+
+    /// The fencing token this store holds the lease with.
+    pub fn fencing_token(&self) -> i64 {
+        self.token
+    }
+
+    fn connect_all(url: &str, connections: usize) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let mut workers = Vec::new();
@@ -169,6 +229,8 @@ impl PgStore {
         Ok(PgStore {
             jobs: Mutex::new(Some(tx)),
             workers,
+            token: -1,
+            renewal: None,
             tiles: RwLock::new(TileCache::default()),
         })
     }
@@ -194,8 +256,57 @@ impl PgStore {
     }
 }
 
+/// Renews the lease every third of `ttl` on a connection of its own, until told to stop. A
+/// renewal that finds another token stops: the lease is lost, and the fencing check in every
+/// write refuses this store from then on.
+fn renew(
+    url: &str,
+    token: i64,
+    ttl: std::time::Duration,
+) -> Result<(mpsc::Sender<()>, JoinHandle<()>), StoreError> {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let url = url.to_owned();
+    let secs = ttl.as_secs_f64();
+    let handle = std::thread::Builder::new()
+        .name("glasslog-pg-lease".into())
+        .spawn(move || {
+            let mut client: Option<Client> = None;
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(ttl / 3) {
+                if client.as_ref().is_none_or(Client::is_closed) {
+                    client = connect(&url, false).ok();
+                }
+                let Some(c) = client.as_mut() else { continue };
+                // No row: another token holds the lease, it is lost. An error (the primary is
+                // failing over) tries again next round, while the lease may still run.
+                if let Ok(0) = c.execute(
+                    "UPDATE glasslog_lease SET expires_at = now() + make_interval(secs => $2) \
+                     WHERE id = 1 AND token = $1",
+                    &[&token, &secs],
+                ) {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| StoreError::Backend(format!("cannot start a thread: {e}")))?;
+    Ok((stop, handle))
+}
+
 impl Drop for PgStore {
     fn drop(&mut self) {
+        if let Some((stop, handle)) = self.renewal.take() {
+            drop(stop);
+            let _ = handle.join();
+        }
+        // A clean close hands the lease over at once instead of after it expires.
+        if self.token >= 0 {
+            let token = self.token;
+            let _ = self.call(move |c| {
+                c.execute(
+                    "UPDATE glasslog_lease SET expires_at = 'epoch' WHERE id = 1 AND token = $1",
+                    &[&token],
+                )
+            });
+        }
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.take();
         }
@@ -242,6 +353,12 @@ fn apply_migrations(client: &mut Client) -> Result<(), StoreError> {
     )
     .map_err(pg)?;
     tx.commit().map_err(pg)
+}
+
+fn lost(token: i64) -> StoreError {
+    StoreError::Backend(format!(
+        "this front-end no longer holds the sequencer lease (fencing token {token}): another one sequences now"
+    ))
 }
 
 fn pg(e: postgres::Error) -> StoreError {
@@ -427,29 +544,39 @@ impl Store for PgStore {
             .map(|(_, i)| idx(*i))
             .collect::<Result<Vec<i64>, _>>()?;
         let size = idx(commit.tree_size)?;
+        let token = self.token;
         let written = commit.tiles.clone();
         self.call(move |c| {
             // One statement, so one transaction and two round trips (parse, execute): every
             // data-modifying part of a WITH runs, all or none of them.
-            c.execute(
-                "WITH e AS (INSERT INTO glasslog_entries (idx, data) \
-                     SELECT * FROM UNNEST($1::int8[], $2::bytea[])), \
+            // The lease row, locked for the statement: a takeover waits until this commit is
+            // done, and after one the token no longer matches, so nothing below is written.
+            let written = c.execute(
+                "WITH f AS (SELECT token FROM glasslog_lease WHERE id = 1 AND token = $13 FOR SHARE), \
+                 e AS (INSERT INTO glasslog_entries (idx, data) \
+                     SELECT * FROM UNNEST($1::int8[], $2::bytea[]) WHERE EXISTS (SELECT 1 FROM f)), \
                  i AS (INSERT INTO glasslog_identity (hash, idx) \
-                     SELECT * FROM UNNEST($3::bytea[], $4::int8[]) \
+                     SELECT * FROM UNNEST($3::bytea[], $4::int8[]) WHERE EXISTS (SELECT 1 FROM f) \
                      ON CONFLICT (hash) DO UPDATE SET idx = EXCLUDED.idx), \
                  l AS (INSERT INTO glasslog_leaf (hash, idx) \
-                     SELECT * FROM UNNEST($5::bytea[], $6::int8[]) \
+                     SELECT * FROM UNNEST($5::bytea[], $6::int8[]) WHERE EXISTS (SELECT 1 FROM f) \
                      ON CONFLICT (hash) DO UPDATE SET idx = EXCLUDED.idx), \
                  t AS (INSERT INTO glasslog_tiles (level, idx, record) \
                      SELECT * FROM UNNEST($7::int2[], $8::int8[], $9::bytea[]) \
+                     WHERE EXISTS (SELECT 1 FROM f) \
                      ON CONFLICT (level, idx) DO UPDATE SET record = EXCLUDED.record), \
                  g AS (INSERT INTO glasslog_tags (tag, idx) \
-                     SELECT * FROM UNNEST($10::text[], $11::int8[]) ON CONFLICT DO NOTHING) \
-                 INSERT INTO glasslog_meta (k, v) VALUES ('tree_size', $12) \
+                     SELECT * FROM UNNEST($10::text[], $11::int8[]) WHERE EXISTS (SELECT 1 FROM f) \
+                     ON CONFLICT DO NOTHING) \
+                 INSERT INTO glasslog_meta (k, v) SELECT 'tree_size', $12 WHERE EXISTS (SELECT 1 FROM f) \
                  ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
-                &[&ei, &ed, &ih, &ii, &lh, &li, &tl, &ti, &tr, &gt, &gi, &size],
-            )
-            .map(drop)
+                &[&ei, &ed, &ih, &ii, &lh, &li, &tl, &ti, &tr, &gt, &gi, &size, &token],
+            )?;
+            if written == 1 {
+                Ok(())
+            } else {
+                Err(lost(token))
+            }
         })?;
         // Only what is committed: after an error the sequencer reloads from the database.
         if let Ok(mut cache) = self.tiles.write() {
@@ -467,12 +594,30 @@ impl Store for PgStore {
         // simple protocol, with the note as a hex literal (digits and a-f only, and the size
         // a number, so nothing in it is SQL).
         let hex: String = note.iter().map(|b| format!("{b:02x}")).collect();
+        let token = self.token;
         let sql = format!(
             "BEGIN; SET LOCAL synchronous_commit = off; \
-             INSERT INTO glasslog_checkpoints (size, note) VALUES ({size}, '\\x{hex}'::bytea) \
+             INSERT INTO glasslog_checkpoints (size, note) SELECT {size}, '\\x{hex}'::bytea \
+             WHERE EXISTS (SELECT 1 FROM glasslog_lease WHERE id = 1 AND token = {token} FOR SHARE) \
              ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note; COMMIT"
         );
-        self.call(move |c| c.client.batch_execute(&sql).map_err(pg))
+        self.call(move |c| {
+            let inserted = c
+                .client
+                .simple_query(&sql)
+                .map_err(pg)?
+                .iter()
+                .filter_map(|m| match m {
+                    postgres::SimpleQueryMessage::CommandComplete(n) => Some(*n),
+                    _ => None,
+                })
+                .sum::<u64>();
+            if inserted == 1 {
+                Ok(())
+            } else {
+                Err(lost(token))
+            }
+        })
     }
 
     fn read_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {

@@ -11,5 +11,6 @@
 )]
 
 mod backend;
+mod lease;
 
 pub use glasslog_postgres::testing::cluster;
