@@ -61,3 +61,77 @@ fn a_log_served_from_postgres_survives_a_restart() {
     let logged = std::fs::read_to_string(data.with_extension("stderr.log")).unwrap_or_default();
     assert!(!logged.contains(&url), "the store URL was logged");
 }
+
+/// Two front-ends on one database, provisioned alike (the signing key file, and the token
+/// store and fingerprint key copied): the second waits as a standby, and when the sequencing
+/// one is killed with SIGKILL it takes over once the lease runs out, with every acknowledged
+/// entry at its index and a checkpoint consistent with what a monitor saw before.
+#[test]
+fn a_standby_takes_over_when_the_sequencer_is_killed() {
+    let Some(pg) = glasslog_postgres::testing::cluster() else {
+        return;
+    };
+    let url = pg.database("failover");
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("front.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "key_file = {:?}\nstore_lease_seconds = 2\nstore_standby = true\n",
+            tmp.path().join("log.key")
+        ),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap().to_owned();
+    let (data_a, data_b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir_all(&data_a).unwrap();
+    std::fs::create_dir_all(&data_b).unwrap();
+    let a = Server::start_with(&data_a, &["--config", &cfg, "--store", &url]);
+    let items: Vec<serde_json::Value> = (0..100)
+        .map(|i| serde_json::json!({"actor": format!("a-{i}"), "action": "read"}))
+        .collect();
+    let r = a.post_json(
+        "/v1/entries/batch",
+        Some(&a.admin),
+        &serde_json::Value::Array(items),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let state = tmp.path().join("monitor.json");
+    let state = state.to_str().unwrap().to_owned();
+    let (code, _, err) = a.cli(&["monitor", "--once", "--state", &state]);
+    assert_eq!(code, Some(0), "{err}");
+    for f in ["tokens.json", "fingerprint.key", "admin.token"] {
+        std::fs::copy(data_a.join(f), data_b.join(f)).unwrap();
+    }
+
+    let (b_dir, b_cfg, b_url) = (data_b.clone(), cfg.clone(), url.clone());
+    let standby = std::thread::spawn(move || {
+        Server::start_with(&b_dir, &["--config", &b_cfg, "--store", &b_url])
+    });
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(
+        !standby.is_finished(),
+        "the standby started while the lease was held"
+    );
+    let killed = std::time::Instant::now();
+    a.kill();
+    let b = standby.join().unwrap();
+    let takeover = killed.elapsed();
+    eprintln!("standby listening {takeover:?} after the SIGKILL (lease 2 s)");
+
+    for i in [0u64, 57, 99] {
+        let e = b.get(&format!("/v1/entries/{i}"), Some(&b.admin)).text();
+        assert!(e.contains(&format!("a-{i}")), "entry {i}: {e}");
+    }
+    let r = b.post_json(
+        "/v1/entries",
+        Some(&b.admin),
+        &serde_json::json!({"actor": "after-failover", "action": "read"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["index"], 100);
+    let (code, _, err) = b.cli(&["monitor", "--once", "--state", &state]);
+    assert_eq!(code, Some(0), "the monitor saw no fork: {err}");
+    let (code, out, err) = b.cli(&["audit"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+}

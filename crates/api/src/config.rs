@@ -20,6 +20,13 @@ pub struct ServerConfig {
     pub store: Option<String>,
     /// Connections the PostgreSQL store keeps (one thread each).
     pub store_connections: usize,
+    /// Seconds the PostgreSQL sequencer lease lasts without renewal (renewed every third of
+    /// it): how long a standby waits after the sequencing front-end dies.
+    pub store_lease_seconds: u64,
+    /// Start as a standby when another front-end holds the lease: wait for it to end, then
+    /// take over, instead of refusing to start. The listener opens once this front-end
+    /// sequences.
+    pub store_standby: bool,
     /// The log's origin line (and its key name).
     pub origin: String,
     /// The log's signer key file (created, mode 0600, if missing); `<data_dir>/log.key` when
@@ -194,6 +201,8 @@ impl Default for ServerConfig {
             origin: "localhost/glasslog".into(),
             store: None,
             store_connections: 8,
+            store_lease_seconds: 10,
+            store_standby: false,
             key_file: None,
             vkey_file: None,
             mldsa_key_file: None,

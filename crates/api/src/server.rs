@@ -400,10 +400,22 @@ pub async fn serve(
     let db = dir.join("db");
     let store_url = config.store.clone();
     let connections = config.store_connections;
+    let lease = glasslog_postgres::LeaseOptions {
+        ttl: std::time::Duration::from_secs(config.store_lease_seconds.max(1)),
+        wait: config.store_standby,
+        ..glasslog_postgres::LeaseOptions::default()
+    };
+    if store_url.is_some() && config.store_standby {
+        tracing::info!("standby: waiting for the sequencer lease");
+    }
     let store = tokio::task::spawn_blocking(
         move || -> Result<Arc<dyn glasslog_log::Store>, glasslog_log::StoreError> {
             Ok(match store_url {
-                Some(url) => Arc::new(glasslog_postgres::PgStore::open(&url, connections)?),
+                Some(url) => Arc::new(glasslog_postgres::PgStore::open_with(
+                    &url,
+                    connections,
+                    &lease,
+                )?),
                 None => Arc::new(RocksStore::open(&db, &RocksOptions::default())?),
             })
         },

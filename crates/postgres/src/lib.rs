@@ -33,6 +33,9 @@ pub struct LeaseOptions {
     pub ttl: std::time::Duration,
     /// Whether a thread renews it (tests turn it off to play a paused front-end).
     pub renew: bool,
+    /// Whether to wait for another front-end's lease to end instead of refusing at once: a
+    /// standby that takes over when the sequencing front-end dies.
+    pub wait: bool,
 }
 
 impl Default for LeaseOptions {
@@ -42,6 +45,7 @@ impl Default for LeaseOptions {
             holder: format!("{}:{}", host.trim(), std::process::id()),
             ttl: std::time::Duration::from_secs(10),
             renew: true,
+            wait: false,
         }
     }
 }
@@ -143,16 +147,22 @@ impl PgStore {
         lease: &LeaseOptions,
     ) -> Result<Self, StoreError> {
         let mut store = Self::connect_all(url, connections)?;
-        let (holder, ttl) = (lease.holder.clone(), lease.ttl.as_secs_f64());
-        let token = store.call(move |c| {
-            let row = c.query_opt(
-                "UPDATE glasslog_lease SET holder = $1, token = token + 1, \
-                 expires_at = now() + make_interval(secs => $2) \
-                 WHERE id = 1 AND expires_at < now() RETURNING token",
-                &[&holder, &ttl],
-            )?;
-            row.map(|r| r.get::<_, i64>(0)).ok_or(StoreError::Locked)
-        })?;
+        let token = loop {
+            let (holder, ttl) = (lease.holder.clone(), lease.ttl.as_secs_f64());
+            let taken = store.call(move |c| {
+                let row = c.query_opt(
+                    "UPDATE glasslog_lease SET holder = $1, token = token + 1, \
+                     expires_at = now() + make_interval(secs => $2) \
+                     WHERE id = 1 AND expires_at < now() RETURNING token",
+                    &[&holder, &ttl],
+                )?;
+                row.map(|r| r.get::<_, i64>(0)).ok_or(StoreError::Locked)
+            });
+            match taken {
+                Err(StoreError::Locked) if lease.wait => std::thread::sleep(lease.ttl / 4),
+                other => break other?,
+            }
+        };
         store.token = token;
         if lease.renew {
             store.renewal = Some(renew(url, token, lease.ttl)?);

@@ -15,6 +15,7 @@ fn lease(holder: &str, ttl_ms: u64, renew: bool) -> LeaseOptions {
         holder: holder.into(),
         ttl: Duration::from_millis(ttl_ms),
         renew,
+        wait: false,
     }
 }
 
