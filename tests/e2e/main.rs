@@ -23,6 +23,7 @@ mod mirror;
 mod monitor;
 mod postgres;
 mod powerloss;
+mod publish;
 mod rotation;
 mod server;
 mod transport;

@@ -27,6 +27,10 @@ pub struct ServerConfig {
     /// take over, instead of refusing to start. The listener opens once this front-end
     /// sequences.
     pub store_standby: bool,
+    /// A directory to publish the log into as static tlog-tiles files (every tile, entry
+    /// bundle and the latest checkpoint), for a web server or a CDN to serve with no glasslog
+    /// process in the path. The checkpoint is replaced only after what it covers is written.
+    pub publish_dir: Option<PathBuf>,
     /// The log's origin line (and its key name).
     pub origin: String,
     /// The log's signer key file (created, mode 0600, if missing); `<data_dir>/log.key` when
@@ -200,6 +204,7 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("glasslog-data"),
             origin: "localhost/glasslog".into(),
             store: None,
+            publish_dir: None,
             store_connections: 8,
             store_lease_seconds: 10,
             store_standby: false,

@@ -142,6 +142,44 @@ async fn rotate(
     Ok(signer.with_retired(retired)?)
 }
 
+/// Publishes the log into `dir` at start and after every new checkpoint, on the blocking
+/// pool; checkpoints that arrive during a run are coalesced into the next one.
+fn publish_tiles(log: Arc<Log>, dir: &Path) -> Result<(), ServeError> {
+    let publisher = glasslog_log::DirPublisher::open(dir).map_err(|e| ServeError::DataDir {
+        path: dir.to_owned(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let publisher = Arc::new(std::sync::Mutex::new(publisher));
+    let mut changes = log.subscribe();
+    tokio::spawn(async move {
+        loop {
+            let (log, publisher) = (Arc::clone(&log), Arc::clone(&publisher));
+            let run = tokio::task::spawn_blocking(move || {
+                let mut p = publisher
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                p.publish(&log)
+            })
+            .await;
+            match run {
+                Ok(Ok(_)) => {}
+                // An empty ML-DSA-only log has nothing to publish yet.
+                Ok(Err(glasslog_log::PublishError::Log(
+                    glasslog_log::LogError::NoCheckpointYet,
+                ))) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "publishing tiles failed; retried at the next checkpoint")
+                }
+                Err(_) => tracing::warn!("the tile publisher stopped"),
+            }
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+    Ok(())
+}
+
 /// The tag of the entries that record the log's signing keys.
 pub const SIGNING_KEYS_TAG: &str = "glasslog:signing-keys";
 
@@ -432,6 +470,9 @@ pub async fn serve(
             source: std::io::Error::other(e.to_string()),
         })??;
     let log = Arc::new(log);
+    if let Some(dir) = &config.publish_dir {
+        publish_tiles(Arc::clone(&log), dir)?;
+    }
     let sanitizer = Arc::new(Sanitizer::new(
         config.policy.clone(),
         fingerprint_key(&dir)?,

@@ -12,6 +12,7 @@ mod key;
 mod log;
 mod memory;
 mod mirror;
+mod publish;
 mod rocks;
 mod sequencer;
 mod signer;
@@ -27,6 +28,7 @@ pub use key::{KeyFileError, load_or_create_mldsa_signer, load_or_create_signer, 
 pub use log::Log;
 pub use memory::MemoryStore;
 pub use mirror::{Mirror, MirrorCheckpoint, MirrorError};
+pub use publish::{DirPublisher, PublishError};
 pub use rocks::{RocksOptions, RocksStore};
 pub use signer::{LogSigner, LogSignerError};
 pub use store::{Commit, Store, TileKey};
