@@ -24,14 +24,14 @@ trap on_exit EXIT
 SERVER_CPU=(); CLIENT_CPU=()
 if [ "${PIN:-0}" = 1 ]; then SERVER_CPU=(taskset -c 0); CLIENT_CPU=(taskset -c 1); fi
 
-# serve PORT: starts a server on 127.0.0.1:PORT with its data in $W/data, waits until it
-# listens (or fails with its stderr), sets PID, URL and GLASSLOG_TOKEN, and writes the seconds
-# it took to $W/started_in.
+# serve PORT [ARGS...]: starts a server on 127.0.0.1:PORT with its data in $W/data (and ARGS
+# for `glasslog serve`), waits until it listens (or fails with its stderr), sets PID, URL and
+# GLASSLOG_TOKEN, and writes the seconds it took to $W/started_in.
 serve() {
   local t0; t0=$(date +%s.%N)
   : >"$W/out"
   "${SERVER_CPU[@]}" "$T/glasslog" serve --listen "127.0.0.1:$1" --data-dir "$W/data" --origin "$NAME.example/log" \
-    >"$W/out" 2>>"$W/err" &
+    "${@:2}" >"$W/out" 2>>"$W/err" &
   PID=$!
   until grep -q 'listening on' "$W/out" 2>/dev/null; do
     kill -0 "$PID" 2>/dev/null || { cat "$W/err" >&2; exit 1; }

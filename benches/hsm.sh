@@ -24,19 +24,7 @@ printf '[pkcs11]\nmodule = "%s"\ntoken_label = "bench"\nkey_label = "checkpoint"
 results="$W/results.jsonl"
 
 # start KIND PORT: a server with a fresh data directory, its key as KIND says.
-start() {
-  rm -rf "$W/data"
-  : >"$W/out"
-  "${SERVER_CPU[@]}" "$T/glasslog" serve --listen "127.0.0.1:$2" --data-dir "$W/data" \
-    --origin "$NAME.example/log" --config "$W/$1.toml" >"$W/out" 2>>"$W/err" &
-  PID=$!
-  until grep -q 'listening on' "$W/out" 2>/dev/null; do
-    kill -0 "$PID" 2>/dev/null || { cat "$W/err" >&2; exit 1; }
-    sleep 0.01
-  done
-  URL="http://127.0.0.1:$2"
-  export GLASSLOG_TOKEN; GLASSLOG_TOKEN=$(cat "$W/data/admin.token")
-}
+start() { rm -rf "$W/data"; serve "$2" --config "$W/$1.toml"; }
 
 for r in $(seq "$ROUNDS"); do
   for kind in file token; do

@@ -30,16 +30,7 @@ start() {
     psql -q -h "$W/pg" -p 55434 -U postgres -c "CREATE DATABASE $db" >/dev/null
     extra=(--store "host=$W/pg port=55434 user=postgres dbname=$db")
   fi
-  : >"$W/out"
-  "${SERVER_CPU[@]}" "$T/glasslog" serve --listen "127.0.0.1:$2" --data-dir "$W/data" \
-    --origin "$NAME.example/log" "${extra[@]}" >"$W/out" 2>>"$W/err" &
-  PID=$!
-  until grep -q 'listening on' "$W/out" 2>/dev/null; do
-    kill -0 "$PID" 2>/dev/null || { cat "$W/err" >&2; exit 1; }
-    sleep 0.01
-  done
-  URL="http://127.0.0.1:$2"
-  export GLASSLOG_TOKEN; GLASSLOG_TOKEN=$(cat "$W/data/admin.token")
+  serve "$2" "${extra[@]}"
 }
 
 for r in $(seq "$ROUNDS"); do

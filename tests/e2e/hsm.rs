@@ -46,6 +46,19 @@ fn softhsm(dir: &Path, label: &str) -> Result<PathBuf, String> {
     Ok(conf)
 }
 
+/// [`softhsm`], or `None` after saying why the test skips (a failure under
+/// `GLASSLOG_REQUIRE_ORACLES`).
+fn softhsm_or_skip(dir: &Path) -> Option<PathBuf> {
+    match softhsm(dir, "glasslog-e2e") {
+        Ok(c) => Some(c),
+        Err(why) if std::env::var_os("GLASSLOG_REQUIRE_ORACLES").is_none() => {
+            eprintln!("skipped: {why}");
+            None
+        }
+        Err(why) => panic!("{why}"),
+    }
+}
+
 fn pin_file(dir: &Path, pin: &str, mode: u32) -> PathBuf {
     let path = dir.join(format!("pin-{mode:o}-{pin}"));
     std::fs::write(&path, format!("{pin}\n")).unwrap();
@@ -106,13 +119,8 @@ fn refused(dir: &Path, conf: &Path, config: &Path) -> String {
 #[test]
 fn a_log_signs_its_checkpoints_in_a_pkcs11_token() {
     let tmp = tempfile::tempdir().unwrap();
-    let conf = match softhsm(tmp.path(), "glasslog-e2e") {
-        Ok(c) => c,
-        Err(why) if std::env::var_os("GLASSLOG_REQUIRE_ORACLES").is_none() => {
-            eprintln!("skipped: {why}");
-            return;
-        }
-        Err(why) => panic!("{why}"),
+    let Some(conf) = softhsm_or_skip(tmp.path()) else {
+        return;
     };
     let pin = pin_file(tmp.path(), "4321", 0o600);
 
@@ -130,17 +138,7 @@ fn a_log_signs_its_checkpoints_in_a_pkcs11_token() {
     let env = [("SOFTHSM2_CONF", conf.to_str().unwrap())];
     let log = Server::start_with_env(&data, &["--config", cfg.to_str().unwrap()], &env);
     assert_eq!(log.vkey, vkey, "the server signs with the token's key");
-    for round in 0..3 {
-        let items: Vec<serde_json::Value> = (0..50)
-            .map(|i| serde_json::json!({"actor": format!("r{round}-{i}"), "action": "read"}))
-            .collect();
-        let r = log.post_json(
-            "/v1/entries/batch",
-            Some(&log.admin),
-            &serde_json::Value::Array(items),
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
-    }
+    log.append_events(150, "r");
     let note = log.get("/checkpoint", None).text();
     let set = VerifierSet::from_vkeys([vkey.as_str()]).unwrap();
     let opened = Note::open(note.as_bytes(), &set).unwrap();
@@ -200,13 +198,8 @@ fn a_log_signs_its_checkpoints_in_a_pkcs11_token() {
 #[test]
 fn a_witness_cosigns_with_a_key_in_a_pkcs11_token() {
     let tmp = tempfile::tempdir().unwrap();
-    let conf = match softhsm(tmp.path(), "glasslog-e2e") {
-        Ok(c) => c,
-        Err(why) if std::env::var_os("GLASSLOG_REQUIRE_ORACLES").is_none() => {
-            eprintln!("skipped: {why}");
-            return;
-        }
-        Err(why) => panic!("{why}"),
+    let Some(conf) = softhsm_or_skip(tmp.path()) else {
+        return;
     };
     let pin = pin_file(tmp.path(), "4321", 0o600);
     let token_flags = |key: &str| -> Vec<String> {
@@ -292,15 +285,7 @@ fn a_witness_cosigns_with_a_key_in_a_pkcs11_token() {
     )
     .unwrap();
     let log = Server::start_with(&data, &["--config", cfg.to_str().unwrap()]);
-    let items: Vec<serde_json::Value> = (0..20)
-        .map(|i| serde_json::json!({"actor": format!("w{i}"), "action": "read"}))
-        .collect();
-    let r = log.post_json(
-        "/v1/entries/batch",
-        Some(&log.admin),
-        &serde_json::Value::Array(items),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
+    log.append_events(20, "w");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let set = VerifierSet::from_vkeys([lvkey.as_str(), wvkey.as_str()]).unwrap();
     loop {

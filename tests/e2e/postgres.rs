@@ -16,17 +16,7 @@ fn a_log_served_from_postgres_survives_a_restart() {
     let data = tmp.path().join("log");
     std::fs::create_dir_all(&data).unwrap();
     let log = Server::start_with(&data, &["--store", &url]);
-    for round in 0..3 {
-        let items: Vec<serde_json::Value> = (0..100)
-            .map(|i| serde_json::json!({"actor": format!("r{round}-{i}"), "action": "read"}))
-            .collect();
-        let r = log.post_json(
-            "/v1/entries/batch",
-            Some(&log.admin),
-            &serde_json::Value::Array(items),
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
-    }
+    log.append_events(300, "r");
     let state = tmp.path().join("monitor.json");
     let state = state.to_str().unwrap();
     let (code, _, err) = log.cli(&["monitor", "--once", "--state", state]);
@@ -87,15 +77,7 @@ fn a_standby_takes_over_when_the_sequencer_is_killed() {
     std::fs::create_dir_all(&data_a).unwrap();
     std::fs::create_dir_all(&data_b).unwrap();
     let a = Server::start_with(&data_a, &["--config", &cfg, "--store", &url]);
-    let items: Vec<serde_json::Value> = (0..100)
-        .map(|i| serde_json::json!({"actor": format!("a-{i}"), "action": "read"}))
-        .collect();
-    let r = a.post_json(
-        "/v1/entries/batch",
-        Some(&a.admin),
-        &serde_json::Value::Array(items),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
+    a.append_events(100, "a-");
     let state = tmp.path().join("monitor.json");
     let state = state.to_str().unwrap().to_owned();
     let (code, _, err) = a.cli(&["monitor", "--once", "--state", &state]);

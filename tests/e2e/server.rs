@@ -224,6 +224,18 @@ impl Server {
     }
 
     /// Creates a token with a role through the admin API.
+    /// Appends `n` events with actors `{prefix}{i}`, in batches of at most 200, each of which
+    /// must be accepted.
+    pub fn append_events(&self, n: u64, prefix: &str) {
+        for start in (0..n).step_by(200) {
+            let items: Vec<Value> = (start..n.min(start + 200))
+                .map(|i| serde_json::json!({"actor": format!("{prefix}{i}"), "action": "read"}))
+                .collect();
+            let r = self.post_json("/v1/entries/batch", Some(&self.admin), &Value::Array(items));
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+    }
+
     pub fn token(&self, role: &str, name: &str) -> String {
         let r = self.post_json(
             "/v1/admin/tokens",
