@@ -97,23 +97,7 @@ fn config(dir: &Path, pin: &Path, key_label: &str) -> PathBuf {
 
 /// Starts `glasslog serve` expecting it to refuse; returns its stderr.
 fn refused(dir: &Path, conf: &Path, config: &Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--origin",
-            "e2e.glasslog.example/log",
-        ])
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--config")
-        .arg(config)
-        .env("SOFTHSM2_CONF", conf)
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "the server started");
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    crate::server::refused_to_start(dir, config, &[("SOFTHSM2_CONF", conf)])
 }
 
 #[test]

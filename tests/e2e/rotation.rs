@@ -142,20 +142,6 @@ fn a_rotated_key_cosigns_for_the_overlap_and_is_on_the_record() {
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_glasslog"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--origin",
-            "e2e.glasslog.example/log",
-        ])
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--config")
-        .arg(tmp.path().join("missing.toml"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
+    crate::server::refused_to_start(&data, &tmp.path().join("missing.toml"), &[]);
     assert!(!tmp.path().join("nowhere.key").exists());
 }

@@ -300,6 +300,22 @@ impl Drop for Server {
     }
 }
 
+/// Runs `glasslog serve` on `dir` with a config file that must make it refuse to start;
+/// returns its stderr.
+pub fn refused_to_start(dir: &Path, config: &Path, env: &[(&str, &Path)]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--origin", "e2e.glasslog.example/log", "--data-dir"])
+        .arg(dir)
+        .arg("--config")
+        .arg(config)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the server started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// Runs the `glasslog` binary with a log's URL, verifier key and token in its environment;
 /// returns the exit status, stdout and stderr.
 pub fn run_cli(url: &str, vkey: &str, token: &str, args: &[&str]) -> (Option<i32>, String, String) {
