@@ -142,8 +142,8 @@ async fn rotate(
     Ok(signer.with_retired(retired)?)
 }
 
-/// Publishes the log into `dir` at start and after every new checkpoint, on the blocking
-/// pool; checkpoints that arrive during a run are coalesced into the next one.
+/// Publishes the log into `dir` at start and after new checkpoints, on the blocking pool, at
+/// most every [`PUBLISH_EVERY`]; checkpoints that arrive meanwhile are coalesced into one run.
 fn publish_tiles(log: Arc<Log>, dir: &Path) -> Result<(), ServeError> {
     let publisher = glasslog_log::DirPublisher::open(dir).map_err(|e| ServeError::DataDir {
         path: dir.to_owned(),
@@ -172,6 +172,9 @@ fn publish_tiles(log: Arc<Log>, dir: &Path) -> Result<(), ServeError> {
                 }
                 Err(_) => tracing::warn!("the tile publisher stopped"),
             }
+            // At most four runs a second: each new checkpoint rewrites the right-edge partial
+            // tiles, and a run per small batch cost single-entry ingest 40% (BENCHMARKS.md).
+            tokio::time::sleep(PUBLISH_EVERY).await;
             if changes.changed().await.is_err() {
                 return;
             }
@@ -179,6 +182,9 @@ fn publish_tiles(log: Arc<Log>, dir: &Path) -> Result<(), ServeError> {
     });
     Ok(())
 }
+
+/// The shortest time between two runs of the tile publisher: its publication lag.
+const PUBLISH_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The tag of the entries that record the log's signing keys.
 pub const SIGNING_KEYS_TAG: &str = "glasslog:signing-keys";
