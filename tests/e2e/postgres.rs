@@ -86,6 +86,12 @@ fn a_standby_takes_over_when_the_sequencer_is_killed() {
         std::fs::copy(data_a.join(f), data_b.join(f)).unwrap();
     }
 
+    // Not a standby: refused at once, saying why.
+    let plain = tmp.path().join("plain.toml");
+    std::fs::write(&plain, format!("store = {url:?}\n")).unwrap();
+    let err = crate::server::refused_to_start(&tmp.path().join("c"), &plain, &[]);
+    assert!(err.contains("holds the sequencer lease"), "{err}");
+
     let (b_dir, b_cfg, b_url) = (data_b.clone(), cfg.clone(), url.clone());
     let standby = std::thread::spawn(move || {
         Server::start_with(&b_dir, &["--config", &b_cfg, "--store", &b_url])

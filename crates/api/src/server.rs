@@ -56,6 +56,11 @@ pub enum ServeError {
     /// `[pkcs11]` and `key_file`, or `[pkcs11]` and `sign_ed25519 = false`.
     #[error("[pkcs11] holds the Ed25519 checkpoint key: {0}")]
     Pkcs11Conflict(&'static str),
+    /// Another front-end sequences on this PostgreSQL database.
+    #[error(
+        "another front-end holds the sequencer lease in this database; set store_standby = true to wait and take over when it stops"
+    )]
+    LeaseHeld,
     /// `[rotation]` cannot be applied.
     #[error("[rotation]: {0}")]
     Rotation(String),
@@ -453,13 +458,16 @@ pub async fn serve(
         tracing::info!("standby: waiting for the sequencer lease");
     }
     let store = tokio::task::spawn_blocking(
-        move || -> Result<Arc<dyn glasslog_log::Store>, glasslog_log::StoreError> {
+        move || -> Result<Arc<dyn glasslog_log::Store>, ServeError> {
             Ok(match store_url {
-                Some(url) => Arc::new(glasslog_postgres::PgStore::open_with(
-                    &url,
-                    connections,
-                    &lease,
-                )?),
+                Some(url) => Arc::new(
+                    glasslog_postgres::PgStore::open_with(&url, connections, &lease).map_err(
+                        |e| match e {
+                            glasslog_log::StoreError::Locked => ServeError::LeaseHeld,
+                            other => other.into(),
+                        },
+                    )?,
+                ),
                 None => Arc::new(RocksStore::open(&db, &RocksOptions::default())?),
             })
         },
