@@ -124,14 +124,9 @@ async fn rotate(
             signer.with_previous(old, r.overlap_until)
         }
         (None, Some(label), Some(p11)) => {
-            let mut token = p11.token_config().map_err(ServeError::Pkcs11)?;
+            let mut token = p11.token_config()?;
             token.key_label.clone_from(label);
-            let origin = config.origin.clone();
-            let old =
-                tokio::task::spawn_blocking(move || glasslog_hsm::TokenKey::open(token, &origin))
-                    .await
-                    .map_err(|_| ServeError::Pkcs11Module)?
-                    .map_err(|e| ServeError::Pkcs11(e.into()))?;
+            let old = open_token(token, &config.origin).await?;
             signer.with_previous(old, r.overlap_until)
         }
         (None, Some(_), None) => {
@@ -145,6 +140,19 @@ async fn rotate(
         }
     }?;
     Ok(signer.with_retired(retired)?)
+}
+
+/// Opens a key pair in a PKCS#11 token on the blocking pool: loading the vendor's module and
+/// logging in are blocking calls.
+async fn open_token(
+    token: glasslog_hsm::TokenConfig,
+    origin: &str,
+) -> Result<glasslog_hsm::TokenKey, ServeError> {
+    let origin = origin.to_owned();
+    tokio::task::spawn_blocking(move || glasslog_hsm::TokenKey::open(token, &origin))
+        .await
+        .map_err(|_| ServeError::Pkcs11Module)?
+        .map_err(|e| ServeError::Pkcs11(e.into()))
 }
 
 /// Publishes the log into `dir` at start and after new checkpoints, on the blocking pool, at
@@ -208,7 +216,8 @@ async fn record_signing_keys(log: &Arc<Log>, sanitizer: &Arc<Sanitizer>) -> Resu
         })),
         "retired": log.retired_keys(),
     });
-    let digest = hex(&sha2::Sha256::digest(keys.to_string().as_bytes()));
+    let digest =
+        glasslog_merkle::Hash(sha2::Sha256::digest(keys.to_string().as_bytes()).into()).to_hex();
     let reader = Arc::clone(log);
     let wanted = digest.clone();
     // Whether a record exists, and whether the last one is this key set.
@@ -264,16 +273,6 @@ async fn record_signing_keys(log: &Arc<Log>, sanitizer: &Arc<Sanitizer>) -> Resu
     .await?;
     tracing::info!(digest = %digest, "signing keys recorded in the log");
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Where the log's Ed25519 key lives.
-enum Ed25519Source {
-    File(glasslog_merkle::Signer),
-    Token(glasslog_hsm::TokenKey),
 }
 
 fn fingerprint_key(dir: &Path) -> Result<zeroize::Zeroizing<[u8; 32]>, ServeError> {
@@ -345,32 +344,22 @@ pub async fn serve(
         .key_file
         .clone()
         .unwrap_or_else(|| dir.join("log.key"));
-    let signer: Option<Ed25519Source> = match (&config.pkcs11, config.sign_ed25519) {
-        (Some(_), _) if config.key_file.is_some() => {
-            return Err(ServeError::Pkcs11Conflict("remove key_file"));
-        }
-        (Some(_), false) => {
-            return Err(ServeError::Pkcs11Conflict(
-                "sign_ed25519 = false contradicts it",
-            ));
-        }
-        (Some(p11), true) => {
-            let token = p11.token_config().map_err(ServeError::Pkcs11)?;
-            let origin = config.origin.clone();
-            // Loading the module and logging in are blocking calls into the vendor's library.
-            let key =
-                tokio::task::spawn_blocking(move || glasslog_hsm::TokenKey::open(token, &origin))
-                    .await
-                    .map_err(|_| ServeError::Pkcs11Module)?
-                    .map_err(|e| ServeError::Pkcs11(e.into()))?;
-            Some(Ed25519Source::Token(key))
-        }
-        (None, true) => Some(Ed25519Source::File(load_or_create_signer(
-            &key_file,
-            &config.origin,
-        )?)),
-        (None, false) => None,
-    };
+    let signer: Option<Box<dyn glasslog_merkle::Ed25519Key>> =
+        match (&config.pkcs11, config.sign_ed25519) {
+            (Some(_), _) if config.key_file.is_some() => {
+                return Err(ServeError::Pkcs11Conflict("remove key_file"));
+            }
+            (Some(_), false) => {
+                return Err(ServeError::Pkcs11Conflict(
+                    "sign_ed25519 = false contradicts it",
+                ));
+            }
+            (Some(p11), true) => Some(Box::new(
+                open_token(p11.token_config()?, &config.origin).await?,
+            )),
+            (None, true) => Some(Box::new(load_or_create_signer(&key_file, &config.origin)?)),
+            (None, false) => None,
+        };
     let mldsa = config
         .mldsa_key_file
         .as_ref()
@@ -389,12 +378,7 @@ pub async fn serve(
         publish(&config.mldsa_vkey_file, m.vkey())?;
     }
     let signer = match (signer, mldsa) {
-        (Some(Ed25519Source::File(ed)), mldsa) => {
-            publish(&config.vkey_file, ed.vkey())?;
-            LogSigner::new(ed, mldsa)?
-        }
-        (Some(Ed25519Source::Token(ed)), mldsa) => {
-            use glasslog_merkle::Ed25519Key as _;
+        (Some(ed), mldsa) => {
             publish(&config.vkey_file, ed.verifier().vkey())?;
             LogSigner::new(ed, mldsa)?
         }

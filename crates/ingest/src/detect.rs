@@ -392,15 +392,7 @@ impl Detector {
                 }
                 let value = &text[start..end];
                 let between = key.map_or("", |k| text.get(k.end..secret.start).unwrap_or(""));
-                // `"session:91cb…"` (a Redis or cache key): a namespace and an id quoted as one
-                // name, not a value given to a name.
-                let quoted_name = key.is_some_and(|k| {
-                    let b = text.as_bytes();
-                    between == ":"
-                        && k.start > 0
-                        && matches!(b[k.start - 1], b'"' | b'\'')
-                        && b.get(end) == Some(&b[k.start - 1])
-                });
+                let key_span = key;
                 let key = key.map_or("", |m| m.as_str(text));
                 let (keep, checksum) = match rule.check {
                     Check::None => (!values::is_fake_token(value), None),
@@ -419,6 +411,15 @@ impl Detector {
                         let listed = rule.kind == Kind::Generic
                             && between.contains(',')
                             && !between.contains(['=', ':']);
+                        // `"session:91cb…"` (a Redis or cache key): a namespace and an id
+                        // quoted as one name, not a value given to a name.
+                        let quoted_name = key_span.is_some_and(|k| {
+                            let b = text.as_bytes();
+                            between == ":"
+                                && k.start > 0
+                                && matches!(b[k.start - 1], b'"' | b'\'')
+                                && b.get(end) == Some(&b[k.start - 1])
+                        });
                         let namespaced = quoted_name
                             && !keys::is_password(key)
                             && value.bytes().all(|b| {
@@ -1090,8 +1091,6 @@ const PUBLIC_ID_PREFIXES: &[&str] = &[
     "seti_", "si_", "src_", "sub_", "txn_", "py_", "cs_test_", "req_",
 ];
 
-/// The random-looking tokens in `text[start..end]`, the text after a service's name, up to the
-/// first word that calls what follows an identifier.
 /// The public key of a Sentry DSN (`https://<key>@o1.ingest.sentry.io/2`, or `<key>:<secret>@`
 /// in the legacy form): public by design, browsers send it. The legacy secret after the `:` is
 /// not, and other rules read it as a URL's password.
@@ -1112,6 +1111,8 @@ fn dsn_public_key(text: &str, s: usize, e: usize) -> bool {
     host.ends_with(".sentry.io") || host.starts_with("sentry.")
 }
 
+/// The random-looking tokens in `text[start..end]`, the text after a service's name, up to the
+/// first word that calls what follows an identifier.
 fn proximate_tokens(
     text: &str,
     start: usize,

@@ -625,6 +625,17 @@ impl Signer {
     }
 }
 
+/// A key chosen at run time (a file's or a token's) signs as the key it holds.
+impl<K: Ed25519Key + ?Sized> Ed25519Key for Box<K> {
+    fn verifier(&self) -> Ed25519Verifier {
+        (**self).verifier()
+    }
+
+    fn sign_ed25519(&self, message: &[u8]) -> Result<[u8; 64], SignError> {
+        (**self).sign_ed25519(message)
+    }
+}
+
 impl Ed25519Key for Signer {
     fn verifier(&self) -> Ed25519Verifier {
         Signer::verifier(self)

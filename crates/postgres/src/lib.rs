@@ -120,6 +120,12 @@ struct TileCache {
 }
 
 impl TileCache {
+    fn remove(&mut self, key: &TileKey) {
+        if let Some(old) = self.records.remove(key) {
+            self.bytes -= old.len();
+        }
+    }
+
     fn put(&mut self, key: TileKey, record: Vec<u8>) {
         if self.bytes + record.len() > TILE_CACHE_BYTES {
             *self = TileCache::default();
@@ -556,7 +562,7 @@ impl Store for PgStore {
         let size = idx(commit.tree_size)?;
         let token = self.token;
         let written = commit.tiles.clone();
-        self.call(move |c| {
+        let result = self.call(move |c| {
             // One statement, so one transaction and two round trips (parse, execute): every
             // data-modifying part of a WITH runs, all or none of them.
             // The lease row, locked for the statement: a takeover waits until this commit is
@@ -587,14 +593,28 @@ impl Store for PgStore {
             } else {
                 Err(lost(token))
             }
-        })?;
-        // Only what is committed: after an error the sequencer reloads from the database.
-        if let Ok(mut cache) = self.tiles.write() {
-            for (k, r) in written {
-                cache.put(k, r);
+        });
+        let mut cache = self
+            .tiles
+            .write()
+            .map_err(|_| StoreError::Backend("tile cache poisoned".into()))?;
+        match result {
+            Ok(()) => {
+                for (k, r) in written {
+                    cache.put(k, r);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // A commit that failed may still have landed (the answer was lost): its tiles
+                // are no longer known, and the sequencer's reload must read them from the
+                // database, not an older copy from here.
+                for (k, _) in &written {
+                    cache.remove(k);
+                }
+                Err(e)
             }
         }
-        Ok(())
     }
 
     fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
