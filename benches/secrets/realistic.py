@@ -1337,6 +1337,60 @@ NEGATIVE24 = [
 ]
 
 
+# Written in session 8 after holdout24 was scored and before its misses were read or any
+# detector changed again: daemon, device and build configuration, and password-manager and
+# secret-store command lines.
+def laravel_key(rng):
+    return base64.b64encode(rng.randbytes(32)).decode()
+
+
+def erlang_cookie(rng):
+    return rs(rng, 20, UP)
+
+
+def juniper9(rng):
+    return "$9$" + rs(rng, rng.randint(18, 30), AN + "./-")
+
+
+def cargo_token(rng):
+    return "cio" + rs(rng, 32, AN)
+
+
+HOLDOUT25 = [
+    P("h25-bitcoin-conf", "bitcoin", human_password, "server=1\nrpcuser=btcrpc\nrpcpassword={s}\nrpcallowip=10.0.0.0/8"),
+    P("h25-muttrc-imap-pass", "mail", human_password, "set imap_user = \"ops@acme.io\"\nset imap_pass = \"{s}\"\nset folder = \"imaps://imap.acme.io:993\""),
+    P("h25-muttrc-smtp-pass", "mail", human_password, "set smtp_url = \"smtp://ops@acme.io@smtp.acme.io:587/\"\nset smtp_pass = '{s}'"),
+    P("h25-sssd-authtok", "ldap", human_password, "[domain/acme.io]\nid_provider = ldap\nldap_default_bind_dn = cn=sssd,ou=svc,dc=acme,dc=io\nldap_default_authtok_type = password\nldap_default_authtok = {s}"),
+    P("h25-nslcd-bindpw", "ldap", human_password, "uri ldaps://ldap.acme.io\nbase dc=acme,dc=io\nbinddn cn=nslcd,ou=svc,dc=acme,dc=io\nbindpw {s}"),
+    P("h25-dockerfile-env-space", "docker", human_password, "FROM postgres:16\nENV POSTGRES_USER app\nENV POSTGRES_PASSWORD {s}\nCOPY init.sql /docker-entrypoint-initdb.d/"),
+    P("h25-docker-build-arg", "docker", human_password, "$ docker build --build-arg DB_PASSWORD={s} --build-arg APP_ENV=prod -t acme/api:2.4.1 ."),
+    P("h25-rsyncd-secrets", "rsync", human_password, "==> /etc/rsyncd.secrets <==\nbackup:{s}"),
+    P("h25-laravel-app-key", "php", laravel_key, "APP_NAME=Acme\nAPP_ENV=production\nAPP_KEY=base64:{s}\nAPP_DEBUG=false"),
+    P("h25-zabbix-dbpassword", "zabbix", human_password, "LogFile=/var/log/zabbix/zabbix_server.log\nDBHost=localhost\nDBName=zabbix\nDBUser=zabbix\nDBPassword={s}"),
+    P("h25-cisco-tacacs-key", "cisco", human_password, "tacacs server TAC1\n address ipv4 10.0.0.5\n key 0 {s}\n!"),
+    P("h25-dovecot-passwd-file", "mail", human_password, "ops@acme.io:{{PLAIN}}{s}::::::"),
+    P("h25-proxysql-admin", "proxysql", human_password, "admin_variables=\n{{\n    admin_credentials=\"admin:{s}\"\n    mysql_ifaces=\"0.0.0.0:6032\"\n}}"),
+    P("h25-icecast-source", "icecast", human_password, "<authentication>\n    <source-password>{s}</source-password>\n    <admin-user>admin</admin-user>\n</authentication>"),
+    P("h25-juniper-auth-key", "juniper", juniper9, "set protocols bgp group transit neighbor 192.0.2.1 authentication-key \"{s}\""),
+    P("h25-erlang-setcookie", "erlang", erlang_cookie, "$ erl -name ops@node1.acme.io -setcookie {s} -remsh rabbit@node1"),
+    P("h25-postfix-static-sasl", "postfix", human_password, "relayhost = [smtp.acme.io]:587\nsmtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = static:relay@acme.io:{s}"),
+    P("h25-vault-kv-put", "vault", human_password, "$ vault kv put secret/prod/db username=app password={s}"),
+    P("h25-poetry-http-basic", "python", human_password, "$ poetry config http-basic.acme ci {s}"),
+    P("h25-cargo-login", "rust", cargo_token, "$ cargo login --registry acme {s}"),
+]
+
+NEGATIVE25 = [
+    P("h25-neg-bitcoin-rpcauth", "bitcoin", None, "server=1\nrpcauth=btcrpc:{sha32}${sha64}\nrpcallowip=10.0.0.0/8"),
+    P("h25-neg-sssd-no-authtok", "ldap", None, "[domain/acme.io]\nid_provider = ldap\nldap_default_bind_dn = cn=sssd,ou=svc,dc=acme,dc=io\nldap_tls_reqcert = demand"),
+    P("h25-neg-dockerfile-arg-ref", "docker", None, "FROM postgres:16\nARG DB_PASSWORD\nENV POSTGRES_PASSWORD=${{DB_PASSWORD}}\nENV POSTGRES_USER app"),
+    P("h25-neg-docker-build-secret", "docker", None, "$ docker build --secret id=npmrc,src=$HOME/.npmrc --build-arg APP_ENV=prod -t acme/api:2.4.1 ."),
+    P("h25-neg-laravel-env", "php", None, "APP_NAME=Acme\nAPP_ENV=production\nAPP_DEBUG=false\nAPP_URL=https://acme.io"),
+    P("h25-neg-cisco-secret-9", "cisco", None, "username admin privilege 15 secret 9 $9${an24}${b64}"),
+    P("h25-neg-dovecot-passdb", "mail", None, "passdb {{\n  driver = passwd-file\n  args = scheme=SHA512-CRYPT username_format=%u /etc/dovecot/users\n}}"),
+    P("h25-neg-vault-kv-get", "vault", None, "$ vault kv get -field=password secret/prod/db"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1459,6 +1513,8 @@ def split_of(name):
         return "holdout23"
     if name.startswith("h24-"):
         return "holdout24"
+    if name.startswith("h25-"):
+        return "holdout25"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1486,7 +1542,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 21), per_template, HOLDOUT21, NEGATIVE21)
             + generation(random.Random(seed + 22), per_template, HOLDOUT22, NEGATIVE22)
             + generation(random.Random(seed + 23), per_template, HOLDOUT23, NEGATIVE23)
-            + generation(random.Random(seed + 24), per_template, HOLDOUT24, NEGATIVE24))
+            + generation(random.Random(seed + 24), per_template, HOLDOUT24, NEGATIVE24)
+            + generation(random.Random(seed + 25), per_template, HOLDOUT25, NEGATIVE25))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1522,7 +1579,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
