@@ -14,6 +14,7 @@
 mod api;
 mod breakglass;
 mod clients;
+mod console;
 mod crash;
 mod disk;
 mod goverify;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod breakglass;
 mod clock;
 pub mod config;
+mod console;
 pub mod cosign;
 pub mod listener;
 pub mod metrics;

@@ -41,6 +41,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/metrics"),
     ("get", "/healthz"),
     ("get", "/readyz"),
+    ("get", "/ui"),
+    ("get", "/ui/"),
+    ("get", "/ui/{file}"),
 ];
 
 #[cfg(feature = "testing")]
@@ -147,6 +150,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(read::metrics))
         .route("/healthz", get(read::healthz))
         .route("/readyz", get(read::readyz))
+        .route("/ui", get(crate::console::redirect))
+        .route("/ui/", get(crate::console::index))
+        .route("/ui/{file}", get(crate::console::file))
         .fallback(read::fallback)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),

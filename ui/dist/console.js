@@ -1,0 +1,899 @@
+(() => {
+  // src/api.js
+  var token = null;
+  var base = "";
+  var ApiError = class extends Error {
+    constructor(status, problem2, path) {
+      super(problem2?.detail ?? problem2?.title ?? `HTTP ${status} from ${path}`);
+      this.name = "ApiError";
+      this.status = status;
+      this.problem = problem2;
+    }
+  };
+  function signIn(t, server = "") {
+    token = t && t.trim() ? t.trim() : null;
+    base = server.replace(/\/+$/, "");
+  }
+  function signOut() {
+    token = null;
+  }
+  var signedIn = () => token !== null;
+  async function request(path, { method = "GET", body, accept = "application/json" } = {}) {
+    const headers = { Accept: accept };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (body !== void 0) headers["Content-Type"] = "application/json";
+    const resp = await fetch(base + path, {
+      method,
+      headers,
+      body: body === void 0 ? void 0 : JSON.stringify(body),
+      cache: "no-store",
+      credentials: "omit",
+      referrerPolicy: "no-referrer"
+    });
+    if (!resp.ok) {
+      let problem2 = null;
+      try {
+        problem2 = await resp.json();
+      } catch {
+      }
+      throw new ApiError(resp.status, problem2, path);
+    }
+    return resp;
+  }
+  var getJson = async (path) => (await request(path)).json();
+  var getText = async (path) => (await request(path, { accept: "text/plain" })).text();
+
+  // src/dom.js
+  function h(tag, attrs = {}, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs ?? {})) {
+      if (v === void 0 || v === null || v === false) continue;
+      if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? "" : String(v));
+    }
+    append(el, children);
+    return el;
+  }
+  function append(el, children) {
+    for (const c of children.flat(Infinity)) {
+      if (c === void 0 || c === null || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+  }
+  function fill(el, ...children) {
+    el.replaceChildren();
+    append(el, children);
+    return el;
+  }
+  var MARKER = /\[REDACTED:([a-z0-9_.:-]+?):([0-9a-f]{8,64})\]/g;
+  function withMarkers(text) {
+    const out = [];
+    let last = 0;
+    for (const m of text.matchAll(MARKER)) {
+      out.push(text.slice(last, m.index));
+      out.push(h("mark", { class: "redacted", title: `redacted by rule ${m[1]} (fingerprint ${m[2]})`, "data-rule": m[1] }, m[0]));
+      last = m.index + m[0].length;
+    }
+    out.push(text.slice(last));
+    return out;
+  }
+  function markerRules(text) {
+    return [...new Set(Array.from(text.matchAll(MARKER), (m) => m[1]))];
+  }
+  function time(ms) {
+    if (typeof ms !== "number" || !Number.isFinite(ms)) return "";
+    return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  }
+
+  // src/verify.js
+  var subtle = globalThis.crypto.subtle;
+  var enc = new TextEncoder();
+  var VerifyError = class extends Error {
+    constructor(message) {
+      super(message);
+      this.name = "VerifyError";
+    }
+  };
+  var B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+  function fromBase64(s) {
+    if (typeof s !== "string" || !B64.test(s)) throw new VerifyError("not standard base64");
+    const bin = atob(s);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  function toBase64(bytes) {
+    let bin = "";
+    for (const b of bytes) bin += String.fromCharCode(b);
+    return btoa(bin);
+  }
+  function toHex(bytes) {
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  function concat(...parts) {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+  function equal(a, b) {
+    if (a.length !== b.length) return false;
+    let d = 0;
+    for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+    return d === 0;
+  }
+  async function sha256(bytes) {
+    return new Uint8Array(await subtle.digest("SHA-256", bytes));
+  }
+  function leafHash(entry) {
+    return sha256(concat(Uint8Array.of(0), entry));
+  }
+  function nodeHash(left, right) {
+    return sha256(concat(Uint8Array.of(1), left, right));
+  }
+  function hashArg(h2, what) {
+    const b = typeof h2 === "string" ? fromBase64(h2) : h2;
+    if (!(b instanceof Uint8Array) || b.length !== 32) throw new VerifyError(`${what} is not a 32-byte hash`);
+    return b;
+  }
+  function bytesArg(h2, what) {
+    const b = typeof h2 === "string" ? fromBase64(h2) : h2;
+    if (!(b instanceof Uint8Array)) throw new VerifyError(`${what} is not bytes`);
+    return b;
+  }
+  function sizeArg(n, what) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new VerifyError(`${what} is not a non-negative integer`);
+    return n;
+  }
+  var big = (n) => BigInt(n);
+  async function verifyInclusion(index, size, leaf, proof, root) {
+    sizeArg(index, "the leaf index");
+    sizeArg(size, "the tree size");
+    leaf = hashArg(leaf, "the leaf hash");
+    root = hashArg(root, "the root");
+    const path = proof.map((p, i) => hashArg(p, `proof hash ${i}`));
+    if (index >= size) throw new VerifyError(`leaf index ${index} is not below tree size ${size}`);
+    let fn = big(index);
+    let sn = big(size) - 1n;
+    let r = leaf;
+    const steps = [];
+    for (const p of path) {
+      if (sn === 0n) throw new VerifyError("the proof is longer than the tree is deep");
+      if ((fn & 1n) === 1n || fn === sn) {
+        r = await nodeHash(p, r);
+        steps.push({ side: "left", sibling: p, result: r });
+        if ((fn & 1n) === 0n) {
+          while ((fn & 1n) === 0n && fn !== 0n) {
+            fn >>= 1n;
+            sn >>= 1n;
+          }
+        }
+      } else {
+        r = await nodeHash(r, p);
+        steps.push({ side: "right", sibling: p, result: r });
+      }
+      fn >>= 1n;
+      sn >>= 1n;
+    }
+    if (sn !== 0n) throw new VerifyError("the proof is shorter than the tree is deep");
+    if (!equal(r, root)) throw new VerifyError("the proof does not lead to the checkpoint's root");
+    return steps;
+  }
+  async function verifyConsistency(size1, size2, root1, root2, proof) {
+    sizeArg(size1, "the old size");
+    sizeArg(size2, "the new size");
+    root1 = bytesArg(root1, "the old root");
+    root2 = bytesArg(root2, "the new root");
+    const path = proof.map((p, i) => hashArg(p, `proof hash ${i}`));
+    if (size2 < size1) throw new VerifyError(`the tree shrank from ${size1} to ${size2}: a rollback`);
+    if (size1 === 0) throw new VerifyError("a consistency proof from the empty tree proves nothing");
+    if (size1 === size2) {
+      if (path.length !== 0) throw new VerifyError("equal sizes need an empty proof");
+      if (!equal(root1, root2)) throw new VerifyError("same size, different roots: a fork");
+      return;
+    }
+    if (path.length === 0) throw new VerifyError("the proof is empty");
+    let fn = big(size1) - 1n;
+    let sn = big(size2) - 1n;
+    while ((fn & 1n) === 1n) {
+      fn >>= 1n;
+      sn >>= 1n;
+    }
+    const isPow2 = (big(size1) & big(size1) - 1n) === 0n;
+    const nodes = isPow2 ? [root1, ...path] : path;
+    let fr = nodes[0];
+    let sr = nodes[0];
+    for (const c of nodes.slice(1)) {
+      if (sn === 0n) throw new VerifyError("the proof is longer than needed");
+      if ((fn & 1n) === 1n || fn === sn) {
+        fr = await nodeHash(c, fr);
+        sr = await nodeHash(c, sr);
+        while ((fn & 1n) === 0n && fn !== 0n) {
+          fn >>= 1n;
+          sn >>= 1n;
+        }
+      } else {
+        sr = await nodeHash(sr, c);
+      }
+      fn >>= 1n;
+      sn >>= 1n;
+    }
+    if (sn !== 0n) throw new VerifyError("the proof is shorter than needed");
+    if (!equal(fr, root1)) throw new VerifyError("the proof does not reproduce the old root: a fork");
+    if (!equal(sr, root2)) throw new VerifyError("the proof does not reproduce the new root: a fork");
+  }
+  var ALG_ED25519 = 1;
+  var ALG_COSIGNATURE_V1 = 4;
+  async function keyId(name, alg, pub) {
+    return (await sha256(concat(enc.encode(name), Uint8Array.of(10, alg), pub))).slice(0, 4);
+  }
+  function validKeyName(name) {
+    return name.length > 0 && !/[\s+]/u.test(name);
+  }
+  async function parseVerifierKey(vkey) {
+    if (typeof vkey !== "string") throw new VerifyError("a verifier key is a string");
+    const m = /^([^+]*)\+([^+]*)\+(.*)$/su.exec(vkey.trim());
+    if (!m) throw new VerifyError("a verifier key is <name>+<key id>+<key>");
+    const [, name, idHex, b64] = m;
+    if (!validKeyName(name)) throw new VerifyError("the verifier key's name is empty or has spaces");
+    if (!/^[0-9a-f]{8}$/.test(idHex)) throw new VerifyError("the verifier key's ID is not 8 hex digits");
+    const raw = fromBase64(b64);
+    const alg = raw[0];
+    if (alg !== ALG_ED25519 && alg !== ALG_COSIGNATURE_V1)
+      throw new VerifyError(`verifier keys of type 0x${(alg ?? 0).toString(16).padStart(2, "0")} are not supported here`);
+    const pub = raw.slice(1);
+    if (pub.length !== 32) throw new VerifyError("an Ed25519 public key is 32 bytes");
+    const id = await keyId(name, alg, pub);
+    if (toHex(id) !== idHex) throw new VerifyError("the verifier key's ID does not match its name and key");
+    let key;
+    try {
+      key = await subtle.importKey("raw", pub, { name: "Ed25519" }, false, ["verify"]);
+    } catch (e) {
+      throw new VerifyError(`this browser cannot import Ed25519 keys (${e.message})`);
+    }
+    return { name, id, alg, publicKey: pub, key, vkey: vkey.trim() };
+  }
+  var SIG_PREFIX = "— ";
+  function splitNote(note) {
+    if (typeof note !== "string") throw new VerifyError("a note is text");
+    if (note.includes("\r")) throw new VerifyError("a note has no carriage returns");
+    const at = note.lastIndexOf("\n\n");
+    if (at < 0) throw new VerifyError("the note has no signature block");
+    const text = note.slice(0, at + 1);
+    const block = note.slice(at + 2);
+    if (!block.endsWith("\n")) throw new VerifyError("the note's last line does not end in a newline");
+    const sigs = [];
+    for (const line of block.slice(0, -1).split("\n")) {
+      if (!line.startsWith(SIG_PREFIX)) throw new VerifyError("a signature line does not start with an em dash");
+      const rest = line.slice(SIG_PREFIX.length);
+      const sp = rest.indexOf(" ");
+      if (sp <= 0) throw new VerifyError("a signature line is <name> <base64>");
+      const name = rest.slice(0, sp);
+      const blob = fromBase64(rest.slice(sp + 1));
+      if (blob.length < 5) throw new VerifyError("a signature is at least a key ID and one byte");
+      sigs.push({ name, id: blob.slice(0, 4), sig: blob.slice(4), line });
+    }
+    if (sigs.length === 0) throw new VerifyError("the note has no signatures");
+    return { text, sigs };
+  }
+  async function verifyNote(note, keys) {
+    const { text, sigs } = splitNote(note);
+    const body = enc.encode(text);
+    const verified = [];
+    const unknown = [];
+    const cosignatures = [];
+    for (const s of sigs) {
+      const k = keys.find((k2) => k2.name === s.name && equal(k2.id, s.id));
+      if (!k) {
+        unknown.push(s.name);
+        continue;
+      }
+      if (k.alg === ALG_ED25519) {
+        if (s.sig.length !== 64) throw new VerifyError(`${s.name}'s signature is not 64 bytes`);
+        if (!await subtle.verify({ name: "Ed25519" }, k.key, s.sig, body))
+          throw new VerifyError(`${s.name}'s signature does not verify: the note was altered`);
+        verified.push({ name: s.name, keyId: toHex(s.id) });
+      } else {
+        if (s.sig.length !== 72) throw new VerifyError(`${s.name}'s cosignature is not 72 bytes`);
+        const ts = new DataView(s.sig.buffer, s.sig.byteOffset, 8).getBigUint64(0);
+        const msg = concat(enc.encode(`cosignature/v1
+time ${ts}
+`), body);
+        if (!await subtle.verify({ name: "Ed25519" }, k.key, s.sig.slice(8), msg))
+          throw new VerifyError(`${s.name}'s cosignature does not verify`);
+        cosignatures.push({ name: s.name, keyId: toHex(s.id), timestamp: Number(ts) });
+      }
+    }
+    if (verified.length === 0 && cosignatures.length === 0)
+      throw new VerifyError("no signature on the note is by a key you trust");
+    return { text, verified, unknown, cosignatures };
+  }
+  function parseCheckpoint(text) {
+    if (!text.endsWith("\n")) throw new VerifyError("a checkpoint ends in a newline");
+    const lines = text.slice(0, -1).split("\n");
+    if (lines.length < 3) throw new VerifyError("a checkpoint has an origin, a size and a root");
+    const [origin, sizeLine, rootLine, ...extensions] = lines;
+    if (origin.length === 0) throw new VerifyError("the checkpoint's origin is empty");
+    if (!/^(0|[1-9][0-9]*)$/.test(sizeLine)) throw new VerifyError("the checkpoint's size is not a decimal number");
+    const size = Number(sizeLine);
+    if (!Number.isSafeInteger(size)) throw new VerifyError("the checkpoint's size is too large for this console");
+    const root = fromBase64(rootLine);
+    if (root.length !== 32) throw new VerifyError("the checkpoint's root is not 32 bytes");
+    if (extensions.some((l) => l.length === 0)) throw new VerifyError("a checkpoint has no empty lines");
+    return { origin, size, root, rootBase64: rootLine, extensions };
+  }
+  async function verifyCheckpoint(note, logKey, witnessKeys = [], origin = logKey.name) {
+    const v = await verifyNote(note, [logKey, ...witnessKeys]);
+    if (!v.verified.some((s) => s.name === logKey.name))
+      throw new VerifyError("the checkpoint is not signed by the log's key");
+    const cp = parseCheckpoint(v.text);
+    if (cp.origin !== origin) throw new VerifyError(`the checkpoint is for ${cp.origin}, not ${origin}`);
+    return { ...cp, note, text: v.text, cosignatures: v.cosignatures, unknownSigners: v.unknown };
+  }
+  async function checkAgainstLast(last, next, proof) {
+    if (!last) return "first";
+    if (next.size < last.size)
+      throw new VerifyError(`rollback: the log shows size ${next.size}, but this browser verified ${last.size} before`);
+    if (next.size === last.size) {
+      if (!equal(fromBase64(last.rootBase64), next.root))
+        throw new VerifyError(`fork: two different roots for size ${next.size}`);
+      return "same";
+    }
+    if (last.size === 0) return "grown";
+    await verifyConsistency(last.size, next.size, fromBase64(last.rootBase64), next.root, proof);
+    return "grown";
+  }
+  var TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1";
+  function parseTlogProof(text) {
+    if (typeof text !== "string") throw new VerifyError("a tlog-proof is text");
+    const lines = text.split("\n");
+    if (lines[0] !== TLOG_PROOF_HEADER) throw new VerifyError(`the first line is not ${TLOG_PROOF_HEADER}`);
+    let at = 1;
+    let extra = null;
+    if (lines[at]?.startsWith("extra ")) {
+      extra = fromBase64(lines[at].slice("extra ".length));
+      at++;
+    }
+    const m = /^index (0|[1-9][0-9]*)$/.exec(lines[at] ?? "");
+    if (!m) throw new VerifyError("the index line is missing or not a decimal without leading zeros");
+    const index = Number(m[1]);
+    if (!Number.isSafeInteger(index)) throw new VerifyError("the index is too large for this console");
+    at++;
+    const proof = [];
+    for (; at < lines.length && lines[at] !== ""; at++) {
+      const h2 = fromBase64(lines[at]);
+      if (h2.length !== 32) throw new VerifyError(`proof line ${proof.length + 1} is not a 32-byte hash`);
+      proof.push(h2);
+    }
+    if (at >= lines.length) throw new VerifyError("no empty line before the checkpoint");
+    const checkpoint = lines.slice(at + 1).join("\n");
+    if (!checkpoint) throw new VerifyError("the checkpoint is missing");
+    return { extra, index, proof, checkpoint };
+  }
+  async function verifyTlogProof(text, logKey, { leaf, witnessKeys = [], policy } = {}) {
+    const p = parseTlogProof(text);
+    const cp = policy ? await verifyWithPolicy(p.checkpoint, policy, logKey) : await verifyCheckpoint(p.checkpoint, logKey, witnessKeys);
+    if (!leaf) {
+      if (!p.extra) throw new VerifyError("the proof carries no entry (extra), and none was given");
+      leaf = await leafHash(p.extra);
+    }
+    const steps = await verifyInclusion(p.index, cp.size, leaf, p.proof, cp.root);
+    return { ...p, checkpoint: cp, steps };
+  }
+  async function parsePolicy(text) {
+    if (typeof text !== "string" || text.includes("\r")) throw new VerifyError("a policy is LF-terminated text");
+    const logs = [];
+    const witnesses = [];
+    const items = /* @__PURE__ */ new Map([["none", { kind: "none" }]]);
+    const keys = /* @__PURE__ */ new Set();
+    let quorum = null;
+    for (const raw of text.split("\n")) {
+      const line = raw.trim();
+      if (!line || line.startsWith("#")) continue;
+      const f = line.split(/[ \t]+/);
+      if (f[0] === "log") {
+        if (f.length < 2 || f.length > 3) throw new VerifyError("log <vkey> [<url>]");
+        const k = await parseVerifierKey(f[1]);
+        if (k.alg !== ALG_ED25519) throw new VerifyError("a log key signs notes (type 0x01)");
+        dup(keys, k.publicKey);
+        logs.push(k);
+      } else if (f[0] === "witness") {
+        if (f.length < 3 || f.length > 4) throw new VerifyError("witness <name> <vkey> [<url>]");
+        if (items.has(f[1])) throw new VerifyError(`${f[1]} is defined twice`);
+        const type = vkeyType(f[2]);
+        if (type !== ALG_COSIGNATURE_V1 && type !== 6) throw new VerifyError(`witness ${f[1]}'s key is not a cosignature key`);
+        const key = type === ALG_COSIGNATURE_V1 ? await parseVerifierKey(f[2]) : null;
+        dup(keys, fromBase64(f[2].split("+").slice(2).join("+")).slice(1));
+        const w = { kind: "witness", name: f[1], key, type };
+        witnesses.push(w);
+        items.set(f[1], w);
+      } else if (f[0] === "group") {
+        if (f.length < 4) throw new VerifyError("group <name> all|any|<k> <member>...");
+        const [, name, t, ...members] = f;
+        if (items.has(name)) throw new VerifyError(`${name} is defined twice`);
+        if (new Set(members).size !== members.length) throw new VerifyError(`group ${name} lists a member twice`);
+        for (const m of members)
+          if (!items.has(m) || m === "none") throw new VerifyError(`group ${name}'s member ${m} is not defined before it`);
+        const k = t === "all" ? members.length : t === "any" ? 1 : /^[1-9][0-9]*$/.test(t) ? Number(t) : NaN;
+        if (!(k >= 1 && k <= members.length)) throw new VerifyError(`group ${name}'s threshold ${t} is not 1 to ${members.length}`);
+        items.set(name, { kind: "group", name, k, members });
+      } else if (f[0] === "quorum") {
+        if (f.length !== 2) throw new VerifyError("quorum <name>|none");
+        if (quorum !== null) throw new VerifyError("a policy has one quorum");
+        if (!items.has(f[1])) throw new VerifyError(`the quorum ${f[1]} is not defined before it`);
+        quorum = f[1];
+      } else {
+        throw new VerifyError(`unknown policy line: ${f[0]}`);
+      }
+    }
+    if (quorum === null) throw new VerifyError("the policy has no quorum");
+    return { logs, witnesses, items, quorum };
+  }
+  function vkeyType(vkey) {
+    const m = /^[^+]+\+[0-9a-f]{8}\+(.+)$/.exec(vkey);
+    if (!m) throw new VerifyError("a verifier key is <name>+<key id>+<key>");
+    return fromBase64(m[1])[0];
+  }
+  function dup(seen, pub) {
+    const k = toHex(pub);
+    if (seen.has(k)) throw new VerifyError("the same key is listed twice");
+    seen.add(k);
+  }
+  async function verifyWithPolicy(note, policy, logKey = null) {
+    const logs = policy.logs.length ? policy.logs : logKey ? [logKey] : [];
+    const origin = parseCheckpoint(splitNote(note).text).origin;
+    const key = logs.find((k) => k.name === origin);
+    if (!key) throw new VerifyError(`the policy lists no log key for ${origin}`);
+    const cp = await verifyCheckpoint(note, key, policy.witnesses.filter((w) => w.key).map((w) => w.key));
+    if (!policyMet(policy, cp.cosignatures))
+      throw new VerifyError(`the cosignatures do not meet the policy's quorum ${policy.quorum}`);
+    return cp;
+  }
+  function policyMet(policy, cosignatures) {
+    const signed = new Set(cosignatures.map((c) => `${c.name}+${c.keyId}`));
+    const met = (name) => {
+      const it = policy.items.get(name);
+      if (it.kind === "none") return true;
+      if (it.kind === "witness") return it.key !== null && signed.has(`${it.key.name}+${toHex(it.key.id)}`);
+      return it.members.filter(met).length >= it.k;
+    };
+    return met(policy.quorum);
+  }
+
+  // src/monitor.js
+  var KEY_PIN = "glasslog.vkey";
+  var lastKey = (origin) => `glasslog.last.${origin}`;
+  var alarmKey = (origin) => `glasslog.alarm.${origin}`;
+  function load(k) {
+    try {
+      return JSON.parse(localStorage.getItem(k) ?? "null");
+    } catch {
+      return null;
+    }
+  }
+  var save = (k, v) => localStorage.setItem(k, JSON.stringify(v));
+  var pinnedKey = () => localStorage.getItem(KEY_PIN) ?? "";
+  function pinKey(vkey) {
+    localStorage.setItem(KEY_PIN, vkey.trim());
+  }
+  var lastVerified = (origin) => load(lastKey(origin));
+  var standingAlarm = (origin) => load(alarmKey(origin));
+  function acknowledgeAlarm(origin) {
+    localStorage.removeItem(alarmKey(origin));
+  }
+  async function poll(witnessKeys = []) {
+    const log = await getJson("/v1/log");
+    const pinned = pinnedKey();
+    if (!pinned) throw new VerifyError("no verifier key is pinned: sign in with the log's key first");
+    const key = await parseVerifierKey(pinned);
+    const origin = key.name;
+    const note = await getText("/checkpoint");
+    const keys = await Promise.all(witnessKeys.map(parseVerifierKey));
+    let checkpoint;
+    try {
+      checkpoint = await verifyCheckpoint(note, key, keys, origin);
+    } catch (e) {
+      if (e instanceof VerifyError) record(origin, `the checkpoint does not verify: ${e.message}`, note);
+      throw e;
+    }
+    const last = lastVerified(origin);
+    let proof = [];
+    let status;
+    try {
+      if (last && checkpoint.size > last.size && last.size > 0) {
+        const r = await getJson(`/v1/proofs/consistency?from=${last.size}&to=${checkpoint.size}`);
+        proof = r.consistency.map(fromBase64);
+      }
+      status = await checkAgainstLast(last, checkpoint, proof);
+    } catch (e) {
+      if (e instanceof VerifyError) record(origin, e.message, note, last);
+      throw e;
+    }
+    save(lastKey(origin), { size: checkpoint.size, rootBase64: checkpoint.rootBase64, note, at: Date.now() });
+    return { checkpoint, status, key, log, last };
+  }
+  function record(origin, message, note, last = lastVerified(origin)) {
+    save(alarmKey(origin), { message, note, last, at: Date.now() });
+  }
+
+  // src/offline.js
+  var REPORT_FORMATS = ["glasslog-breakglass-report/v2", "glasslog-breakglass-report/v1"];
+  async function verifyFile(text, vkey, policyText) {
+    const key = await parseVerifierKey(vkey);
+    const policy = policyText.trim() ? await parsePolicy(policyText) : void 0;
+    if (text.startsWith("c2sp.org/tlog-proof@")) {
+      const p = await verifyTlogProof(text, key, { policy });
+      return {
+        kind: "tlog-proof",
+        lines: [
+          `Checkpoint of ${p.checkpoint.origin} at size ${p.checkpoint.size}: signed by ${key.name}${policy ? `, quorum ${policy.quorum} met` : ""}.`,
+          `Entry ${p.index} is included (${p.steps.length} proof hashes).`
+        ],
+        entries: p.extra ? [{ index: p.index, text: new TextDecoder().decode(p.extra) }] : []
+      };
+    }
+    let report;
+    try {
+      report = JSON.parse(text);
+    } catch {
+      throw new VerifyError("neither a tlog-proof nor a JSON report");
+    }
+    if (!REPORT_FORMATS.includes(report?.format)) throw new VerifyError(`not a report: format is ${JSON.stringify(report?.format)}`);
+    return verifyReport(report, key, policy);
+  }
+  async function verifyReport(report, key, policy) {
+    const cp = await verifyCheckpoint(report.checkpoint, key, policy ? policy.witnesses.filter((w) => w.key).map((w) => w.key) : []);
+    if (!Array.isArray(report.entries)) throw new VerifyError("the report has no entries");
+    let last = -1;
+    const entries = [];
+    for (const e of report.entries) {
+      if (!Number.isSafeInteger(e.index) || e.index <= last) throw new VerifyError("entries are not in increasing index order");
+      last = e.index;
+      const bytes = new TextEncoder().encode(e.entry);
+      const path = e.inclusion_proof.map(fromBase64);
+      try {
+        await verifyInclusion(e.index, cp.size, await leafHash(bytes), path, cp.root);
+      } catch (err) {
+        throw new VerifyError(`entry ${e.index}: ${err.message}`);
+      }
+      if (report.format.endsWith("/v2")) {
+        const t = await verifyTlogProof(e.tlog_proof ?? "", key, { leaf: await leafHash(bytes) }).catch((err) => {
+          throw new VerifyError(`entry ${e.index}'s tlog-proof: ${err.message}`);
+        });
+        if (t.index !== e.index || t.checkpoint.note !== report.checkpoint || toBase64(t.extra ?? new Uint8Array()) !== toBase64(bytes) || t.proof.map(toBase64).join() !== path.map(toBase64).join())
+          throw new VerifyError(`entry ${e.index}'s tlog-proof is not the report's proof`);
+      }
+      entries.push({ index: e.index, text: e.entry });
+    }
+    return {
+      kind: "report",
+      lines: [
+        `Session ${report.session}: ${entries.length} entries, each included in the checkpoint of ${cp.origin} at size ${cp.size}, signed by ${key.name}.`,
+        "The summary is not recomputed in the browser yet: `glasslog verify` recomputes it from the entries."
+      ],
+      entries
+    };
+  }
+  function verifyView(main2) {
+    const fileIn = h("input", { id: "verify-file", type: "file" });
+    const keyIn = h("input", { id: "verify-vkey", type: "text", spellcheck: "false", placeholder: "the log's verifier key: origin+keyid+base64" });
+    const policyIn = h("textarea", { id: "verify-policy", rows: 4, spellcheck: "false", placeholder: "optional: a tlog-policy (log, witness, group, quorum lines)" });
+    const drop = h("div", { id: "drop", class: "drop" }, "Drop a tlog-proof or an incident report here, or choose a file: ", fileIn);
+    const out = h("div", { id: "verify-result" });
+    try {
+      keyIn.value = localStorage.getItem("glasslog.vkey") ?? "";
+    } catch {
+    }
+    const run = async (file) => {
+      fill(out, h("p", { class: "muted" }, `Verifying ${file.name}…`));
+      try {
+        const r = await verifyFile(await file.text(), keyIn.value, policyIn.value);
+        fill(
+          out,
+          h("p", { class: "ok", id: "verify-status" }, `${file.name}: verified in this browser.`),
+          r.lines.map((l) => h("p", {}, l)),
+          r.entries.map((e) => h("details", {}, h("summary", {}, `Entry ${e.index}`), h("pre", {}, withMarkers(e.text))))
+        );
+      } catch (e) {
+        fill(out, h("p", { class: "bad", id: "verify-status" }, `${file.name}: ${e instanceof VerifyError ? "does not verify" : "could not be checked"}: ${e.message}`));
+      }
+    };
+    fileIn.addEventListener("change", () => fileIn.files[0] && run(fileIn.files[0]));
+    drop.addEventListener("dragover", (ev) => ev.preventDefault());
+    drop.addEventListener("drop", (ev) => {
+      ev.preventDefault();
+      const f = ev.dataTransfer?.files?.[0];
+      if (f) run(f);
+    });
+    fill(
+      main2,
+      h("h2", {}, "Verify a file offline"),
+      h("p", { class: "muted" }, "Nothing leaves this page: the file is checked here with the key you give."),
+      h("label", {}, "Log verifier key ", keyIn),
+      h("label", {}, "Trust policy ", policyIn),
+      drop,
+      out
+    );
+  }
+
+  // src/main.js
+  var PAGE = 25;
+  var POLL_MS = 1e4;
+  var main = () => document.getElementById("main");
+  var alarmBox = () => document.getElementById("alarm");
+  var state = { checkpoint: null, origin: null, timer: null };
+  function problem(e) {
+    if (e instanceof ApiError && e.status === 401) return "The server wants a token: sign in.";
+    if (e instanceof ApiError && e.status === 403) return `Your token's role may not do this: ${e.message}`;
+    return e.message ?? String(e);
+  }
+  function showAlarm() {
+    const a = state.origin && standingAlarm(state.origin);
+    if (!a) {
+      alarmBox().hidden = true;
+      return;
+    }
+    fill(
+      alarmBox(),
+      h("strong", {}, "Verification failed. "),
+      a.message,
+      a.last ? h("div", {}, `Last checkpoint this browser verified: size ${a.last.size}, root ${a.last.rootBase64}.`) : null,
+      h("details", {}, h("summary", {}, "What the server sent"), h("pre", {}, a.note ?? "")),
+      h("button", { id: "ack-alarm", onclick: () => (acknowledgeAlarm(state.origin), showAlarm()) }, "Acknowledge")
+    );
+    alarmBox().hidden = false;
+  }
+  function raise(message, detail) {
+    fill(alarmBox(), h("strong", {}, "Verification failed. "), message, detail ? h("pre", {}, detail) : null);
+    alarmBox().hidden = false;
+  }
+  function signInView() {
+    const tokenIn = h("input", { id: "token", type: "password", autocomplete: "off", spellcheck: "false", placeholder: "glasslog token" });
+    const keyIn = h("input", { id: "vkey", type: "text", spellcheck: "false", value: pinnedKey(), placeholder: "origin+keyid+base64 (empty: take the server's and pin it)" });
+    const msg = h("p", { class: "muted", id: "signin-msg" });
+    const form = h(
+      "form",
+      {
+        id: "signin",
+        onsubmit: async (ev) => {
+          ev.preventDefault();
+          signIn(tokenIn.value);
+          tokenIn.value = "";
+          try {
+            let vkey = keyIn.value.trim();
+            if (!vkey) {
+              vkey = (await getJson("/v1/log")).verifier_key;
+              msg.textContent = `Pinned the server's key on first use: ${vkey}. Compare it with the key your operator published.`;
+            }
+            state.origin = (await parseVerifierKey(vkey)).name;
+            pinKey(vkey);
+            if (location.hash === "#/") route();
+            else location.hash = "#/";
+          } catch (e) {
+            msg.textContent = problem(e);
+          }
+        }
+      },
+      h("label", {}, "Token ", tokenIn),
+      h("label", {}, "Log verifier key ", keyIn),
+      h("button", { type: "submit" }, "Sign in"),
+      msg,
+      h("p", { class: "muted" }, "The token stays in this tab's memory: it is never stored, and closing the tab forgets it.")
+    );
+    fill(main(), h("h2", {}, "Sign in"), form);
+  }
+  async function refresh() {
+    const r = await poll();
+    state.checkpoint = r.checkpoint;
+    state.origin = r.key.name;
+    if (r.log.verifier_key !== r.key.vkey)
+      raise("The server presents a different verifier key from the one pinned in this browser.", `pinned: ${r.key.vkey}
+server: ${r.log.verifier_key}`);
+    return r;
+  }
+  async function overview() {
+    const box = h("div", { id: "overview" }, h("p", { class: "muted" }, "Verifying the checkpoint…"));
+    fill(main(), h("h2", {}, "Log"), box);
+    try {
+      const r = await refresh();
+      const cp = r.checkpoint;
+      const status = {
+        first: "first checkpoint this browser has seen: remembered from now on",
+        same: "unchanged since the last one this browser verified",
+        grown: `grew from ${r.last?.size} and the consistency proof verified`
+      }[r.status];
+      fill(
+        box,
+        h(
+          "dl",
+          {},
+          h("dt", {}, "Origin"),
+          h("dd", { id: "origin" }, cp.origin),
+          h("dt", {}, "Size"),
+          h("dd", { id: "size" }, String(cp.size)),
+          h("dt", {}, "Root"),
+          h("dd", { class: "hash" }, cp.rootBase64),
+          h("dt", {}, "Signature"),
+          h("dd", { id: "sig-status", class: "ok" }, `verified in this browser with ${r.key.name}+${toHex(r.key.id)}`),
+          h("dt", {}, "Monitor"),
+          h("dd", { id: "monitor-status", class: "ok" }, status),
+          h("dt", {}, "Cosigned by"),
+          h(
+            "dd",
+            { id: "cosigners" },
+            cp.cosignatures.length ? cp.cosignatures.map((c) => h("div", {}, `${c.name} at ${time(c.timestamp * 1e3)} (verified)`)) : cp.unknownSigners.length ? `${cp.unknownSigners.join(", ")} (no key for them here, so not verified)` : "no witness"
+          )
+        ),
+        h("details", {}, h("summary", {}, "The checkpoint as signed"), h("pre", { id: "checkpoint-note" }, cp.note))
+      );
+    } catch (e) {
+      fill(box, h("p", { class: "bad", id: "overview-error" }, problem(e)));
+    }
+    showAlarm();
+  }
+  function summary(entry) {
+    const ev = entry?.event ?? {};
+    const actor = ev.actor?.user?.name ?? ev.actor?.user?.uid ?? ev.actor?.app_name ?? entry?.submitter?.principal ?? "";
+    const action = ev.api?.operation ?? ev.activity_name ?? ev.type_name ?? (entry?.text !== void 0 ? "text" : "");
+    const resource = ev.resources?.[0]?.name ?? ev.resources?.[0]?.uid ?? "";
+    const outcome = ev.status ?? "";
+    const when = typeof ev.time === "number" ? ev.time : entry?.received;
+    return { actor, action, resource, outcome, when, source: entry?.source ?? "" };
+  }
+  async function entriesView(page) {
+    const box = h("div", { id: "entries" }, h("p", { class: "muted" }, "Loading…"));
+    fill(main(), h("h2", {}, "Entries, newest first"), box);
+    try {
+      if (!state.checkpoint) await refresh();
+      const size = state.checkpoint.size;
+      const end = Math.max(0, size - page * PAGE);
+      const start2 = Math.max(0, end - PAGE);
+      if (end === start2) {
+        fill(box, h("p", {}, "No entries in the verified checkpoint."));
+        return;
+      }
+      const { entries } = await getJson(`/v1/entries?start=${start2}&end=${end}`);
+      const rows = entries.reverse().map((e) => {
+        const s = summary(e.entry);
+        const text = e.entry ? JSON.stringify(e.entry) : "";
+        const rules = markerRules(text);
+        return h(
+          "tr",
+          { "data-index": e.index },
+          h("td", {}, h("a", { href: `#/entries/${e.index}` }, String(e.index))),
+          h("td", {}, time(s.when)),
+          h("td", {}, s.source),
+          h("td", {}, s.actor),
+          h("td", {}, s.action),
+          h("td", {}, s.resource),
+          h("td", {}, s.outcome),
+          h("td", {}, rules.length ? rules.map((r) => h("mark", { class: "redacted" }, r)) : "")
+        );
+      });
+      fill(
+        box,
+        h("p", { class: "muted" }, `Entries ${start2}–${end - 1} of ${size}. Open one to verify its inclusion in this browser.`),
+        h(
+          "table",
+          { class: "entries" },
+          h("thead", {}, h("tr", {}, ["#", "Time", "Source", "Actor", "Action", "Resource", "Outcome", "Redacted"].map((c) => h("th", {}, c)))),
+          h("tbody", {}, rows)
+        ),
+        h(
+          "nav",
+          { class: "pager" },
+          page > 0 ? h("a", { href: `#/entries?page=${page - 1}`, id: "newer" }, "← newer") : null,
+          start2 > 0 ? h("a", { href: `#/entries?page=${page + 1}`, id: "older" }, "older →") : null
+        )
+      );
+    } catch (e) {
+      fill(box, h("p", { class: "bad" }, problem(e)));
+    }
+    showAlarm();
+  }
+  async function entryView(index) {
+    const proofBox = h("div", { id: "proof" }, h("p", { class: "muted" }, "Verifying…"));
+    const body = h("div", { id: "entry" });
+    fill(main(), h("h2", {}, `Entry ${index}`), proofBox, body);
+    try {
+      if (!state.checkpoint) await refresh();
+      const cp = state.checkpoint;
+      const r = await getJson(`/v1/entries/${index}`);
+      const bytes = fromBase64(r.entry_base64);
+      const leaf = await leafHash(bytes);
+      const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      const entry = JSON.parse(text);
+      fill(
+        body,
+        h("h3", {}, "The stored event"),
+        fields(entry),
+        h("details", { open: true }, h("summary", {}, "As stored (canonical JSON), redactions marked"), h("pre", { class: "stored" }, withMarkers(JSON.stringify(entry, null, 2))))
+      );
+      if (r.leaf_hash !== toBase64(leaf))
+        throw new VerifyError(`the server's leaf hash ${r.leaf_hash} is not the hash of the entry it sent (${toBase64(leaf)})`);
+      if (index >= cp.size) {
+        fill(proofBox, h("p", { class: "muted" }, `Entry ${index} is not in the verified checkpoint of size ${cp.size} yet.`));
+        return;
+      }
+      const p = await getJson(`/v1/proofs/inclusion?index=${index}&tree_size=${cp.size}`);
+      const path = p.audit_path.map(fromBase64);
+      const steps = await verifyInclusion(index, cp.size, leaf, path, cp.root);
+      fill(
+        proofBox,
+        h("p", { class: "ok", id: "proof-status" }, `Included: verified in this browser against the checkpoint of size ${cp.size}, whose signature was verified here too.`),
+        h(
+          "details",
+          { id: "proof-steps" },
+          h("summary", {}, `The proof, step by step (${steps.length} hashes)`),
+          h(
+            "ol",
+            {},
+            h("li", {}, `leaf hash = SHA-256(0x00 ‖ entry) = ${toBase64(leaf)}`),
+            steps.map(
+              (s) => h("li", {}, s.side === "left" ? `SHA-256(0x01 ‖ ${toBase64(s.sibling)} ‖ previous)` : `SHA-256(0x01 ‖ previous ‖ ${toBase64(s.sibling)})`, ` = ${toBase64(s.result)}`)
+            ),
+            h("li", {}, `equals the checkpoint's root ${cp.rootBase64}`)
+          )
+        )
+      );
+    } catch (e) {
+      if (e instanceof VerifyError) {
+        fill(proofBox, h("p", { class: "bad", id: "proof-status" }, `Not verified: ${e.message}`));
+        raise(`Entry ${index}: ${e.message}`);
+      } else {
+        fill(proofBox, h("p", { class: "bad", id: "proof-status" }, problem(e)));
+      }
+    }
+  }
+  function fields(entry) {
+    const s = summary(entry);
+    const rows = [
+      ["Source", s.source],
+      ["Received", time(entry.received)],
+      ["Time", time(s.when)],
+      ["Actor", s.actor],
+      ["Action", s.action],
+      ["Resource", s.resource],
+      ["Outcome", s.outcome],
+      ["Submitted by", entry.submitter ? `${entry.submitter.principal} (${entry.submitter.role})` : ""],
+      ["Break-glass session", entry.event?.unmapped?.breakglass_session ?? entry.event?.metadata?.correlation_uid ?? ""]
+    ].filter(([, v]) => v);
+    return h("dl", { class: "fields" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, withMarkers(String(v)))]));
+  }
+  function route() {
+    const hash = location.hash || "#/";
+    clearInterval(state.timer);
+    if (location.protocol === "file:" || hash.startsWith("#/verify")) return verifyView(main());
+    document.getElementById("signout").hidden = !signedIn();
+    if (!signedIn() && !hash.startsWith("#/signin")) {
+      if (!pinnedKey()) return signInView();
+    }
+    const [path, query] = hash.slice(1).split("?");
+    const params = new URLSearchParams(query ?? "");
+    let m;
+    if (path === "/signin") return signInView();
+    if (m = /^\/entries\/(\d+)$/.exec(path)) return entryView(Number(m[1]));
+    if (path === "/entries") return entriesView(Math.max(0, Number(params.get("page")) || 0));
+    overview();
+    state.timer = setInterval(() => {
+      if ((location.hash || "#/") === "#/") overview();
+    }, POLL_MS);
+  }
+  function start() {
+    state.origin = pinnedKey().split("+")[0] || null;
+    document.getElementById("signout").addEventListener("click", () => {
+      signOut();
+      state.checkpoint = null;
+      location.hash = "#/signin";
+    });
+    window.addEventListener("hashchange", route);
+    route();
+  }
+  if (typeof document !== "undefined") {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+    else start();
+  }
+})();

@@ -1,0 +1,111 @@
+//! Verify a file offline: a C2SP tlog-proof or a break-glass incident report, dropped onto
+//! the page or chosen, checked entirely here against the verifier key (and optionally the
+//! trust policy) the user supplies. Nothing is fetched, so it works opened from disk.
+
+import { fill, h, withMarkers } from "./dom.js";
+import { VerifyError, leafHash, parsePolicy, parseVerifierKey, verifyCheckpoint, verifyInclusion, verifyTlogProof, fromBase64, toBase64 } from "./verify.js";
+
+const REPORT_FORMATS = ["glasslog-breakglass-report/v2", "glasslog-breakglass-report/v1"];
+
+/** Checks one file's text; returns lines of what was verified, or throws VerifyError. */
+export async function verifyFile(text, vkey, policyText) {
+  const key = await parseVerifierKey(vkey);
+  const policy = policyText.trim() ? await parsePolicy(policyText) : undefined;
+  if (text.startsWith("c2sp.org/tlog-proof@")) {
+    const p = await verifyTlogProof(text, key, { policy });
+    return {
+      kind: "tlog-proof",
+      lines: [
+        `Checkpoint of ${p.checkpoint.origin} at size ${p.checkpoint.size}: signed by ${key.name}${policy ? `, quorum ${policy.quorum} met` : ""}.`,
+        `Entry ${p.index} is included (${p.steps.length} proof hashes).`,
+      ],
+      entries: p.extra ? [{ index: p.index, text: new TextDecoder().decode(p.extra) }] : [],
+    };
+  }
+  let report;
+  try {
+    report = JSON.parse(text);
+  } catch {
+    throw new VerifyError("neither a tlog-proof nor a JSON report");
+  }
+  if (!REPORT_FORMATS.includes(report?.format)) throw new VerifyError(`not a report: format is ${JSON.stringify(report?.format)}`);
+  return verifyReport(report, key, policy);
+}
+
+async function verifyReport(report, key, policy) {
+  const cp = await verifyCheckpoint(report.checkpoint, key, policy ? policy.witnesses.filter((w) => w.key).map((w) => w.key) : []);
+  if (!Array.isArray(report.entries)) throw new VerifyError("the report has no entries");
+  let last = -1;
+  const entries = [];
+  for (const e of report.entries) {
+    if (!Number.isSafeInteger(e.index) || e.index <= last) throw new VerifyError("entries are not in increasing index order");
+    last = e.index;
+    const bytes = new TextEncoder().encode(e.entry);
+    const path = e.inclusion_proof.map(fromBase64);
+    try {
+      await verifyInclusion(e.index, cp.size, await leafHash(bytes), path, cp.root);
+    } catch (err) {
+      throw new VerifyError(`entry ${e.index}: ${err.message}`);
+    }
+    if (report.format.endsWith("/v2")) {
+      // The tlog-proof must be this very proof, so that checking it alone checks the report.
+      const t = await verifyTlogProof(e.tlog_proof ?? "", key, { leaf: await leafHash(bytes) }).catch((err) => {
+        throw new VerifyError(`entry ${e.index}'s tlog-proof: ${err.message}`);
+      });
+      if (t.index !== e.index || t.checkpoint.note !== report.checkpoint || toBase64(t.extra ?? new Uint8Array()) !== toBase64(bytes) || t.proof.map(toBase64).join() !== path.map(toBase64).join())
+        throw new VerifyError(`entry ${e.index}'s tlog-proof is not the report's proof`);
+    }
+    entries.push({ index: e.index, text: e.entry });
+  }
+  return {
+    kind: "report",
+    lines: [
+      `Session ${report.session}: ${entries.length} entries, each included in the checkpoint of ${cp.origin} at size ${cp.size}, signed by ${key.name}.`,
+      "The summary is not recomputed in the browser yet: `glasslog verify` recomputes it from the entries.",
+    ],
+    entries,
+  };
+}
+
+export function verifyView(main) {
+  const fileIn = h("input", { id: "verify-file", type: "file" });
+  const keyIn = h("input", { id: "verify-vkey", type: "text", spellcheck: "false", placeholder: "the log's verifier key: origin+keyid+base64" });
+  const policyIn = h("textarea", { id: "verify-policy", rows: 4, spellcheck: "false", placeholder: "optional: a tlog-policy (log, witness, group, quorum lines)" });
+  const drop = h("div", { id: "drop", class: "drop" }, "Drop a tlog-proof or an incident report here, or choose a file: ", fileIn);
+  const out = h("div", { id: "verify-result" });
+  try {
+    keyIn.value = localStorage.getItem("glasslog.vkey") ?? "";
+  } catch {
+    // Storage may be unavailable from disk: the key is typed in.
+  }
+  const run = async (file) => {
+    fill(out, h("p", { class: "muted" }, `Verifying ${file.name}…`));
+    try {
+      const r = await verifyFile(await file.text(), keyIn.value, policyIn.value);
+      fill(
+        out,
+        h("p", { class: "ok", id: "verify-status" }, `${file.name}: verified in this browser.`),
+        r.lines.map((l) => h("p", {}, l)),
+        r.entries.map((e) => h("details", {}, h("summary", {}, `Entry ${e.index}`), h("pre", {}, withMarkers(e.text)))),
+      );
+    } catch (e) {
+      fill(out, h("p", { class: "bad", id: "verify-status" }, `${file.name}: ${e instanceof VerifyError ? "does not verify" : "could not be checked"}: ${e.message}`));
+    }
+  };
+  fileIn.addEventListener("change", () => fileIn.files[0] && run(fileIn.files[0]));
+  drop.addEventListener("dragover", (ev) => ev.preventDefault());
+  drop.addEventListener("drop", (ev) => {
+    ev.preventDefault();
+    const f = ev.dataTransfer?.files?.[0];
+    if (f) run(f);
+  });
+  fill(
+    main,
+    h("h2", {}, "Verify a file offline"),
+    h("p", { class: "muted" }, "Nothing leaves this page: the file is checked here with the key you give."),
+    h("label", {}, "Log verifier key ", keyIn),
+    h("label", {}, "Trust policy ", policyIn),
+    drop,
+    out,
+  );
+}
