@@ -437,6 +437,13 @@ impl Detector {
                     Check::Cookie => (cookie_secret(value), None),
                     Check::UserPassword => (
                         credible(value)
+                            // `-password x`: `-p` glued to the rest of its own flag's name.
+                            && !(text[..start].ends_with("-p")
+                                && ["assword", "asswd", "ass"].iter().any(|w| {
+                                    value.strip_prefix(w).is_some_and(|rest| {
+                                        !rest.starts_with(|c: char| c.is_ascii_alphanumeric())
+                                    })
+                                }))
                             && !value
                                 .bytes()
                                 .all(|b| b.is_ascii_digit() || matches!(b, b':' | b'.' | b'-'))

@@ -3194,7 +3194,88 @@ pub const RULES: &[RuleDef] = &[
             "ssh -p 2222 -u bob host",
             "Invoke-Sqlcmd -Username sa -Password $env:SQLPW",
             "docker run -u 1000 -p 8080:80 nginx",
-            "mkdir -p /srv/data && chown -u app /srv/data"
+            "mkdir -p /srv/data && chown -u app /srv/data",
+            "$ influx -host tsdb.acme.io -username admin -password"
+        ]
+    ),
+    rule!(
+        "here-string-password",
+        "Password given as a here-string (<<<) to a command that reads it from stdin (sudo -S, passwd --stdin, kinit, --password-stdin logins)",
+        ["<<<"],
+        r#"(?:\bsudo(?:[ \t]+-[A-Za-z]+)*[ \t]+-[A-Za-z]*S[A-Za-z]*\b|\b(?:passwd|chpasswd|kinit|kpasswd|smbpasswd)\b|--(?:password|passwd|pass|pw)(?:-on|-from)?-stdin\b|--stdin-pass(?:word|wd)?\b|--passphrase-fd\b)[^\r\n]*?<<<[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'$][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ sudo -S <<< 'meadow546WOD' apt-get -y upgrade",
+                "meadow546WOD"
+            ),
+            (
+                "$ docker login -u ci --password-stdin registry.acme.io <<< \"Cobalt#77x\"",
+                "Cobalt#77x"
+            )
+        ],
+        [
+            "$ sudo -S apt-get -y upgrade < /dev/null",
+            "$ docker login -u ci --password-stdin registry.acme.io <<< \"$REGISTRY_PASSWORD\"",
+            "$ grep -c ERROR <<< 'no password here'"
+        ]
+    ),
+    rule!(
+        "connect-user-using",
+        "Password after USING in a DB2 or Informix CONNECT TO ... USER ... USING (db2 connect, embedded SQL)",
+        ["using"],
+        r#"(?i)\b(?:connect|attach)[ \t]+to[ \t]+\S+(?:[ \t]+in[ \t]+\S+[ \t]+mode)?[ \t]+user[ \t]+\S+[ \t]+using[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s;"':]+))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ db2 connect to SAMPLE user db2inst1 using Amber2002#",
+                "Amber2002#"
+            ),
+            (
+                "EXEC SQL CONNECT TO 'stores@ol_srv' USER 'informix' USING 'Falcon-2031';",
+                "Falcon-2031"
+            )
+        ],
+        [
+            "$ db2 connect to SAMPLE user db2inst1",
+            "SELECT * FROM t JOIN u USING (id)"
+        ]
+    ),
+    rule!(
+        "bteq-logon",
+        "Password in a Teradata BTEQ .logon line (.logon tdpid/user,password)",
+        [".logon"],
+        r#"(?i)(?:^|[^A-Za-z0-9_./])\.logon[ \t]+(?:[^\s/,;]+/)?[^\s/,;]+[ \t]*,[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s;,]+))"#,
+        C::Password,
+        K::Structural,
+        [(
+            ".logon tdprod/dbc,cobalt-nectar-summit;\nSELECT DATE;",
+            "cobalt-nectar-summit"
+        )],
+        [".logon tdprod/dbc\nSELECT DATE;", ".LOGOFF"]
+    ),
+    rule!(
+        "ansible-encrypt-string",
+        "Plaintext given to ansible-vault encrypt_string, which the command line shows before it is encrypted",
+        ["encrypt_string"],
+        r#"\bansible-vault[ \t]+encrypt_string\b(?:[ \t]+(?:--(?:vault-id|vault-password-file|vault-pass-file|name|encrypt-vault-id|output|stdin-name)|-n)(?:=|[ \t]+)(?:'[^'\r\n]*'|"[^"\r\n]*"|\S+)|[ \t]+(?:--ask-vault-pass(?:word)?|-J|--prompt|-p|-v+|--verbose|--debug))*[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ ansible-vault encrypt_string 'XqR42BY1nDvXKtX6' --name 'db_password'",
+                "XqR42BY1nDvXKtX6"
+            ),
+            (
+                "$ ansible-vault encrypt_string --vault-id prod@prompt \"Tundra2011?\" --name smtp_pass",
+                "Tundra2011?"
+            )
+        ],
+        [
+            "$ ansible-vault encrypt_string --stdin-name db_password",
+            "$ ansible-vault encrypt_string --vault-id prod@prompt --stdin-name 'db_password'"
         ]
     ),
     rule!(
