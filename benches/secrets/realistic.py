@@ -1391,6 +1391,44 @@ NEGATIVE25 = [
 ]
 
 
+# Written in session 8 after holdout25 was scored and before its misses were read or any
+# detector changed again: archivers, code signing, Windows and virtualization administration,
+# and database and CMS admin commands.
+HOLDOUT26 = [
+    P("h26-zip-P", "archive", human_password, "$ zip -r -P {s} backup.zip /srv/data"),
+    P("h26-7z-p-attached", "archive", human_password, "$ 7z a -p{s} -mhe=on secrets.7z ./keys/"),
+    P("h26-unzip-P", "archive", human_password, "$ unzip -P {s} -o payroll-2026.zip -d /tmp/payroll"),
+    P("h26-rar-hp", "archive", human_password, "$ rar a -hp{s} archive.rar docs/"),
+    P("h26-jarsigner-storepass", "java", human_password, "$ jarsigner -keystore release.jks -storepass {s} app-release.apk release"),
+    P("h26-signtool-p", "windows", human_password, "> signtool sign /f codesign.pfx /p {s} /tr http://timestamp.acme.io /td sha256 setup.exe"),
+    P("h26-osslsigncode-pass", "signing", human_password, "$ osslsigncode sign -pkcs12 cert.p12 -pass {s} -in app.exe -out app-signed.exe"),
+    P("h26-redis-cli-a", "redis", human_password, "$ redis-cli -h cache.acme.io -p 6379 -a {s} --no-auth-warning INFO replication"),
+    P("h26-smbclient-user-percent", "smb", human_password, "$ smbclient //fs01.acme.io/finance -U 'ACME\\ops%{s}' -c 'ls'"),
+    P("h26-schtasks-rp", "windows", human_password, "> schtasks /Create /TN \"Nightly ETL\" /TR C:\\etl\\run.cmd /SC DAILY /ST 02:00 /RU ACME\\svc-etl /RP {s}"),
+    P("h26-sc-config-password", "windows", human_password, "> sc.exe config AcmeAgent obj= \"ACME\\svc-agent\" password= \"{s}\""),
+    P("h26-vboxmanage-guest", "virtualbox", human_password, "$ VBoxManage guestcontrol build-vm run --exe /bin/ls --username vagrant --password {s} -- ls /tmp"),
+    P("h26-dsmod-pwd", "windows", human_password, "> dsmod user \"CN=Jo Doe,OU=Staff,DC=acme,DC=io\" -pwd {s} -mustchpwd yes"),
+    P("h26-ktpass-pass", "kerberos", human_password, "> ktpass /out http.keytab /princ HTTP/web.acme.io@ACME.IO /mapuser svc-web /pass {s} /ptype KRB5_NT_PRINCIPAL /crypto AES256-SHA1"),
+    P("h26-mysqladmin-password", "mysql", human_password, "$ mysqladmin -u root password '{s}'"),
+    P("h26-drush-user-password", "drupal", human_password, "$ drush user:password admin '{s}'"),
+    P("h26-nuget-setapikey", "nuget", nuget_key, "> nuget setapikey {s} -source https://nuget.acme.io/v3/index.json"),
+    P("h26-esxcli-password", "vmware", human_password, "$ esxcli --server esx01.acme.io --username root --password {s} network ip interface list"),
+    P("h26-vmrun-gp", "vmware", human_password, "$ vmrun -T ws -gu builder -gp {s} runProgramInGuest build.vmx /bin/true"),
+    P("h26-crane-auth-login", "oci", human_password, "$ crane auth login registry.acme.io -u ci -p {s}"),
+]
+
+NEGATIVE26 = [
+    P("h26-neg-zip-plain", "archive", None, "$ zip -r backup.zip /srv/data"),
+    P("h26-neg-7z-no-pass", "archive", None, "$ 7z a -mhe=on secrets.7z ./keys/"),
+    P("h26-neg-redis-cli-no-auth", "redis", None, "$ redis-cli -h cache.acme.io -p 6379 --no-auth-warning INFO replication"),
+    P("h26-neg-schtasks-system", "windows", None, "> schtasks /Create /TN \"Nightly ETL\" /TR C:\\etl\\run.cmd /SC DAILY /RU SYSTEM"),
+    P("h26-neg-sc-config-localsystem", "windows", None, "> sc.exe config AcmeAgent start= auto obj= LocalSystem"),
+    P("h26-neg-jarsigner-verify", "java", None, "$ jarsigner -verify -verbose -certs app-release.apk"),
+    P("h26-neg-mysqladmin-prompt", "mysql", None, "$ mysqladmin -u root -p status"),
+    P("h26-neg-signtool-verify", "windows", None, "> signtool verify /pa /v setup.exe"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1515,6 +1553,8 @@ def split_of(name):
         return "holdout24"
     if name.startswith("h25-"):
         return "holdout25"
+    if name.startswith("h26-"):
+        return "holdout26"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1543,7 +1583,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 22), per_template, HOLDOUT22, NEGATIVE22)
             + generation(random.Random(seed + 23), per_template, HOLDOUT23, NEGATIVE23)
             + generation(random.Random(seed + 24), per_template, HOLDOUT24, NEGATIVE24)
-            + generation(random.Random(seed + 25), per_template, HOLDOUT25, NEGATIVE25))
+            + generation(random.Random(seed + 25), per_template, HOLDOUT25, NEGATIVE25)
+            + generation(random.Random(seed + 26), per_template, HOLDOUT26, NEGATIVE26))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1579,7 +1620,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
