@@ -58,6 +58,8 @@ const SECRET_WORDS: &[&str] = &[
     "accesstoken",
     "authtoken",
     "refreshtoken",
+    // PAM's and SSSD's "authentication token" (`ldap_default_authtok`).
+    "authtok",
     "clientsecret",
     "authorization",
     "auth",

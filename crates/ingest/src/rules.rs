@@ -3123,11 +3123,15 @@ pub const RULES: &[RuleDef] = &[
             "key-string",
             "community",
             "pre-shared-key",
+            "key 0",
+            "key 7",
+            "server key",
+            "server-key",
             "createuser",
             "snmp-server",
             "priv "
         ],
-        r"(?m)(?:^|[^A-Za-z0-9_])(?:username[ \t]+\S+(?:[ \t]+privilege[ \t]+\d+)?[ \t]+(?:secret|password)|enable[ \t]+(?:secret|password)|key-string|pre-shared-key|snmp-server[ \t]+community|snmp-server[ \t]+user[ \t]+\S+[ \t]+\S+[ \t]+v3(?:[ \t]+encrypted)?[ \t]+auth[ \t]+(?:md5|sha\S*)|createUser[ \t]+\S+[ \t]+(?:MD5|SHA\S*)|priv[ \t]+(?:des\S*|3des|aes(?:[ \t]+\d+)?|AES\S*|DES\S*))[ \t]+(?:[07][ \t]+)?(?P<s>[^\s]{2,})",
+        r"(?m)(?:^|[^A-Za-z0-9_])(?:username[ \t]+\S+(?:[ \t]+privilege[ \t]+\d+)?[ \t]+(?:secret|password)|enable[ \t]+(?:secret|password)|key-string|pre-shared-key|(?:tacacs|radius)-server[ \t]+(?:host[ \t]+\S+[ \t]+)?key|server-key|key[ \t]+[07]|snmp-server[ \t]+community|snmp-server[ \t]+user[ \t]+\S+[ \t]+\S+[ \t]+v3(?:[ \t]+encrypted)?[ \t]+auth[ \t]+(?:md5|sha\S*)|createUser[ \t]+\S+[ \t]+(?:MD5|SHA\S*)|priv[ \t]+(?:des\S*|3des|aes(?:[ \t]+\d+)?|AES\S*|DES\S*))[ \t]+(?:[07][ \t]+)?(?P<s>[^\s]{2,})",
         C::Password,
         K::Structural,
         [
@@ -3136,6 +3140,11 @@ pub const RULES: &[RuleDef] = &[
                 "summit-prairie-river"
             ),
             ("enable password 7 0822455D0A16", "0822455D0A16"),
+            // The shared key of an AAA server block (TACACS+, RADIUS), cleartext or type 7.
+            (
+                "tacacs server TAC1\n address ipv4 10.0.0.5\n key 0 OqW57f0VFHBeQ2SJ\n!",
+                "OqW57f0VFHBeQ2SJ"
+            ),
             ("snmp-server community Publ1c-RO-x9 RO", "Publ1c-RO-x9"),
             // SNMPv3 users carry an authentication and a privacy password (IOS, net-snmp).
             (
@@ -3153,6 +3162,8 @@ pub const RULES: &[RuleDef] = &[
         ],
         [
             "username netops privilege 15 secret 5 $1$mERr$hx5rVt7rPNoS4wqbXKX7m0",
+            "username admin privilege 15 secret 9 $9$nhEmQVczB7dqsO$X.HsgL6x1il0RxkOSSvyQYwucySCt7qFm4v7pqCxkKM",
+            "crypto isakmp key 6 strength",
             "snmp-server group NMS v3 priv"
         ]
     ),
@@ -3276,6 +3287,113 @@ pub const RULES: &[RuleDef] = &[
         [
             "$ ansible-vault encrypt_string --stdin-name db_password",
             "$ ansible-vault encrypt_string --vault-id prod@prompt --stdin-name 'db_password'"
+        ]
+    ),
+    rule!(
+        "plaintext-password-scheme",
+        "A password stored under a plaintext scheme tag ({PLAIN}, {CLEARTEXT}: Dovecot passwd-files, LDAP, password databases)",
+        ["{plain", "{clear"],
+        r#"(?i)\{(?:PLAIN|CLEARTEXT|CLEAR|PLAINTEXT)\}(?P<s>[^\s:,;"'<>]+)"#,
+        C::Password,
+        K::Structural,
+        [
+            ("ops@acme.io:{PLAIN}Falcon2027%::::::", "Falcon2027%"),
+            (
+                "userPassword: {CLEARTEXT}harbor-nectar-9",
+                "harbor-nectar-9"
+            )
+        ],
+        [
+            "ops@acme.io:{SHA512-CRYPT}$6$rounds=5000$abc$def::::::",
+            "default_pass_scheme = PLAIN"
+        ]
+    ),
+    rule!(
+        "erlang-cookie",
+        "The Erlang distribution cookie given on a command line (erl, iex, elixir -setcookie / --cookie): whoever has it controls the node",
+        ["setcookie", "--cookie"],
+        r#"(?:^|[ \t])(?:-setcookie|--cookie)[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"$][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ erl -name ops@node1.acme.io -setcookie KZ52GKHW8MW46H7J3J3U -remsh rabbit@node1",
+                "KZ52GKHW8MW46H7J3J3U"
+            ),
+            (
+                "$ iex --sname console --cookie 'w7Nq-Ldr9-Xs2k' --remsh app@web1",
+                "w7Nq-Ldr9-Xs2k"
+            )
+        ],
+        [
+            "$ erl -name ops@node1.acme.io -setcookie $ERLANG_COOKIE -remsh rabbit@node1",
+            "$ curl --cookie-jar /tmp/jar https://acme.io"
+        ]
+    ),
+    rule!(
+        "package-manager-credential-config",
+        "Credentials given positionally to a package manager's config (poetry config http-basic.<repo> <user> <password>, pypi-token.<repo>, bundle config <host> <user>:<password>)",
+        ["http-basic.", "pypi-token.", "bundle config"],
+        r#"\b(?:poetry[ \t]+config[ \t]+(?:--local[ \t]+)?(?:http-basic\.\S+[ \t]+\S+|pypi-token\.\S+)[ \t]+|bundle[ \t]+config[ \t]+(?:set[ \t]+)?(?:--(?:global|local)[ \t]+)?[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+[ \t]+[^\s:'"]+:)(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ poetry config http-basic.acme ci Prairie2001&",
+                "Prairie2001&"
+            ),
+            (
+                "$ bundle config set --global gems.acme.io ci:Willow-Quartz-88",
+                "Willow-Quartz-88"
+            )
+        ],
+        [
+            "$ poetry config http-basic.acme ci",
+            "$ poetry config virtualenvs.in-project true",
+            "$ bundle config set --local path vendor/bundle"
+        ]
+    ),
+    rule!(
+        "cargo-registry-token",
+        "A registry token given to cargo login, publish, owner or yank (positional, or --token)",
+        ["cargo"],
+        r#"\bcargo[ \t]+(?:\+\S+[ \t]+)?(?:login(?:[ \t]+--registry[ \t=]+\S+)?[ \t]+|(?:login|publish|owner|yank)\b[^\r\n|;&]*?--token[ \t=]+)(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-$][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ cargo login --registry acme cioJeWfTt1cjuDmGqXhOexOSSuV9lMEc5U7",
+                "cioJeWfTt1cjuDmGqXhOexOSSuV9lMEc5U7"
+            ),
+            (
+                "$ cargo publish --token Xk29sLq0vPzT7mWn3bYc --allow-dirty",
+                "Xk29sLq0vPzT7mWn3bYc"
+            )
+        ],
+        [
+            "$ cargo login --registry acme",
+            "$ cargo publish --token $CARGO_REGISTRY_TOKEN",
+            "$ cargo build --release"
+        ]
+    ),
+    rule!(
+        "secrets-file-line",
+        "A user:password line printed under the name of a file of secrets (head/tail's ==> file <==, cat, a # header): rsyncd.secrets, passwd-s3fs, credential lists",
+        ["secret", "passw", "cred"],
+        r#"(?im)(?:==>[ \t]*|^[ \t]*#[ \t]*|\bcat[ \t]+)\S*?(?:secrets?|passw(?:or)?ds?|passwd|creds?|credentials)[A-Za-z0-9._-]*(?:[ \t]*<==)?[ \t]*(?:\r?\n|\\n)[ \t]*[A-Za-z0-9_.@\\-]+:(?:"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s:"\\]+))[ \t]*(?:\r|\\[rn]|$)"#,
+        C::Password,
+        K::Structural,
+        [
+            ("==> /etc/rsyncd.secrets <==\nbackup:$Riv3r31", "$Riv3r31"),
+            (
+                "$ cat /etc/passwd-s3fs\nci:Lantern-77-Orbit",
+                "Lantern-77-Orbit"
+            )
+        ],
+        [
+            "==> /etc/passwd <==\nroot:x:0:0:root:/root:/bin/bash",
+            "==> /etc/nginx/htpasswd <==\nadmin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/",
+            "# credentials\nsee: vault"
         ]
     ),
     rule!(

@@ -424,6 +424,16 @@ fn is_crypt_hash(v: &str) -> bool {
     ]
     .iter()
     .any(|p| v.starts_with(p))
+        // Cisco's type 8 and 9 (`$9$<salt>$<hash>`: PBKDF2, scrypt); Juniper's `$9$…`, a
+        // reversible encoding with no second `$`, stays a secret.
+        || ((v.starts_with("$8$") || v.starts_with("$9$")) && v[3..].contains('$'))
+        // A hex salt and a hex digest (`<salt>$<sha256>`: Bitcoin Core's rpcauth, many apps).
+        || v.split_once('$').is_some_and(|(salt, digest)| {
+            salt.len() >= 8
+                && digest.len() >= 32
+                && salt.bytes().all(|b| b.is_ascii_hexdigit())
+                && digest.bytes().all(|b| b.is_ascii_hexdigit())
+        })
         // PostgreSQL's MD5 form: `md5` and 32 hex digits.
         || (v.len() == 35
             && v.starts_with("md5")
