@@ -148,8 +148,21 @@ fn the_console_in_chromium_verifies_and_raises_the_alarm_on_tampering() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("log");
-    let s = Server::start(&data);
+    // A break-glass policy with one approver (bob) and auditors as reviewers, so that the
+    // browser walks a session from request to review.
+    let cfg = tmp.path().join("glasslog.toml");
+    std::fs::write(
+        &cfg,
+        "[breakglass]\napprovals_required = 1\napprovers = [\"bob\"]\nreviewers = [\"role:auditor\"]\n",
+    )
+    .unwrap();
+    let s = Server::start_with(&data, &["--config", cfg.to_str().unwrap()]);
     let reader = s.token("reader", "console-reader");
+    let breakglass = serde_json::json!({
+        "alice": s.token("submitter", "alice"),
+        "bob": s.token("reader", "bob"),
+        "erin": s.token("auditor", "erin"),
+    });
     s.append_events(10, "early");
     let old = s.get("/checkpoint", Some(&s.admin)).text();
     let secret = "Zq3t8Kd9vB2mX7nL0pR4sW6yA1cE5gH8jK2oQ9uT";
@@ -201,6 +214,7 @@ fn the_console_in_chromium_verifies_and_raises_the_alarm_on_tampering() {
         .env("GLASSLOG_URL", &s.base)
         .env("GLASSLOG_TOKEN", &s.admin)
         .env("GLASSLOG_READER_TOKEN", &reader)
+        .env("GLASSLOG_BREAKGLASS_TOKENS", breakglass.to_string())
         .env("GLASSLOG_VKEY", &s.vkey)
         .env("GLASSLOG_SECRET", secret)
         .env("GLASSLOG_OLD_NOTE", &old)

@@ -32,6 +32,7 @@ const FORK_NOTE = env("GLASSLOG_FORK_NOTE");
 const REDACTED = Number(env("GLASSLOG_REDACTED_INDEX"));
 const TLOG_PROOF = env("GLASSLOG_TLOG_PROOF");
 const DIST = env("GLASSLOG_DIST");
+const BG = JSON.parse(env("GLASSLOG_BREAKGLASS_TOKENS"));
 const SHOTS = process.env.GLASSLOG_SCREENSHOTS;
 
 const browser = await chromium.launch({
@@ -228,6 +229,70 @@ await check("trust on first use: an empty key field pins the server's key and sa
   await signIn(p, TOKEN, "");
   await p.waitForSelector("#sig-status.ok");
   assert.equal(await p.evaluate(() => localStorage.getItem("glasslog.vkey")), VKEY);
+});
+
+await check("break-glass from request to review, and its report verified", async () => {
+  const { page: p } = await newPage();
+  // Alice requests access.
+  await signIn(p, BG.alice, VKEY);
+  await p.waitForSelector("#sig-status.ok");
+  await p.goto(`${URL}/ui/#/breakglass`);
+  await p.click("#request-access");
+  await p.fill("#bg-justification", "primary database is down");
+  await p.fill("#bg-ticket", "INC-42");
+  await p.fill("#bg-resources", "db/prod-*");
+  await p.fill("#bg-actions", "restart*, read*");
+  await p.fill("#bg-minutes", "30");
+  await p.click("#request button[type=submit]");
+  await p.waitForSelector("#session-status");
+  assert.equal(await p.textContent("#session-status"), "pending");
+  const id = (await p.textContent("h2")).replace("Session ", "");
+  // Alice may not approve her own request: the server says so, the console shows it.
+  await p.click("#approve");
+  await p.waitForFunction(() => document.querySelector("#step-error")?.textContent.length > 0);
+  // Bob, the approver, finds it waiting and approves it.
+  await signIn(p, BG.bob, VKEY);
+  await p.waitForSelector("#sig-status.ok");
+  await p.goto(`${URL}/ui/#/breakglass`);
+  await p.waitForSelector(`#pending tr[data-session="${id}"]`);
+  await p.click(`#pending tr[data-session="${id}"] a`);
+  await p.click("#approve");
+  await p.waitForFunction(() => document.querySelector("#session-status")?.textContent === "active");
+  // A service acts under the session.
+  const r = await fetch(`${URL}/v1/entries`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${BG.alice}`, "Content-Type": "application/json", "Glasslog-Breakglass-Session": id },
+    body: JSON.stringify({ actor: "alice", action: "restart", resource: "db/prod-1" }),
+  });
+  assert.equal(r.status, 201, await r.text());
+  // Alice closes it.
+  await signIn(p, BG.alice, VKEY);
+  await p.waitForSelector("#sig-status.ok");
+  await p.goto(`${URL}/ui/#/breakglass/${id}`);
+  await p.fill("#step-reason", "database back up");
+  await p.click("#close");
+  await p.waitForFunction(() => document.querySelector("#session-status")?.textContent === "closed");
+  // Erin, an auditor, finds it waiting for review, reviews it, and gets the report.
+  await signIn(p, BG.erin, VKEY);
+  await p.waitForSelector("#sig-status.ok");
+  await p.goto(`${URL}/ui/#/breakglass`);
+  await p.waitForSelector(`#review tr[data-session="${id}"]`);
+  await p.click(`#review tr[data-session="${id}"] a`);
+  await p.selectOption("#review-verdict", "appropriate");
+  await p.fill("#review-notes", "restart only, as requested");
+  await p.click("#review");
+  await p.waitForFunction(() => /Reviewed by erin: appropriate/.test(document.querySelector("#timeline")?.textContent ?? ""));
+  const steps = await p.$$eval("#timeline li", (li) => li.map((x) => x.textContent));
+  for (const want of [/Requested by alice/, /Approved by bob/, /Active/, /Closed by alice: database back up/, /Reviewed by erin/])
+    assert.ok(steps.some((t) => want.test(t)), `${want} not in the timeline: ${steps.join(" | ")}`);
+  assert.equal(await p.textContent("#session-actions"), "1");
+  await shot(p, "breakglass");
+  await p.click("#get-report");
+  await p.waitForSelector("#report-status.ok");
+  const download = p.waitForEvent("download");
+  await p.click("#report-download");
+  const file = await (await download).path();
+  assert.ok(readFileSync(file, "utf8").includes(`"session":"${id}"`));
 });
 
 await check("a tlog-proof verifies offline, in the page opened from disk", async () => {

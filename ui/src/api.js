@@ -52,6 +52,7 @@ async function request(path, { method = "GET", body, accept = "application/json"
   return resp;
 }
 
+export const get = (path) => request(path);
 export const getJson = async (path) => (await request(path)).json();
 export const getText = async (path) => (await request(path, { accept: "text/plain" })).text();
 export const postJson = async (path, body) => (await request(path, { method: "POST", body })).json();

@@ -5,6 +5,7 @@
 import * as api from "./api.js";
 import { fill, h, markerRules, time, withMarkers } from "./dom.js";
 import * as monitor from "./monitor.js";
+import * as breakglass from "./breakglass.js";
 import { verifyView } from "./offline.js";
 import { VerifyError, fromBase64, leafHash, parseVerifierKey, toBase64, toHex, verifyInclusion } from "./verify.js";
 
@@ -297,6 +298,9 @@ function route() {
   let m;
   if (path === "/signin") return signInView();
   if ((m = /^\/entries\/(\d+)$/.exec(path))) return entryView(Number(m[1]));
+  if (path === "/breakglass") return breakglass.listView(main(), problem);
+  if (path === "/breakglass/new") return breakglass.requestView(main(), problem);
+  if ((m = /^\/breakglass\/([A-Za-z0-9_-]+)$/.exec(path))) return breakglass.sessionView(main(), m[1], problem);
   if (path === "/entries") return entriesView(Math.max(0, Number(params.get("page")) || 0));
   overview();
   state.timer = setInterval(() => {
