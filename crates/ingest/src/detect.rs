@@ -437,13 +437,7 @@ impl Detector {
                     Check::Cookie => (cookie_secret(value), None),
                     Check::UserPassword => (
                         credible(value)
-                            // `-password x`: `-p` glued to the rest of its own flag's name.
-                            && !(text[..start].ends_with("-p")
-                                && ["assword", "asswd", "ass"].iter().any(|w| {
-                                    value.strip_prefix(w).is_some_and(|rest| {
-                                        !rest.starts_with(|c: char| c.is_ascii_alphanumeric())
-                                    })
-                                }))
+                            && !spells_password_flag(&text[..start], value)
                             && !value
                                 .bytes()
                                 .all(|b| b.is_ascii_digit() || matches!(b, b':' | b'.' | b'-'))
@@ -607,6 +601,16 @@ const AUTH_SCHEMES: &[&str] = &[
 ];
 
 /// A value that could be a secret: not a placeholder, a reference or a bare scheme name.
+/// `-password x`: the `-p` before `value` is glued to the rest of its own flag's name.
+fn spells_password_flag(before: &str, value: &str) -> bool {
+    before.ends_with("-p")
+        && ["assword", "asswd", "ass"].iter().any(|w| {
+            value
+                .strip_prefix(w)
+                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_alphanumeric()))
+        })
+}
+
 pub(crate) fn credible(value: &str) -> bool {
     let v = value.trim();
     !v.is_empty()
