@@ -568,6 +568,26 @@ fn every_route_with_every_role() {
             Value::Null,
             &["none", "submitter", "reader", "auditor", "admin"],
         ),
+        // The console is code, not data: it is served to anyone, and signs in with a token
+        // itself.
+        (
+            "GET",
+            "/ui",
+            Value::Null,
+            &["none", "submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/ui/",
+            Value::Null,
+            &["none", "submitter", "reader", "auditor", "admin"],
+        ),
+        (
+            "GET",
+            "/ui/console.js",
+            Value::Null,
+            &["none", "submitter", "reader", "auditor", "admin"],
+        ),
     ];
     let templates: std::collections::BTreeSet<(String, String)> = routes
         .iter()
@@ -670,6 +690,9 @@ fn route_template(path: &str) -> String {
         && rest != "batch"
     {
         return "/v1/entries/{index}".into();
+    }
+    if path.starts_with("/ui/") && path.len() > "/ui/".len() {
+        return "/ui/{file}".into();
     }
     if path.starts_with("/v1/admin/tokens/") {
         return "/v1/admin/tokens/{id}".into();

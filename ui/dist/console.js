@@ -327,8 +327,8 @@ time ${ts}
     if (extensions.some((l) => l.length === 0)) throw new VerifyError("a checkpoint has no empty lines");
     return { origin, size, root, rootBase64: rootLine, extensions };
   }
-  async function verifyCheckpoint(note, logKey, witnessKeys = [], origin = logKey.name) {
-    const v = await verifyNote(note, [logKey, ...witnessKeys]);
+  async function verifyCheckpoint(note, logKey, witnessKeys2 = [], origin = logKey.name) {
+    const v = await verifyNote(note, [logKey, ...witnessKeys2]);
     if (!v.verified.some((s) => s.name === logKey.name))
       throw new VerifyError("the checkpoint is not signed by the log's key");
     const cp = parseCheckpoint(v.text);
@@ -375,9 +375,9 @@ time ${ts}
     if (!checkpoint) throw new VerifyError("the checkpoint is missing");
     return { extra, index, proof, checkpoint };
   }
-  async function verifyTlogProof(text, logKey, { leaf, witnessKeys = [], policy } = {}) {
+  async function verifyTlogProof(text, logKey, { leaf, witnessKeys: witnessKeys2 = [], policy } = {}) {
     const p = parseTlogProof(text);
-    const cp = policy ? await verifyWithPolicy(p.checkpoint, policy, logKey) : await verifyCheckpoint(p.checkpoint, logKey, witnessKeys);
+    const cp = policy ? await verifyWithPolicy(p.checkpoint, policy, logKey) : await verifyCheckpoint(p.checkpoint, logKey, witnessKeys2);
     if (!leaf) {
       if (!p.extra) throw new VerifyError("the proof carries no entry (extra), and none was given");
       leaf = await leafHash(p.extra);
@@ -481,19 +481,24 @@ time ${ts}
   function pinKey(vkey) {
     localStorage.setItem(KEY_PIN, vkey.trim());
   }
+  var WITNESSES = "glasslog.witnesses";
+  var witnessKeys = () => (localStorage.getItem(WITNESSES) ?? "").split(/\s+/).filter(Boolean);
+  function setWitnessKeys(text) {
+    localStorage.setItem(WITNESSES, text.trim());
+  }
   var lastVerified = (origin) => load(lastKey(origin));
   var standingAlarm = (origin) => load(alarmKey(origin));
   function acknowledgeAlarm(origin) {
     localStorage.removeItem(alarmKey(origin));
   }
-  async function poll(witnessKeys = []) {
+  async function poll(witnesses = witnessKeys()) {
     const log = await getJson("/v1/log");
     const pinned = pinnedKey();
     if (!pinned) throw new VerifyError("no verifier key is pinned: sign in with the log's key first");
     const key = await parseVerifierKey(pinned);
     const origin = key.name;
     const note = await getText("/checkpoint");
-    const keys = await Promise.all(witnessKeys.map(parseVerifierKey));
+    const keys = await Promise.all(witnesses.map(parseVerifierKey));
     let checkpoint;
     try {
       checkpoint = await verifyCheckpoint(note, key, keys, origin);
@@ -519,6 +524,181 @@ time ${ts}
   }
   function record(origin, message, note, last = lastVerified(origin)) {
     save(alarmKey(origin), { message, note, last, at: Date.now() });
+  }
+
+  // src/session.js
+  var SOURCE = "glasslog-breakglass";
+  var str = (v) => typeof v === "string" ? v : "";
+  var uint = (v) => Number.isSafeInteger(v) && v >= 0 ? v : null;
+  function decode(index, text) {
+    let stored;
+    try {
+      stored = JSON.parse(text);
+    } catch {
+      return null;
+    }
+    const at = uint(stored?.received);
+    const ev = stored?.event;
+    if (at === null || typeof stored.source !== "string" || !ev || typeof ev !== "object") return null;
+    const unmapped = ev.unmapped ?? {};
+    const session = typeof unmapped.breakglass_session === "string" ? unmapped.breakglass_session : null;
+    const operation = str(ev.api?.operation);
+    const actor = str(ev.actor?.user?.name);
+    if (stored.source !== SOURCE) return session === null ? null : { index, at, kind: "action", session };
+    const details = unmapped.details ?? {};
+    const message = str(ev.message);
+    if (operation === "breakglass.policy") return { index, at, kind: "policy" };
+    if (session === null) return null;
+    if (operation === "breakglass.alert")
+      return { index, at, kind: "alert", session, alert: { rule: str(details.rule), subject: uint(details.subject), detail: message } };
+    let event;
+    switch (operation) {
+      case "breakglass.opened": {
+        const s = details.scope;
+        const d = uint(details.duration_seconds);
+        const n = uint(details.approvals_required);
+        const scopeOk = s && Array.isArray(s.resources) && Array.isArray(s.actions) && [...s.resources, ...s.actions].every((x) => typeof x === "string");
+        if (!scopeOk || d === null || typeof details.emergency !== "boolean" || n === null || n > 4294967295) return null;
+        event = {
+          step: "opened",
+          justification: message,
+          ticket: str(unmapped.ticket),
+          scope: { resources: s.resources, actions: s.actions },
+          duration_seconds: d,
+          emergency: details.emergency,
+          approvals_required: n,
+          requester_role: str(details.requester_role)
+        };
+        break;
+      }
+      case "breakglass.approved":
+        if (typeof details.self_approval !== "boolean") return null;
+        event = { step: "approved", self_approval: details.self_approval, activates: typeof details.activates === "boolean" ? details.activates : details.self_approval };
+        break;
+      case "breakglass.denied":
+        event = { step: "denied", reason: message };
+        break;
+      case "breakglass.extended":
+        if (uint(details.seconds) === null) return null;
+        event = { step: "extended", seconds: details.seconds, reason: message };
+        break;
+      case "breakglass.closed":
+        event = { step: "closed", reason: message };
+        break;
+      case "breakglass.expired":
+        event = { step: "expired" };
+        break;
+      case "breakglass.reviewed":
+        if (!["appropriate", "inappropriate", "needs_follow_up"].includes(details.verdict)) return null;
+        event = { step: "reviewed", verdict: details.verdict, notes: message };
+        break;
+      default:
+        return null;
+    }
+    return { index, at, kind: "lifecycle", session, actor, event };
+  }
+  function activate(s, at) {
+    s.status = "active";
+    s.activated_at = at;
+    const extra = s.extensions.reduce((n, e) => n + e.seconds, 0);
+    s.expires_at = at + (s.duration_seconds + extra) * 1e3;
+  }
+  function addEntry(s, index) {
+    if (!s.entries.includes(index)) {
+      s.entries.push(index);
+      s.entries.sort((a, b) => a - b);
+    }
+  }
+  function summarize(id, entries) {
+    let s = null;
+    let last = -1;
+    for (const { index, text } of entries) {
+      if (index <= last) throw new VerifyError("entries are not in increasing index order");
+      last = index;
+      const r = decode(index, text);
+      if (!r) throw new VerifyError(`entry ${index} is not a break-glass entry`);
+      if (r.kind === "policy") throw new VerifyError(`entry ${index} is a policy entry, not about a session`);
+      if (r.session !== id) throw new VerifyError(`entry ${index} belongs to session ${r.session}`);
+      if (r.kind === "lifecycle" && r.event.step === "opened") {
+        if (s) continue;
+        const e2 = r.event;
+        s = {
+          id,
+          requester: r.actor,
+          requester_role: e2.requester_role,
+          justification: e2.justification,
+          ticket: e2.ticket,
+          scope: e2.scope,
+          duration_seconds: e2.duration_seconds,
+          emergency: e2.emergency,
+          approvals_required: e2.approvals_required,
+          status: "pending",
+          opened_at: r.at,
+          approvals: [],
+          activated_at: null,
+          expires_at: null,
+          ended_at: null,
+          ended_by: null,
+          end_reason: null,
+          extensions: [],
+          review: null,
+          urgent_review: false,
+          actions: 0,
+          alerts: [],
+          entries: [index]
+        };
+        if (e2.approvals_required === 0) activate(s, r.at);
+        continue;
+      }
+      if (!s) continue;
+      addEntry(s, index);
+      if (r.kind === "action") {
+        s.actions += 1;
+        continue;
+      }
+      if (r.kind === "alert") {
+        s.alerts.push({ index, rule: r.alert.rule, subject: r.alert.subject, detail: r.alert.detail });
+        continue;
+      }
+      const e = r.event;
+      const by = r.actor;
+      if (e.step === "approved") {
+        if (s.status !== "pending") continue;
+        s.approvals.push({ by, at: r.at, self_approval: e.self_approval });
+        if (e.self_approval) s.urgent_review = true;
+        if (e.activates || s.approvals.length >= s.approvals_required) activate(s, r.at);
+      } else if (e.step === "denied") {
+        if (s.status === "pending") Object.assign(s, { status: "denied", ended_at: r.at, ended_by: by, end_reason: e.reason });
+      } else if (e.step === "extended") {
+        if (s.status === "active") {
+          s.expires_at = s.expires_at === null ? null : s.expires_at + e.seconds * 1e3;
+          s.extensions.push({ by, at: r.at, seconds: e.seconds, reason: e.reason });
+        }
+      } else if (e.step === "closed") {
+        if (s.status === "pending" || s.status === "active") {
+          const ended = s.expires_at === null ? r.at : Math.min(s.expires_at, r.at);
+          Object.assign(s, { status: "closed", ended_at: ended, ended_by: by, end_reason: e.reason });
+        }
+      } else if (e.step === "expired") {
+        if (s.status === "active") Object.assign(s, { status: "expired", ended_at: s.expires_at });
+        else if (s.status === "pending") Object.assign(s, { status: "lapsed", ended_at: r.at });
+      } else if (e.step === "reviewed") {
+        if (!s.review) s.review = { by, at: r.at, verdict: e.verdict, notes: e.notes };
+      }
+    }
+    if (!s) throw new VerifyError("no entry opens the session");
+    return s;
+  }
+  function firstDifference(a, b, path = "") {
+    if (a === b) return null;
+    if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return path || "(the value)";
+    if (Array.isArray(a) !== Array.isArray(b)) return path;
+    const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) {
+      const d = firstDifference(a[k], b[k], path ? `${path}.${k}` : k);
+      if (d) return d;
+    }
+    return null;
   }
 
   // src/offline.js
@@ -570,11 +750,14 @@ time ${ts}
       }
       entries.push({ index: e.index, text: e.entry });
     }
+    const recomputed = summarize(report.session, entries);
+    const differs = firstDifference(recomputed, report.summary);
+    if (differs) throw new VerifyError(`the summary does not match the entries: ${differs}`);
     return {
       kind: "report",
       lines: [
         `Session ${report.session}: ${entries.length} entries, each included in the checkpoint of ${cp.origin} at size ${cp.size}, signed by ${key.name}.`,
-        "The summary is not recomputed in the browser yet: `glasslog verify` recomputes it from the entries."
+        `The summary matches the entries, recomputed in this browser: ${recomputed.status}, ${recomputed.approvals.length} approval(s), ${recomputed.actions} action(s), ${recomputed.alerts.length} alert(s)${recomputed.review ? `, reviewed ${recomputed.review.verdict}` : ", not reviewed"}.`
       ],
       entries
     };
@@ -832,6 +1015,8 @@ time ${ts}
   function signInView() {
     const tokenIn = h("input", { id: "token", type: "password", autocomplete: "off", spellcheck: "false", placeholder: "glasslog token" });
     const keyIn = h("input", { id: "vkey", type: "text", spellcheck: "false", value: pinnedKey(), placeholder: "origin+keyid+base64 (empty: take the server's and pin it)" });
+    const witnessIn = h("textarea", { id: "witnesses", rows: 2, spellcheck: "false", placeholder: "optional: witnesses' cosigner keys (name+keyid+base64), one a line" });
+    witnessIn.value = witnessKeys().join("\n");
     const msg = h("p", { class: "muted", id: "signin-msg" });
     const form = h(
       "form",
@@ -848,7 +1033,10 @@ time ${ts}
               msg.textContent = `Pinned the server's key on first use: ${vkey}. Compare it with the key your operator published.`;
             }
             state.origin = (await parseVerifierKey(vkey)).name;
+            const witnesses = witnessIn.value.split(/\s+/).filter(Boolean);
+            await Promise.all(witnesses.map(parseVerifierKey));
             pinKey(vkey);
+            setWitnessKeys(witnesses.join("\n"));
             if (location.hash === "#/") route();
             else location.hash = "#/";
           } catch (e) {
@@ -858,6 +1046,7 @@ time ${ts}
       },
       h("label", {}, "Token ", tokenIn),
       h("label", {}, "Log verifier key ", keyIn),
+      h("label", {}, "Witness keys ", witnessIn),
       h("button", { type: "submit" }, "Sign in"),
       msg,
       h("p", { class: "muted" }, "The token stays in this tab's memory: it is never stored, and closing the tab forgets it.")

@@ -292,7 +292,25 @@ await check("break-glass from request to review, and its report verified", async
   const download = p.waitForEvent("download");
   await p.click("#report-download");
   const file = await (await download).path();
-  assert.ok(readFileSync(file, "utf8").includes(`"session":"${id}"`));
+  const report = readFileSync(file, "utf8");
+  assert.ok(report.includes(`"session":"${id}"`));
+  assert.match(await p.textContent("#report"), /summary matches the entries/);
+  // The downloaded report verifies offline too; with its summary or one entry changed, it fails.
+  await p.goto(`${URL}/ui/#/verify`);
+  await p.fill("#verify-vkey", VKEY);
+  await p.setInputFiles("#verify-file", { name: "report.json", mimeType: "application/json", buffer: Buffer.from(report) });
+  await p.waitForSelector("#verify-status.ok");
+  const forged = JSON.parse(report);
+  forged.summary.review.verdict = "inappropriate";
+  const verdictFor = (name) => p.waitForFunction((n) => document.querySelector("#verify-status")?.textContent.startsWith(n), name);
+  await p.setInputFiles("#verify-file", { name: "forged-summary.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(forged)) });
+  await verdictFor("forged-summary.json");
+  assert.match(await p.textContent("#verify-status"), /does not verify: the summary does not match the entries: review.verdict/);
+  const dropped = JSON.parse(report);
+  dropped.entries.splice(1, 1);
+  await p.setInputFiles("#verify-file", { name: "dropped-entry.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(dropped)) });
+  await verdictFor("dropped-entry.json");
+  assert.match(await p.textContent("#verify-status"), /does not verify: the summary does not match/);
 });
 
 await check("a tlog-proof verifies offline, in the page opened from disk", async () => {

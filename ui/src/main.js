@@ -50,6 +50,8 @@ function raise(message, detail) {
 function signInView() {
   const tokenIn = h("input", { id: "token", type: "password", autocomplete: "off", spellcheck: "false", placeholder: "glasslog token" });
   const keyIn = h("input", { id: "vkey", type: "text", spellcheck: "false", value: monitor.pinnedKey(), placeholder: "origin+keyid+base64 (empty: take the server's and pin it)" });
+  const witnessIn = h("textarea", { id: "witnesses", rows: 2, spellcheck: "false", placeholder: "optional: witnesses' cosigner keys (name+keyid+base64), one a line" });
+  witnessIn.value = monitor.witnessKeys().join("\n");
   const msg = h("p", { class: "muted", id: "signin-msg" });
   const form = h(
     "form",
@@ -68,7 +70,10 @@ function signInView() {
             msg.textContent = `Pinned the server's key on first use: ${vkey}. Compare it with the key your operator published.`;
           }
           state.origin = (await parseVerifierKey(vkey)).name;
+          const witnesses = witnessIn.value.split(/\s+/).filter(Boolean);
+          await Promise.all(witnesses.map(parseVerifierKey));
           monitor.pinKey(vkey);
+          monitor.setWitnessKeys(witnesses.join("\n"));
           // A changed fragment routes by itself (hashchange); an unchanged one does not.
           if (location.hash === "#/") route();
           else location.hash = "#/";
@@ -79,6 +84,7 @@ function signInView() {
     },
     h("label", {}, "Token ", tokenIn),
     h("label", {}, "Log verifier key ", keyIn),
+    h("label", {}, "Witness keys ", witnessIn),
     h("button", { type: "submit" }, "Sign in"),
     msg,
     h("p", { class: "muted" }, "The token stays in this tab's memory: it is never stored, and closing the tab forgets it."),

@@ -27,6 +27,13 @@ export function pinKey(vkey) {
   localStorage.setItem(KEY_PIN, vkey.trim());
 }
 
+const WITNESSES = "glasslog.witnesses";
+/** The witnesses' cosigner keys (type 0x04) this browser checks cosignatures with. */
+export const witnessKeys = () => (localStorage.getItem(WITNESSES) ?? "").split(/\s+/).filter(Boolean);
+export function setWitnessKeys(text) {
+  localStorage.setItem(WITNESSES, text.trim());
+}
+
 export const lastVerified = (origin) => load(lastKey(origin));
 export const standingAlarm = (origin) => load(alarmKey(origin));
 export function acknowledgeAlarm(origin) {
@@ -38,14 +45,14 @@ export function acknowledgeAlarm(origin) {
  * "grown"; throws VerifyError (after recording the alarm) when the server's checkpoint does
  * not verify or contradicts the last one.
  */
-export async function poll(witnessKeys = []) {
+export async function poll(witnesses = witnessKeys()) {
   const log = await api.getJson("/v1/log");
   const pinned = pinnedKey();
   if (!pinned) throw new VerifyError("no verifier key is pinned: sign in with the log's key first");
   const key = await parseVerifierKey(pinned);
   const origin = key.name;
   const note = await api.getText("/checkpoint");
-  const keys = await Promise.all(witnessKeys.map(parseVerifierKey));
+  const keys = await Promise.all(witnesses.map(parseVerifierKey));
   let checkpoint;
   try {
     checkpoint = await verifyCheckpoint(note, key, keys, origin);

@@ -3,6 +3,7 @@
 //! trust policy) the user supplies. Nothing is fetched, so it works opened from disk.
 
 import { fill, h, withMarkers } from "./dom.js";
+import { firstDifference, summarize } from "./session.js";
 import { VerifyError, leafHash, parsePolicy, parseVerifierKey, verifyCheckpoint, verifyInclusion, verifyTlogProof, fromBase64, toBase64 } from "./verify.js";
 
 const REPORT_FORMATS = ["glasslog-breakglass-report/v2", "glasslog-breakglass-report/v1"];
@@ -57,11 +58,15 @@ async function verifyReport(report, key, policy) {
     }
     entries.push({ index: e.index, text: e.entry });
   }
+  // The summary is what the proven entries say, recomputed here.
+  const recomputed = summarize(report.session, entries);
+  const differs = firstDifference(recomputed, report.summary);
+  if (differs) throw new VerifyError(`the summary does not match the entries: ${differs}`);
   return {
     kind: "report",
     lines: [
       `Session ${report.session}: ${entries.length} entries, each included in the checkpoint of ${cp.origin} at size ${cp.size}, signed by ${key.name}.`,
-      "The summary is not recomputed in the browser yet: `glasslog verify` recomputes it from the entries.",
+      `The summary matches the entries, recomputed in this browser: ${recomputed.status}, ${recomputed.approvals.length} approval(s), ${recomputed.actions} action(s), ${recomputed.alerts.length} alert(s)${recomputed.review ? `, reviewed ${recomputed.review.verdict}` : ", not reviewed"}.`,
     ],
     entries,
   };
