@@ -1429,6 +1429,48 @@ NEGATIVE26 = [
 ]
 
 
+# Written in session 8 after holdout26 was scored and before its misses were read or any
+# detector changed again: secret stores, cloud secret CLIs, password-hashing tools, CI
+# masking, and security testing tools.
+def rclone_secret(rng):
+    return rs(rng, 40, AN + "+/")
+
+
+HOLDOUT27 = [
+    P("h27-openssl-passwd", "openssl", human_password, "$ openssl passwd -6 '{s}'"),
+    P("h27-mkpasswd", "shell", human_password, "$ mkpasswd -m sha-512 '{s}'"),
+    P("h27-az-keyvault-set", "azure", human_password, "$ az keyvault secret set --vault-name acme-kv --name db-password --value '{s}'"),
+    P("h27-aws-ssm-put", "aws", human_password, "$ aws ssm put-parameter --name /prod/db/password --value '{s}' --type SecureString --overwrite"),
+    P("h27-op-item-create", "1password", human_password, "$ op item create --category=login --title 'prod db' --vault Ops username=app password='{s}'"),
+    P("h27-bw-login", "bitwarden", human_password, "$ bw login ops@acme.io '{s}' --raw"),
+    P("h27-doppler-set", "doppler", human_password, "$ doppler secrets set DB_PASSWORD='{s}' --project api --config prd"),
+    P("h27-gha-add-mask", "github", human_password, "::add-mask::{s}"),
+    P("h27-davfs2-secrets", "webdav", human_password, "# /etc/davfs2/secrets\nhttps://dav.acme.io/remote.php/webdav ops {s}"),
+    P("h27-gcloud-secret-echo", "gcp", human_password, "$ gcloud secrets create db-password --data-file=<(echo -n '{s}')"),
+    P("h27-argocd-new-password", "argocd", human_password, "$ argocd account update-password --account ci --current-password \"$OLD\" --new-password '{s}'"),
+    P("h27-jenkins-cli-auth", "jenkins", human_password, "$ java -jar jenkins-cli.jar -s https://ci.acme.io/ -auth deploy:{s} build release-pipeline"),
+    P("h27-rclone-config-create", "rclone", rclone_secret, "$ rclone config create acme-s3 s3 provider AWS access_key_id AKIAIOSFODNN7ACMEKEY secret_access_key {s} region eu-west-1"),
+    P("h27-vault-write-userpass", "vault", human_password, "$ vault write auth/userpass/users/ops password='{s}' policies=dev"),
+    P("h27-mongo-change-password", "mongodb", human_password, "test> db.changeUserPassword(\"app\", \"{s}\")"),
+    P("h27-xh-bearer", "shell", human_password, "$ xh --bearer {s} GET https://api.acme.io/v1/me"),
+    P("h27-gitlab-runner-register", "gitlab", human_password, "$ gitlab-runner register --non-interactive --url https://gitlab.acme.io --registration-token {s} --executor docker"),
+    P("h27-nmap-script-args", "pentest", human_password, "$ nmap -p445 --script smb-enum-shares --script-args 'smbusername=ops,smbpassword={s}' 10.0.0.5"),
+    P("h27-hydra-single", "pentest", human_password, "$ hydra -l admin -p '{s}' ssh://10.0.0.7"),
+    P("h27-sqlmap-auth-cred", "pentest", human_password, "$ sqlmap -u 'https://app.acme.io/item?id=1' --auth-type basic --auth-cred 'admin:{s}' --batch"),
+]
+
+NEGATIVE27 = [
+    P("h27-neg-openssl-passwd-stdin", "openssl", None, "$ openssl passwd -6 -stdin < /run/secrets/pw"),
+    P("h27-neg-az-keyvault-show", "azure", None, "$ az keyvault secret show --vault-name acme-kv --name db-password --query value -o tsv"),
+    P("h27-neg-aws-ssm-plain", "aws", None, "$ aws ssm put-parameter --name /prod/app/replicas --value 3 --type String --overwrite"),
+    P("h27-neg-gha-add-mask-expr", "github", None, "::add-mask::${{{{ secrets.DB_PASSWORD }}}}"),
+    P("h27-neg-bw-passwordenv", "bitwarden", None, "$ bw login ops@acme.io --passwordenv BW_PASSWORD --raw"),
+    P("h27-neg-doppler-get", "doppler", None, "$ doppler secrets get DB_PASSWORD --plain --project api --config prd"),
+    P("h27-neg-gitlab-runner-verify", "gitlab", None, "$ gitlab-runner verify --delete --name docker-runner-3"),
+    P("h27-neg-hydra-wordlist", "pentest", None, "$ hydra -l admin -P /usr/share/wordlists/rockyou.txt ssh://10.0.0.7"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1555,6 +1597,8 @@ def split_of(name):
         return "holdout25"
     if name.startswith("h26-"):
         return "holdout26"
+    if name.startswith("h27-"):
+        return "holdout27"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1584,7 +1628,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 23), per_template, HOLDOUT23, NEGATIVE23)
             + generation(random.Random(seed + 24), per_template, HOLDOUT24, NEGATIVE24)
             + generation(random.Random(seed + 25), per_template, HOLDOUT25, NEGATIVE25)
-            + generation(random.Random(seed + 26), per_template, HOLDOUT26, NEGATIVE26))
+            + generation(random.Random(seed + 26), per_template, HOLDOUT26, NEGATIVE26)
+            + generation(random.Random(seed + 27), per_template, HOLDOUT27, NEGATIVE27))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1620,7 +1665,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
