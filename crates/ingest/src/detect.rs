@@ -26,7 +26,7 @@ pub struct Rule {
 #[derive(Debug)]
 struct Groups {
     /// `s`, `s2`, `s3`, `s4`: the secret, the first that matched.
-    secret: [Option<usize>; 8],
+    secret: [Option<usize>; 9],
     /// `k` (or `k2` in a second alternative): the name the secret is assigned to.
     key: [Option<usize>; 2],
 }
@@ -44,6 +44,7 @@ impl Groups {
                 index("s6"),
                 index("s7"),
                 index("s8"),
+                index("s9"),
             ],
             key: [index("k"), index("k2")],
         }
@@ -438,6 +439,7 @@ impl Detector {
                     Check::UserPassword => (
                         credible(value)
                             && !spells_password_flag(&text[..start], value)
+                            && !mysql_prompt_flag(&text[..start])
                             && !value
                                 .bytes()
                                 .all(|b| b.is_ascii_digit() || matches!(b, b':' | b'.' | b'-'))
@@ -601,6 +603,18 @@ const AUTH_SCHEMES: &[&str] = &[
 ];
 
 /// A value that could be a secret: not a placeholder, a reference or a bare scheme name.
+/// `mysql -u app -p orders`: MySQL's clients take `-p` glued to its value, so a `-p` followed
+/// by a space prompts for the password, and the next word is something else.
+fn mysql_prompt_flag(before: &str) -> bool {
+    let trimmed = before.trim_end_matches([' ', '\t']);
+    let line = &trimmed[trimmed.rfind('\n').map_or(0, |i| i + 1)..];
+    trimmed.len() < before.len()
+        && trimmed.ends_with("-p")
+        && line
+            .split_whitespace()
+            .any(|w| w.starts_with("mysql") || w.starts_with("mariadb"))
+}
+
 /// `-password x`: the `-p` before `value` is glued to the rest of its own flag's name.
 fn spells_password_flag(before: &str, value: &str) -> bool {
     before.ends_with("-p")

@@ -115,6 +115,8 @@ const SECRET_SUFFIXES: &[&str] = &[
 /// Words that end in a secret suffix without being about one.
 const SUFFIX_FALSE_FRIENDS: &[&str] = &[
     "bypass",
+    // Windows' keytab tool, not a password (`ktpass /out http.keytab …`).
+    "ktpass",
     "compass",
     "overpass",
     "underpass",

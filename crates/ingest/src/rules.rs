@@ -3182,9 +3182,9 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "user-and-password-flags",
-        "-p or -P value after a user flag (-u/-U/--user) on the same command line (cqlsh, add-user.sh, mosquitto_pub, mysql-like tools)",
-        [" -p"],
-        r#"(?:\s-[uU][ \t]*[^\s-]\S*|\s--user(?:name)?[= ]\S+)[^\r\n]*?\s-(?:p[ \t]*|P[ \t]+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))"#,
+        "-p or -P value after a user flag (-u/-U/--user) on the same command line (cqlsh, add-user.sh, mosquitto_pub, mysql-like tools; vmrun's -gu/-gp)",
+        [" -p", " -gp"],
+        r#"(?:\s-(?:g?u|U)[ \t]*[^\s-]\S*|\s--user(?:name)?[= ]\S+)[^\r\n]*?\s-(?:g?p[ \t]*|P[ \t]+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))"#,
         C::UserPassword,
         K::Generic,
         [
@@ -3199,6 +3199,11 @@ pub const RULES: &[RuleDef] = &[
             (
                 "./bin/add-user.sh -u admin -p falcon176NOC -g admin",
                 "falcon176NOC"
+            ),
+            // VMware's vmrun: the guest's user and password.
+            (
+                "$ vmrun -T ws -gu builder -gp Harbor1994$ runProgramInGuest build.vmx /bin/true",
+                "Harbor1994$"
             )
         ],
         [
@@ -3206,7 +3211,10 @@ pub const RULES: &[RuleDef] = &[
             "Invoke-Sqlcmd -Username sa -Password $env:SQLPW",
             "docker run -u 1000 -p 8080:80 nginx",
             "mkdir -p /srv/data && chown -u app /srv/data",
-            "$ influx -host tsdb.acme.io -username admin -password"
+            "$ influx -host tsdb.acme.io -username admin -password",
+            // MySQL's clients take -p glued to its value; `-p status` prompts, then runs `status`.
+            "$ mysqladmin -u root -p status",
+            "$ mysql -u app -p -h db.acme.io orders"
         ]
     ),
     rule!(
@@ -3394,6 +3402,48 @@ pub const RULES: &[RuleDef] = &[
             "==> /etc/passwd <==\nroot:x:0:0:root:/root:/bin/bash",
             "==> /etc/nginx/htpasswd <==\nadmin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/",
             "# credentials\nsee: vault"
+        ]
+    ),
+    rule!(
+        "windows-password-switch",
+        "A password after a Windows-style switch that names one (/pass, /password, /pwd, /pw, schtasks' /RP): ktpass, schtasks, net and vendor tools",
+        ["/pass", "/pw", "/rp"],
+        r#"(?i)(?:^|[ \t])/(?:password|passwd|pass|pwd|pw|rp)(?:[ \t]+|:)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/*][^\s"']*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "> ktpass /out http.keytab /princ HTTP/web.acme.io@ACME.IO /mapuser svc-web /pass @Pr4iri367 /ptype KRB5_NT_PRINCIPAL",
+                "@Pr4iri367"
+            ),
+            (
+                "> schtasks /Create /TN \"Nightly ETL\" /TR C:\\etl\\run.cmd /SC DAILY /RU ACME\\svc-etl /RP !Emb3r22",
+                "!Emb3r22"
+            )
+        ],
+        [
+            "> schtasks /Create /TN \"Nightly ETL\" /TR C:\\etl\\run.cmd /SC DAILY /RU SYSTEM",
+            "> net user ops /passwordreq:yes",
+            "> schtasks /Change /TN \"Nightly ETL\" /RU ACME\\svc-etl /RP *"
+        ]
+    ),
+    rule!(
+        "set-password-subcommand",
+        "A password given positionally, after the user, to a subcommand that sets one (drush user:password, upwd, set-password, change-password)",
+        ["password", "upwd"],
+        r#"(?i)(?:^|[ \t])(?:user:password|upwd|user-password|set-password|set_password|change-password|change_password|changepassword)[ \t]+(?:"[^"\r\n]+"|'[^'\r\n]+'|[^\s"'\-]\S*)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-$][^\s"']*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ drush user:password admin 'nectar-summit-orbit'",
+                "nectar-summit-orbit"
+            ),
+            ("$ drush upwd editor Falcon-2029!", "Falcon-2029!")
+        ],
+        [
+            "$ python manage.py changepassword admin --database=default",
+            "$ drush user:password admin \"$NEW_PASSWORD\""
         ]
     ),
     rule!(
@@ -4144,7 +4194,7 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "account-tool-password",
-        "The password an account tool takes positionally or by its own flag (ssh-keygen -N, kadmin addprinc -pw, samba-tool user create, dscl -passwd, certutil -p, unrar -p)",
+        "The password an account or key tool takes positionally or by its own flag (ssh-keygen -N, kadmin addprinc -pw, samba-tool user create, dscl -passwd, certutil -p, unrar/rar -p and -hp, signtool sign /p)",
         [
             "ssh-keygen",
             "addprinc",
@@ -4152,9 +4202,10 @@ pub const RULES: &[RuleDef] = &[
             "dscl",
             "certutil",
             "unrar",
-            "rar "
+            "rar ",
+            "signtool"
         ],
-        r#"(?:\bssh-keygen\b[^\r\n]*?[ \t]-N[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))|\b(?:addprinc|ank|cpw)\b[^\r\n]*?[ \t]-pw[ \t]+(?P<s4>[^\s"']+)|\bsamba-tool[ \t]+user[ \t]+(?:create|add|setpassword)[ \t]+\S+[ \t]+(?P<s5>[^\s\-]\S*)|\bdscl\b[^\r\n]*?[ \t]-passwd[ \t]+\S+[ \t]+(?P<s6>\S+(?:[ \t]+[^\s\-]\S*)?)|\bcertutil\b[^\r\n]*?[ \t]-p[ \t]+(?P<s7>[^\s"\-]\S*)|\bun?rar\b[^\r\n]*?[ \t]-p(?P<s8>[^\s\-]\S*))"#,
+        r#"(?:\bssh-keygen\b[^\r\n]*?[ \t]-N[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))|\b(?:addprinc|ank|cpw)\b[^\r\n]*?[ \t]-pw[ \t]+(?P<s4>[^\s"']+)|\bsamba-tool[ \t]+user[ \t]+(?:create|add|setpassword)[ \t]+\S+[ \t]+(?P<s5>[^\s\-]\S*)|\bdscl\b[^\r\n]*?[ \t]-passwd[ \t]+\S+[ \t]+(?P<s6>\S+(?:[ \t]+[^\s\-]\S*)?)|\bcertutil\b[^\r\n]*?[ \t]-p[ \t]+(?P<s7>[^\s"\-]\S*)|\b(?:un)?rar\b[^\r\n]*?[ \t]-h?p(?P<s8>[^\s\-]\S*)|\bsigntool(?:\.exe)?[ \t]+sign\b[^\r\n]*?[ \t]/p[ \t]+(?P<s9>[^\s"'/\-][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
@@ -4178,11 +4229,19 @@ pub const RULES: &[RuleDef] = &[
                 r"C:\> certutil -f -p Qz7!mTr2x -importpfx web.pfx",
                 "Qz7!mTr2x"
             ),
-            ("$ unrar x -pCobalt-41 backups.rar /restore/", "Cobalt-41")
+            ("$ unrar x -pCobalt-41 backups.rar /restore/", "Cobalt-41"),
+            // -hp also encrypts the file names.
+            ("$ rar a -hpfalcon603NOC archive.rar docs/", "falcon603NOC"),
+            (
+                "> signtool sign /f codesign.pfx /p MIYm2LscA-4b8y /tr http://timestamp.acme.io /td sha256 setup.exe",
+                "MIYm2LscA-4b8y"
+            )
         ],
         [
             "$ ssh-keygen -t ed25519 -f ~/.ssh/id -N '' -C ci",
-            "$ unrar x backups.rar"
+            "$ unrar x backups.rar",
+            "> signtool verify /pa /v setup.exe",
+            "> signtool sign /a /fd sha256 setup.exe"
         ]
     ),
     rule!(
