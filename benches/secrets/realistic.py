@@ -1471,6 +1471,44 @@ NEGATIVE27 = [
 ]
 
 
+# Written in session 8 after holdout27 was scored and before its misses were read or any
+# detector changed again: network operating systems, Wi-Fi and embedded devices, server
+# management controllers, and RADIUS.
+HOLDOUT28 = [
+    P("h28-edgeos-plaintext-password", "vyos", human_password, "set system login user ops authentication plaintext-password '{s}'"),
+    P("h28-vyos-snmp-community", "vyos", human_password, "set service snmp community {s} authorization ro"),
+    P("h28-fortios-set-passwd", "fortinet", human_password, "config user local\n    edit \"ops\"\n        set type password\n        set passwd {s}\n    next\nend"),
+    P("h28-aruba-password-manager", "aruba", human_password, "password manager user-name admin plaintext {s}"),
+    P("h28-huawei-password-simple", "huawei", human_password, "local-user admin password simple {s}\nlocal-user admin service-type ssh"),
+    P("h28-huawei-cipher-plain", "huawei", human_password, "local-user ops password cipher {s} privilege level 15"),
+    P("h28-radtest", "radius", human_password, "$ radtest ops {s} 127.0.0.1 0 testing123"),
+    P("h28-freeradius-debug", "radius", human_password, "(0) Received Access-Request Id 41 from 10.0.0.9:51234 to 10.0.0.2:1812 length 73\n(0)   User-Name = \"ops\"\n(0)   User-Password = \"{s}\""),
+    P("h28-macos-airport", "macos", human_password, "$ networksetup -setairportnetwork en0 AcmeCorp '{s}'"),
+    P("h28-iwctl-passphrase", "wifi", human_password, "$ iwctl --passphrase '{s}' station wlan0 connect AcmeCorp"),
+    P("h28-tasmota-backlog", "tasmota", human_password, "16:04:11.902 CMD: Backlog SSID1 AcmeIoT; Password1 {s}; WifiConfig 0"),
+    P("h28-raspi-config-wifi", "raspberrypi", human_password, "$ sudo raspi-config nonint do_wifi_ssid_passphrase AcmeCorp '{s}'"),
+    P("h28-ipmitool-user-set", "ipmi", human_password, "$ ipmitool -I lanplus -H 10.0.8.21 -U ADMIN -f /root/.ipmi user set password 3 '{s}'"),
+    P("h28-racadm-set-password", "dell", human_password, "$ racadm set iDRAC.Users.3.Password {s}"),
+    P("h28-mikrotik-ppp-secret", "mikrotik", human_password, "[admin@core] > /ppp secret add name=vpn-ops password=\"{s}\" service=l2tp profile=default-encryption"),
+    P("h28-cisco-wlc-psk", "cisco", human_password, "(WLC) >config wlan security wpa akm psk set-key ascii {s} 3"),
+    P("h28-junos-pre-shared-key", "juniper", human_password, "set security ike policy ike-pol pre-shared-key ascii-text \"{s}\""),
+    P("h28-exos-snmp-community", "extreme", human_password, "configure snmp add community readwrite {s}"),
+    P("h28-synology-setpw", "synology", human_password, "$ sudo synouser --setpw admin '{s}'"),
+    P("h28-ilo-hponcfg", "hpe", human_password, "<USER_INFO MODE=\"write\">\n  <MOD_USER USER_LOGIN=\"ops\">\n    <PASSWORD value=\"{s}\"/>\n  </MOD_USER>\n</USER_INFO>"),
+]
+
+NEGATIVE28 = [
+    P("h28-neg-vyos-encrypted", "vyos", None, "set system login user ops authentication encrypted-password '$6$rounds=656000$N0xk3a$9fX7qQ8mLz1o2uR3vT4wY5zA6bC7dE8fG9hI0jK1lM2nO3pQ4rS5tU6vW7xY8z'"),
+    P("h28-neg-fortios-2fa", "fortinet", None, "config user local\n    edit \"ops\"\n        set two-factor fortitoken\n        set fortitoken FTKMOB1234567890\n    next\nend"),
+    P("h28-neg-nmcli-ask", "wifi", None, "$ nmcli --ask device wifi connect AcmeCorp ifname wlan0"),
+    P("h28-neg-synology-info", "synology", None, "$ sudo synouser --get admin"),
+    P("h28-neg-racadm-get", "dell", None, "$ racadm get iDRAC.Users.3.UserName"),
+    P("h28-neg-ipmitool-list", "ipmi", None, "$ ipmitool -I lanplus -H 10.0.8.21 -U ADMIN -f /root/.ipmi user list 1"),
+    P("h28-neg-radius-reject", "radius", None, "(0) Login incorrect (pap: Cleartext password does not match \"known good\" password): [ops] (from client core port 0)"),
+    P("h28-neg-huawei-irreversible", "huawei", None, "local-user admin password irreversible-cipher $1c$Zb\\;;.Q[Ua$s@YB8:XG3n(5]7=$o6P(Dp\"C'U[4$"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1599,6 +1637,8 @@ def split_of(name):
         return "holdout26"
     if name.startswith("h27-"):
         return "holdout27"
+    if name.startswith("h28-"):
+        return "holdout28"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1629,7 +1669,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 24), per_template, HOLDOUT24, NEGATIVE24)
             + generation(random.Random(seed + 25), per_template, HOLDOUT25, NEGATIVE25)
             + generation(random.Random(seed + 26), per_template, HOLDOUT26, NEGATIVE26)
-            + generation(random.Random(seed + 27), per_template, HOLDOUT27, NEGATIVE27))
+            + generation(random.Random(seed + 27), per_template, HOLDOUT27, NEGATIVE27)
+            + generation(random.Random(seed + 28), per_template, HOLDOUT28, NEGATIVE28))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1665,7 +1706,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
