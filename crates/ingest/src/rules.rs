@@ -3388,7 +3388,7 @@ pub const RULES: &[RuleDef] = &[
         "secrets-file-line",
         "A user:password line printed under the name of a file of secrets (head/tail's ==> file <==, cat, a # header): rsyncd.secrets, passwd-s3fs, credential lists",
         ["secret", "passw", "cred"],
-        r#"(?im)(?:==>[ \t]*|^[ \t]*#[ \t]*|\bcat[ \t]+)\S*?(?:secrets?|passw(?:or)?ds?|passwd|creds?|credentials)[A-Za-z0-9._-]*(?:[ \t]*<==)?[ \t]*(?:\r?\n|\\n)[ \t]*[A-Za-z0-9_.@\\-]+:(?:"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s:"\\]+))[ \t]*(?:\r|\\[rn]|$)"#,
+        r#"(?im)(?:==>[ \t]*|(?:^|[ \t=:])#[ \t]*|\bcat[ \t]+)\S*?(?:secrets?|passw(?:or)?ds?|passwd|creds?|credentials)[A-Za-z0-9._-]*(?:[ \t]*<==)?[ \t]*(?:\r?\n|\\n)[ \t]*(?:[A-Za-z0-9_.@\\-]+:(?:"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s:"\\]+))[ \t]*(?:\r|\\[rn]|$)|(?:https?://|/)\S+[ \t]+[^\s"]+[ \t]+(?:"(?P<s3>[^"\r\n]+)"|(?P<s4>[^\s"\\]+)))"#,
         C::Password,
         K::Structural,
         [
@@ -3396,6 +3396,11 @@ pub const RULES: &[RuleDef] = &[
             (
                 "$ cat /etc/passwd-s3fs\nci:Lantern-77-Orbit",
                 "Lantern-77-Orbit"
+            ),
+            // davfs2's secrets: a URL or mount point, the user, the password.
+            (
+                "# /etc/davfs2/secrets\nhttps://dav.acme.io/remote.php/webdav ops lantern554NRE",
+                "lantern554NRE"
             )
         ],
         [
@@ -3445,6 +3450,110 @@ pub const RULES: &[RuleDef] = &[
             "$ python manage.py changepassword admin --database=default",
             "$ drush user:password admin \"$NEW_PASSWORD\""
         ]
+    ),
+    rule!(
+        "password-hasher-plaintext",
+        "The plaintext given to a password-hashing command (openssl passwd, mkpasswd): the command line shows it before it is hashed",
+        ["passwd", "mkpasswd"],
+        r#"\b(?:openssl[ \t]+passwd|mkpasswd)\b(?:[ \t]+-(?:[1256]|apr1|aixmd5|crypt|noverify|quiet|table|reverse)\b|[ \t]+(?:-salt|-S|-m|-R|--method|--salt|--rounds)(?:[ \t]+|=)\S+|[ \t]+--method=\S+)*[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-<|$][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ openssl passwd -6 'l!#91rsFC2BfdIVE(q'",
+                "l!#91rsFC2BfdIVE(q"
+            ),
+            (
+                "$ openssl passwd -1 -salt xyz Cedar-Harbor-9",
+                "Cedar-Harbor-9"
+            ),
+            (
+                "$ mkpasswd -m sha-512 'e9@LRgUG)ZXEx4zJMT'",
+                "e9@LRgUG)ZXEx4zJMT"
+            )
+        ],
+        [
+            "$ openssl passwd -6 -stdin < /run/secrets/pw",
+            "$ mkpasswd -m help",
+            "$ echo \"$PW\" | mkpasswd -m sha-512 -s"
+        ]
+    ),
+    rule!(
+        "ssm-parameter-value",
+        "The value of an SSM parameter whose name names a credential (aws ssm put-parameter --name …/password --value …)",
+        ["put-parameter"],
+        r#"\bput-parameter\b[^\r\n]*?--name[ =]["']?(?P<k>[^\s"']+)["']?[^\r\n]*?[ \t]--value(?:=|[ \t]+)(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-][^\s]*))"#,
+        C::Assignment,
+        K::Structural,
+        [(
+            "$ aws ssm put-parameter --name /prod/db/password --value 'Cedar2006*' --type SecureString --overwrite",
+            "Cedar2006*"
+        )],
+        ["$ aws ssm put-parameter --name /prod/app/replicas --value 3 --type String --overwrite"]
+    ),
+    rule!(
+        "password-manager-cli",
+        "The master password given positionally to a password manager's CLI (bw login <email> <password>, bw unlock <password>)",
+        ["bw "],
+        r#"(?:^|[ \t;&|$>(])bw[ \t]+(?:login[ \t]+[^\s'"\-]\S*|unlock)[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-$][^\s)]*))"#,
+        C::Password,
+        K::Structural,
+        [
+            ("$ bw login ops@acme.io 'stone394ENO' --raw", "stone394ENO"),
+            (
+                "$ export BW_SESSION=$(bw unlock Willow-Harbor-41 --raw)",
+                "Willow-Harbor-41"
+            )
+        ],
+        [
+            "$ bw login ops@acme.io --passwordenv BW_PASSWORD --raw",
+            "$ bw unlock --passwordfile /run/secrets/bw --raw"
+        ]
+    ),
+    rule!(
+        "ci-add-mask",
+        "A value a CI job masks in its own log (GitHub Actions ::add-mask::): a secret by the job's own word",
+        ["::add-mask::"],
+        r#"::add-mask::(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"]+))"#,
+        C::Password,
+        K::Structural,
+        [("::add-mask::mfv97U^2ATe&IZZ", "mfv97U^2ATe&IZZ")],
+        [
+            "::add-mask::${{ secrets.DB_PASSWORD }}",
+            "echo \"::add-mask::$TOKEN\""
+        ]
+    ),
+    rule!(
+        "echo-into-secret-file",
+        "A secret echoed into a process substitution given as a secret or key file (--data-file=<(echo -n …), private-key <(echo …))",
+        ["<(echo", "<(printf"],
+        r#"(?i)(?:--?[a-z0-9-]*(?:data|secret|pass|passwd|password|key|token|cred)[a-z0-9-]*(?:=|[ \t]+)|\bprivate-key[ \t]+)<\((?:echo(?:[ \t]+-[neE]{1,3})*|printf(?:[ \t]+'%s')?)[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'")$][^\s)]*))\)"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ gcloud secrets create db-password --data-file=<(echo -n 'Summit2015$')",
+                "Summit2015$"
+            ),
+            (
+                "$ wg set wg0 private-key <(echo yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=)",
+                "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+            )
+        ],
+        [
+            "$ diff <(echo a) <(echo b)",
+            "$ gcloud secrets create db-password --data-file=<(echo -n \"$DB_PASSWORD\")"
+        ]
+    ),
+    rule!(
+        "login-tester-password",
+        "The password given to a login tester (hydra, medusa -p): the one credential it tries",
+        ["hydra", "medusa"],
+        r#"\b(?:hydra|medusa)\b[^\r\n]*?[ \t]-p[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [("$ hydra -l admin -p '!Riv3r54' ssh://10.0.0.7", "!Riv3r54")],
+        ["$ hydra -l admin -P /usr/share/wordlists/rockyou.txt ssh://10.0.0.7"]
     ),
     rule!(
         "oracle-connect-password",
@@ -3693,15 +3802,21 @@ pub const RULES: &[RuleDef] = &[
             "bind(",
             "credentials(",
             "account(",
-            "user("
+            "user(",
+            "password("
         ],
-        r#"(?i)\b(?:login|log_in|signin|sign_in|authenticate|basic_?auth|httpbasicauth|httpdigestauth|networkcredential|passwordauthentication|passwordcredential|usernamepasswordcredentials|usernamepasswordauthenticationtoken|usernamepasswordcredential|set_?credentials|simple_bind_s|simple_bind|bind_s|create_?account|create_?user|add_?user)[ \t]*\([ \t]*(?:[A-Za-z_]+[ \t]*=[ \t]*)?["'][^"'\r\n]{1,128}["'][ \t]*,[ \t]*(?:[A-Za-z_]+[ \t]*=[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)')"#,
+        r#"(?i)\b(?:login|log_in|signin|sign_in|authenticate|basic_?auth|httpbasicauth|httpdigestauth|networkcredential|passwordauthentication|passwordcredential|usernamepasswordcredentials|usernamepasswordauthenticationtoken|usernamepasswordcredential|set_?credentials|simple_bind_s|simple_bind|bind_s|create_?account|create_?user|add_?user|change_?user_?password|change_?password|set_?user_?password|update_?user_?password)[ \t]*\([ \t]*(?:[A-Za-z_]+[ \t]*=[ \t]*)?["'][^"'\r\n]{1,128}["'][ \t]*,[ \t]*(?:[A-Za-z_]+[ \t]*=[ \t]*)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)')"#,
         C::Password,
         K::Structural,
         [
             (
                 r#"smtp.login("reports@acme.io", "Harbor-41-Cedar")"#,
                 "Harbor-41-Cedar"
+            ),
+            // MongoDB's shell: (user, new password).
+            (
+                r##"test> db.changeUserPassword("app", "#L4nt3rn33")"##,
+                "#L4nt3rn33"
             ),
             (
                 r#"var cred = new NetworkCredential("svc_ftp", "meadow-quartz-ember");"#,
