@@ -1509,6 +1509,44 @@ NEGATIVE28 = [
 ]
 
 
+# Written in session 8 after holdout28 was scored and before its misses were read or any
+# detector changed again: mail clients, remote mounts, database administration procedures
+# and tools, directory services.
+HOLDOUT29 = [
+    P("h29-swaks-auth-password", "mail", human_password, "$ swaks --to ops@acme.io --server smtp.acme.io:587 --auth LOGIN --auth-user relay --auth-password '{s}' --tls"),
+    P("h29-sendemail-xp", "mail", human_password, "$ sendemail -f cron@acme.io -t ops@acme.io -s smtp.acme.io:587 -xu relay -xp {s} -u 'nightly' -m 'done'"),
+    P("h29-offlineimap-remotepass", "mail", human_password, "[Repository Remote]\ntype = IMAP\nremotehost = imap.acme.io\nremoteuser = ops\nremotepass = {s}"),
+    P("h29-mbsync-pass", "mail", human_password, "IMAPAccount acme\nHost imap.acme.io\nUser ops@acme.io\nPass {s}\nSSLType IMAPS"),
+    P("h29-mailx-smtp-auth", "mail", human_password, "$ echo done | mailx -S smtp=smtp://smtp.acme.io:587 -S smtp-auth=login -S smtp-auth-user=relay -S smtp-auth-password={s} -s nightly ops@acme.io"),
+    P("h29-sshfs-password-stdin", "sshfs", human_password, "$ sshfs ops@files.acme.io:/srv /mnt/files -o password_stdin <<< '{s}'"),
+    P("h29-rclone-obscure", "rclone", human_password, "$ rclone obscure '{s}'"),
+    P("h29-sp-addlogin", "mssql", human_password, "1> EXEC sp_addlogin 'reporting', '{s}', 'ReportsDB'\n2> GO"),
+    P("h29-sp-password", "mssql", human_password, "1> EXEC sp_password NULL, '{s}', 'sa'\n2> GO"),
+    P("h29-sp-addlinkedsrvlogin", "mssql", human_password, "EXEC sp_addlinkedsrvlogin @rmtsrvname = N'LEGACY', @useself = N'False', @locallogin = NULL, @rmtuser = N'etl', @rmtpassword = N'{s}'"),
+    P("h29-neo4j-initial-password", "neo4j", human_password, "$ neo4j-admin dbms set-initial-password '{s}'"),
+    P("h29-keytool-keypass", "java", human_password, "$ keytool -genkeypair -alias release -keyalg RSA -keystore release.jks -storepass:env KS_PASS -keypass {s} -dname CN=acme"),
+    P("h29-hdbuserstore-set", "sap", human_password, "$ hdbuserstore SET BACKUP hana.acme.io:30015 BACKUP_OPERATOR {s}"),
+    P("h29-nzsql-pw", "netezza", human_password, "$ nzsql -host nz.acme.io -d sales -u admin -pw {s} -c 'select 1'"),
+    P("h29-vsql-w", "vertica", human_password, "$ vsql -h vertica.acme.io -U dbadmin -w {s} -c 'SELECT version()'"),
+    P("h29-invoke-sqlcmd-password", "powershell", human_password, "PS> Invoke-Sqlcmd -ServerInstance sql01 -Database Reports -Username etl -Password '{s}' -Query 'SELECT 1'"),
+    P("h29-ldappasswd-s", "ldap", human_password, "$ ldappasswd -H ldaps://ldap.acme.io -x -D cn=admin,dc=acme,dc=io -W -s '{s}' uid=ops,ou=people,dc=acme,dc=io"),
+    P("h29-samba-tool-newpassword", "samba", human_password, "$ samba-tool user setpassword ops --newpassword='{s}'"),
+    P("h29-realm-join-otp", "sssd", human_password, "$ realm join acme.io --one-time-password='{s}' --client-software=sssd"),
+    P("h29-consul-agent-token", "consul", lambda r: uuid(r), "$ consul acl set-agent-token agent {s}"),
+]
+
+NEGATIVE29 = [
+    P("h29-neg-swaks-prompt", "mail", None, "$ swaks --to ops@acme.io --server smtp.acme.io:587 --auth LOGIN --auth-user relay --tls"),
+    P("h29-neg-sshfs-identity", "sshfs", None, "$ sshfs ops@files.acme.io:/srv /mnt/files -o IdentityFile=~/.ssh/id_ed25519,reconnect"),
+    P("h29-neg-sp-helplogins", "mssql", None, "1> EXEC sp_helplogins 'reporting'\n2> GO"),
+    P("h29-neg-neo4j-report", "neo4j", None, "$ neo4j-admin server report --to-path=/tmp/reports"),
+    P("h29-neg-keytool-list", "java", None, "$ keytool -list -v -keystore release.jks -storepass:env KS_PASS"),
+    P("h29-neg-hdbuserstore-list", "sap", None, "$ hdbuserstore LIST BACKUP"),
+    P("h29-neg-ldappasswd-prompt", "ldap", None, "$ ldappasswd -H ldaps://ldap.acme.io -x -D cn=admin,dc=acme,dc=io -W -S uid=ops,ou=people,dc=acme,dc=io"),
+    P("h29-neg-consul-members", "consul", None, "$ consul members -http-addr=https://consul.acme.io:8501"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1639,6 +1677,8 @@ def split_of(name):
         return "holdout27"
     if name.startswith("h28-"):
         return "holdout28"
+    if name.startswith("h29-"):
+        return "holdout29"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1670,7 +1710,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 25), per_template, HOLDOUT25, NEGATIVE25)
             + generation(random.Random(seed + 26), per_template, HOLDOUT26, NEGATIVE26)
             + generation(random.Random(seed + 27), per_template, HOLDOUT27, NEGATIVE27)
-            + generation(random.Random(seed + 28), per_template, HOLDOUT28, NEGATIVE28))
+            + generation(random.Random(seed + 28), per_template, HOLDOUT28, NEGATIVE28)
+            + generation(random.Random(seed + 29), per_template, HOLDOUT29, NEGATIVE29))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1706,7 +1747,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
