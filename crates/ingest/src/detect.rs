@@ -426,9 +426,15 @@ impl Detector {
                             && value.bytes().all(|b| {
                                 b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':')
                             });
+                        // `do_wifi_ssid_passphrase AcmeCorp 'pw'`: a directive named for an SSID
+                        // and its passphrase takes both, the SSID first.
+                        let ssid_first = rule.kind == Kind::Generic
+                            && between.trim().is_empty()
+                            && key.to_ascii_lowercase().contains("ssid");
+                        let not_this_value = namespaced || ssid_first;
                         (
                             assigned_secret(key, between, value, unquoted)
-                                && !namespaced
+                                && !not_this_value
                                 && (!listed || values::looks_random(value))
                                 && !(unquoted && next_field(text, start, between, value)),
                             None,
@@ -586,6 +592,22 @@ fn trim_unquoted(
 }
 
 /// Schemes that follow `Authorization:`; alone they are not the credential.
+/// Network devices' words for how the next token is stored (`password irreversible-cipher
+/// $1c$…`, `pre-shared-key ascii-text "…"`): the word is not the secret.
+const ENCODING_WORDS: &[&str] = &[
+    "cipher",
+    "irreversible-cipher",
+    "simple",
+    "plaintext",
+    "plain-text",
+    "ascii-text",
+    "encrypted",
+    "encrypted-password",
+    "hashed",
+    "unencrypted",
+    "cleartext",
+];
+
 const AUTH_SCHEMES: &[&str] = &[
     "basic",
     "bearer",
@@ -634,6 +656,7 @@ pub(crate) fn credible(value: &str) -> bool {
         && !values::is_placeholder(v)
         && !values::is_reference(v)
         && !AUTH_SCHEMES.contains(&v.to_ascii_lowercase().as_str())
+        && !ENCODING_WORDS.contains(&v.to_ascii_lowercase().as_str())
 }
 
 /// Whether an unquoted value that opens with `(` is a password anyway: unclosed, under a

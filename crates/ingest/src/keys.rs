@@ -117,6 +117,8 @@ const SUFFIX_FALSE_FRIENDS: &[&str] = &[
     "bypass",
     // Windows' keytab tool, not a password (`ktpass /out http.keytab …`).
     "ktpass",
+    // A FortiToken is a device: its serial (`set fortitoken FTKMOB…`) is an id.
+    "fortitoken",
     "compass",
     "overpass",
     "underpass",

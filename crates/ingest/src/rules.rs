@@ -3129,9 +3129,15 @@ pub const RULES: &[RuleDef] = &[
             "server-key",
             "createuser",
             "snmp-server",
+            "snmp community",
+            "add community",
+            "set passwd",
+            "set-key",
+            "local-user",
+            "password manager",
             "priv "
         ],
-        r"(?m)(?:^|[^A-Za-z0-9_])(?:username[ \t]+\S+(?:[ \t]+privilege[ \t]+\d+)?[ \t]+(?:secret|password)|enable[ \t]+(?:secret|password)|key-string|pre-shared-key|(?:tacacs|radius)-server[ \t]+(?:host[ \t]+\S+[ \t]+)?key|server-key|key[ \t]+[07]|snmp-server[ \t]+community|snmp-server[ \t]+user[ \t]+\S+[ \t]+\S+[ \t]+v3(?:[ \t]+encrypted)?[ \t]+auth[ \t]+(?:md5|sha\S*)|createUser[ \t]+\S+[ \t]+(?:MD5|SHA\S*)|priv[ \t]+(?:des\S*|3des|aes(?:[ \t]+\d+)?|AES\S*|DES\S*))[ \t]+(?:[07][ \t]+)?(?P<s>[^\s]{2,})",
+        r#"(?m)(?:^|[^A-Za-z0-9_])(?:username[ \t]+\S+(?:[ \t]+privilege[ \t]+\d+)?[ \t]+(?:secret|password)|enable[ \t]+(?:secret|password)|local-user[ \t]+\S+[ \t]+password|password[ \t]+(?:manager|operator)[ \t]+user-name[ \t]+\S+|set[ \t]+passwd|set-key|snmp[ \t]+community|snmp[ \t]+add[ \t]+community[ \t]+(?:readwrite|readonly)|key-string|pre-shared-key|(?:tacacs|radius)-server[ \t]+(?:host[ \t]+\S+[ \t]+)?key|server-key|key[ \t]+[07]|snmp-server[ \t]+community|snmp-server[ \t]+user[ \t]+\S+[ \t]+\S+[ \t]+v3(?:[ \t]+encrypted)?[ \t]+auth[ \t]+(?:md5|sha\S*)|createUser[ \t]+\S+[ \t]+(?:MD5|SHA\S*)|priv[ \t]+(?:des\S*|3des|aes(?:[ \t]+\d+)?|AES\S*|DES\S*))[ \t]+(?:(?:[07]|simple|cipher|plaintext|plain-text|ascii|ascii-text|unencrypted|cleartext|ENC)[ \t]+)?(?:"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s"]{2,}))"#,
         C::Password,
         K::Structural,
         [
@@ -3140,6 +3146,36 @@ pub const RULES: &[RuleDef] = &[
                 "summit-prairie-river"
             ),
             ("enable password 7 0822455D0A16", "0822455D0A16"),
+            // Vendors' words for "what follows is typed in clear" (Huawei, Aruba, Junos, WLC,
+            // FortiOS), and their SNMP community forms (VyOS, EXOS).
+            (
+                "local-user admin password simple Quartz-Cedar-9",
+                "Quartz-Cedar-9"
+            ),
+            (
+                "password manager user-name admin plaintext Lantern#2031",
+                "Lantern#2031"
+            ),
+            (
+                "set security ike policy ike-pol pre-shared-key ascii-text \"river-quartz-amber\"",
+                "river-quartz-amber"
+            ),
+            (
+                "config wlan security wpa akm psk set-key ascii Saffron2003$ 3",
+                "Saffron2003$"
+            ),
+            (
+                "config user local\n    edit \"ops\"\n        set passwd @Orbit77\n    next",
+                "@Orbit77"
+            ),
+            (
+                "set service snmp community Tundr462x authorization ro",
+                "Tundr462x"
+            ),
+            (
+                "configure snmp add community readwrite river735REV",
+                "river735REV"
+            ),
             // The shared key of an AAA server block (TACACS+, RADIUS), cleartext or type 7.
             (
                 "tacacs server TAC1\n address ipv4 10.0.0.5\n key 0 OqW57f0VFHBeQ2SJ\n!",
@@ -3157,12 +3193,13 @@ pub const RULES: &[RuleDef] = &[
             ),
             (
                 "createUser monitor SHA \"Willow#2029\" AES \"Lantern#88\"",
-                "\"Willow#2029\""
+                "Willow#2029"
             )
         ],
         [
             "username netops privilege 15 secret 5 $1$mERr$hx5rVt7rPNoS4wqbXKX7m0",
             "username admin privilege 15 secret 9 $9$nhEmQVczB7dqsO$X.HsgL6x1il0RxkOSSvyQYwucySCt7qFm4v7pqCxkKM",
+            "local-user admin password irreversible-cipher $1c$Zb\\;;.Q[Ua$s@YB8:XG3n(5]7=$o6P(Dp\"C'U[4$",
             "crypto isakmp key 6 strength",
             "snmp-server group NMS v3 priv"
         ]
@@ -3434,9 +3471,9 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "set-password-subcommand",
-        "A password given positionally, after the user, to a subcommand that sets one (drush user:password, upwd, set-password, change-password)",
-        ["password", "upwd"],
-        r#"(?i)(?:^|[ \t])(?:user:password|upwd|user-password|set-password|set_password|change-password|change_password|changepassword)[ \t]+(?:"[^"\r\n]+"|'[^'\r\n]+'|[^\s"'\-]\S*)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-$][^\s"']*))"#,
+        "A password given positionally, after the user, to a subcommand that sets one (drush user:password, upwd, set-password, change-password, synouser --setpw)",
+        ["password", "upwd", "setpw"],
+        r#"(?i)(?:^|[ \t])(?:user:password|upwd|user-password|set-password|set_password|change-password|change_password|changepassword|--setpw)[ \t]+(?:"[^"\r\n]+"|'[^'\r\n]+'|[^\s"'\-]\S*)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-$][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
@@ -3444,7 +3481,8 @@ pub const RULES: &[RuleDef] = &[
                 "$ drush user:password admin 'nectar-summit-orbit'",
                 "nectar-summit-orbit"
             ),
-            ("$ drush upwd editor Falcon-2029!", "Falcon-2029!")
+            ("$ drush upwd editor Falcon-2029!", "Falcon-2029!"),
+            ("$ sudo synouser --setpw admin '@F4lcon40'", "@F4lcon40")
         ],
         [
             "$ python manage.py changepassword admin --database=default",
@@ -3554,6 +3592,70 @@ pub const RULES: &[RuleDef] = &[
         K::Structural,
         [("$ hydra -l admin -p '!Riv3r54' ssh://10.0.0.7", "!Riv3r54")],
         ["$ hydra -l admin -P /usr/share/wordlists/rockyou.txt ssh://10.0.0.7"]
+    ),
+    rule!(
+        "device-setup-password",
+        "A Wi-Fi or device password given positionally to a setup command (radtest, networksetup -setairportnetwork, raspi-config do_wifi_ssid_passphrase, ipmitool user set password)",
+        [
+            "radtest",
+            "setairportnetwork",
+            "do_wifi_ssid_passphrase",
+            "user set password"
+        ],
+        r#"(?:\bradtest(?:[ \t]+-[A-Za-z][ \t]+\S+)*[ \t]+[^\s'"\-]\S*|-setairportnetwork[ \t]+\S+[ \t]+(?:'[^'\r\n]*'|"[^"\r\n]*"|\S+)|\bdo_wifi_ssid_passphrase[ \t]+(?:'[^'\r\n]*'|"[^"\r\n]*"|\S+)|\buser[ \t]+set[ \t]+password[ \t]+\d+)[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-$][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ radtest ops summit-saffron-lantern 127.0.0.1 0 testing123",
+                "summit-saffron-lantern"
+            ),
+            (
+                "$ networksetup -setairportnetwork en0 AcmeCorp 'Cedar2003$'",
+                "Cedar2003$"
+            ),
+            (
+                "$ sudo raspi-config nonint do_wifi_ssid_passphrase AcmeCorp 'Amber2028*'",
+                "Amber2028*"
+            ),
+            (
+                "$ ipmitool -I lanplus -H 10.0.8.21 -U ADMIN -f /root/.ipmi user set password 3 'orbit691TIB'",
+                "orbit691TIB"
+            )
+        ],
+        [
+            "$ ipmitool -I lanplus -H 10.0.8.21 -U ADMIN -f /root/.ipmi user list 1",
+            "$ radtest -h"
+        ]
+    ),
+    rule!(
+        "console-password-command",
+        "A password set by a device console command named for it (Tasmota Password1, MqttPassword, WebPassword), alone or in a Backlog",
+        ["password"],
+        r#"(?i)(?:^|[ \t;:])(?:Password[1-9]|MqttPassword|WebPassword|ApPassword[1-9]?)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s;"][^\s;]*))"#,
+        C::Password,
+        K::Structural,
+        [(
+            "16:04:11.902 CMD: Backlog SSID1 AcmeIoT; Password1 e@ZxO5c1c(G2K; WifiConfig 0",
+            "e@ZxO5c1c(G2K"
+        )],
+        ["16:04:11.902 CMD: Backlog SSID1 AcmeIoT; WifiConfig 0"]
+    ),
+    rule!(
+        "password-element-value",
+        "A password in the value attribute of an element named for it (<PASSWORD value=\"…\"/>: HPE RIBCL, vendor XML configs)",
+        ["password", "passwd"],
+        r#"<(?i:password|passwd|pwd|secret|new_password)\b[^>]*?\bvalue[ \t]*=[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)')"#,
+        C::Password,
+        K::Structural,
+        [(
+            "<MOD_USER USER_LOGIN=\"ops\">\n    <PASSWORD value=\"@Riv3r7\"/>\n  </MOD_USER>",
+            "@Riv3r7"
+        )],
+        [
+            "<PASSWORD value=\"\"/>",
+            "<PasswordPolicy value=\"strict\"/>"
+        ]
     ),
     rule!(
         "oracle-connect-password",
