@@ -1547,6 +1547,52 @@ NEGATIVE29 = [
 ]
 
 
+# Written in session 8 after holdout29 was scored and before its misses were read or any
+# detector changed again: cloud, cluster and virtualization admin CLIs, cluster join and
+# unseal material, and secrets handed to tools on stdin.
+def hex32(rng):
+    return rs(rng, 32, HEX)
+
+
+def b64_32(rng):
+    return base64.b64encode(rng.randbytes(32)).decode()
+
+
+HOLDOUT30 = [
+    P("h30-gcloud-sql-root-password", "gcp", human_password, "$ gcloud sql instances create orders-db --database-version=POSTGRES_15 --tier=db-custom-2-8192 --root-password='{s}'"),
+    P("h30-aws-rds-master-password", "aws", human_password, "$ aws rds create-db-instance --db-instance-identifier orders --engine postgres --master-username app --master-user-password '{s}' --allocated-storage 50"),
+    P("h30-pulumi-config-secret", "pulumi", human_password, "$ pulumi config set --secret dbPassword '{s}'"),
+    P("h30-bcrypt-hashpw-literal", "python", human_password, "$ python3 -c 'import bcrypt; print(bcrypt.hashpw(b\"{s}\", bcrypt.gensalt()))'"),
+    P("h30-podman-secret-here-string", "podman", human_password, "$ podman secret create db_password - <<< '{s}'"),
+    P("h30-k3s-agent-token", "k3s", human_password, "$ k3s agent --server https://k3s.acme.io:6443 --token {s}"),
+    P("h30-microk8s-join", "microk8s", hex32, "$ microk8s join 10.0.0.5:25000/{s}/2c0cb3284b05"),
+    P("h30-consul-encrypt", "consul", b64_32, "$ consul agent -server -bootstrap-expect=3 -data-dir=/opt/consul -encrypt={s}"),
+    P("h30-vault-unseal", "vault", b64_32, "$ vault operator unseal {s}"),
+    P("h30-kafka-storage-add-scram", "kafka", human_password, "$ kafka-storage.sh format -t $CLUSTER_ID -c server.properties --add-scram 'SCRAM-SHA-512=[name=admin,password={s}]'"),
+    P("h30-mc-admin-user-add", "minio", human_password, "$ mc admin user add acme ops '{s}'"),
+    P("h30-openstack-os-password", "openstack", human_password, "$ openstack --os-auth-url https://keystone.acme.io:5000/v3 --os-username ops --os-password '{s}' server list"),
+    P("h30-pveum-user-add", "proxmox", human_password, "$ pveum user add ops@pve --password '{s}' --comment 'ops team'"),
+    P("h30-lxc-trust-password", "lxd", human_password, "$ lxc config set core.trust_password '{s}'"),
+    P("h30-juju-config-root-password", "juju", human_password, "$ juju config mysql root-password='{s}'"),
+    P("h30-cf-set-env", "cloudfoundry", human_password, "$ cf set-env orders-api DB_PASSWORD '{s}'"),
+    P("h30-scw-init-secret-key", "scaleway", lambda r: uuid(r), "$ scw init access-key=SCWXXXXXXXXXXXXXXXXX secret-key={s} organization-id=11111111-2222-3333-4444-555555555555"),
+    P("h30-rabbitmqctl-authenticate", "rabbitmq", human_password, "$ rabbitmqctl authenticate_user ops '{s}'"),
+    P("h30-kubeseal-here-string", "kubernetes", human_password, "$ kubeseal --raw --namespace prod --name db --from-file=/dev/stdin <<< '{s}'"),
+    P("h30-gh-auth-with-token", "github", lambda r: rs(r, 40, HEX), "$ gh auth login --hostname github.acme.io --with-token <<< {s}"),
+]
+
+NEGATIVE30 = [
+    P("h30-neg-rds-managed-password", "aws", None, "$ aws rds create-db-instance --db-instance-identifier orders --engine postgres --master-username app --manage-master-user-password --allocated-storage 50"),
+    P("h30-neg-pulumi-config-region", "pulumi", None, "$ pulumi config set aws:region eu-west-1"),
+    P("h30-neg-vault-unseal-status", "vault", None, "$ vault operator unseal -reset"),
+    P("h30-neg-k3s-token-file", "k3s", None, "$ k3s agent --server https://k3s.acme.io:6443 --token-file /var/lib/rancher/k3s/agent/token"),
+    P("h30-neg-juju-config-plain", "juju", None, "$ juju config mysql max-connections=500"),
+    P("h30-neg-cf-set-env-plain", "cloudfoundry", None, "$ cf set-env orders-api LOG_LEVEL debug"),
+    P("h30-neg-podman-secret-file", "podman", None, "$ podman secret create db_password ./db_password.txt"),
+    P("h30-neg-mc-admin-user-list", "minio", None, "$ mc admin user list acme"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1679,6 +1725,8 @@ def split_of(name):
         return "holdout28"
     if name.startswith("h29-"):
         return "holdout29"
+    if name.startswith("h30-"):
+        return "holdout30"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1711,7 +1759,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 26), per_template, HOLDOUT26, NEGATIVE26)
             + generation(random.Random(seed + 27), per_template, HOLDOUT27, NEGATIVE27)
             + generation(random.Random(seed + 28), per_template, HOLDOUT28, NEGATIVE28)
-            + generation(random.Random(seed + 29), per_template, HOLDOUT29, NEGATIVE29))
+            + generation(random.Random(seed + 29), per_template, HOLDOUT29, NEGATIVE29)
+            + generation(random.Random(seed + 30), per_template, HOLDOUT30, NEGATIVE30))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1747,7 +1796,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
