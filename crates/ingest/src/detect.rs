@@ -637,10 +637,10 @@ fn mysql_prompt_flag(before: &str) -> bool {
             .any(|w| w.starts_with("mysql") || w.starts_with("mariadb"))
 }
 
-/// `-password x`: the `-p` before `value` is glued to the rest of its own flag's name.
+/// `-password x`, `-pw x`: the `-p` before `value` is glued to the rest of its own flag's name.
 fn spells_password_flag(before: &str, value: &str) -> bool {
     before.ends_with("-p")
-        && ["assword", "asswd", "ass"].iter().any(|w| {
+        && ["assword", "asswd", "ass", "w"].iter().any(|w| {
             value
                 .strip_prefix(w)
                 .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_alphanumeric()))

@@ -3220,8 +3220,8 @@ pub const RULES: &[RuleDef] = &[
     rule!(
         "user-and-password-flags",
         "-p or -P value after a user flag (-u/-U/--user) on the same command line (cqlsh, add-user.sh, mosquitto_pub, mysql-like tools; vmrun's -gu/-gp)",
-        [" -p", " -gp"],
-        r#"(?:\s-(?:g?u|U)[ \t]*[^\s-]\S*|\s--user(?:name)?[= ]\S+)[^\r\n]*?\s-(?:g?p[ \t]*|P[ \t]+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))"#,
+        [" -p", " -gp", " -xp"],
+        r#"(?:\s-(?:[gx]?u|U)[ \t]*[^\s-]\S*|\s--user(?:name)?[= ]\S+)[^\r\n]*?\s-(?:[gx]?p[ \t]*|P[ \t]+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))"#,
         C::UserPassword,
         K::Generic,
         [
@@ -3236,6 +3236,11 @@ pub const RULES: &[RuleDef] = &[
             (
                 "./bin/add-user.sh -u admin -p falcon176NOC -g admin",
                 "falcon176NOC"
+            ),
+            // A one-letter tool prefix on the pair: sendemail's -xu/-xp.
+            (
+                "$ sendemail -f cron@acme.io -s smtp.acme.io:587 -xu relay -xp summit-willow-ember -m done",
+                "summit-willow-ember"
             ),
             // VMware's vmrun: the guest's user and password.
             (
@@ -3258,10 +3263,14 @@ pub const RULES: &[RuleDef] = &[
         "here-string-password",
         "Password given as a here-string (<<<) to a command that reads it from stdin (sudo -S, passwd --stdin, kinit, --password-stdin logins)",
         ["<<<"],
-        r#"(?:\bsudo(?:[ \t]+-[A-Za-z]+)*[ \t]+-[A-Za-z]*S[A-Za-z]*\b|\b(?:passwd|chpasswd|kinit|kpasswd|smbpasswd)\b|--(?:password|passwd|pass|pw)(?:-on|-from)?-stdin\b|--stdin-pass(?:word|wd)?\b|--passphrase-fd\b)[^\r\n]*?<<<[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'$][^\s]*))"#,
+        r#"(?:\bsudo(?:[ \t]+-[A-Za-z]+)*[ \t]+-[A-Za-z]*S[A-Za-z]*\b|\b(?:passwd|chpasswd|kinit|kpasswd|smbpasswd)\b|--(?:password|passwd|pass|pw)(?:-on|-from)?-stdin\b|--stdin-pass(?:word|wd)?\b|--passphrase-fd\b|\bpassword_stdin\b)[^\r\n]*?<<<[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'$][^\s]*))"#,
         C::Password,
         K::Structural,
         [
+            (
+                "$ sshfs ops@files.acme.io:/srv /mnt/files -o password_stdin <<< 'GHFPITdeKYv7WKVH'",
+                "GHFPITdeKYv7WKVH"
+            ),
             (
                 "$ sudo -S <<< 'meadow546WOD' apt-get -y upgrade",
                 "meadow546WOD"
@@ -3491,9 +3500,9 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "password-hasher-plaintext",
-        "The plaintext given to a password-hashing command (openssl passwd, mkpasswd): the command line shows it before it is hashed",
-        ["passwd", "mkpasswd"],
-        r#"\b(?:openssl[ \t]+passwd|mkpasswd)\b(?:[ \t]+-(?:[1256]|apr1|aixmd5|crypt|noverify|quiet|table|reverse)\b|[ \t]+(?:-salt|-S|-m|-R|--method|--salt|--rounds)(?:[ \t]+|=)\S+|[ \t]+--method=\S+)*[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-<|$][^\s]*))"#,
+        "The plaintext given to a command that hashes or encodes a password (openssl passwd, mkpasswd, rclone obscure): the command line shows it first",
+        ["passwd", "mkpasswd", "obscure"],
+        r#"\b(?:openssl[ \t]+passwd|mkpasswd|rclone[ \t]+obscure)\b(?:[ \t]+-(?:[1256]|apr1|aixmd5|crypt|noverify|quiet|table|reverse)\b|[ \t]+(?:-salt|-S|-m|-R|--method|--salt|--rounds)(?:[ \t]+|=)\S+|[ \t]+--method=\S+)*[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-<|$][^\s]*))"#,
         C::Password,
         K::Structural,
         [
@@ -3508,7 +3517,8 @@ pub const RULES: &[RuleDef] = &[
             (
                 "$ mkpasswd -m sha-512 'e9@LRgUG)ZXEx4zJMT'",
                 "e9@LRgUG)ZXEx4zJMT"
-            )
+            ),
+            ("$ rclone obscure 'cedar122RAD'", "cedar122RAD")
         ],
         [
             "$ openssl passwd -6 -stdin < /run/secrets/pw",
@@ -3656,6 +3666,99 @@ pub const RULES: &[RuleDef] = &[
             "<PASSWORD value=\"\"/>",
             "<PasswordPolicy value=\"strict\"/>"
         ]
+    ),
+    rule!(
+        "pw-flag-password",
+        "A password after a -pw flag (plink, pscp, nzsql, kadmin addprinc): the flag is only ever a password's",
+        [" -pw"],
+        r#"(?:^|[ \t])-pw[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-$][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ nzsql -host nz.acme.io -d sales -u admin -pw Cobalt2014@ -c 'select 1'",
+                "Cobalt2014@"
+            ),
+            (
+                r#"$ kadmin.local -q "addprinc -pw Harbor-77 http/web01""#,
+                "Harbor-77"
+            )
+        ],
+        [
+            "$ pscp -pw $PSCP_PASSWORD build.zip ops@files:/tmp/",
+            "$ nzsql -host nz.acme.io -d sales -u admin"
+        ]
+    ),
+    rule!(
+        "vsql-password-flag",
+        "Vertica's vsql password flag (-w): unlike psql's -w (never prompt), it takes the password",
+        ["vsql"],
+        r#"\bvsql\b[^\r\n]*?[ \t]-w[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-$][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [(
+            "$ vsql -h vertica.acme.io -U dbadmin -w W5XGJucrZ3eUy4c9G -c 'SELECT version()'",
+            "W5XGJucrZ3eUy4c9G"
+        )],
+        [
+            "$ psql -h db.acme.io -U app -w -c 'SELECT 1'",
+            "$ vsql -h vertica.acme.io -U dbadmin -c 'SELECT 1'"
+        ]
+    ),
+    rule!(
+        "mssql-password-procedure",
+        "A password given to SQL Server's login procedures (sp_addlogin 'login', 'pw'; sp_password old, 'new'; @rmtpassword = N'…' and other password parameters)",
+        ["sp_addlogin", "sp_password", "password"],
+        r#"(?i)(?:\bsp_addlogin[ \t]+(?:@loginame[ \t]*=[ \t]*)?N?'[^'\r\n]*'[ \t]*,[ \t]*(?:@passwd[ \t]*=[ \t]*)?N?'(?P<s>[^'\r\n]+)'|\bsp_password[ \t]+(?:NULL|N?'[^'\r\n]*')[ \t]*,[ \t]*N?'(?P<s2>[^'\r\n]+)'|@(?:rmtpassword|passwd|password|new_password|old_password)[ \t]*=[ \t]*N'(?P<s3>[^'\r\n]+)')"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "1> EXEC sp_addlogin 'reporting', '!F4lcon7', 'ReportsDB'",
+                "!F4lcon7"
+            ),
+            (
+                "1> EXEC sp_password NULL, 'Summit1990$', 'sa'",
+                "Summit1990$"
+            ),
+            (
+                "EXEC sp_addlinkedsrvlogin @rmtsrvname = N'LEGACY', @useself = N'False', @rmtuser = N'etl', @rmtpassword = N'-gpEH0VFinlw8m4K'",
+                "-gpEH0VFinlw8m4K"
+            )
+        ],
+        [
+            "1> EXEC sp_helplogins 'reporting'",
+            "EXEC sp_addlinkedsrvlogin @rmtsrvname = N'LEGACY', @useself = N'True'"
+        ]
+    ),
+    rule!(
+        "hdbuserstore-password",
+        "The password stored by SAP HANA's hdbuserstore SET <key> <host:port> <user> <password>",
+        ["hdbuserstore"],
+        r#"(?i)\bhdbuserstore\b(?:[ \t]+-[A-Za-z]+)*[ \t]+SET[ \t]+\S+[ \t]+\S+[ \t]+\S+[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-$][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [(
+            "$ hdbuserstore SET BACKUP hana.acme.io:30015 BACKUP_OPERATOR ChjS3xFjwiqYSzAs",
+            "ChjS3xFjwiqYSzAs"
+        )],
+        [
+            "$ hdbuserstore LIST BACKUP",
+            "$ hdbuserstore SET BACKUP hana.acme.io:30015 BACKUP_OPERATOR"
+        ]
+    ),
+    rule!(
+        "set-token-subcommand",
+        "A token given positionally to a subcommand that installs one (consul acl set-agent-token <type> <token>)",
+        ["set-agent-token", "set-token"],
+        r#"\bset-(?:agent-)?token[ \t]+[A-Za-z_-]+[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-$][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [(
+            "$ consul acl set-agent-token agent 2b6a3e39-20a1-4e6d-a5b4-5f0b200c534c",
+            "2b6a3e39-20a1-4e6d-a5b4-5f0b200c534c"
+        )],
+        ["$ consul acl set-agent-token agent \"$CONSUL_AGENT_TOKEN\""]
     ),
     rule!(
         "oracle-connect-password",
@@ -4411,10 +4514,9 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "account-tool-password",
-        "The password an account or key tool takes positionally or by its own flag (ssh-keygen -N, kadmin addprinc -pw, samba-tool user create, dscl -passwd, certutil -p, unrar/rar -p and -hp, signtool sign /p)",
+        "The password an account or key tool takes positionally or by its own flag (ssh-keygen -N, samba-tool user create, dscl -passwd, certutil -p, unrar/rar -p and -hp, signtool sign /p; kadmin's -pw is pw-flag-password's)",
         [
             "ssh-keygen",
-            "addprinc",
             "samba-tool",
             "dscl",
             "certutil",
@@ -4422,17 +4524,13 @@ pub const RULES: &[RuleDef] = &[
             "rar ",
             "signtool"
         ],
-        r#"(?:\bssh-keygen\b[^\r\n]*?[ \t]-N[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))|\b(?:addprinc|ank|cpw)\b[^\r\n]*?[ \t]-pw[ \t]+(?P<s4>[^\s"']+)|\bsamba-tool[ \t]+user[ \t]+(?:create|add|setpassword)[ \t]+\S+[ \t]+(?P<s5>[^\s\-]\S*)|\bdscl\b[^\r\n]*?[ \t]-passwd[ \t]+\S+[ \t]+(?P<s6>\S+(?:[ \t]+[^\s\-]\S*)?)|\bcertutil\b[^\r\n]*?[ \t]-p[ \t]+(?P<s7>[^\s"\-]\S*)|\b(?:un)?rar\b[^\r\n]*?[ \t]-h?p(?P<s8>[^\s\-]\S*)|\bsigntool(?:\.exe)?[ \t]+sign\b[^\r\n]*?[ \t]/p[ \t]+(?P<s9>[^\s"'/\-][^\s"']*))"#,
+        r#"(?:\bssh-keygen\b[^\r\n]*?[ \t]-N[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))|\bsamba-tool[ \t]+user[ \t]+(?:create|add|setpassword)[ \t]+\S+[ \t]+(?P<s5>[^\s\-]\S*)|\bdscl\b[^\r\n]*?[ \t]-passwd[ \t]+\S+[ \t]+(?P<s6>\S+(?:[ \t]+[^\s\-]\S*)?)|\bcertutil\b[^\r\n]*?[ \t]-p[ \t]+(?P<s7>[^\s"\-]\S*)|\b(?:un)?rar\b[^\r\n]*?[ \t]-h?p(?P<s8>[^\s\-]\S*)|\bsigntool(?:\.exe)?[ \t]+sign\b[^\r\n]*?[ \t]/p[ \t]+(?P<s9>[^\s"'/\-][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
             (
                 "$ ssh-keygen -t ed25519 -f ~/.ssh/ci -N 'Cedar-41-Harbor' -C ci",
                 "Cedar-41-Harbor"
-            ),
-            (
-                r#"$ kadmin.local -q "addprinc -pw Harbor-77 http/web01""#,
-                "Harbor-77"
             ),
             (
                 "$ samba-tool user create bob Tundra-41-Amber --given-name=Bob",
