@@ -1593,6 +1593,52 @@ NEGATIVE30 = [
 ]
 
 
+# Written in session 8 after holdout30 was scored and before its misses were read or any
+# detector changed again: credentials as they cross the wire, in protocol transcripts and
+# packet dumps, and the management and key files of network daemons.
+def smtp_login_b64(rng):
+    return base64.b64encode(human_password(rng).encode()).decode()
+
+
+def b64url_token(rng):
+    return base64.urlsafe_b64encode(rng.randbytes(30)).decode().rstrip("=")
+
+
+HOLDOUT31 = [
+    P("h31-pop3-pass", "mail", human_password, "+OK Dovecot ready.\r\nUSER ops\r\n+OK\r\nPASS {s}\r\n+OK Logged in."),
+    P("h31-imap-login", "mail", human_password, "* OK [CAPABILITY IMAP4rev1] ready\r\na001 LOGIN ops \"{s}\"\r\na001 OK Logged in"),
+    P("h31-smtp-auth-login", "mail", smtp_login_b64, "334 VXNlcm5hbWU6\r\nb3Bz\r\n334 UGFzc3dvcmQ6\r\n{s}\r\n235 2.7.0 Authentication successful"),
+    P("h31-tshark-basic-credentials", "wireshark", human_password, "    Authorization: Basic b3BzOnh4eA==\\r\\n\n        Credentials: ops:{s}\n    Host: intranet.acme.io\\r\\n"),
+    P("h31-requests-debug-bytes", "python", generic_token, "send: b'GET /v2/orders HTTP/1.1\\r\\nHost: api.acme.io\\r\\nX-Auth-Token: {s}\\r\\nAccept: */*\\r\\n\\r\\n'"),
+    P("h31-irc-nickserv-identify", "irc", human_password, "[22:14] -> *NickServ* IDENTIFY {s}"),
+    P("h31-irc-server-pass", "irc", human_password, ">> PASS {s}\r\n>> NICK opsbot\r\n>> USER opsbot 0 * :Ops Bot"),
+    P("h31-xmpp-sasl-plain", "xmpp", smtp_plain, "SEND: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{s}</auth>", wrap="base64"),
+    P("h31-stomp-connect", "stomp", human_password, "CONNECT\naccept-version:1.2\nhost:broker.acme.io\nlogin:ops\npasscode:{s}\n\n\\x00"),
+    P("h31-kong-key-auth", "kong", generic_token, "$ curl -X POST http://kong:8001/consumers/billing/key-auth -d key={s}"),
+    P("h31-k8s-websocket-bearer", "kubernetes", b64url_token, "Sec-WebSocket-Protocol: base64url.bearer.authorization.k8s.io.{s}, v4.channel.k8s.io"),
+    P("h31-nntp-authinfo", "nntp", human_password, "200 news.acme.io ready\r\nAUTHINFO USER ops\r\n381 more\r\nAUTHINFO PASS {s}\r\n281 Ok"),
+    P("h31-redis-resp-auth", "redis", human_password, "*3\\r\\n$4\\r\\nAUTH\\r\\n$3\\r\\nops\\r\\n$16\\r\\n{s}\\r\\n"),
+    P("h31-soap-username-token", "soap", human_password, "<wsse:UsernameToken>\n  <wsse:Username>ops</wsse:Username>\n  <wsse:Password Type=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText\">{s}</wsse:Password>\n</wsse:UsernameToken>"),
+    P("h31-openvpn-management-password", "openvpn", human_password, ">PASSWORD:Need 'Auth' username/password\nusername \"Auth\" ops\npassword \"Auth\" {s}\nSUCCESS: 'Auth' password entered, but not yet verified"),
+    P("h31-chrony-keys", "ntp", lambda r: "HEX:" + rs(r, 40, HEX).upper(), "# /etc/chrony.keys\n1 SHA1 {s}"),
+    P("h31-ntp-keys-ascii", "ntp", lambda r: rs(r, 16, AN), "# /etc/ntp.keys\n10 M {s}"),
+    P("h31-mqtt-connect-dump", "mqtt", human_password, "MQ Telemetry Transport Protocol, Connect Command\n    User Name: ops\n    Password: {s}"),
+    P("h31-ldap-simple-bind-dump", "ldap", human_password, "Lightweight Directory Access Protocol\n    LDAPMessage bindRequest(1) \"cn=admin,dc=acme,dc=io\" simple\n        authentication: simple (0)\n            simple: {s}"),
+    P("h31-telnet-follow-stream", "telnet", human_password, "login: ops\r\nPassword:{s}\r\n\r\nLast login: Thu Dec  3 10:21:07 from 10.0.0.5"),
+]
+
+NEGATIVE31 = [
+    P("h31-neg-pop3-failed", "mail", None, "+OK Dovecot ready.\r\nUSER ops\r\n+OK\r\n-ERR [AUTH] Authentication failed."),
+    P("h31-neg-imap-xoauth", "mail", None, "a001 AUTHENTICATE XOAUTH2\r\n+ \r\na001 NO [AUTHENTICATIONFAILED] Invalid credentials"),
+    P("h31-neg-smtp-prompt", "mail", None, "334 VXNlcm5hbWU6\r\n535 5.7.8 Authentication credentials invalid"),
+    P("h31-neg-http-digest", "http", None, "Authorization: Digest username=\"ops\", realm=\"acme\", nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", response=\"6629fae49393a05397450978507c4ef1\""),
+    P("h31-neg-www-authenticate", "http", None, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"acme\"\r\nContent-Length: 0"),
+    P("h31-neg-irc-nick", "irc", None, ">> NICK opsbot\r\n>> USER opsbot 0 * :Ops Bot"),
+    P("h31-neg-stomp-connected", "stomp", None, "CONNECTED\nversion:1.2\nheart-beat:0,0\nsession:ID:acme-broker-42"),
+    P("h31-neg-ldap-anonymous", "ldap", None, "Lightweight Directory Access Protocol\n    LDAPMessage bindRequest(1) \"<ROOT>\" simple\n        authentication: simple (0)\n            simple: <MISSING>"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1727,6 +1773,8 @@ def split_of(name):
         return "holdout29"
     if name.startswith("h30-"):
         return "holdout30"
+    if name.startswith("h31-"):
+        return "holdout31"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1760,7 +1808,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 27), per_template, HOLDOUT27, NEGATIVE27)
             + generation(random.Random(seed + 28), per_template, HOLDOUT28, NEGATIVE28)
             + generation(random.Random(seed + 29), per_template, HOLDOUT29, NEGATIVE29)
-            + generation(random.Random(seed + 30), per_template, HOLDOUT30, NEGATIVE30))
+            + generation(random.Random(seed + 30), per_template, HOLDOUT30, NEGATIVE30)
+            + generation(random.Random(seed + 31), per_template, HOLDOUT31, NEGATIVE31))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1796,7 +1845,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
