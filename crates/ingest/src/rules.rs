@@ -2851,6 +2851,7 @@ pub const RULES: &[RuleDef] = &[
             "wpa_passphrase",
             "mc alias",
             "mc config",
+            "mc admin",
             "rabbitmqctl",
             "schtasks",
             "psexec",
@@ -2869,7 +2870,7 @@ pub const RULES: &[RuleDef] = &[
             "smbclient",
             "mongo"
         ],
-        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)?\s+pass:|\bopenssl\b[^\r\n]*?\s-k\s+|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+|\b(?:zip|unzip|zipcloak)\b[^\r\n]*?\s-P\s+|\b7z[a-z]?\b[^\r\n]*?\s-p|\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+|\bschtasks\b[^\r\n]*?\s/r?p\s+|\bpsexec(?:64)?\b[^\r\n]*?\s-p\s+|\bsnmp[a-z]*\b[^\r\n]*?\s-[AX]\s+|\bldappasswd\b[^\r\n]*?\s-s\s+|\bsecurity\s+add-(?:generic|internet)-password\b[^\r\n]*?\s-w\s+|\bwpa_passphrase\s+(?:"[^"\r\n]*"|'[^'\r\n]*'|\S+)\s+|\bmc\s+(?:alias\s+set|config\s+host\s+add)\s+\S+\s+https?://\S+\s+\S+\s+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
+        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)?\s+pass:|\bopenssl\b[^\r\n]*?\s-k\s+|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+|\b(?:zip|unzip|zipcloak)\b[^\r\n]*?\s-P\s+|\b7z[a-z]?\b[^\r\n]*?\s-p|\brabbitmqctl\s+(?:add_user|change_password|authenticate_user)\s+\S+\s+|\bmc\s+admin\s+user\s+add\s+\S+\s+\S+\s+|\bschtasks\b[^\r\n]*?\s/r?p\s+|\bpsexec(?:64)?\b[^\r\n]*?\s-p\s+|\bsnmp[a-z]*\b[^\r\n]*?\s-[AX]\s+|\bldappasswd\b[^\r\n]*?\s-s\s+|\bsecurity\s+add-(?:generic|internet)-password\b[^\r\n]*?\s-w\s+|\bwpa_passphrase\s+(?:"[^"\r\n]*"|'[^'\r\n]*'|\S+)\s+|\bmc\s+(?:alias\s+set|config\s+host\s+add)\s+\S+\s+https?://\S+\s+\S+\s+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
@@ -2890,6 +2891,10 @@ pub const RULES: &[RuleDef] = &[
             ("$ zip -r -P amber-orbit-7 out.zip /srv", "amber-orbit-7"),
             ("7z a -pW1llow#9 -mhe=on backup.7z dir", "W1llow#9"),
             ("rabbitmqctl add_user orders 'Copper2018%'", "Copper2018%"),
+            (
+                "$ mc admin user add acme ops 'nectar-harbor-violet'",
+                "nectar-harbor-violet"
+            ),
             (
                 r"schtasks /create /tn B /ru ACME\svc /rp orbit-amber-7",
                 "orbit-amber-7"
@@ -3261,15 +3266,19 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "here-string-password",
-        "Password given as a here-string (<<<) to a command that reads it from stdin (sudo -S, passwd --stdin, kinit, --password-stdin logins)",
+        "A secret given as a here-string (<<<) to a command that reads it from stdin (sudo -S, passwd --stdin, kinit, --password-stdin logins, --with-token, secret create -, kubeseal)",
         ["<<<"],
-        r#"(?:\bsudo(?:[ \t]+-[A-Za-z]+)*[ \t]+-[A-Za-z]*S[A-Za-z]*\b|\b(?:passwd|chpasswd|kinit|kpasswd|smbpasswd)\b|--(?:password|passwd|pass|pw)(?:-on|-from)?-stdin\b|--stdin-pass(?:word|wd)?\b|--passphrase-fd\b|\bpassword_stdin\b)[^\r\n]*?<<<[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'$][^\s]*))"#,
+        r#"(?:\bsudo(?:[ \t]+-[A-Za-z]+)*[ \t]+-[A-Za-z]*S[A-Za-z]*\b|\b(?:passwd|chpasswd|kinit|kpasswd|smbpasswd)\b|--(?:password|passwd|pass|pw)(?:-on|-from)?-stdin\b|--stdin-pass(?:word|wd)?\b|--passphrase-fd\b|\bpassword_stdin\b|\bsecret[ \t]+create\b|\bkubeseal\b|--with-token\b)[^\r\n]*?<<<[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'$][^\s]*))"#,
         C::Password,
         K::Structural,
         [
             (
                 "$ sshfs ops@files.acme.io:/srv /mnt/files -o password_stdin <<< 'GHFPITdeKYv7WKVH'",
                 "GHFPITdeKYv7WKVH"
+            ),
+            (
+                "$ podman secret create db_password - <<< 'PtVkaGeTLfybhMsw'",
+                "PtVkaGeTLfybhMsw"
             ),
             (
                 "$ sudo -S <<< 'meadow546WOD' apt-get -y upgrade",
@@ -3759,6 +3768,70 @@ pub const RULES: &[RuleDef] = &[
             "2b6a3e39-20a1-4e6d-a5b4-5f0b200c534c"
         )],
         ["$ consul acl set-agent-token agent \"$CONSUL_AGENT_TOKEN\""]
+    ),
+    rule!(
+        "password-hash-call",
+        "The plaintext literal given to a password-hashing call (bcrypt.hashpw(b\"…\"), generate_password_hash, make_password, password_hash, argon2 hash): the source or command line shows it",
+        ["hashpw", "password_hash", "make_password", "hash("],
+        r#"(?i)\b(?:hashpw|generate_password_hash|make_password|password_hash|argon2\.hash|bcrypt\.hash(?:sync)?|hasher\.hash)[ \t]*\([ \t]*b?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)')"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ python3 -c 'import bcrypt; print(bcrypt.hashpw(b\"@Riv3r76\", bcrypt.gensalt()))'",
+                "@Riv3r76"
+            ),
+            (
+                "hash = generate_password_hash('Tundra-2031!')",
+                "Tundra-2031!"
+            ),
+            (
+                "$h = password_hash(\"Quartz#77\", PASSWORD_BCRYPT);",
+                "Quartz#77"
+            )
+        ],
+        [
+            "hash = generate_password_hash(form.password.data)",
+            "$h = password_hash($_POST['password'], PASSWORD_BCRYPT);"
+        ]
+    ),
+    rule!(
+        "vault-operator-unseal",
+        "An unseal key given to vault operator unseal: a share of the key that opens the whole vault",
+        ["unseal"],
+        r#"\bvault[ \t]+operator[ \t]+unseal(?:[ \t]+-[a-z-]+=\S+)*[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-$][^\s]*))"#,
+        C::Password,
+        K::Structural,
+        [(
+            "$ vault operator unseal 5DXp0MwmRg0LZxP4zk0LPZOvkVl3ZI/EsQkJdcdP4BM=",
+            "5DXp0MwmRg0LZxP4zk0LPZOvkVl3ZI/EsQkJdcdP4BM="
+        )],
+        [
+            "$ vault operator unseal -reset",
+            "$ vault operator unseal -migrate"
+        ]
+    ),
+    rule!(
+        "cluster-join-secret",
+        "A cluster's join or gossip secret on a command line (microk8s join host:port/<token>/…, consul/nomad -encrypt=<key>)",
+        ["microk8s", "encrypt"],
+        r#"(?:\bmicrok8s[ \t]+join[ \t]+[^\s/]+/(?P<s>[0-9a-f]{16,64})(?:/|\b)|(?:^|[ \t])--?encrypt(?:=|[ \t]+)["']?(?P<s2>[A-Za-z0-9+/]{22,86}={0,2})(?:[^A-Za-z0-9+/=]|$))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "$ microk8s join 10.0.0.5:25000/a2407147e13dfbbe997dae485cbd6ca3/2c0cb3284b05",
+                "a2407147e13dfbbe997dae485cbd6ca3"
+            ),
+            (
+                "$ consul agent -server -data-dir=/opt/consul -encrypt=rcVRTu+cz38XgQeVcYchn/NMaXH9wr5+prnd8gFCICg=",
+                "rcVRTu+cz38XgQeVcYchn/NMaXH9wr5+prnd8gFCICg="
+            )
+        ],
+        [
+            "$ microk8s join --help",
+            "$ gpg --encrypt --recipient ops backup.tar"
+        ]
     ),
     rule!(
         "oracle-connect-password",

@@ -503,6 +503,14 @@ pub fn is_public_non_uuid(value: &str) -> bool {
 /// An absolute file path (`/run/secrets/db`), not a value: base64 that happens to start with a
 /// slash (`/p1Cb+o6Z/jnT…=`) has a `+`, padding or a long random segment.
 pub fn is_path(v: &str) -> bool {
+    // `./db_password.txt`, `../secrets/db`: a file beside the command, named, not a value.
+    if let Some(rest) = v.strip_prefix("./").or_else(|| v.strip_prefix("../")) {
+        return !rest.is_empty()
+            && !v.contains(char::is_whitespace)
+            && !rest
+                .split('/')
+                .any(|seg| seg.len() >= 16 && looks_random(seg));
+    }
     v.starts_with('/')
         && !v.contains(char::is_whitespace)
         && v.matches('/').count() >= 2
