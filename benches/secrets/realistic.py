@@ -1639,6 +1639,45 @@ NEGATIVE31 = [
 ]
 
 
+# Written in session 8 after holdout31 was scored and before its misses were read or any
+# detector changed again: credentials in the source and templates of less common languages
+# (Erlang, Clojure, Tcl, R, COBOL, VB, Delphi, ABAP, PL/SQL, T-SQL, Chef, Jinja, Velocity,
+# Liquid, Elixir, Haskell, Prolog, Emacs Lisp, AutoHotkey, VBScript).
+HOLDOUT32 = [
+    P("h32-erlang-sys-config", "erlang", human_password, "[{{app, [{{db, [{{host, \"db.acme.io\"}}, {{user, \"app\"}}, {{password, \"{s}\"}}]}}]}}]."),
+    P("h32-clojure-edn", "clojure", human_password, "{{:db {{:host \"db.acme.io\" :user \"app\" :password \"{s}\"}}}}"),
+    P("h32-tcl-set", "tcl", human_password, "set user \"app\"\nset password \"{s}\"\nspawn ssh $user@db.acme.io"),
+    P("h32-r-sys-setenv", "r", human_password, "Sys.setenv(DB_USER = \"app\", DB_PASSWORD = \"{s}\")\ncon <- dbConnect(RPostgres::Postgres())"),
+    P("h32-cobol-move", "cobol", human_password, "           MOVE \"app\" TO WS-DB-USER.\n           MOVE \"{s}\" TO WS-DB-PASSWORD."),
+    P("h32-vbnet-dim", "vbnet", human_password, "Dim dbPassword As String = \"{s}\""),
+    P("h32-delphi-params", "delphi", human_password, "FDConnection1.Params.UserName := 'app';\nFDConnection1.Params.Password := '{s}';"),
+    P("h32-abap-assign", "abap", human_password, "DATA lv_password TYPE string.\nlv_password = '{s}'."),
+    P("h32-plsql-declare", "plsql", human_password, "DECLARE\n  v_password VARCHAR2(30) := '{s}';\nBEGIN"),
+    P("h32-tsql-declare", "mssql", human_password, "DECLARE @pwd NVARCHAR(50) = N'{s}';\nEXEC dbo.rotate_login @login = N'etl', @pwd = @pwd;"),
+    P("h32-chef-node-attribute", "chef", human_password, "node.default['db']['user'] = 'app'\nnode.default['db']['password'] = '{s}'"),
+    P("h32-jinja-set", "jinja", human_password, "{{% set db_password = '{s}' %}}\nDATABASE_URL=postgres://app:{{{{ db_password }}}}@db/app"),
+    P("h32-velocity-set", "velocity", human_password, "#set($apiPassword = \"{s}\")\n$client.login(\"ops\", $apiPassword)"),
+    P("h32-liquid-assign", "liquid", human_password, "{{% assign smtp_password = \"{s}\" %}}"),
+    P("h32-elixir-repo-config", "elixir", human_password, "config :orders, Orders.Repo,\n  username: \"app\",\n  password: \"{s}\",\n  hostname: \"db.acme.io\""),
+    P("h32-haskell-connectinfo", "haskell", human_password, "defaultConnectInfo {{ connectHost = \"db.acme.io\", connectUser = \"app\", connectPassword = \"{s}\" }}"),
+    P("h32-prolog-fact", "prolog", human_password, "db_user(app).\ndb_password('{s}')."),
+    P("h32-emacs-smtp-credentials", "elisp", human_password, "(setq smtpmail-auth-credentials '((\"smtp.acme.io\" 587 \"ops@acme.io\" \"{s}\")))"),
+    P("h32-autohotkey-send", "autohotkey", human_password, "WinWaitActive, Sign in\nSend, ops{{Tab}}{s}{{Enter}}"),
+    P("h32-vbscript-properties", "vbscript", human_password, "objConnection.Properties(\"User ID\") = \"app\"\nobjConnection.Properties(\"Password\") = \"{s}\""),
+]
+
+NEGATIVE32 = [
+    P("h32-neg-erlang-getenv", "erlang", None, "[{{app, [{{db, [{{user, \"app\"}}, {{password, os:getenv(\"DB_PASSWORD\")}}]}}]}}]."),
+    P("h32-neg-clojure-getenv", "clojure", None, "{{:db {{:user \"app\" :password (System/getenv \"DB_PASSWORD\")}}}}"),
+    P("h32-neg-r-setenv-tz", "r", None, "Sys.setenv(TZ = \"UTC\", LANG = \"en_US.UTF-8\")"),
+    P("h32-neg-cobol-spaces", "cobol", None, "           MOVE SPACES TO WS-DB-PASSWORD."),
+    P("h32-neg-abap-declare", "abap", None, "DATA lv_password TYPE string.\nCALL FUNCTION 'GET_SECRET' IMPORTING ev_value = lv_password."),
+    P("h32-neg-jinja-lookup", "jinja", None, "{{% set db_password = lookup('env', 'DB_PASSWORD') %}}"),
+    P("h32-neg-chef-port", "chef", None, "node.default['db']['port'] = 5432\nnode.default['db']['password'] = data_bag_item('db', 'prod')['password']"),
+    P("h32-neg-tsql-declare-only", "mssql", None, "DECLARE @pwd NVARCHAR(50);\nSELECT @pwd = secret FROM vault.secrets WHERE name = N'etl';"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1775,6 +1814,8 @@ def split_of(name):
         return "holdout30"
     if name.startswith("h31-"):
         return "holdout31"
+    if name.startswith("h32-"):
+        return "holdout32"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1809,7 +1850,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 28), per_template, HOLDOUT28, NEGATIVE28)
             + generation(random.Random(seed + 29), per_template, HOLDOUT29, NEGATIVE29)
             + generation(random.Random(seed + 30), per_template, HOLDOUT30, NEGATIVE30)
-            + generation(random.Random(seed + 31), per_template, HOLDOUT31, NEGATIVE31))
+            + generation(random.Random(seed + 31), per_template, HOLDOUT31, NEGATIVE31)
+            + generation(random.Random(seed + 32), per_template, HOLDOUT32, NEGATIVE32))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1845,7 +1887,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
