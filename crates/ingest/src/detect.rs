@@ -431,7 +431,7 @@ impl Detector {
                         let ssid_first = rule.kind == Kind::Generic
                             && between.trim().is_empty()
                             && key.to_ascii_lowercase().contains("ssid");
-                        let not_this_value = namespaced || ssid_first;
+                        let not_this_value = namespaced || ssid_first || values::is_hostname(value);
                         (
                             assigned_secret(key, between, value, unquoted)
                                 && !not_this_value

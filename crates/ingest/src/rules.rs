@@ -3834,6 +3834,78 @@ pub const RULES: &[RuleDef] = &[
         ]
     ),
     rule!(
+        "protocol-transcript-password",
+        "A password in a protocol transcript or packet dump: SMTP AUTH LOGIN's line after 334 UGFzc3dvcmQ6 (\"Password:\"), NNTP AUTHINFO PASS, IRC NickServ IDENTIFY, a Redis RESP AUTH, OpenVPN's management password, an LDAP simple bind",
+        [
+            "ugfzc3dvcmq6",
+            "authinfo",
+            "identify",
+            "auth\\r",
+            "auth\r",
+            "password \"",
+            "simple:"
+        ],
+        r#"(?im)(?:\b334[ \t]+UGFzc3dvcmQ6[ \t]*(?:\r?\n|\\r\\n)[ \t]*(?P<s>[A-Za-z0-9+/]{4,}={0,2})|\bAUTHINFO[ \t]+PASS[ \t]+(?P<s2>\S+)|\bNickServ\b[^\r\n]*?\bIDENTIFY[ \t]+(?:[^\s]+[ \t]+)?(?P<s3>[^\s\\/]+)(?:[ \t]*(?:\r|\\r|\\n|$)|[ \t]+HTTP/)|\$4(?:\\r\\n|\r\n)AUTH(?:\\r\\n|\r\n)(?:\$\d+(?:\\r\\n|\r\n)[^\\\r\n]+(?:\\r\\n|\r\n))?\$\d+(?:\\r\\n|\r\n)(?P<s4>[^\\\r\n]+)|^password[ \t]+"[^"\r\n]+"[ \t]+(?P<s5>\S+)|\bauthentication:[ \t]*simple\b[^\r\n]*(?:\r?\n)[ \t]*simple:[ \t]+(?P<s6>[^\s<\\][^\s\\]*))"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "334 VXNlcm5hbWU6\r\nb3Bz\r\n334 UGFzc3dvcmQ6\r\nVmlvbGV0MjAwNyY=\r\n235 2.7.0 Authentication successful",
+                "VmlvbGV0MjAwNyY="
+            ),
+            (
+                "AUTHINFO USER ops\r\n381 more\r\nAUTHINFO PASS Tundra449x\r\n281 Ok",
+                "Tundra449x"
+            ),
+            ("[22:14] -> *NickServ* IDENTIFY orbit808TIB", "orbit808TIB"),
+            (
+                "*3\\r\\n$4\\r\\nAUTH\\r\\n$3\\r\\nops\\r\\n$16\\r\\nu)fdRDSxyR2#6\\r\\n",
+                "u)fdRDSxyR2#6"
+            ),
+            (
+                "username \"Auth\" ops\npassword \"Auth\" violet-stone-prairie\nSUCCESS: 'Auth' password entered",
+                "violet-stone-prairie"
+            ),
+            (
+                "    LDAPMessage bindRequest(1) \"cn=admin,dc=acme,dc=io\" simple\n        authentication: simple (0)\n            simple: River2016&",
+                "River2016&"
+            )
+        ],
+        [
+            "334 VXNlcm5hbWU6\r\n535 5.7.8 Authentication credentials invalid",
+            "        authentication: simple (0)\n            simple: <MISSING>"
+        ]
+    ),
+    rule!(
+        "symmetric-keys-file",
+        "A key in an NTP or chrony symmetric keys file (<id> <type> <key>: HEX:/ASCII: keys, or an ASCII key of up to 20 characters)",
+        ["keys"],
+        r#"(?im)^[ \t]*\d{1,5}[ \t]+(?:M|MD5|SHA1|SHA256|SHA384|SHA512|SHA3-\d+|AES128CMAC|AES256CMAC|RMD160)[ \t]+(?P<s>(?:HEX|ASCII):[^\s\\]+|[!-\[\]-~]{1,20})(?:[ \t]*(?:\r|\\r|\\n|$)|[ \t]+HTTP/)"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "# /etc/chrony.keys\n1 SHA1 HEX:3D530B154181C1A32CBEE54E2BF8CA82385E5BC1",
+                "HEX:3D530B154181C1A32CBEE54E2BF8CA82385E5BC1"
+            ),
+            ("# /etc/ntp.keys\n10 M 3UbB1TBNIAJO961E", "3UbB1TBNIAJO961E")
+        ],
+        ["1 SHA256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  empty.txt"]
+    ),
+    rule!(
+        "k8s-websocket-bearer",
+        "A bearer token carried in Kubernetes' websocket subprotocol (base64url.bearer.authorization.k8s.io.<token>)",
+        ["bearer.authorization.k8s.io"],
+        r#"base64url\.bearer\.authorization\.k8s\.io\.(?P<s>[A-Za-z0-9_-]{8,})"#,
+        C::None,
+        K::Structural,
+        [(
+            "Sec-WebSocket-Protocol: base64url.bearer.authorization.k8s.io.YOa3n_jX0dJvlKxkc9uiCvYDy_OWmdziWqgngT_O, v4.channel.k8s.io",
+            "YOa3n_jX0dJvlKxkc9uiCvYDy_OWmdziWqgngT_O"
+        )],
+        ["Sec-WebSocket-Protocol: v4.channel.k8s.io"]
+    ),
+    rule!(
         "oracle-connect-password",
         "Password in an Oracle connect string on a command line or in CONNECT (user/password@db)",
         [
@@ -4857,7 +4929,7 @@ pub const RULES: &[RuleDef] = &[
         "auth-header",
         "Credential in an Authorization or auth-bearing header, after its scheme",
         ["authorization", "x-", "private-token", "api-key", "apikey"],
-        r#"(?i)(?:^|[^A-Za-z0-9_.\-])(?P<k>(?:proxy-)?authorization|x-[a-z0-9\-]*(?:auth|token|key|secret|signature|session|password)[a-z0-9\-]*|private-token|api-key|apikey)["']?(?:[ \t]*[:=][ \t]*["']?|[ \t]+["'])(?:(?:basic|bearer|token|digest|ntlm|negotiate|aws4-hmac-sha256|bot|apikey|api-key|sso-key|ssws|oauth|splunk|geniekey|key|hmac|hmac-sha256|signature|sharedaccesssignature|dpop|mac|jwt|sharedkey)[ \t]+)?(?P<s>[^\s"',;][^"'\r\n]{3,})"#,
+        r#"(?i)(?:^|[^A-Za-z0-9_.\-])(?P<k>(?:proxy-)?authorization|x-[a-z0-9\-]*(?:auth|token|key|secret|signature|session|password)[a-z0-9\-]*|private-token|api-key|apikey)["']?(?:[ \t]*[:=][ \t]*["']?|[ \t]+["'])(?:(?:basic|bearer|token|digest|ntlm|negotiate|aws4-hmac-sha256|bot|apikey|api-key|sso-key|ssws|oauth|splunk|geniekey|key|hmac|hmac-sha256|signature|sharedaccesssignature|dpop|mac|jwt|sharedkey)[ \t]+)?(?P<s>[^\s"',;\\](?:[^"'\r\n\\]|\\[^rn]){3,})"#,
         C::Header,
         K::Structural,
         [

@@ -519,6 +519,23 @@ pub fn is_path(v: &str) -> bool {
         && !v.split('/').any(|seg| seg.len() >= 16 && looks_random(seg))
 }
 
+/// A DNS name of three or more labels (`v4.channel.k8s.io`, `db.internal.acme.io`): a
+/// name, public by design, wherever it stands.
+pub fn is_hostname(value: &str) -> bool {
+    let labels: Vec<&str> = value.split('.').collect();
+    labels.len() >= 3
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !(l.len() >= 16 && looks_random(l))
+        })
+        && labels.last().is_some_and(|t| {
+            (2..=6).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_lowercase())
+        })
+}
+
 /// A product or licence key: four to six groups of five capitals and digits joined by dashes
 /// (`ZAQWS-XCDER-VBGTR-FRTGU-KLMNX`). Under a key's name it activates software: a secret.
 pub fn is_product_key(value: &str) -> bool {
