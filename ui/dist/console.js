@@ -1,7 +1,6 @@
 (() => {
   // src/api.js
   var token = null;
-  var base = "";
   var ApiError = class extends Error {
     constructor(status, problem2, path) {
       super(problem2?.detail ?? problem2?.title ?? `HTTP ${status} from ${path}`);
@@ -10,9 +9,8 @@
       this.problem = problem2;
     }
   };
-  function signIn(t, server = "") {
+  function signIn(t) {
     token = t && t.trim() ? t.trim() : null;
-    base = server.replace(/\/+$/, "");
   }
   function signOut() {
     token = null;
@@ -22,7 +20,7 @@
     const headers = { Accept: accept };
     if (token) headers.Authorization = `Bearer ${token}`;
     if (body !== void 0) headers["Content-Type"] = "application/json";
-    const resp = await fetch(base + path, {
+    const resp = await fetch(path, {
       method,
       headers,
       body: body === void 0 ? void 0 : JSON.stringify(body),
@@ -136,14 +134,14 @@
   function nodeHash(left, right) {
     return sha256(concat(Uint8Array.of(1), left, right));
   }
-  function hashArg(h2, what) {
-    const b = typeof h2 === "string" ? fromBase64(h2) : h2;
-    if (!(b instanceof Uint8Array) || b.length !== 32) throw new VerifyError(`${what} is not a 32-byte hash`);
-    return b;
-  }
   function bytesArg(h2, what) {
     const b = typeof h2 === "string" ? fromBase64(h2) : h2;
     if (!(b instanceof Uint8Array)) throw new VerifyError(`${what} is not bytes`);
+    return b;
+  }
+  function hashArg(h2, what) {
+    const b = bytesArg(h2, what);
+    if (b.length !== 32) throw new VerifyError(`${what} is not a 32-byte hash`);
     return b;
   }
   function sizeArg(n, what) {
@@ -235,11 +233,14 @@
   function validKeyName(name) {
     return name.length > 0 && !/[\s+]/u.test(name);
   }
-  async function parseVerifierKey(vkey) {
-    if (typeof vkey !== "string") throw new VerifyError("a verifier key is a string");
+  function splitVerifierKey(vkey) {
     const m = /^([^+]*)\+([^+]*)\+(.*)$/su.exec(vkey.trim());
     if (!m) throw new VerifyError("a verifier key is <name>+<key id>+<key>");
-    const [, name, idHex, b64] = m;
+    return m.slice(1);
+  }
+  async function parseVerifierKey(vkey) {
+    if (typeof vkey !== "string") throw new VerifyError("a verifier key is a string");
+    const [name, idHex, b64] = splitVerifierKey(vkey);
     if (!validKeyName(name)) throw new VerifyError("the verifier key's name is empty or has spaces");
     if (!/^[0-9a-f]{8}$/.test(idHex)) throw new VerifyError("the verifier key's ID is not 8 hex digits");
     const raw = fromBase64(b64);
@@ -405,10 +406,11 @@ time ${ts}
       } else if (f[0] === "witness") {
         if (f.length < 3 || f.length > 4) throw new VerifyError("witness <name> <vkey> [<url>]");
         if (items.has(f[1])) throw new VerifyError(`${f[1]} is defined twice`);
-        const type = vkeyType(f[2]);
+        const raw2 = fromBase64(splitVerifierKey(f[2])[2]);
+        const type = raw2[0];
         if (type !== ALG_COSIGNATURE_V1 && type !== 6) throw new VerifyError(`witness ${f[1]}'s key is not a cosignature key`);
         const key = type === ALG_COSIGNATURE_V1 ? await parseVerifierKey(f[2]) : null;
-        dup(keys, fromBase64(f[2].split("+").slice(2).join("+")).slice(1));
+        dup(keys, raw2.slice(1));
         const w = { kind: "witness", name: f[1], key, type };
         witnesses.push(w);
         items.set(f[1], w);
@@ -433,11 +435,6 @@ time ${ts}
     }
     if (quorum === null) throw new VerifyError("the policy has no quorum");
     return { logs, witnesses, items, quorum };
-  }
-  function vkeyType(vkey) {
-    const m = /^[^+]+\+[0-9a-f]{8}\+(.+)$/.exec(vkey);
-    if (!m) throw new VerifyError("a verifier key is <name>+<key id>+<key>");
-    return fromBase64(m[1])[0];
   }
   function dup(seen, pub) {
     const k = toHex(pub);
@@ -734,6 +731,7 @@ time ${ts}
     for (const e of report.entries) {
       if (!Number.isSafeInteger(e.index) || e.index <= last) throw new VerifyError("entries are not in increasing index order");
       last = e.index;
+      if (typeof e.entry !== "string" || !Array.isArray(e.inclusion_proof)) throw new VerifyError(`entry ${e.index} has no entry text or proof`);
       const bytes = new TextEncoder().encode(e.entry);
       const path = e.inclusion_proof.map(fromBase64);
       try {
@@ -741,11 +739,17 @@ time ${ts}
       } catch (err) {
         throw new VerifyError(`entry ${e.index}: ${err.message}`);
       }
-      if (report.format.endsWith("/v2")) {
-        const t = await verifyTlogProof(e.tlog_proof ?? "", key, { leaf: await leafHash(bytes) }).catch((err) => {
+      const v2 = report.format.endsWith("/v2");
+      if (v2 !== (e.tlog_proof !== void 0)) throw new VerifyError(`entry ${e.index}: a v2 report carries tlog-proofs, a v1 report none`);
+      if (v2) {
+        let t;
+        try {
+          t = parseTlogProof(e.tlog_proof);
+        } catch (err) {
           throw new VerifyError(`entry ${e.index}'s tlog-proof: ${err.message}`);
-        });
-        if (t.index !== e.index || t.checkpoint.note !== report.checkpoint || toBase64(t.extra ?? new Uint8Array()) !== toBase64(bytes) || t.proof.map(toBase64).join() !== path.map(toBase64).join())
+        }
+        const b64 = (hashes) => hashes.map(toBase64).join(",");
+        if (t.index !== e.index || t.checkpoint !== report.checkpoint || !t.extra || toBase64(t.extra) !== toBase64(bytes) || b64(t.proof) !== b64(path))
           throw new VerifyError(`entry ${e.index}'s tlog-proof is not the report's proof`);
       }
       entries.push({ index: e.index, text: e.entry });
@@ -769,7 +773,7 @@ time ${ts}
     const drop = h("div", { id: "drop", class: "drop" }, "Drop a tlog-proof or an incident report here, or choose a file: ", fileIn);
     const out = h("div", { id: "verify-result" });
     try {
-      keyIn.value = localStorage.getItem("glasslog.vkey") ?? "";
+      keyIn.value = pinnedKey();
     } catch {
     }
     const run = async (file) => {
@@ -965,7 +969,7 @@ time ${ts}
     fill(box, h("p", { class: "muted" }, "Fetching and verifying…"));
     try {
       const text = await (await fetchReport(id)).text();
-      const r = await verifyFile(text, localStorage.getItem("glasslog.vkey") ?? "", "");
+      const r = await verifyFile(text, pinnedKey(), "");
       const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
       fill(
         box,
@@ -1227,7 +1231,7 @@ server: ${r.log.verifier_key}`);
       ["Resource", s.resource],
       ["Outcome", s.outcome],
       ["Submitted by", entry.submitter ? `${entry.submitter.principal} (${entry.submitter.role})` : ""],
-      ["Break-glass session", entry.event?.unmapped?.breakglass_session ?? entry.event?.metadata?.correlation_uid ?? ""]
+      ["Break-glass session", entry.event?.unmapped?.breakglass_session ?? ""]
     ].filter(([, v]) => v);
     return h("dl", { class: "fields" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, withMarkers(String(v)))]));
   }

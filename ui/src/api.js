@@ -5,7 +5,6 @@
 //! origin can read it.
 
 let token = null;
-let base = "";
 
 /** A refused or failed request, carrying the server's problem+json (RFC 9457) if it sent one. */
 export class ApiError extends Error {
@@ -17,9 +16,8 @@ export class ApiError extends Error {
   }
 }
 
-export function signIn(t, server = "") {
+export function signIn(t) {
   token = t && t.trim() ? t.trim() : null;
-  base = server.replace(/\/+$/, "");
 }
 
 export function signOut() {
@@ -32,7 +30,7 @@ async function request(path, { method = "GET", body, accept = "application/json"
   const headers = { Accept: accept };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const resp = await fetch(base + path, {
+  const resp = await fetch(path, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -7,6 +7,7 @@
 
 import * as api from "./api.js";
 import { fill, h, time } from "./dom.js";
+import { pinnedKey } from "./monitor.js";
 import { verifyFile } from "./offline.js";
 
 const VERDICTS = [
@@ -181,7 +182,7 @@ async function downloadReport(id, box, problem) {
   fill(box, h("p", { class: "muted" }, "Fetching and verifying…"));
   try {
     const text = await (await fetchReport(id)).text();
-    const r = await verifyFile(text, localStorage.getItem("glasslog.vkey") ?? "", "");
+    const r = await verifyFile(text, pinnedKey(), "");
     const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
     fill(
       box,

@@ -151,7 +151,7 @@ async function overview() {
 // --- entries -------------------------------------------------------------------------------
 
 /** The few fields a list shows, from a stored entry (OCSF event or raw text). */
-export function summary(entry) {
+function summary(entry) {
   const ev = entry?.event ?? {};
   const actor = ev.actor?.user?.name ?? ev.actor?.user?.uid ?? ev.actor?.app_name ?? entry?.submitter?.principal ?? "";
   const action = ev.api?.operation ?? ev.activity_name ?? ev.type_name ?? (entry?.text !== undefined ? "text" : "");
@@ -282,7 +282,7 @@ function fields(entry) {
     ["Resource", s.resource],
     ["Outcome", s.outcome],
     ["Submitted by", entry.submitter ? `${entry.submitter.principal} (${entry.submitter.role})` : ""],
-    ["Break-glass session", entry.event?.unmapped?.breakglass_session ?? entry.event?.metadata?.correlation_uid ?? ""],
+    ["Break-glass session", entry.event?.unmapped?.breakglass_session ?? ""],
   ].filter(([, v]) => v);
   return h("dl", { class: "fields" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, withMarkers(String(v)))]));
 }

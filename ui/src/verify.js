@@ -74,15 +74,15 @@ export function nodeHash(left, right) {
   return sha256(concat(Uint8Array.of(1), left, right));
 }
 
-function hashArg(h, what) {
-  const b = typeof h === "string" ? fromBase64(h) : h;
-  if (!(b instanceof Uint8Array) || b.length !== 32) throw new VerifyError(`${what} is not a 32-byte hash`);
-  return b;
-}
-
 function bytesArg(h, what) {
   const b = typeof h === "string" ? fromBase64(h) : h;
   if (!(b instanceof Uint8Array)) throw new VerifyError(`${what} is not bytes`);
+  return b;
+}
+
+function hashArg(h, what) {
+  const b = bytesArg(h, what);
+  if (b.length !== 32) throw new VerifyError(`${what} is not a 32-byte hash`);
   return b;
 }
 
@@ -198,6 +198,13 @@ function validKeyName(name) {
   return name.length > 0 && !/[\s+]/u.test(name);
 }
 
+/** `<name>+<hex key id>+<base64>`; the base64 may itself hold "+", so the name ends at the first. */
+function splitVerifierKey(vkey) {
+  const m = /^([^+]*)\+([^+]*)\+(.*)$/su.exec(vkey.trim());
+  if (!m) throw new VerifyError("a verifier key is <name>+<key id>+<key>");
+  return m.slice(1);
+}
+
 /**
  * Parses a verifier key `<name>+<hex key id>+<base64 of type byte and public key>` and checks
  * that its key ID is the one its name and key derive. Returns `{ name, id, alg, publicKey,
@@ -206,10 +213,7 @@ function validKeyName(name) {
  */
 export async function parseVerifierKey(vkey) {
   if (typeof vkey !== "string") throw new VerifyError("a verifier key is a string");
-  // The base64 may itself hold "+": the name ends at the first one, the ID is the next field.
-  const m = /^([^+]*)\+([^+]*)\+(.*)$/su.exec(vkey.trim());
-  if (!m) throw new VerifyError("a verifier key is <name>+<key id>+<key>");
-  const [, name, idHex, b64] = m;
+  const [name, idHex, b64] = splitVerifierKey(vkey);
   if (!validKeyName(name)) throw new VerifyError("the verifier key's name is empty or has spaces");
   if (!/^[0-9a-f]{8}$/.test(idHex)) throw new VerifyError("the verifier key's ID is not 8 hex digits");
   const raw = fromBase64(b64);
@@ -423,10 +427,11 @@ export async function parsePolicy(text) {
     } else if (f[0] === "witness") {
       if (f.length < 3 || f.length > 4) throw new VerifyError("witness <name> <vkey> [<url>]");
       if (items.has(f[1])) throw new VerifyError(`${f[1]} is defined twice`);
-      const type = vkeyType(f[2]);
+      const raw = fromBase64(splitVerifierKey(f[2])[2]);
+      const type = raw[0];
       if (type !== ALG_COSIGNATURE_V1 && type !== 0x06) throw new VerifyError(`witness ${f[1]}'s key is not a cosignature key`);
       const key = type === ALG_COSIGNATURE_V1 ? await parseVerifierKey(f[2]) : null;
-      dup(keys, fromBase64(f[2].split("+").slice(2).join("+")).slice(1));
+      dup(keys, raw.slice(1));
       const w = { kind: "witness", name: f[1], key, type };
       witnesses.push(w);
       items.set(f[1], w);
@@ -451,12 +456,6 @@ export async function parsePolicy(text) {
   }
   if (quorum === null) throw new VerifyError("the policy has no quorum");
   return { logs, witnesses, items, quorum };
-}
-
-function vkeyType(vkey) {
-  const m = /^[^+]+\+[0-9a-f]{8}\+(.+)$/.exec(vkey);
-  if (!m) throw new VerifyError("a verifier key is <name>+<key id>+<key>");
-  return fromBase64(m[1])[0];
 }
 
 function dup(seen, pub) {

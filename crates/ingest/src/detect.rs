@@ -591,7 +591,6 @@ fn trim_unquoted(
     (start, end)
 }
 
-/// Schemes that follow `Authorization:`; alone they are not the credential.
 /// Network devices' words for how the next token is stored (`password irreversible-cipher
 /// $1c$…`, `pre-shared-key ascii-text "…"`): the word is not the secret.
 const ENCODING_WORDS: &[&str] = &[
@@ -608,6 +607,7 @@ const ENCODING_WORDS: &[&str] = &[
     "cleartext",
 ];
 
+/// Schemes that follow `Authorization:`; alone they are not the credential.
 const AUTH_SCHEMES: &[&str] = &[
     "basic",
     "bearer",
@@ -624,7 +624,6 @@ const AUTH_SCHEMES: &[&str] = &[
     "jwt",
 ];
 
-/// A value that could be a secret: not a placeholder, a reference or a bare scheme name.
 /// `mysql -u app -p orders`: MySQL's clients take `-p` glued to its value, so a `-p` followed
 /// by a space prompts for the password, and the next word is something else.
 fn mysql_prompt_flag(before: &str) -> bool {
@@ -647,6 +646,8 @@ fn spells_password_flag(before: &str, value: &str) -> bool {
         })
 }
 
+/// A value that could be a secret: not a placeholder, a reference, a bare scheme name or a
+/// device's word for how the next value is stored.
 pub(crate) fn credible(value: &str) -> bool {
     let v = value.trim();
     !v.is_empty()
@@ -655,8 +656,10 @@ pub(crate) fn credible(value: &str) -> bool {
         && v.chars().any(char::is_alphanumeric)
         && !values::is_placeholder(v)
         && !values::is_reference(v)
-        && !AUTH_SCHEMES.contains(&v.to_ascii_lowercase().as_str())
-        && !ENCODING_WORDS.contains(&v.to_ascii_lowercase().as_str())
+        && !AUTH_SCHEMES
+            .iter()
+            .chain(ENCODING_WORDS)
+            .any(|w| w.eq_ignore_ascii_case(v))
 }
 
 /// Whether an unquoted value that opens with `(` is a password anyway: unclosed, under a

@@ -2870,7 +2870,7 @@ pub const RULES: &[RuleDef] = &[
             "smbclient",
             "mongo"
         ],
-        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)?\s+pass:|\bopenssl\b[^\r\n]*?\s-k\s+|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+|\b(?:zip|unzip|zipcloak)\b[^\r\n]*?\s-P\s+|\b7z[a-z]?\b[^\r\n]*?\s-p|\brabbitmqctl\s+(?:add_user|change_password|authenticate_user)\s+\S+\s+|\bmc\s+admin\s+user\s+add\s+\S+\s+\S+\s+|\bschtasks\b[^\r\n]*?\s/r?p\s+|\bpsexec(?:64)?\b[^\r\n]*?\s-p\s+|\bsnmp[a-z]*\b[^\r\n]*?\s-[AX]\s+|\bldappasswd\b[^\r\n]*?\s-s\s+|\bsecurity\s+add-(?:generic|internet)-password\b[^\r\n]*?\s-w\s+|\bwpa_passphrase\s+(?:"[^"\r\n]*"|'[^'\r\n]*'|\S+)\s+|\bmc\s+(?:alias\s+set|config\s+host\s+add)\s+\S+\s+https?://\S+\s+\S+\s+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
+        r#"(?:\bldap[a-z]*\b[^\r\n]*?\s-w\s+|\bredis-cli\b[^\r\n]*?\s-a\s+|\b(?i:sqlcmd|bcp|osql)\b[^\r\n]*?\s-P\s+|\b(?i:net\s+use)\b[^\r\n]*?/user:\S+\s+|\bxfreerdp\b[^\r\n]*?\s/p:|\bsmbclient\b[^\r\n]*?\s-U\s*[^\s%]+%|\bmongo(?:sh)?\b[^\r\n]*?\s(?:-p|--password)\s+|-pass(?:in|out)?\s+pass:|\bopenssl\b[^\r\n]*?\s-k\s+|\b(?i:net\s+user)\s+[^\s/]+\s+|\baz\s+login\b[^\r\n]*?\s(?:-p|--password)\s+|\b(?:zip|unzip|zipcloak)\b[^\r\n]*?\s-P\s+|\b7z[a-z]?\b[^\r\n]*?\s-p|\brabbitmqctl\s+(?:add_user|change_password|authenticate_user)\s+\S+\s+|\bmc\s+admin\s+user\s+add\s+\S+\s+\S+\s+|\b(?i:schtasks\b[^\r\n]*?\s/r?p)\s+|\bpsexec(?:64)?\b[^\r\n]*?\s-p\s+|\bsnmp[a-z]*\b[^\r\n]*?\s-[AX]\s+|\bldappasswd\b[^\r\n]*?\s-s\s+|\bsecurity\s+add-(?:generic|internet)-password\b[^\r\n]*?\s-w\s+|\bwpa_passphrase\s+(?:"[^"\r\n]*"|'[^'\r\n]*'|\S+)\s+|\bmc\s+(?:alias\s+set|config\s+host\s+add)\s+\S+\s+https?://\S+\s+\S+\s+)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
@@ -2898,6 +2898,11 @@ pub const RULES: &[RuleDef] = &[
             (
                 r"schtasks /create /tn B /ru ACME\svc /rp orbit-amber-7",
                 "orbit-amber-7"
+            ),
+            // Windows switches are case-insensitive: `/RP` is `/rp`.
+            (
+                "> schtasks /Create /TN \"Nightly ETL\" /TR C:\\etl\\run.cmd /SC DAILY /RU ACME\\svc-etl /RP !Emb3r22",
+                "!Emb3r22"
             ),
             (
                 "snmpget -v3 -u mon -l authPriv -a SHA -A Wq9#xLp2 10.0.0.1",
@@ -3466,9 +3471,9 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "windows-password-switch",
-        "A password after a Windows-style switch that names one (/pass, /password, /pwd, /pw, schtasks' /RP): ktpass, schtasks, net and vendor tools",
-        ["/pass", "/pw", "/rp"],
-        r#"(?i)(?:^|[ \t])/(?:password|passwd|pass|pwd|pw|rp)(?:[ \t]+|:)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/*][^\s"']*))"#,
+        "A password after a Windows-style switch that names one (/pass, /password, /pwd, /pw): ktpass, net and vendor tools (schtasks' /rp is tool-password-flag's)",
+        ["/pass", "/pw"],
+        r#"(?i)(?:^|[ \t])/(?:password|passwd|pass|pwd|pw)(?:[ \t]+|:)(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'/*][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
@@ -3477,14 +3482,13 @@ pub const RULES: &[RuleDef] = &[
                 "@Pr4iri367"
             ),
             (
-                "> schtasks /Create /TN \"Nightly ETL\" /TR C:\\etl\\run.cmd /SC DAILY /RU ACME\\svc-etl /RP !Emb3r22",
-                "!Emb3r22"
+                "> cmdkey /generic:TERMSRV/ts01 /user:ops /pass:Harbor-77x",
+                "Harbor-77x"
             )
         ],
         [
-            "> schtasks /Create /TN \"Nightly ETL\" /TR C:\\etl\\run.cmd /SC DAILY /RU SYSTEM",
             "> net user ops /passwordreq:yes",
-            "> schtasks /Change /TN \"Nightly ETL\" /RU ACME\\svc-etl /RP *"
+            "> cmdkey /generic:TERMSRV/ts01 /user:ops /pass"
         ]
     ),
     rule!(
@@ -3674,28 +3678,6 @@ pub const RULES: &[RuleDef] = &[
         [
             "<PASSWORD value=\"\"/>",
             "<PasswordPolicy value=\"strict\"/>"
-        ]
-    ),
-    rule!(
-        "pw-flag-password",
-        "A password after a -pw flag (plink, pscp, nzsql, kadmin addprinc): the flag is only ever a password's",
-        [" -pw"],
-        r#"(?:^|[ \t])-pw[ \t]+(?:'(?P<s3>[^'\r\n]+)'|"(?P<s2>[^"\r\n]+)"|(?P<s>[^\s'"\-$][^\s]*))"#,
-        C::Password,
-        K::Structural,
-        [
-            (
-                "$ nzsql -host nz.acme.io -d sales -u admin -pw Cobalt2014@ -c 'select 1'",
-                "Cobalt2014@"
-            ),
-            (
-                r#"$ kadmin.local -q "addprinc -pw Harbor-77 http/web01""#,
-                "Harbor-77"
-            )
-        ],
-        [
-            "$ pscp -pw $PSCP_PASSWORD build.zip ops@files:/tmp/",
-            "$ nzsql -host nz.acme.io -d sales -u admin"
         ]
     ),
     rule!(
@@ -4659,9 +4641,10 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "account-tool-password",
-        "The password an account or key tool takes positionally or by its own flag (ssh-keygen -N, samba-tool user create, dscl -passwd, certutil -p, unrar/rar -p and -hp, signtool sign /p; kadmin's -pw is pw-flag-password's)",
+        "The password an account or key tool takes positionally or by its own flag (ssh-keygen -N, samba-tool user create, dscl -passwd, certutil -p, kadmin addprinc -pw, unrar/rar -p and -hp, signtool sign /p)",
         [
             "ssh-keygen",
+            "addprinc",
             "samba-tool",
             "dscl",
             "certutil",
@@ -4669,13 +4652,17 @@ pub const RULES: &[RuleDef] = &[
             "rar ",
             "signtool"
         ],
-        r#"(?:\bssh-keygen\b[^\r\n]*?[ \t]-N[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))|\bsamba-tool[ \t]+user[ \t]+(?:create|add|setpassword)[ \t]+\S+[ \t]+(?P<s5>[^\s\-]\S*)|\bdscl\b[^\r\n]*?[ \t]-passwd[ \t]+\S+[ \t]+(?P<s6>\S+(?:[ \t]+[^\s\-]\S*)?)|\bcertutil\b[^\r\n]*?[ \t]-p[ \t]+(?P<s7>[^\s"\-]\S*)|\b(?:un)?rar\b[^\r\n]*?[ \t]-h?p(?P<s8>[^\s\-]\S*)|\bsigntool(?:\.exe)?[ \t]+sign\b[^\r\n]*?[ \t]/p[ \t]+(?P<s9>[^\s"'/\-][^\s"']*))"#,
+        r#"(?:\bssh-keygen\b[^\r\n]*?[ \t]-N[ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'\-][^\s"']*))|\b(?:addprinc|ank|cpw)\b[^\r\n]*?[ \t]-pw[ \t]+(?P<s4>[^\s"']+)|\bsamba-tool[ \t]+user[ \t]+(?:create|add|setpassword)[ \t]+\S+[ \t]+(?P<s5>[^\s\-]\S*)|\bdscl\b[^\r\n]*?[ \t]-passwd[ \t]+\S+[ \t]+(?P<s6>\S+(?:[ \t]+[^\s\-]\S*)?)|\bcertutil\b[^\r\n]*?[ \t]-p[ \t]+(?P<s7>[^\s"\-]\S*)|\b(?:un)?rar\b[^\r\n]*?[ \t]-h?p(?P<s8>[^\s\-]\S*)|\bsigntool(?:\.exe)?[ \t]+sign\b[^\r\n]*?[ \t]/p[ \t]+(?P<s9>[^\s"'/\-][^\s"']*))"#,
         C::Password,
         K::Structural,
         [
             (
                 "$ ssh-keygen -t ed25519 -f ~/.ssh/ci -N 'Cedar-41-Harbor' -C ci",
                 "Cedar-41-Harbor"
+            ),
+            (
+                r#"$ kadmin.local -q "addprinc -pw Harbor-77 http/web01""#,
+                "Harbor-77"
             ),
             (
                 "$ samba-tool user create bob Tundra-41-Amber --given-name=Bob",
@@ -5007,6 +4994,11 @@ pub const RULES: &[RuleDef] = &[
             (
                 "$ vault login --token s.Xk9mQ2Lp7Rv3Tz8Wb1Nc5Hd0",
                 "s.Xk9mQ2Lp7Rv3Tz8Wb1Nc5Hd0"
+            ),
+            // -pw (plink, pscp, nzsql).
+            (
+                "$ nzsql -host nz.acme.io -d sales -u admin -pw Cobalt2014@ -c 'select 1'",
+                "Cobalt2014@"
             ),
             ("psql --password=hunter2 -h db", "hunter2"),
             ("tool --db-pass 'S3cr3t pass' --x", "S3cr3t pass")
