@@ -439,6 +439,12 @@ fn every_route_with_every_role() {
         ),
         (
             "GET",
+            "/v1/search?actor=a",
+            Value::Null,
+            &["auditor", "admin"],
+        ),
+        (
+            "GET",
             "/tile/entries/000.p/1",
             Value::Null,
             &["auditor", "admin"],

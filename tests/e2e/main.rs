@@ -26,6 +26,7 @@ mod postgres;
 mod powerloss;
 mod publish;
 mod rotation;
+mod search;
 mod server;
 mod transport;
 mod witness;

@@ -1092,6 +1092,8 @@ server: ${r.log.verifier_key}`);
           h("dd", { id: "sig-status", class: "ok" }, `verified in this browser with ${r.key.name}+${toHex(r.key.id)}`),
           h("dt", {}, "Monitor"),
           h("dd", { id: "monitor-status", class: "ok" }, status),
+          h("dt", {}, "Publication lag"),
+          h("dd", { id: "publication-lag" }, publicationLag(r.log, cp)),
           h("dt", {}, "Cosigned by"),
           h(
             "dd",
@@ -1106,6 +1108,13 @@ server: ${r.log.verifier_key}`);
     }
     showAlarm();
   }
+  function publicationLag(log, cp) {
+    const behind = Math.max(0, (log.signed_size ?? cp.size) - cp.size);
+    const entries = behind ? `${behind} entr${behind === 1 ? "y" : "ies"} signed by the log await witness cosignatures` : "none: the checkpoint served is the log's newest";
+    const stamps = cp.cosignatures.map((c) => c.timestamp * 1e3);
+    const age = stamps.length ? `; newest cosignature ${Math.max(0, Math.round((Date.now() - Math.max(...stamps)) / 1e3))} s old` : "";
+    return entries + age;
+  }
   function summary(entry) {
     const ev = entry?.event ?? {};
     const actor = ev.actor?.user?.name ?? ev.actor?.user?.uid ?? ev.actor?.app_name ?? entry?.submitter?.principal ?? "";
@@ -1115,56 +1124,136 @@ server: ${r.log.verifier_key}`);
     const when = typeof ev.time === "number" ? ev.time : entry?.received;
     return { actor, action, resource, outcome, when, source: entry?.source ?? "" };
   }
-  async function entriesView(page) {
+  function entryTable(entries) {
+    const rows = entries.map((e) => {
+      const s = summary(e.entry);
+      const text = e.entry ? JSON.stringify(e.entry) : "";
+      const rules = markerRules(text);
+      return h(
+        "tr",
+        { "data-index": e.index },
+        h("td", {}, h("a", { href: `#/entries/${e.index}` }, String(e.index))),
+        h("td", {}, time(s.when)),
+        h("td", {}, s.source),
+        h("td", {}, s.actor),
+        h("td", {}, s.action),
+        h("td", {}, s.resource),
+        h("td", {}, s.outcome),
+        h("td", {}, rules.length ? rules.map((r) => h("mark", { class: "redacted" }, r)) : "")
+      );
+    });
+    return h(
+      "table",
+      { class: "entries" },
+      h("thead", {}, h("tr", {}, ["#", "Time", "Source", "Actor", "Action", "Resource", "Outcome", "Redacted"].map((c) => h("th", {}, c)))),
+      h("tbody", {}, rows)
+    );
+  }
+  var SEARCH_FIELDS = ["actor", "action", "resource", "source", "outcome", "session", "rule", "q"];
+  var TIME_FIELDS = ["since", "until"];
+  var localMs = (v) => v ? String(new Date(v).getTime()) : "";
+  var localInput = (ms) => {
+    if (!ms) return "";
+    const d = new Date(Number(ms));
+    return new Date(d.getTime() - d.getTimezoneOffset() * 6e4).toISOString().slice(0, 16);
+  };
+  function searchForm(params) {
+    const input = (name, label, attrs = {}) => h("label", {}, label, h("input", { name, id: `search-${name}`, spellcheck: "false", value: params.get(name) ?? "", ...attrs }));
+    const outcome = h(
+      "select",
+      { name: "outcome", id: "search-outcome" },
+      ["", "success", "failure", "unknown"].map((o) => h("option", { value: o, ...params.get("outcome") === o ? { selected: "" } : {} }, o || "any outcome"))
+    );
+    return h(
+      "form",
+      {
+        id: "search",
+        class: "search",
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          const form = new FormData(ev.target);
+          const q = new URLSearchParams();
+          for (const f of SEARCH_FIELDS) if (String(form.get(f) ?? "").trim()) q.set(f, String(form.get(f)).trim());
+          for (const f of TIME_FIELDS) if (form.get(f)) q.set(f, localMs(String(form.get(f))));
+          location.hash = `#/entries${q.size ? `?${q}` : ""}`;
+        }
+      },
+      input("q", "Text", { placeholder: "words of actor, action, resource, message" }),
+      input("actor", "Actor"),
+      input("action", "Action"),
+      input("resource", "Resource"),
+      input("source", "Source"),
+      h("label", {}, "Outcome", outcome),
+      input("session", "Break-glass session"),
+      input("rule", "Redaction rule"),
+      h("label", {}, "Received from", h("input", { name: "since", id: "search-since", type: "datetime-local", value: localInput(params.get("since")) })),
+      h("label", {}, "until", h("input", { name: "until", id: "search-until", type: "datetime-local", value: localInput(params.get("until")) })),
+      h("button", { type: "submit", id: "search-go" }, "Search"),
+      h("a", { href: "#/entries", id: "search-clear" }, "clear")
+    );
+  }
+  async function entriesView(params) {
     const box = h("div", { id: "entries" }, h("p", { class: "muted" }, "Loading…"));
-    fill(main(), h("h2", {}, "Entries, newest first"), box);
+    const searching = [...SEARCH_FIELDS, ...TIME_FIELDS].some((f) => params.get(f));
+    fill(main(), h("h2", {}, searching ? "Matching entries, newest first" : "Entries, newest first"), searchForm(params), box);
     try {
       if (!state.checkpoint) await refresh();
       const size = state.checkpoint.size;
-      const end = Math.max(0, size - page * PAGE);
-      const start2 = Math.max(0, end - PAGE);
-      if (end === start2) {
-        fill(box, h("p", {}, "No entries in the verified checkpoint."));
-        return;
-      }
-      const { entries } = await getJson(`/v1/entries?start=${start2}&end=${end}`);
-      const rows = entries.reverse().map((e) => {
-        const s = summary(e.entry);
-        const text = e.entry ? JSON.stringify(e.entry) : "";
-        const rules = markerRules(text);
-        return h(
-          "tr",
-          { "data-index": e.index },
-          h("td", {}, h("a", { href: `#/entries/${e.index}` }, String(e.index))),
-          h("td", {}, time(s.when)),
-          h("td", {}, s.source),
-          h("td", {}, s.actor),
-          h("td", {}, s.action),
-          h("td", {}, s.resource),
-          h("td", {}, s.outcome),
-          h("td", {}, rules.length ? rules.map((r) => h("mark", { class: "redacted" }, r)) : "")
-        );
-      });
-      fill(
-        box,
-        h("p", { class: "muted" }, `Entries ${start2}–${end - 1} of ${size}. Open one to verify its inclusion in this browser.`),
-        h(
-          "table",
-          { class: "entries" },
-          h("thead", {}, h("tr", {}, ["#", "Time", "Source", "Actor", "Action", "Resource", "Outcome", "Redacted"].map((c) => h("th", {}, c)))),
-          h("tbody", {}, rows)
-        ),
-        h(
-          "nav",
-          { class: "pager" },
-          page > 0 ? h("a", { href: `#/entries?page=${page - 1}`, id: "newer" }, "← newer") : null,
-          start2 > 0 ? h("a", { href: `#/entries?page=${page + 1}`, id: "older" }, "older →") : null
-        )
-      );
+      if (searching) await searchResults(box, params, size);
+      else await listPage(box, Math.max(0, Number(params.get("page")) || 0), size);
     } catch (e) {
       fill(box, h("p", { class: "bad" }, problem(e)));
     }
     showAlarm();
+  }
+  async function listPage(box, page, size) {
+    const end = Math.max(0, size - page * PAGE);
+    const start2 = Math.max(0, end - PAGE);
+    if (end === start2) {
+      fill(box, h("p", {}, "No entries in the verified checkpoint."));
+      return;
+    }
+    const { entries } = await getJson(`/v1/entries?start=${start2}&end=${end}`);
+    fill(
+      box,
+      h("p", { class: "muted" }, `Entries ${start2}–${end - 1} of ${size}. Open one to verify its inclusion in this browser.`),
+      entryTable(entries.reverse()),
+      h(
+        "nav",
+        { class: "pager" },
+        page > 0 ? h("a", { href: `#/entries?page=${page - 1}`, id: "newer" }, "← newer") : null,
+        start2 > 0 ? h("a", { href: `#/entries?page=${page + 1}`, id: "older" }, "older →") : null
+      )
+    );
+  }
+  async function searchResults(box, params, size) {
+    const q = new URLSearchParams();
+    for (const f of [...SEARCH_FIELDS, ...TIME_FIELDS]) if (params.get(f)) q.set(f, params.get(f));
+    const before = Math.min(size, Number(params.get("before") ?? size) || 0);
+    q.set("before", String(before));
+    q.set("limit", String(PAGE));
+    const r = await getJson(`/v1/search?${q}`);
+    const more = new URLSearchParams(q);
+    more.delete("limit");
+    if (r.next !== null) more.set("before", String(r.next));
+    const first = new URLSearchParams(q);
+    first.delete("limit");
+    first.delete("before");
+    fill(
+      box,
+      h(
+        "p",
+        { class: "muted", id: "search-status" },
+        r.entries.length ? `${r.entries.length} match${r.entries.length === 1 ? "" : "es"} below entry ${before} of the ${size} this browser verified. Open one to verify its inclusion here.` : r.next !== null ? `No match among the entries searched so far (below ${before}); continue to search older ones.` : "No entry in the verified checkpoint matches."
+      ),
+      r.entries.length ? entryTable(r.entries) : null,
+      h(
+        "nav",
+        { class: "pager" },
+        params.get("before") ? h("a", { href: `#/entries?${first}`, id: "newest" }, "← newest") : null,
+        r.next !== null ? h("a", { href: `#/entries?${more}`, id: "older" }, "older →") : null
+      )
+    );
   }
   async function entryView(index) {
     const proofBox = h("div", { id: "proof" }, h("p", { class: "muted" }, "Verifying…"));
@@ -1251,7 +1340,7 @@ server: ${r.log.verifier_key}`);
     if (path === "/breakglass") return listView(main(), problem);
     if (path === "/breakglass/new") return requestView(main(), problem);
     if (m = /^\/breakglass\/([A-Za-z0-9_-]+)$/.exec(path)) return sessionView(main(), m[1], problem);
-    if (path === "/entries") return entriesView(Math.max(0, Number(params.get("page")) || 0));
+    if (path === "/entries") return entriesView(params);
     overview();
     state.timer = setInterval(() => {
       if ((location.hash || "#/") === "#/") overview();

@@ -1,7 +1,7 @@
 //! The console in a real browser (Debian's Chromium, driven by Playwright) against the real
-//! server: sign in, the overview verified, entries newest first, an entry's inclusion proof
-//! verified with its redaction marked, roles as on the API, and the alarm on a tampered
-//! proof, a tampered entry, a bad signature, a rollback and a fork.
+//! server: sign in, the overview verified, entries newest first and searched, an entry's
+//! inclusion proof verified with its redaction marked, roles as on the API, and the alarm on
+//! a tampered proof, a tampered entry, a bad signature, a rollback and a fork.
 //!
 //! Run by tests/e2e/console.rs, which starts the server, writes the entries and forges the
 //! checkpoints (it holds the log's key, as an attacker who stole it would). Tampering happens
@@ -123,6 +123,43 @@ await check("entries, newest first", async () => {
   await page.click("#older");
   await page.waitForSelector("#newer");
   await shot(page, "entries");
+});
+
+await check("search by field and by words, newest first; a match opens with its proof verified", async () => {
+  await page.goto(`${URL}/ui/#/entries`);
+  await page.fill("#search-actor", "ALICE");
+  await page.selectOption("#search-outcome", "success");
+  await page.click("#search-go");
+  await page.waitForSelector("#search-status");
+  const rows = await page.$$eval("table.entries tbody tr", (rs) => rs.map((r) => ({ index: Number(r.dataset.index), actor: r.children[3].textContent })));
+  assert.deepEqual(rows.map((r) => r.index), [REDACTED], JSON.stringify(rows));
+  assert.match(page.url(), /actor=ALICE/);
+  await shot(page, "search");
+  // Words of the resource and a redaction rule, combined with a time range that holds it.
+  await page.goto(`${URL}/ui/#/entries?q=${encodeURIComponent("db prod")}&since=0`);
+  await page.waitForSelector("#search-status");
+  assert.deepEqual(await page.$$eval("table.entries tbody tr", (rs) => rs.map((r) => Number(r.dataset.index))), [REDACTED]);
+  const rule = await page.textContent("table.entries tbody tr mark.redacted");
+  await page.goto(`${URL}/ui/#/entries?rule=${encodeURIComponent(rule)}`);
+  await page.waitForSelector("#search-status");
+  assert.deepEqual(await page.$$eval("table.entries tbody tr", (rs) => rs.map((r) => Number(r.dataset.index))), [REDACTED]);
+  // Prefix-named actors "late0".."late29": pages of 25, then older.
+  await page.goto(`${URL}/ui/#/entries?action=read`);
+  await page.waitForSelector("#search-status");
+  const firstPage = await page.$$eval("table.entries tbody tr", (rs) => rs.map((r) => Number(r.dataset.index)));
+  assert.equal(firstPage.length, 25);
+  assert.ok(firstPage.every((v, i) => i === 0 || firstPage[i - 1] > v), "newest first");
+  await page.click("#older");
+  await page.waitForSelector("#newest");
+  const secondPage = await page.$$eval("table.entries tbody tr", (rs) => rs.map((r) => Number(r.dataset.index)));
+  assert.ok(secondPage.length > 0 && secondPage[0] < firstPage.at(-1), `${secondPage} after ${firstPage}`);
+  await page.goto(`${URL}/ui/#/entries?actor=nobody-at-all`);
+  await page.waitForSelector("#search-status");
+  assert.match(await page.textContent("#search-status"), /No entry/);
+  await page.goto(`${URL}/ui/#/entries?actor=alice`);
+  await page.waitForSelector("table.entries tbody tr a");
+  await page.click("table.entries tbody tr a");
+  await page.waitForSelector("#proof-status.ok");
 });
 
 await check("an entry: redaction marked, the secret absent, inclusion verified", async () => {

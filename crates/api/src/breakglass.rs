@@ -206,7 +206,8 @@ impl BreakGlass {
             .append(vec![NewEntry {
                 data: bytes.clone(),
                 identity: glasslog_log::Identity::Leaf,
-                tags,
+                // The server's own records are few: always indexed, whatever `search_index`.
+                tags: crate::routes::search::entry_tags(true, &bytes, &tags),
             }])
             .await
             .map_err(crate::problem::log_problem)?;

@@ -81,6 +81,11 @@ pub struct ServerConfig {
     pub max_batch_entries: usize,
     /// Most entries in one `GET /v1/entries` range.
     pub max_range_entries: u64,
+    /// Whether appended entries are indexed for `GET /v1/search` (by actor, action,
+    /// resource, source, outcome, redaction rule and words). Each entry then writes one
+    /// index key per term (see BENCHMARKS.md for the cost); entries appended with it off are
+    /// never found by search, though listing, proofs and break-glass sessions are unaffected.
+    pub search_index: bool,
     /// Seconds a client has to send its request headers; slow clients are cut off.
     pub header_timeout_secs: u64,
     /// Seconds a whole request may take, body included (408 after that).
@@ -224,6 +229,7 @@ impl Default for ServerConfig {
             tile_cache_bytes: 64 << 20,
             max_batch_entries: 1000,
             max_range_entries: 256,
+            search_index: true,
             header_timeout_secs: 10,
             request_timeout_secs: 30,
             tls_cert: None,

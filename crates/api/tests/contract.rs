@@ -15,7 +15,7 @@ fn router_and_openapi_spec_list_the_same_routes() {
         .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
         .collect();
     assert_eq!(from_router, glasslog_api::openapi_routes(&spec));
-    assert_eq!(from_router.len(), 28);
+    assert_eq!(from_router.len(), 29);
 }
 
 #[test]

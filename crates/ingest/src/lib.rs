@@ -11,6 +11,7 @@ pub mod checks;
 pub mod decode;
 pub mod detect;
 pub mod entry;
+pub mod index;
 pub mod keys;
 pub mod policy;
 pub mod redact;

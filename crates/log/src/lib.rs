@@ -14,6 +14,7 @@ mod memory;
 mod mirror;
 mod publish;
 mod rocks;
+pub mod search;
 mod sequencer;
 mod signer;
 mod store;

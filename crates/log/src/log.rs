@@ -2,6 +2,7 @@
 
 use crate::error::LogError;
 use crate::error::StoreError;
+use crate::search;
 use crate::sequencer::{Request, Sequencer};
 use crate::signer::LogSigner;
 use crate::store::Store;
@@ -260,6 +261,36 @@ impl Log {
         Ok(self.entries(index, end)?.pop().unwrap_or_default())
     }
 
+    /// The entries carrying every tag of `q`, newest first, among those the latest checkpoint
+    /// covers (so that every match can be proven); see [`crate::search`]. `accept` is called
+    /// with each candidate's index and bytes. Blocks on storage: call it off async workers.
+    pub fn search(
+        &self,
+        q: &search::Query<'_>,
+        accept: &mut dyn FnMut(u64, &[u8]) -> bool,
+    ) -> Result<search::Found, LogError> {
+        let size = self.checkpoint()?.checkpoint.size;
+        let store = &*self.shared.store;
+        let q = search::Query {
+            below: q.below.min(size),
+            ..q.clone()
+        };
+        Ok(search::search(store, &q, &mut |i| {
+            Ok(accept(i, &stored_entry(store, i)?))
+        })?)
+    }
+
+    /// The first checkpointed index whose entry satisfies `pred`, given that every later entry
+    /// does too (as "received at or after T" nearly is: see the API's search for the slack);
+    /// the checkpointed size when none does. About `log2(size)` entry reads.
+    pub fn first_entry_where(&self, pred: &mut dyn FnMut(&[u8]) -> bool) -> Result<u64, LogError> {
+        let size = self.checkpoint()?.checkpoint.size;
+        let store = &*self.shared.store;
+        Ok(search::partition_point(size, &mut |i| {
+            Ok(pred(&stored_entry(store, i)?))
+        })?)
+    }
+
     /// The signed checkpoint published at `size`, if one was.
     pub fn checkpoint_at(&self, size: u64) -> Result<Option<String>, LogError> {
         let note = self.shared.store.read_checkpoint(size)?;
@@ -308,4 +339,12 @@ impl Drop for Log {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// Entry `i`, which a checkpoint covers: missing is corruption.
+fn stored_entry(store: &dyn Store, i: u64) -> Result<Vec<u8>, StoreError> {
+    store
+        .read_entries(i, i + 1)?
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt(format!("entry {i} is missing")))
 }

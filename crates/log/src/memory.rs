@@ -98,6 +98,17 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    fn tagged_before(&self, tag: &str, below: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        Ok(self
+            .read()?
+            .tags
+            .range((tag.to_owned(), 0)..(tag.to_owned(), below))
+            .rev()
+            .take(limit)
+            .map(|(_, i)| *i)
+            .collect())
+    }
+
     fn commit(&self, c: &Commit) -> Result<(), StoreError> {
         let mut g = self
             .inner

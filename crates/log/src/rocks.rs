@@ -265,6 +265,31 @@ impl Store for RocksStore {
             .collect()
     }
 
+    fn tagged_before(&self, tag: &str, below: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        if below == 0 {
+            return Ok(Vec::new());
+        }
+        // The last key below `below` is the tag's key for `below - 1`; the lower bound is the
+        // tag's key for index 0, so the walk never leaves the tag.
+        let start = tag_key(tag, below - 1)?;
+        let prefix_len = start.len() - 8;
+        let lower = tag_key(tag, 0)?;
+        let mut opts = ReadOptions::default();
+        opts.set_iterate_lower_bound(lower);
+        self.db
+            .iterator_cf_opt(
+                self.cf(CF_TAGS)?,
+                opts,
+                IteratorMode::From(&start, Direction::Reverse),
+            )
+            .take(limit)
+            .map(|item| {
+                let (k, _) = item.map_err(backend)?;
+                u64_value(k.get(prefix_len..).unwrap_or_default(), "tag key")
+            })
+            .collect()
+    }
+
     fn commit(&self, c: &Commit) -> Result<(), StoreError> {
         let mut batch = WriteBatch::default();
         let entries = self.cf(CF_ENTRIES)?;

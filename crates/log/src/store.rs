@@ -67,6 +67,9 @@ pub trait Store: Send + Sync + 'static {
     fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, StoreError>;
     /// Up to `limit` indices carrying `tag`, from index `from` on, in increasing order.
     fn tagged(&self, tag: &str, from: u64, limit: usize) -> Result<Vec<u64>, StoreError>;
+    /// Up to `limit` indices carrying `tag` below index `below`, in decreasing order: the
+    /// newest-first walk that search leapfrogs over (see `search.rs`).
+    fn tagged_before(&self, tag: &str, below: u64, limit: usize) -> Result<Vec<u64>, StoreError>;
     /// Applies a group commit atomically and durably.
     fn commit(&self, commit: &Commit) -> Result<(), StoreError>;
     /// Records a signed checkpoint. It need not be durable on return: after a crash the log

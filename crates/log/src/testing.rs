@@ -49,6 +49,14 @@ pub fn conformance(store: &dyn Store) {
     assert_eq!(store.tagged("a", 0, 1).unwrap(), vec![0]);
     assert_eq!(store.tagged("ab", 0, 10).unwrap(), vec![1]);
     assert!(store.tagged("b", 0, 10).unwrap().is_empty());
+    // Newest first, strictly below the bound, never crossing into a longer or shorter tag.
+    assert_eq!(store.tagged_before("a", 3, 10).unwrap(), vec![2, 0]);
+    assert_eq!(store.tagged_before("a", 2, 10).unwrap(), vec![0]);
+    assert_eq!(store.tagged_before("a", u64::MAX, 1).unwrap(), vec![2]);
+    assert!(store.tagged_before("a", 0, 10).unwrap().is_empty());
+    assert_eq!(store.tagged_before("ab", 5, 10).unwrap(), vec![1]);
+    assert!(store.tagged_before("b", 5, 10).unwrap().is_empty());
+    assert!(store.tagged_before("", 5, 10).unwrap().is_empty());
 
     // Later commits replace tiles and extend entries; keys of different levels never collide.
     store
@@ -192,6 +200,9 @@ impl<S: Store> Store for FaultyStore<S> {
     }
     fn tagged(&self, tag: &str, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
         self.inner.tagged(tag, from, limit)
+    }
+    fn tagged_before(&self, tag: &str, below: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        self.inner.tagged_before(tag, below, limit)
     }
     fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
         match self.take_fault() {

@@ -525,6 +525,21 @@ impl Store for PgStore {
         })
     }
 
+    fn tagged_before(&self, tag: &str, below: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        let (tag, below) = (tag.to_owned(), bound(below));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.call(move |c| {
+            // The primary key (tag, idx) is walked backwards: an index scan, no sort.
+            c.query(
+                "SELECT idx FROM glasslog_tags WHERE tag = $1 AND idx < $2 ORDER BY idx DESC LIMIT $3",
+                &[&tag, &below, &limit],
+            )?
+            .iter()
+            .map(|r| unidx(r.get(0)))
+            .collect()
+        })
+    }
+
     fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
         let (ei, ed): (Vec<i64>, Vec<Vec<u8>>) = {
             let mut i = Vec::with_capacity(commit.entries.len());

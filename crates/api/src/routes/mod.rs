@@ -3,6 +3,7 @@
 pub(crate) mod admin;
 pub(crate) mod breakglass;
 pub(crate) mod read;
+pub(crate) mod search;
 pub(crate) mod shared;
 pub(crate) mod submit;
 
@@ -20,6 +21,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/entries/batch"),
     ("get", "/v1/entries"),
     ("get", "/v1/entries/{index}"),
+    ("get", "/v1/search"),
     ("get", "/checkpoint"),
     ("get", "/tile/{path}"),
     ("get", "/v1/proofs/inclusion"),
@@ -120,6 +122,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             limited(post(submit::submit_batch), limit),
         )
         .route("/v1/entries/{index}", get(read::entry))
+        .route("/v1/search", get(search::search))
         .route("/checkpoint", get(read::checkpoint))
         .route("/tile/{*path}", get(read::tile))
         .route("/v1/proofs/inclusion", get(read::inclusion))

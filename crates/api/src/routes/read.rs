@@ -146,7 +146,7 @@ pub async fn consistency(
     Ok(axum::Json(json!({ "from": from, "to": to, "consistency": path })).into_response())
 }
 
-fn entry_json(index: u64, bytes: &[u8]) -> Value {
+pub(crate) fn entry_json(index: u64, bytes: &[u8]) -> Value {
     json!({
         "index": index,
         "leaf_hash": glasslog_merkle::leaf_hash(bytes).to_base64(),
@@ -198,10 +198,17 @@ pub async fn entries(
 pub async fn log_info(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response> {
     st.read_access(&headers, st.config.public_reads, Role::Reader)?;
     let (cp, note) = served(&st, None).await?;
+    // The log's own newest signed head: ahead of the served one while witnesses have yet to
+    // cosign it (the publication lag, in entries).
+    let signed = st
+        .log
+        .checkpoint()
+        .map_or(cp.size, |c| c.checkpoint.size.max(cp.size));
     Ok(axum::Json(json!({
         "origin": st.log.origin(),
         "verifier_key": st.log.vkey(),
         "tree_size": cp.size,
+        "signed_size": signed,
         "root_hash": cp.root.to_base64(),
         "checkpoint": note,
     }))

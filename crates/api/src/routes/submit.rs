@@ -274,7 +274,7 @@ async fn ingest(
         entries.push(NewEntry {
             data: r.encoded.bytes.clone(),
             identity: *identity,
-            tags: tags.clone(),
+            tags: crate::routes::search::entry_tags(st.config.search_index, &r.encoded.bytes, tags),
         });
         for f in &r.findings {
             st.metrics
