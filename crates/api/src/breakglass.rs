@@ -206,8 +206,7 @@ impl BreakGlass {
             .append(vec![NewEntry {
                 data: bytes.clone(),
                 identity: glasslog_log::Identity::Leaf,
-                // The server's own records are few: always indexed, whatever `search_index`.
-                tags: crate::routes::search::entry_tags(true, &bytes, &tags),
+                tags: tags.into_iter().chain(s.terms).collect(),
             }])
             .await
             .map_err(crate::problem::log_problem)?;

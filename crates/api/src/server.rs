@@ -471,10 +471,10 @@ pub async fn serve(
     if let Some(dir) = &config.publish_dir {
         publish_tiles(Arc::clone(&log), dir)?;
     }
-    let sanitizer = Arc::new(Sanitizer::new(
-        config.policy.clone(),
-        fingerprint_key(&dir)?,
-    )?);
+    let sanitizer = Arc::new(
+        Sanitizer::new(config.policy.clone(), fingerprint_key(&dir)?)?
+            .with_search_terms(config.search_index),
+    );
     record_signing_keys(&log, &sanitizer).await?;
     let tokens = TokenStore::open(dir.join("tokens.json"))?;
     let mut admin_token_file = None;

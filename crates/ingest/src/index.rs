@@ -9,6 +9,7 @@
 //! from `details` or other free-form payloads, which are where secrets the detectors missed
 //! would sit; redaction markers are dropped before words are cut.
 
+use crate::entry::Body;
 use serde_json::Value;
 
 /// Every term starts with this, so no term is ever a break-glass or signing-key tag.
@@ -77,28 +78,29 @@ pub fn term(field: Field, value: &str) -> String {
 /// The words of `text` that are indexed, in order of first appearance, at most `max`.
 pub fn words(text: &str, max: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    push_words(&without_markers(text), max, &mut out);
-    out
-}
-
-fn push_words(text: &str, max: usize, out: &mut Vec<String>) {
-    for w in text.split(|c: char| !c.is_alphanumeric()) {
+    for w in cut_words(&without_markers(text)) {
         if out.len() >= max {
-            return;
-        }
-        let n = w.chars().count();
-        if !WORD_CHARS.contains(&n) {
-            continue;
+            break;
         }
         let w = w.to_lowercase();
         if !out.contains(&w) {
             out.push(w);
         }
     }
+    out
+}
+
+/// The candidate words of `text`: runs of letters and digits of an indexed length.
+fn cut_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && WORD_CHARS.contains(&w.chars().count()))
 }
 
 /// `text` with every `[REDACTED:<rule>:<fingerprint>]` marker replaced by a space.
-fn without_markers(text: &str) -> String {
+fn without_markers(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("[REDACTED:") {
+        return std::borrow::Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("[REDACTED:") {
@@ -110,80 +112,106 @@ fn without_markers(text: &str) -> String {
         };
     }
     out.push_str(rest);
-    out
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether `rule` looks like a rule id (what a marker's first field must be to be indexed).
+fn rule_id(rule: &str) -> bool {
+    !rule.is_empty()
+        && rule.len() <= 64
+        && rule
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 /// The rules named by the redaction markers in `text`.
-fn marker_rules<'a>(text: &'a str, out: &mut Vec<&'a str>) {
+fn marker_rules(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
     let mut rest = text;
     while let Some(at) = rest.find("[REDACTED:") {
         rest = &rest[at + "[REDACTED:".len()..];
-        if let Some(rule) = rest.split(':').next() {
-            let ok = !rule.is_empty()
-                && rule.len() <= 64
-                && rule
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-            if ok && !out.contains(&rule) {
-                out.push(rule);
-            }
+        if let Some(rule) = rest.split(':').next()
+            && rule_id(rule)
+            && !out.contains(&rule)
+        {
+            out.push(rule);
         }
     }
+    out
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
 }
 
-/// Every search term of a stored entry, without duplicates. Bytes that are not a stored
-/// entry have none.
-pub fn terms(stored: &[u8]) -> Vec<String> {
-    let Ok(v) = serde_json::from_slice::<Value>(stored) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut add = |t: String| {
-        if !out.contains(&t) {
-            out.push(t);
+/// Terms, without duplicates, in the order found.
+struct Terms {
+    out: Vec<String>,
+    words: usize,
+}
+
+impl Terms {
+    fn add(&mut self, t: String) {
+        if !self.out.contains(&t) {
+            self.out.push(t);
         }
-    };
-    if let Some(s) = str_at(&v, &["source"]) {
-        add(term(Field::Source, s));
     }
+
+    fn words(&mut self, text: &str) {
+        for w in cut_words(&without_markers(text)) {
+            if self.words >= MAX_WORDS {
+                return;
+            }
+            let t = term(Field::Word, w);
+            if !self.out.contains(&t) {
+                self.out.push(t);
+                self.words += 1;
+            }
+        }
+    }
+}
+
+/// The terms of an entry of `source` whose body (redacted, as stored) is an OCSF `event` or
+/// a `text`, with markers of `rules`.
+fn collect<'a>(
+    source: &str,
+    event: Option<&Value>,
+    text: Option<&str>,
+    rules: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut t = Terms {
+        out: Vec::with_capacity(24),
+        words: 0,
+    };
+    t.add(term(Field::Source, source));
     let mut text_fields: Vec<&str> = Vec::new();
-    let mut rules = Vec::new();
-    // Rules are read from the whole stored entry: markers sit wherever a secret was.
-    let raw = String::from_utf8_lossy(stored);
-    marker_rules(&raw, &mut rules);
-    if let Some(ev) = v.get("event") {
+    if let Some(ev) = event {
         let actor =
             str_at(ev, &["actor", "user", "name"]).or_else(|| str_at(ev, &["user", "name"]));
-        let action = str_at(ev, &["api", "operation"]).or_else(|| str_at(ev, &["activity_name"]));
+        let action =
+            str_at(ev, &["api", "operation"]).or_else(|| str_at(ev, &["activity_name"]));
         if let Some(a) = actor {
-            add(term(Field::Actor, a));
+            t.add(term(Field::Actor, a));
             text_fields.push(a);
         }
         if let Some(a) = action {
-            add(term(Field::Action, a));
+            t.add(term(Field::Action, a));
             text_fields.push(a);
         }
-        let outcome = match (
-            str_at(ev, &["status"]),
-            ev.get("status_id").and_then(Value::as_u64),
-        ) {
-            (Some(s), _) => Some(s.to_owned()),
-            (None, Some(1)) => Some("success".to_owned()),
-            (None, Some(2)) => Some("failure".to_owned()),
-            (None, Some(_)) => Some("unknown".to_owned()),
+        let outcome = match (str_at(ev, &["status"]), ev.get("status_id").and_then(Value::as_u64)) {
+            (Some(s), _) => Some(s),
+            (None, Some(1)) => Some("success"),
+            (None, Some(2)) => Some("failure"),
+            (None, Some(_)) => Some("unknown"),
             (None, None) => None,
         };
         if let Some(o) = outcome {
-            add(term(Field::Outcome, &o));
+            t.add(term(Field::Outcome, o));
         }
         if let Some(rs) = ev.get("resources").and_then(Value::as_array) {
             for r in rs.iter().take(MAX_RESOURCES) {
                 if let Some(n) = str_at(r, &["name"]) {
-                    add(term(Field::Resource, n));
+                    t.add(term(Field::Resource, n));
                     text_fields.push(n);
                 }
             }
@@ -194,24 +222,49 @@ pub fn terms(stored: &[u8]) -> Vec<String> {
             &["api", "service", "name"],
             &["src_endpoint", "hostname"],
         ] {
-            if let Some(t) = str_at(ev, path) {
-                text_fields.push(t);
+            if let Some(s) = str_at(ev, path) {
+                text_fields.push(s);
             }
         }
-    } else if let Some(t) = str_at(&v, &["text"]) {
-        text_fields.push(t);
+    } else if let Some(s) = text {
+        text_fields.push(s);
     }
-    for r in rules {
-        add(term(Field::Rule, r));
+    for r in rules.filter(|r| rule_id(r)) {
+        t.add(term(Field::Rule, r));
     }
-    let mut ws = Vec::new();
-    for t in text_fields {
-        push_words(&without_markers(t), MAX_WORDS, &mut ws);
+    for s in text_fields {
+        t.words(s);
     }
-    for w in ws {
-        add(term(Field::Word, &w));
+    t.out
+}
+
+/// Every search term of a stored entry, without duplicates. Bytes that are not a stored
+/// entry have none.
+pub fn terms(stored: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<Value>(stored) else {
+        return Vec::new();
+    };
+    let Some(source) = str_at(&v, &["source"]) else {
+        return Vec::new();
+    };
+    // Rules are read from the whole stored entry: markers sit wherever a secret was.
+    let raw = String::from_utf8_lossy(stored);
+    collect(
+        source,
+        v.get("event"),
+        str_at(&v, &["text"]),
+        marker_rules(&raw).into_iter(),
+    )
+}
+
+/// [`terms`] of the entry that encoding `body` for `source` stores, from the body itself and
+/// the rules of its findings (what sanitizing knows already), without parsing the bytes
+/// again. The two agree: `sanitized_terms_are_stored_terms` holds it.
+pub fn terms_of<'a>(source: &str, body: &Body, rules: impl Iterator<Item = &'a str>) -> Vec<String> {
+    match body {
+        Body::Event(ev) => collect(source, Some(ev), None, rules),
+        Body::Text(text) => collect(source, None, Some(text), rules),
     }
-    out
 }
 
 /// The received time of a stored entry, in milliseconds since the Unix epoch.
@@ -281,6 +334,36 @@ mod tests {
         assert!(t.contains(&term(Field::Word, "bot")));
         assert!(!t.iter().any(|t| t.contains("0123abcd")), "{t:?}");
         assert!(!t.iter().any(|t| t.contains("redacted")), "{t:?}");
+    }
+
+    #[test]
+    fn sanitized_terms_are_stored_terms() {
+        let sanitizer = crate::Sanitizer::new(crate::PolicyConfig::default(), [3; 32])
+            .unwrap()
+            .with_search_terms(true);
+        let bodies = [
+            Body::Event(json!({"actor": "Ops Bot", "action": "Deploy", "resources": ["a/b", {"name": "C"}],
+                "reason": "rollout 7 of INC-9", "details": {"password": "Sup3rS3cret-value!",
+                "cmd": "export AWS_SECRET_ACCESS_KEY=Zq3t8Kd9vB2mX7nL0pR4sW6yA1cE5gH8jK2oQ9uT"}})),
+            Body::Event(json!({"class_uid": 3002, "category_uid": 3, "activity_id": 1,
+                "type_uid": 300201, "severity_id": 1, "time": 5, "status_id": 2,
+                "user": {"name": "Mallory"}, "activity_name": "Logon",
+                "metadata": {"product": {"name": "x"}, "version": "1.3.0"}})),
+            Body::Text("curl -H 'Authorization: Bearer ghp_abcdefghijklmnopqrstuvwxyz0123456789' by carol".into()),
+            Body::Text(String::new()),
+        ];
+        for body in bodies {
+            let s = sanitizer.sanitize("svc", body, 1).unwrap();
+            let mut stored = terms(&s.encoded.bytes);
+            let mut sanitized = s.terms.clone();
+            stored.sort();
+            sanitized.sort();
+            assert_eq!(sanitized, stored);
+            assert!(stored.contains(&term(Field::Source, "svc")));
+        }
+        // Off by default: a sanitizer that does not index derives nothing.
+        let plain = crate::Sanitizer::new(crate::PolicyConfig::default(), [3; 32]).unwrap();
+        assert!(plain.sanitize("svc", Body::Text("a word".into()), 1).unwrap().terms.is_empty());
     }
 
     #[test]

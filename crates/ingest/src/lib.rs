@@ -32,6 +32,8 @@ pub struct Sanitized {
     pub encoded: Encoded,
     /// What was redacted (never the secrets themselves).
     pub findings: Vec<Finding>,
+    /// The entry's search terms ([`index::terms_of`]), when the sanitizer indexes.
+    pub terms: Vec<String>,
 }
 
 /// Why a submission is not stored.
@@ -54,6 +56,7 @@ pub enum IngestError {
 pub struct Sanitizer {
     policy: PolicyConfig,
     redactor: Redactor,
+    index: bool,
 }
 
 impl Sanitizer {
@@ -67,7 +70,18 @@ impl Sanitizer {
             fingerprint_key,
             AllowList::new(&policy.allow)?,
         );
-        Ok(Sanitizer { policy, redactor })
+        Ok(Sanitizer {
+            policy,
+            redactor,
+            index: false,
+        })
+    }
+
+    /// Also derives each entry's search terms ([`Sanitized::terms`]) while the redacted body
+    /// is at hand, instead of parsing the stored bytes again.
+    pub fn with_search_terms(mut self, on: bool) -> Self {
+        self.index = on;
+        self
     }
 
     /// The redactor (for scanning without storing, as `glasslog scan` does).
@@ -135,9 +149,16 @@ impl Sanitizer {
         if mode == Mode::Reject && !findings.is_empty() {
             return Err(IngestError::Rejected { findings });
         }
+        let encoded = entry::encode(source, submitter, &body, received_ms)?;
+        let terms = if self.index {
+            index::terms_of(source, &body, findings.iter().map(|f| f.rule.as_str()))
+        } else {
+            Vec::new()
+        };
         Ok(Sanitized {
-            encoded: entry::encode(source, submitter, &body, received_ms)?,
+            encoded,
             findings,
+            terms,
         })
     }
 }

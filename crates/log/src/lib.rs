@@ -32,6 +32,6 @@ pub use mirror::{Mirror, MirrorCheckpoint, MirrorError};
 pub use publish::{DirPublisher, PublishError};
 pub use rocks::{RocksOptions, RocksStore};
 pub use signer::{LogSigner, LogSignerError};
-pub use store::{Commit, Store, TileKey};
+pub use store::{Commit, Store, TagCursor, TileKey};
 pub use types::{Appended, Identity, LogConfig, MAX_TAG_BYTES, NewEntry, SignedCheckpoint};
 pub use verify::VerifyReport;

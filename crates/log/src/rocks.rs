@@ -16,7 +16,7 @@
 //! applies a batch atomically and the synced WAL makes it durable before `commit` returns.
 
 use crate::error::StoreError;
-use crate::store::{Commit, Store, TileKey};
+use crate::store::{Commit, Store, TagCursor, TileKey};
 use glasslog_merkle::Hash;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompactionStyle,
@@ -171,6 +171,28 @@ impl RocksStore {
     }
 }
 
+/// A tag's keys walked downwards on one open iterator.
+struct RocksTagCursor<'a> {
+    iter: rocksdb::DBRawIteratorWithThreadMode<'a, DB>,
+    tag: String,
+}
+
+impl TagCursor for RocksTagCursor<'_> {
+    fn last_below(&mut self, below: u64) -> Result<Option<u64>, StoreError> {
+        let Some(last) = below.checked_sub(1) else {
+            return Ok(None);
+        };
+        let key = tag_key(&self.tag, last)?;
+        self.iter.seek_for_prev(&key);
+        if !self.iter.valid() {
+            self.iter.status().map_err(backend)?;
+            return Ok(None);
+        }
+        let k = self.iter.key().unwrap_or_default();
+        u64_value(k.get(key.len() - 8..).unwrap_or_default(), "tag key").map(Some)
+    }
+}
+
 impl Store for RocksStore {
     fn tree_size(&self) -> Result<u64, StoreError> {
         match self
@@ -290,6 +312,21 @@ impl Store for RocksStore {
             .collect()
     }
 
+    fn tag_cursor<'a>(&'a self, tag: &str) -> Result<Box<dyn TagCursor + 'a>, StoreError> {
+        // One iterator for the whole walk: creating one (pinning the memtables and files) costs
+        // more than the seek itself. Bounded to the tag's keys, so a seek never leaves it.
+        let lower = tag_key(tag, 0)?;
+        let mut upper = lower[..lower.len() - 8].to_vec();
+        upper.extend_from_slice(&[0xff; 9]);
+        let mut opts = ReadOptions::default();
+        opts.set_iterate_lower_bound(lower);
+        opts.set_iterate_upper_bound(upper);
+        Ok(Box::new(RocksTagCursor {
+            iter: self.db.raw_iterator_cf_opt(self.cf(CF_TAGS)?, opts),
+            tag: tag.to_owned(),
+        }))
+    }
+
     fn commit(&self, c: &Commit) -> Result<(), StoreError> {
         let mut batch = WriteBatch::default();
         let entries = self.cf(CF_ENTRIES)?;
@@ -309,8 +346,17 @@ impl Store for RocksStore {
             batch.put_cf(tiles, k.to_bytes(), t);
         }
         let tags = self.cf(CF_TAGS)?;
-        for (t, i) in &c.tags {
-            batch.put_cf(tags, tag_key(t, *i)?, []);
+        // In key order: each memtable insert then lands beside the one before, on cache lines
+        // that insert just warmed, instead of walking the skiplist through cold ones; a batch
+        // holds many entries' terms, and most of a term's keys are neighbours.
+        let mut tag_keys = c
+            .tags
+            .iter()
+            .map(|(t, i)| tag_key(t, *i))
+            .collect::<Result<Vec<_>, _>>()?;
+        tag_keys.sort_unstable();
+        for k in &tag_keys {
+            batch.put_cf(tags, k, []);
         }
         batch.put_cf(self.cf(CF_META)?, KEY_TREE_SIZE, c.tree_size.to_be_bytes());
         let mut opts = WriteOptions::default();

@@ -70,6 +70,18 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` indices carrying `tag` below index `below`, in decreasing order: the
     /// newest-first walk that search leapfrogs over (see `search.rs`).
     fn tagged_before(&self, tag: &str, below: u64, limit: usize) -> Result<Vec<u64>, StoreError>;
+    /// A cursor over `tag`'s indices, for a walk that seeks it many times (a search). The
+    /// default reads [`Store::tagged_before`] a page at a time and answers seeks
+    /// inside a page from memory; a backend whose seeks are cheaper on an open iterator
+    /// (RocksDB) keeps one open for the walk.
+    fn tag_cursor<'a>(&'a self, tag: &str) -> Result<Box<dyn TagCursor + 'a>, StoreError> {
+        Ok(Box::new(Paged {
+            store: self,
+            tag: tag.to_owned(),
+            below: 0,
+            page: Vec::new(),
+        }))
+    }
     /// Applies a group commit atomically and durably.
     fn commit(&self, commit: &Commit) -> Result<(), StoreError>;
     /// Records a signed checkpoint. It need not be durable on return: after a crash the log
@@ -85,5 +97,46 @@ pub trait Store: Send + Sync + 'static {
     /// open has nothing to replay. Durability never depends on it.
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+/// One tag's indices, walked downwards by seeks (see [`Store::tag_cursor`]).
+pub trait TagCursor {
+    /// The largest index below `below` that carries the tag.
+    fn last_below(&mut self, below: u64) -> Result<Option<u64>, StoreError>;
+}
+
+/// [`TagCursor`] over [`Store::tagged_before`] pages: each page is every index of the tag in
+/// `[its last, its bound)`, so a seek inside that range is answered from memory and only a seek
+/// below it asks the store again. A search's seeks mostly move down a little at a time, so on
+/// a backend where each call is a round trip (PostgreSQL) most seeks cost none.
+struct Paged<'a, S: ?Sized> {
+    store: &'a S,
+    tag: String,
+    /// The bound the page was asked below, and the page (decreasing).
+    below: u64,
+    page: Vec<u64>,
+}
+
+/// Indices one page of a [`Paged`] cursor asks for.
+const CURSOR_PAGE: usize = 256;
+
+impl<S: Store + ?Sized> TagCursor for Paged<'_, S> {
+    fn last_below(&mut self, below: u64) -> Result<Option<u64>, StoreError> {
+        // The page holds every index in [floor, self.below): all of [0, self.below) when it
+        // came back short.
+        let floor = if self.page.len() < CURSOR_PAGE {
+            0
+        } else {
+            self.page.last().copied().unwrap_or(0)
+        };
+        let covered = below <= self.below && below > floor;
+        if !covered {
+            self.page = self.store.tagged_before(&self.tag, below, CURSOR_PAGE)?;
+            self.below = below;
+        }
+        // The first index below `below` in a decreasing page.
+        let at = self.page.partition_point(|i| *i >= below);
+        Ok(self.page.get(at).copied())
     }
 }

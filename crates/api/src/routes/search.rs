@@ -24,6 +24,9 @@ const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 100;
 /// Index seeks one page may spend (a seek is a few microseconds on RocksDB).
 const STEP_BUDGET: usize = 20_000;
+/// How long one page may seek before it answers with a cursor (PostgreSQL's seeks are round
+/// trips: there the deadline, not the step budget, ends a long page).
+const PAGE_TIME: std::time::Duration = std::time::Duration::from_millis(50);
 /// How far out of order received times may be. An entry's time is taken when its request
 /// arrives and its index when the sequencer reaches it, so a later index can carry an earlier
 /// time by at most the time a request may wait (`request_timeout_secs`, 30 s by default).
@@ -31,16 +34,6 @@ const STEP_BUDGET: usize = 20_000;
 const RECEIVED_SLACK_MS: u64 = 120_000;
 /// Most words in one free-text query.
 const MAX_QUERY_WORDS: usize = 8;
-
-/// The tags an entry is appended under: `base` (break-glass, key records) and, when the
-/// search index is on, its search terms.
-pub(crate) fn entry_tags(indexed: bool, bytes: &[u8], base: &[String]) -> Vec<String> {
-    let mut tags = base.to_vec();
-    if indexed {
-        tags.extend(index::terms(bytes));
-    }
-    tags
-}
 
 const PARAMS: &[&str] = &[
     "actor", "action", "resource", "source", "outcome", "session", "rule", "q", "since", "until",
@@ -107,6 +100,7 @@ pub async fn search(
     }
     let limit = usize::try_from(limit).unwrap_or(1);
     let log = Arc::clone(&st.log);
+    let started = std::time::Instant::now();
     let (found, entries, size) = blocking(move || {
         let size = log.checkpoint()?.checkpoint.size;
         let received = |b: &[u8]| index::received_ms(b).unwrap_or(0);
@@ -133,6 +127,7 @@ pub async fn search(
                 from,
                 limit,
                 budget: STEP_BUDGET,
+                deadline: Some(started + PAGE_TIME),
             },
             &mut |i, bytes| {
                 let t = received(bytes);

@@ -274,7 +274,7 @@ async fn ingest(
         entries.push(NewEntry {
             data: r.encoded.bytes.clone(),
             identity: *identity,
-            tags: crate::routes::search::entry_tags(st.config.search_index, &r.encoded.bytes, tags),
+            tags: tags.iter().chain(&r.terms).cloned().collect(),
         });
         for f in &r.findings {
             st.metrics
