@@ -188,8 +188,7 @@ fn collect<'a>(
     if let Some(ev) = event {
         let actor =
             str_at(ev, &["actor", "user", "name"]).or_else(|| str_at(ev, &["user", "name"]));
-        let action =
-            str_at(ev, &["api", "operation"]).or_else(|| str_at(ev, &["activity_name"]));
+        let action = str_at(ev, &["api", "operation"]).or_else(|| str_at(ev, &["activity_name"]));
         if let Some(a) = actor {
             t.add(term(Field::Actor, a));
             text_fields.push(a);
@@ -198,7 +197,10 @@ fn collect<'a>(
             t.add(term(Field::Action, a));
             text_fields.push(a);
         }
-        let outcome = match (str_at(ev, &["status"]), ev.get("status_id").and_then(Value::as_u64)) {
+        let outcome = match (
+            str_at(ev, &["status"]),
+            ev.get("status_id").and_then(Value::as_u64),
+        ) {
             (Some(s), _) => Some(s),
             (None, Some(1)) => Some("success"),
             (None, Some(2)) => Some("failure"),
@@ -260,7 +262,11 @@ pub fn terms(stored: &[u8]) -> Vec<String> {
 /// [`terms`] of the entry that encoding `body` for `source` stores, from the body itself and
 /// the rules of its findings (what sanitizing knows already), without parsing the bytes
 /// again. The two agree: `sanitized_terms_are_stored_terms` holds it.
-pub fn terms_of<'a>(source: &str, body: &Body, rules: impl Iterator<Item = &'a str>) -> Vec<String> {
+pub fn terms_of<'a>(
+    source: &str,
+    body: &Body,
+    rules: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
     match body {
         Body::Event(ev) => collect(source, Some(ev), None, rules),
         Body::Text(text) => collect(source, None, Some(text), rules),
@@ -342,14 +348,21 @@ mod tests {
             .unwrap()
             .with_search_terms(true);
         let bodies = [
-            Body::Event(json!({"actor": "Ops Bot", "action": "Deploy", "resources": ["a/b", {"name": "C"}],
+            Body::Event(
+                json!({"actor": "Ops Bot", "action": "Deploy", "resources": ["a/b", {"name": "C"}],
                 "reason": "rollout 7 of INC-9", "details": {"password": "Sup3rS3cret-value!",
-                "cmd": "export AWS_SECRET_ACCESS_KEY=Zq3t8Kd9vB2mX7nL0pR4sW6yA1cE5gH8jK2oQ9uT"}})),
-            Body::Event(json!({"class_uid": 3002, "category_uid": 3, "activity_id": 1,
+                "cmd": "export AWS_SECRET_ACCESS_KEY=Zq3t8Kd9vB2mX7nL0pR4sW6yA1cE5gH8jK2oQ9uT"}}),
+            ),
+            Body::Event(
+                json!({"class_uid": 3002, "category_uid": 3, "activity_id": 1,
                 "type_uid": 300201, "severity_id": 1, "time": 5, "status_id": 2,
                 "user": {"name": "Mallory"}, "activity_name": "Logon",
-                "metadata": {"product": {"name": "x"}, "version": "1.3.0"}})),
-            Body::Text("curl -H 'Authorization: Bearer ghp_abcdefghijklmnopqrstuvwxyz0123456789' by carol".into()),
+                "metadata": {"product": {"name": "x"}, "version": "1.3.0"}}),
+            ),
+            Body::Text(
+                "curl -H 'Authorization: Bearer ghp_abcdefghijklmnopqrstuvwxyz0123456789' by carol"
+                    .into(),
+            ),
             Body::Text(String::new()),
         ];
         for body in bodies {
@@ -363,7 +376,13 @@ mod tests {
         }
         // Off by default: a sanitizer that does not index derives nothing.
         let plain = crate::Sanitizer::new(crate::PolicyConfig::default(), [3; 32]).unwrap();
-        assert!(plain.sanitize("svc", Body::Text("a word".into()), 1).unwrap().terms.is_empty());
+        assert!(
+            plain
+                .sanitize("svc", Body::Text("a word".into()), 1)
+                .unwrap()
+                .terms
+                .is_empty()
+        );
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub fn search(
     let mut turn = 0;
     loop {
         let late = found.steps > q.tags.len()
-            && found.steps % 16 == 0
+            && found.steps.is_multiple_of(16)
             && q.deadline.is_some_and(|d| std::time::Instant::now() >= d);
         if found.indices.len() >= q.limit || found.steps >= budget || late {
             found.next = Some(cand + 1);
@@ -136,7 +136,7 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "test")]
     use super::*;
     use crate::memory::MemoryStore;
-    use crate::store::{Commit, Store as _};
+    use crate::store::Commit;
     use proptest::prelude::*;
     use std::collections::BTreeSet;
 

@@ -59,7 +59,13 @@ pub fn conformance(store: &dyn Store) {
     assert!(store.tagged_before("", 5, 10).unwrap().is_empty());
     // A cursor seeks the same answers, in any order of bounds.
     let mut c = store.tag_cursor("a").unwrap();
-    for (below, want) in [(3, Some(2)), (2, Some(0)), (0, None), (u64::MAX, Some(2)), (1, Some(0))] {
+    for (below, want) in [
+        (3, Some(2)),
+        (2, Some(0)),
+        (0, None),
+        (u64::MAX, Some(2)),
+        (1, Some(0)),
+    ] {
         assert_eq!(c.last_below(below).unwrap(), want, "below {below}");
     }
     assert_eq!(store.tag_cursor("b").unwrap().last_below(9).unwrap(), None);
