@@ -1678,6 +1678,46 @@ NEGATIVE32 = [
 ]
 
 
+# Written in session 9 after holdout32 was scored and before its misses were read or any
+# detector changed again: credentials named in the language of the application or its
+# operators (German, French, Spanish, Portuguese, Dutch, Polish, Swedish, Russian, Japanese,
+# Chinese, Italian, Turkish, Czech, Korean, Finnish, Hungarian, Indonesian), as localized
+# software and the people who run it write them into logs and configuration.
+HOLDOUT33 = [
+    P("h33-de-passwort-ini", "german", human_password, "[Datenbank]\nHost = {h}\nBenutzer = app\nPasswort = {s}"),
+    P("h33-fr-mot-de-passe-log", "french", human_password, "{t} INFO connexion de l'utilisateur {u} avec le mot de passe : {s}"),
+    P("h33-es-contrasena-yaml", "spanish", human_password, "base_de_datos:\n  servidor: {h}\n  usuario: app\n  contraseña: {s}"),
+    P("h33-pt-senha-json", "portuguese", human_password, "{{\"usuario\": \"app\", \"senha\": \"{s}\", \"servidor\": \"{h}\"}}"),
+    P("h33-nl-wachtwoord-env", "dutch", human_password, "DB_GEBRUIKER=app\nDB_WACHTWOORD={s}\nDB_HOST={h}"),
+    P("h33-pl-haslo", "polish", human_password, "użytkownik: {u}\nhasło: {s}"),
+    P("h33-sv-losenord", "swedish", human_password, "anvandare={u} losenord={s} server={h}"),
+    P("h33-ru-parol", "russian", human_password, "Пользователь: {u}\nПароль: {s}\nСервер: {h}"),
+    P("h33-ja-password", "japanese", human_password, "ユーザー名: {u}\nパスワード: {s}"),
+    P("h33-zh-mima-fullwidth", "chinese", human_password, "用户名：{u}\n密码：{s}"),
+    P("h33-it-chiave-api", "italian", generic_token, "{t} configurazione caricata: chiave API = {s}"),
+    P("h33-de-api-schluessel", "german", generic_token, "API-Schlüssel: {s}"),
+    P("h33-fr-jeton-nbsp", "french", generic_token, "jeton d’accès\u00a0: {s}"),
+    P("h33-es-token-acceso", "spanish", generic_token, "{t} solicitud autenticada con token de acceso={s}"),
+    P("h33-tr-sifre", "turkish", human_password, "kullanıcı: {u}\nşifre: {s}"),
+    P("h33-cs-heslo", "czech", human_password, "uživatel={u} heslo={s}"),
+    P("h33-ko-bimilbeonho", "korean", human_password, "사용자: {u}\n비밀번호: {s}"),
+    P("h33-fi-salasana", "finnish", human_password, "käyttäjä: {u}\nsalasana: {s}"),
+    P("h33-hu-jelszo", "hungarian", human_password, "felhasználó={u} jelszó={s}"),
+    P("h33-id-kata-sandi", "indonesian", human_password, "pengguna: {u}, kata sandi: {s}"),
+]
+
+NEGATIVE33 = [
+    P("h33-neg-de-passwort-vergessen", "german", None, "{t} Benutzer {u} hat 'Passwort vergessen' angefordert"),
+    P("h33-neg-fr-mot-de-passe-modifie", "french", None, "{t} Le mot de passe de l'utilisateur {u} a été modifié."),
+    P("h33-neg-es-contrasena-incorrecta", "spanish", None, "{t} Contraseña incorrecta para el usuario {u} (intento 3 de 5)"),
+    P("h33-neg-ru-parol-izmenen", "russian", None, "{t} Пароль пользователя {u} изменён"),
+    P("h33-neg-ja-password-expired", "japanese", None, "{t} パスワードの有効期限が切れています: {u}"),
+    P("h33-neg-zh-mima-masked", "chinese", None, "用户名：{u}\n密码：********"),
+    P("h33-neg-pt-senha-env", "portuguese", None, "senha: ${{DB_SENHA}}"),
+    P("h33-neg-nl-wachtwoord-leeg", "dutch", None, "DB_GEBRUIKER=app\nDB_WACHTWOORD=\nDB_HOST={h}"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1816,6 +1856,8 @@ def split_of(name):
         return "holdout31"
     if name.startswith("h32-"):
         return "holdout32"
+    if name.startswith("h33-"):
+        return "holdout33"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1851,7 +1893,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 29), per_template, HOLDOUT29, NEGATIVE29)
             + generation(random.Random(seed + 30), per_template, HOLDOUT30, NEGATIVE30)
             + generation(random.Random(seed + 31), per_template, HOLDOUT31, NEGATIVE31)
-            + generation(random.Random(seed + 32), per_template, HOLDOUT32, NEGATIVE32))
+            + generation(random.Random(seed + 32), per_template, HOLDOUT32, NEGATIVE32)
+            + generation(random.Random(seed + 33), per_template, HOLDOUT33, NEGATIVE33))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1887,7 +1930,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "holdout33", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
