@@ -1718,6 +1718,51 @@ NEGATIVE33 = [
 ]
 
 
+# Written in session 9 after holdout33 was scored and before its misses were read or any
+# detector changed again: credentials named in languages and scripts holdout33 did not use
+# (Greek, Hebrew, Arabic, Persian, Hindi, Thai, Vietnamese, Romanian, Danish, Norwegian,
+# Catalan, Croatian, Bulgarian, Ukrainian, Estonian, Lithuanian, Malay, Swahili, traditional
+# Chinese), and other words for the same thing in languages it did (Kennwort, mdp, clave,
+# palavra-passe, 口令).
+HOLDOUT34 = [
+    P("h34-el-kodikos", "greek", human_password, "χρήστης: {u}\nκωδικός πρόσβασης: {s}"),
+    P("h34-he-sisma", "hebrew", human_password, "שם משתמש: {u}\nסיסמה: {s}"),
+    P("h34-ar-kalimat-almurur", "arabic", human_password, "اسم المستخدم: {u}\nكلمة المرور: {s}"),
+    P("h34-fa-ramz-obur", "persian", human_password, "نام کاربری: {u}\nرمز عبور: {s}"),
+    P("h34-hi-password", "hindi", human_password, "उपयोगकर्ता: {u}\nपासवर्ड: {s}"),
+    P("h34-th-rahat-phan", "thai", human_password, "ชื่อผู้ใช้: {u}\nรหัสผ่าน: {s}"),
+    P("h34-vi-mat-khau", "vietnamese", human_password, "{t} đăng nhập: tên người dùng={u} mật khẩu={s}"),
+    P("h34-ro-parola", "romanian", human_password, "utilizator: {u}\nparolă: {s}"),
+    P("h34-da-adgangskode", "danish", human_password, "brugernavn={u}\nadgangskode={s}"),
+    P("h34-no-passord-yaml", "norwegian", human_password, "database:\n  brukernavn: app\n  passord: {s}"),
+    P("h34-ca-contrasenya", "catalan", human_password, "usuari: {u}, contrasenya: {s}"),
+    P("h34-hr-lozinka", "croatian", human_password, "korisnik={u} lozinka={s}"),
+    P("h34-bg-parola", "bulgarian", human_password, "потребител: {u}\nпарола: {s}"),
+    P("h34-uk-parol-json", "ukrainian", human_password, "{{\"користувач\": \"{u}\", \"пароль\": \"{s}\"}}"),
+    P("h34-et-parool", "estonian", human_password, "kasutaja: {u}\nparool: {s}"),
+    P("h34-lt-slaptazodis", "lithuanian", human_password, "vartotojas={u} slaptažodis={s}"),
+    P("h34-ms-kata-laluan", "malay", human_password, "nama pengguna: {u}\nkata laluan: {s}"),
+    P("h34-sw-nenosiri", "swahili", human_password, "jina la mtumiaji: {u}\nnenosiri: {s}"),
+    P("h34-zh-tw-mima", "chinese", human_password, "帳號：{u}\n密碼：{s}"),
+    P("h34-de-kennwort", "german", human_password, "{t} Anmeldung {u}: Kennwort={s}"),
+    P("h34-fr-mdp", "french", human_password, "identifiant : {u} / mdp : {s}"),
+    P("h34-es-clave", "spanish", human_password, "usuario={u} clave={s}"),
+    P("h34-pt-palavra-passe", "portuguese", human_password, "utilizador: {u}\npalavra-passe: {s}"),
+    P("h34-zh-kouling", "chinese", human_password, "数据库口令：{s}"),
+]
+
+NEGATIVE34 = [
+    P("h34-neg-el-wrong", "greek", None, "{t} Λάθος κωδικός πρόσβασης για τον χρήστη {u}"),
+    P("h34-neg-ar-reset", "arabic", None, "{t} تم إعادة تعيين كلمة المرور للمستخدم {u}"),
+    P("h34-neg-vi-expired", "vietnamese", None, "{t} mật khẩu của {u} đã hết hạn"),
+    P("h34-neg-da-masked", "danish", None, "brugernavn={u}\nadgangskode=********"),
+    P("h34-neg-no-env", "norwegian", None, "database:\n  brukernavn: app\n  passord: ${{DB_PASSORD}}"),
+    P("h34-neg-zh-tw-changed", "chinese", None, "{t} 使用者 {u} 的密碼已變更"),
+    P("h34-neg-de-kennwort-falsch", "german", None, "{t} Anmeldung {u} fehlgeschlagen: Kennwort falsch"),
+    P("h34-neg-fr-mdp-oublie", "french", None, "{t} {u} a cliqué sur « mdp oublié »"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1858,6 +1903,8 @@ def split_of(name):
         return "holdout32"
     if name.startswith("h33-"):
         return "holdout33"
+    if name.startswith("h34-"):
+        return "holdout34"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1894,7 +1941,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 30), per_template, HOLDOUT30, NEGATIVE30)
             + generation(random.Random(seed + 31), per_template, HOLDOUT31, NEGATIVE31)
             + generation(random.Random(seed + 32), per_template, HOLDOUT32, NEGATIVE32)
-            + generation(random.Random(seed + 33), per_template, HOLDOUT33, NEGATIVE33))
+            + generation(random.Random(seed + 33), per_template, HOLDOUT33, NEGATIVE33)
+            + generation(random.Random(seed + 34), per_template, HOLDOUT34, NEGATIVE34))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1930,7 +1978,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "holdout33", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):

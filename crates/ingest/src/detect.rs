@@ -431,7 +431,17 @@ impl Detector {
                         let ssid_first = rule.kind == Kind::Generic
                             && between.trim().is_empty()
                             && key.to_ascii_lowercase().contains("ssid");
-                        let not_this_value = namespaced || ssid_first || values::is_hostname(value);
+                        // `@pwd = @pwd` passes a variable on; `v_password VARCHAR2(30) := …`
+                        // declares a type before its value.
+                        let self_reference = value
+                            .trim_start_matches(['@', '$', ':'])
+                            .trim_end_matches([';', ','])
+                            .eq_ignore_ascii_case(key.trim_start_matches(['@', '$', ':']));
+                        let not_this_value = namespaced
+                            || ssid_first
+                            || self_reference
+                            || values::is_type_name(value)
+                            || values::is_hostname(value);
                         (
                             assigned_secret(key, between, value, unquoted)
                                 && !not_this_value

@@ -4615,16 +4615,95 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "password-setter-call",
-        "The argument of a call that sets a password (set_password('…'), setPassword(\"…\"), change_password)",
-        ["password("],
-        r#"(?i)\b(?:set|change|update|reset)_?password[ \t]*\([ \t]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)')[ \t]*\)"#,
+        "The one literal argument of a call named for a password (set_password('…'), setPassword(\"…\"), db_password('…') as a Prolog fact; not a prompt ending in a colon, and bare PASSWORD() is MySQL's, for sql-password)",
+        [
+            "password(",
+            "passwd(",
+            "passphrase(",
+            "pwd(",
+            "password (",
+            "passwd (",
+            "pwd ("
+        ],
+        r#"(?i)\b[A-Za-z0-9_]+(?:password|passwd|passphrase|pwd)[ \t]*\([ \t]*(?:"(?P<s2>[^"\r\n]*[^"\r\n: ])"|'(?P<s3>[^'\r\n]*[^'\r\n: ])')[ \t]*\)"#,
         C::Password,
         K::Structural,
-        [(
-            "u.set_password('Cedar-41-Harbor'); u.save()",
-            "Cedar-41-Harbor"
-        )],
-        ["u.set_password(new_password); u.save()"]
+        [
+            (
+                "u.set_password('Cedar-41-Harbor'); u.save()",
+                "Cedar-41-Harbor"
+            ),
+            ("db_user(app).\ndb_password('$Emb3r45').", "$Emb3r45"),
+            (r#"builder.withPassword("Quartz2014!")"#, "Quartz2014!")
+        ],
+        [
+            "u.set_password(new_password); u.save()",
+            r#"read_password("Password: ")"#,
+            r#"os.getenv("DB_PASSWORD")"#
+        ]
+    ),
+    rule!(
+        "cobol-password",
+        "A literal moved into, or the VALUE of, a COBOL data item named for a credential",
+        ["move ", "value "],
+        r#"(?i)\bMOVE[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)')[ \t]+TO[ \t]+[A-Z0-9-]*(?:PASS|PWD|PSWD|SECRET|TOKEN|API-KEY|APIKEY)[A-Z0-9-]*|\b[A-Z0-9-]*(?:PASS|PWD|PSWD|SECRET|TOKEN|API-KEY|APIKEY)[A-Z0-9-]*[ \t]+PIC(?:TURE)?[ \t]+X\([0-9]+\)[ \t]+VALUE[ \t]+(?:"(?P<s4>[^"\r\n]+)"|'(?P<s5>[^'\r\n]+)')"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "           MOVE \"Quartz2014!\" TO WS-DB-PASSWORD.",
+                "Quartz2014!"
+            ),
+            (
+                "       01 WS-API-TOKEN PIC X(24) VALUE 'Harbor-41-Cedar-Amber'.",
+                "Harbor-41-Cedar-Amber"
+            )
+        ],
+        [
+            "           MOVE SPACES TO WS-DB-PASSWORD.",
+            "           MOVE \"app\" TO WS-DB-USER."
+        ]
+    ),
+    rule!(
+        "keystroke-password",
+        "What a keystroke macro types between Tab and Enter on a sign-in form (AutoHotkey Send, SendKeys)",
+        ["{tab}"],
+        r#"(?i)\{tab\}(?P<s>[^{}\s"'~]{4,64})(?:\{enter\}|\{return\}|~)"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "WinWaitActive, Sign in\nSend, ops{Tab}NYMyNdLlgFNGs9TD{Enter}",
+                "NYMyNdLlgFNGs9TD"
+            ),
+            (
+                r#"WshShell.SendKeys "ops{TAB}Cedar-2031!{ENTER}""#,
+                "Cedar-2031!"
+            )
+        ],
+        ["Send, ops{Tab}{Tab}{Enter}", "Send, {Tab}{Enter}"]
+    ),
+    rule!(
+        "credentials-tuple",
+        "The last literal of a tuple under a credentials name (Emacs smtpmail-auth-credentials, auth=(user, password))",
+        ["credentials", "auth=(", "auth = (", "auth=[", "auth: ("],
+        r#"(?i)\b[A-Za-z0-9_.\-]*(?:credentials|auth)["']?[ \t]*(?:=|:|,)?[ \t]*'?[\[(]{1,2}[ \t]*(?:(?:"[^"\r\n]*"|'[^'\r\n]*'|[0-9]+)[ \t]*,?[ \t]*)+?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)')[ \t]*[)\]]"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                r#"(setq smtpmail-auth-credentials '(("smtp.acme.io" 587 "ops@acme.io" "Amber2014#")))"#,
+                "Amber2014#"
+            ),
+            (
+                r#"r = requests.get(url, auth=("ops", "Tundra-41-Amber"))"#,
+                "Tundra-41-Amber"
+            )
+        ],
+        [
+            r#"r = requests.get(url, auth=("ops", os.environ["API_PASSWORD"]))"#,
+            r#"(setq smtpmail-auth-credentials "~/.authinfo.gpg")"#
+        ]
     ),
     rule!(
         "isql-password",
@@ -5098,7 +5177,7 @@ pub const RULES: &[RuleDef] = &[
         [
             "pass", "pwd", "pw", "psw", "pssw", "pasw", "pswd", "psswrd", "paswd"
         ],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:pass|pwd|pw|ps+w|pasw|pswd|psswrd|paswd|pword)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa]|[ \t](?:is|to)[ \t])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:pass|pwd|pw|ps+w|pasw|pswd|psswrd|paswd|pword)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]{0,2}(?:[ \t]+(?:as[ \t]+)?(?:string|str|securestring|n?varchar2?|n?char)(?:\([0-9 ,]*\))?|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa]|[ \t](?:is|to)[ \t])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:u8|[NnEeUuBbRrLl])?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
         C::Assignment,
         K::Generic,
         [
@@ -5114,6 +5193,22 @@ pub const RULES: &[RuleDef] = &[
                 "Tundra-41-Amber"
             ),
             (r#"char db_pass[32] = "Cobalt-2031";"#, "Cobalt-2031"),
+            // Types between the name and the value (VB, PL/SQL, T-SQL with its N'' literal),
+            // and a name quoted inside a subscript or a call (Chef, VBScript).
+            (
+                r#"Dim dbPassword As String = "Tundra-41-Amber""#,
+                "Tundra-41-Amber"
+            ),
+            ("  v_password VARCHAR2(30) := 'Harbor-2031';", "Harbor-2031"),
+            ("DECLARE @pwd NVARCHAR(50) = N'Cedar1992*';", "Cedar1992*"),
+            (
+                "node.default['db']['password'] = '_AIBBhxZ0fDd9d'",
+                "_AIBBhxZ0fDd9d"
+            ),
+            (
+                r#"objConnection.Properties("Password") = "AZAuyvjzPHPUKsIL""#,
+                "AZAuyvjzPHPUKsIL"
+            ),
             ("db_pass: q9>Lm#2v{{x}}", "q9>Lm#2v{{x}}")
         ],
         [
@@ -5124,7 +5219,9 @@ pub const RULES: &[RuleDef] = &[
             "password=${DB_PASSWORD}",
             "password: changed",
             "bypass=true",
-            "sudo:  ops : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/usr/bin/id"
+            "sudo:  ops : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/usr/bin/id",
+            "EXEC dbo.rotate_login @login = N'etl', @pwd = @pwd;",
+            "CREATE TABLE users (id int, password VARCHAR(255), email VARCHAR(255));"
         ]
     ),
     rule!(
@@ -5134,7 +5231,7 @@ pub const RULES: &[RuleDef] = &[
             "secret", "token", "key", "cred", "auth", "session", "sessid", "sig", "jwt", "bearer",
             "otp", "dsn", "_pat=", "_pat:", "_pat\"", "psk="
         ],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn|_pat|psk)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]?(?:[ \t]+(?:string|str)|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn|_pat|psk)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]{0,2}(?:[ \t]+(?:as[ \t]+)?(?:string|str|securestring|n?varchar2?|n?char)(?:\([0-9 ,]*\))?|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:u8|[NnEeUuBbRrLl])?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
         C::Assignment,
         K::Generic,
         [
@@ -5150,6 +5247,10 @@ pub const RULES: &[RuleDef] = &[
             (
                 "'access_key' => '8zBhTTWfBKWP9hJ8wunD7zMaEvWOGg',",
                 "8zBhTTWfBKWP9hJ8wunD7zMaEvWOGg"
+            ),
+            (
+                r#"Dim apiToken As String = "b4435dd527fb0e27c27baab1""#,
+                "b4435dd527fb0e27c27baab1"
             )
         ],
         [

@@ -371,6 +371,44 @@ pub fn is_reference(value: &str) -> bool {
     .any(|p| lower.starts_with(p))
 }
 
+/// Whether `value` is a column or variable type (`VARCHAR2(30)`, `NVARCHAR(50)`, `String`): in a
+/// declaration it stands between a credential's name and its value, and is neither.
+pub fn is_type_name(value: &str) -> bool {
+    let v = value.trim_end_matches([';', ',']);
+    let (name, size) = match v.split_once('(') {
+        Some((n, rest)) => (n, Some(rest)),
+        None => (v, None),
+    };
+    let sized = size.is_none_or(|r| {
+        r.strip_suffix(')').is_some_and(|d| {
+            !d.is_empty()
+                && d.bytes()
+                    .all(|b| b.is_ascii_digit() || b == b',' || b == b' ')
+        })
+    });
+    sized
+        && [
+            "varchar",
+            "varchar2",
+            "nvarchar",
+            "nvarchar2",
+            "char",
+            "nchar",
+            "varbinary",
+            "string",
+            "securestring",
+            "text",
+            "clob",
+            "number",
+            "integer",
+            "int",
+            "bigint",
+            "boolean",
+        ]
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(name))
+}
+
 /// Whether `value` is a password hash in a crypt or LDAP format (`$6$…`, `$2b$…`, `$argon2id$…`,
 /// `{SSHA}…`, `pbkdf2_sha256$…`): stored by design, not the password.
 pub fn is_password_hash(value: &str) -> bool {

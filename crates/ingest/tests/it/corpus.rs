@@ -99,12 +99,12 @@ fn corpus_recall_and_precision() {
 /// secret. The hold-outs' first scores are in BENCHMARKS.md; this keeps their fixes from
 /// regressing. A split still held out (never tuned on) is measured, not asserted: it is left
 /// out here. Needs `python3`; skips with a message without it.
-/// Splits of `realistic.py` measured, not asserted (BENCHMARKS.md has their scores): holdout33
-/// (written in session 9) and holdout32, which no fix has looked at yet; holdout31 was read and its misses fixed, but four kinds of false
+/// Splits of `realistic.py` measured, not asserted (BENCHMARKS.md has their scores): holdout34,
+/// which no fix has looked at yet, and holdout33, whose misses are being fixed; holdout31 was read and its misses fixed, but four kinds of false
 /// positive are still open (OpenVPN's `password "Auth" …` read as SQL, a Digest header, a STOMP
 /// session id, and a Basic header its labels missed), so it cannot hold "no finding outside a
 /// secret" yet.
-const HELD_OUT: &[&str] = &["holdout31", "holdout32", "holdout33"];
+const HELD_OUT: &[&str] = &["holdout31", "holdout33", "holdout34"];
 
 #[test]
 fn realistic_splits_keep_their_scores() {
