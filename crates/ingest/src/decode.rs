@@ -310,12 +310,21 @@ fn texty(bytes: &[u8]) -> Option<String> {
         .chars()
         .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         .count();
-    // Tabs and line breaks are text too: a base64'd config file or table is full of them.
-    let printable_ascii = s
-        .bytes()
-        .filter(|b| (0x20..0x7f).contains(b) || matches!(b, b'\n' | b'\r' | b'\t'))
-        .count();
-    (bad == 0 && printable_ascii * 10 >= s.len() * 9).then(|| s.to_owned())
+    // Tabs and line breaks are text too: a base64'd config file or table is full of them. So
+    // are letters of any script (`Пароль: …`, `密码：…`) and the punctuation written with
+    // them; random bytes are almost never valid UTF-8 of that shape.
+    let (mut chars, mut printable) = (0usize, 0usize);
+    for c in s.chars() {
+        chars += 1;
+        let ok = if c.is_ascii() {
+            (' '..='~').contains(&c) || matches!(c, '\n' | '\r' | '\t')
+        } else {
+            c.is_alphanumeric()
+                || matches!(c, '\u{a0}' | '\u{2000}'..='\u{206f}' | '\u{3000}'..='\u{303f}' | '\u{ff00}'..='\u{ffef}')
+        };
+        printable += usize::from(ok);
+    }
+    (bad == 0 && printable * 10 >= chars * 9).then(|| s.to_owned())
 }
 
 /// Every base64 (standard or URL-safe) run of at least 16 characters that decodes to text.

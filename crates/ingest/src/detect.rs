@@ -156,7 +156,11 @@ impl Detector {
             .filter(|r| options.include_pii || r.kind != Kind::Pii)
             .filter(|r| !options.disabled.iter().any(|d| d == r.id))
             .map(|r| {
-                let kws = r.keywords.iter().map(|k| (*k).to_owned()).collect();
+                let kws = if r.keywords == [LOCALIZED] {
+                    crate::lexicon::keywords()
+                } else {
+                    r.keywords.iter().map(|k| (*k).to_owned()).collect()
+                };
                 (
                     r.id.to_owned(),
                     r.description.to_owned(),
@@ -164,6 +168,8 @@ impl Detector {
                     r.check,
                     if r.pattern.contains(PROVIDERS) {
                         r.pattern.replace(PROVIDERS, &provider_alternation())
+                    } else if r.pattern.contains(LOCALIZED) {
+                        r.pattern.replace(LOCALIZED, &crate::lexicon::alternation())
                     } else {
                         r.pattern.to_owned()
                     },
@@ -1068,6 +1074,9 @@ pub(crate) fn names_service(key: &str) -> bool {
 
 /// Where a rule's pattern takes [`provider_alternation`].
 const PROVIDERS: &str = "{providers}";
+/// Where a rule's pattern takes [`crate::lexicon::alternation`], and its keywords
+/// [`crate::lexicon::keywords`].
+pub(crate) const LOCALIZED: &str = "{localized}";
 
 /// [`PROVIDER_NAMES`] as one regex alternation, longest first so that no name stops short.
 fn provider_alternation() -> String {

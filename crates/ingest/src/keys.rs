@@ -602,7 +602,12 @@ fn is_secret_word(w: &str) -> bool {
 pub fn classify(key: &str) -> KeyClass {
     let ws = Words::of(key);
     let Some(last) = ws.last() else {
-        return KeyClass::Plain;
+        // No ASCII word at all: `Пароль`, `密码`, `パスワード`.
+        return if crate::lexicon::named(key).is_some() {
+            KeyClass::Secret
+        } else {
+            KeyClass::Plain
+        };
     };
     if ws.iter().any(|w| PLAIN_WORDS.contains(&w)) {
         return KeyClass::Plain;
@@ -629,6 +634,10 @@ pub fn classify(key: &str) -> KeyClass {
         return KeyClass::Plain;
     }
     if ws.iter().any(is_secret_word) {
+        return KeyClass::Secret;
+    }
+    // `contraseña`, `DB_WACHTWOORD`, `Пароль`, `chiave API`: named in another language.
+    if crate::lexicon::named(key).is_some() {
         return KeyClass::Secret;
     }
     if last == "key" || last == "keys" {
@@ -671,6 +680,9 @@ pub fn is_secret_id(key: &str) -> bool {
 
 /// Whether `key` names a password (a secret however short or simple it is).
 pub fn is_password(key: &str) -> bool {
+    if crate::lexicon::named(key) == Some(crate::lexicon::Named::Password) {
+        return true;
+    }
     Words::of(key).iter().any(|w| {
         PASSWORD_WORDS.contains(&w)
             || is_password_spelling(w)

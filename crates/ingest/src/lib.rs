@@ -13,6 +13,7 @@ pub mod detect;
 pub mod entry;
 pub mod index;
 pub mod keys;
+pub mod lexicon;
 pub mod policy;
 pub mod redact;
 pub mod rules;

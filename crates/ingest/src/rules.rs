@@ -5224,6 +5224,45 @@ pub const RULES: &[RuleDef] = &[
             "CREATE TABLE users (id int, password VARCHAR(255), email VARCHAR(255));"
         ]
     ),
+    // Credentials named in another language (crates/ingest/src/lexicon.rs): `contraseña:`,
+    // `DB_WACHTWOORD=`, `"senha":`, `Пароль:`, `密码：`, `jeton d’accès :`. `{localized}`
+    // becomes the lexicon's names, and the keywords its stems, when the rule is compiled.
+    rule!(
+        "localized-credential-assignment",
+        "Value assigned to a credential named in another language (contraseña, wachtwoord, senha, пароль, パスワード, 密码, chiave API, jeton d'accès)",
+        ["{localized}"],
+        r#"(?i)(?:(?m:^)|[^\p{L}\p{N}]|[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}])(?P<k>(?:[\p{L}\p{N}]+[_.\-])*(?:{localized})(?:[_.\-][\p{L}\p{N}]+)*)["'\]]{0,2}[ \t\x{a0}\x{202f}]*(?::=|=>|[:=\x{ff1a}])[ \t\x{a0}\x{202f}]*(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'`,;\x{ff0c}\x{3001}\x{3002}<>|]+))"#,
+        C::Assignment,
+        K::Generic,
+        [
+            (
+                "usuario: app\n  contraseña: qK6Opnz9mkMHUqjY",
+                "qK6Opnz9mkMHUqjY"
+            ),
+            ("DB_WACHTWOORD=LNaSRAv9fhhG52et", "LNaSRAv9fhhG52et"),
+            (r#"{"usuario": "app", "senha": "(%9QLWEfgZ"}"#, "(%9QLWEfgZ"),
+            ("Пароль: @Willow32", "@Willow32"),
+            (
+                "用户名：ops\n密码：willow-river-orbit",
+                "willow-river-orbit"
+            ),
+            (
+                "avec le mot de passe : T3Clgf0+7(+!+E3hY",
+                "T3Clgf0+7(+!+E3hY"
+            ),
+            (
+                "jeton d\u{2019}accès\u{a0}: b4435dd527fb0e27c27baab1",
+                "b4435dd527fb0e27c27baab1"
+            )
+        ],
+        [
+            "Contraseña incorrecta para el usuario ops",
+            "密码：********",
+            "senha: ${DB_SENHA}",
+            "DB_WACHTWOORD=\nDB_HOST=db",
+            "パスワードの有効期限が切れています: ops"
+        ]
+    ),
     rule!(
         "secret-assignment",
         "Value assigned to a secret, token, key or credential name",

@@ -279,3 +279,33 @@ proptest! {
         prop_assert_eq!(v.get("submitter").is_some(), bound);
     }
 }
+
+#[test]
+fn json_keys_named_in_other_languages_are_credentials() {
+    let s = sanitizer("");
+    let event = json!({
+        "actor": "alice", "action": "configure",
+        "details": {
+            "contraseña": "verde",
+            "Пароль": "1234",
+            "DB_WACHTWOORD": "tulp",
+            "パスワード": "sakura",
+            "chiave API": "k1",
+            "utente": "alice",
+        },
+    });
+    let out = s.sanitize("it", Body::Event(event), 1).unwrap();
+    let v = stored(&out.encoded.bytes);
+    let d = &v["event"]["unmapped"]["details"];
+    // Short and simple as they are, they are redacted for the name they are under.
+    for k in [
+        "contraseña",
+        "Пароль",
+        "DB_WACHTWOORD",
+        "パスワード",
+        "chiave API",
+    ] {
+        assert!(d[k].as_str().unwrap().starts_with("[REDACTED:"), "{k}: {d}");
+    }
+    assert_eq!(d["utente"], "alice");
+}
