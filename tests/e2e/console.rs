@@ -208,6 +208,22 @@ fn the_console_in_chromium_verifies_and_raises_the_alarm_on_tampering() {
         ],
     );
     assert_eq!(code, Some(0), "{err}");
+    // The same proof as glasslog's JSON bundle.
+    let bundle = tmp.path().join("entry.bundle.json");
+    let (code, _, err) = crate::server::run_cli(
+        &s.base,
+        &s.vkey,
+        &s.admin,
+        &[
+            "prove",
+            &redacted.to_string(),
+            "--format",
+            "bundle",
+            "--out",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
 
     let mut cmd = Command::new("node");
     cmd.arg(ui().join("e2e/console.mjs"))
@@ -221,6 +237,7 @@ fn the_console_in_chromium_verifies_and_raises_the_alarm_on_tampering() {
         .env("GLASSLOG_FORK_NOTE", &fork)
         .env("GLASSLOG_REDACTED_INDEX", redacted.to_string())
         .env("GLASSLOG_TLOG_PROOF", &proof)
+        .env("GLASSLOG_PROOF_BUNDLE", &bundle)
         .env(
             "GLASSLOG_DIST",
             std::fs::canonicalize(ui().join("dist")).unwrap(),

@@ -700,6 +700,7 @@ time ${ts}
 
   // src/offline.js
   var REPORT_FORMATS = ["glasslog-breakglass-report/v2", "glasslog-breakglass-report/v1"];
+  var BUNDLE_FORMAT = "glasslog-proof-bundle/v1";
   async function verifyFile(text, vkey, policyText) {
     const key = await parseVerifierKey(vkey);
     const policy = policyText.trim() ? await parsePolicy(policyText) : void 0;
@@ -720,8 +721,37 @@ time ${ts}
     } catch {
       throw new VerifyError("neither a tlog-proof nor a JSON report");
     }
-    if (!REPORT_FORMATS.includes(report?.format)) throw new VerifyError(`not a report: format is ${JSON.stringify(report?.format)}`);
+    if (report?.format === BUNDLE_FORMAT) return verifyBundle(report, key, policy);
+    if (!REPORT_FORMATS.includes(report?.format)) throw new VerifyError(`not a report or a proof bundle: format is ${JSON.stringify(report?.format)}`);
     return verifyReport(report, key, policy);
+  }
+  async function verifyBundle(b, key, policy) {
+    const keys = ["format", "index", "entry_base64", "checkpoint", "audit_path"];
+    if (Object.keys(b).some((k) => !keys.includes(k))) throw new VerifyError("the bundle has fields this format does not define");
+    if (!Number.isSafeInteger(b.index) || b.index < 0 || typeof b.entry_base64 !== "string" || typeof b.checkpoint !== "string" || !Array.isArray(b.audit_path))
+      throw new VerifyError("the bundle is missing its index, entry, checkpoint or audit path");
+    const cp = policy ? await verifyWithPolicy(b.checkpoint, policy, key) : await verifyCheckpoint(b.checkpoint, key);
+    let bytes, path;
+    try {
+      bytes = fromBase64(b.entry_base64);
+      path = b.audit_path.map(fromBase64);
+    } catch {
+      throw new VerifyError("the bundle's entry or audit path is not base64");
+    }
+    let steps;
+    try {
+      steps = await verifyInclusion(b.index, cp.size, await leafHash(bytes), path, cp.root);
+    } catch (err) {
+      throw new VerifyError(`entry ${b.index}: ${err.message}`);
+    }
+    return {
+      kind: "bundle",
+      lines: [
+        `Checkpoint of ${cp.origin} at size ${cp.size}: signed by ${key.name}${policy ? `, quorum ${policy.quorum} met` : ""}.`,
+        `Entry ${b.index} is included (${steps.length} proof hashes).`
+      ],
+      entries: [{ index: b.index, text: new TextDecoder().decode(bytes) }]
+    };
   }
   async function verifyReport(report, key, policy) {
     const cp = await verifyCheckpoint(report.checkpoint, key, policy ? policy.witnesses.filter((w) => w.key).map((w) => w.key) : []);
@@ -770,7 +800,7 @@ time ${ts}
     const fileIn = h("input", { id: "verify-file", type: "file" });
     const keyIn = h("input", { id: "verify-vkey", type: "text", spellcheck: "false", placeholder: "the log's verifier key: origin+keyid+base64" });
     const policyIn = h("textarea", { id: "verify-policy", rows: 4, spellcheck: "false", placeholder: "optional: a tlog-policy (log, witness, group, quorum lines)" });
-    const drop = h("div", { id: "drop", class: "drop" }, "Drop a tlog-proof or an incident report here, or choose a file: ", fileIn);
+    const drop = h("div", { id: "drop", class: "drop" }, "Drop a tlog-proof, a proof bundle or an incident report here, or choose a file: ", fileIn);
     const out = h("div", { id: "verify-result" });
     try {
       keyIn.value = pinnedKey();
@@ -961,6 +991,7 @@ time ${ts}
       s.alerts.length ? h("ul", { id: "alerts" }, s.alerts.map((a) => h("li", {}, h("a", { href: `#/entries/${a.index}` }, `#${a.index}`), ` ${a.rule}: ${a.detail}`))) : h("p", { class: "muted" }, "None."),
       h("h3", {}, "Entries"),
       h("p", { id: "session-entries" }, s.entries.map((i) => [h("a", { href: `#/entries/${i}` }, `#${i}`), " "])),
+      h("p", {}, h("a", { id: "session-search", href: `#/entries?session=${encodeURIComponent(s.id)}` }, "Every entry tagged with this session, newest first")),
       h("button", { id: "get-report", onclick: () => downloadReport(s.id, report, problem2) }, "Get the incident report"),
       report
     );
@@ -1193,14 +1224,16 @@ server: ${r.log.verifier_key}`);
     );
   }
   async function entriesView(params) {
+    const hash = location.hash;
     const box = h("div", { id: "entries" }, h("p", { class: "muted" }, "Loading…"));
     const searching = [...SEARCH_FIELDS, ...TIME_FIELDS].some((f) => params.get(f));
     fill(main(), h("h2", {}, searching ? "Matching entries, newest first" : "Entries, newest first"), searchForm(params), box);
     try {
-      if (!state.checkpoint) await refresh();
+      await refresh();
       const size = state.checkpoint.size;
       if (searching) await searchResults(box, params, size);
       else await listPage(box, Math.max(0, Number(params.get("page")) || 0), size);
+      box.dataset.shown = hash;
     } catch (e) {
       fill(box, h("p", { class: "bad" }, problem(e)));
     }

@@ -31,6 +31,7 @@ const OLD_NOTE = env("GLASSLOG_OLD_NOTE");
 const FORK_NOTE = env("GLASSLOG_FORK_NOTE");
 const REDACTED = Number(env("GLASSLOG_REDACTED_INDEX"));
 const TLOG_PROOF = env("GLASSLOG_TLOG_PROOF");
+const PROOF_BUNDLE = env("GLASSLOG_PROOF_BUNDLE");
 const DIST = env("GLASSLOG_DIST");
 const BG = JSON.parse(env("GLASSLOG_BREAKGLASS_TOKENS"));
 const SHOTS = process.env.GLASSLOG_SCREENSHOTS;
@@ -82,6 +83,9 @@ const shot = async (page, name) => {
   if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 };
 
+/** Waits until the entries view shows the route in the address bar (not the one before it). */
+const shown = (page) => page.waitForFunction(() => document.querySelector("#entries")?.dataset.shown === location.hash);
+
 async function signIn(page, token, vkey) {
   await page.goto(`${URL}/ui/#/signin`);
   await page.fill("#token", token);
@@ -130,31 +134,32 @@ await check("search by field and by words, newest first; a match opens with its 
   await page.fill("#search-actor", "ALICE");
   await page.selectOption("#search-outcome", "success");
   await page.click("#search-go");
-  await page.waitForSelector("#search-status");
+  await shown(page);
   const rows = await page.$$eval("table.entries tbody tr", (rs) => rs.map((r) => ({ index: Number(r.dataset.index), actor: r.children[3].textContent })));
   assert.deepEqual(rows.map((r) => r.index), [REDACTED], JSON.stringify(rows));
   assert.match(page.url(), /actor=ALICE/);
   await shot(page, "search");
   // Words of the resource and a redaction rule, combined with a time range that holds it.
   await page.goto(`${URL}/ui/#/entries?q=${encodeURIComponent("db prod")}&since=0`);
-  await page.waitForSelector("#search-status");
+  await shown(page);
   assert.deepEqual(await page.$$eval("table.entries tbody tr", (rs) => rs.map((r) => Number(r.dataset.index))), [REDACTED]);
   const rule = await page.textContent("table.entries tbody tr mark.redacted");
   await page.goto(`${URL}/ui/#/entries?rule=${encodeURIComponent(rule)}`);
-  await page.waitForSelector("#search-status");
+  await shown(page);
   assert.deepEqual(await page.$$eval("table.entries tbody tr", (rs) => rs.map((r) => Number(r.dataset.index))), [REDACTED]);
   // Prefix-named actors "late0".."late29": pages of 25, then older.
   await page.goto(`${URL}/ui/#/entries?action=read`);
-  await page.waitForSelector("#search-status");
+  await shown(page);
   const firstPage = await page.$$eval("table.entries tbody tr", (rs) => rs.map((r) => Number(r.dataset.index)));
   assert.equal(firstPage.length, 25);
   assert.ok(firstPage.every((v, i) => i === 0 || firstPage[i - 1] > v), "newest first");
   await page.click("#older");
+  await shown(page);
   await page.waitForSelector("#newest");
   const secondPage = await page.$$eval("table.entries tbody tr", (rs) => rs.map((r) => Number(r.dataset.index)));
   assert.ok(secondPage.length > 0 && secondPage[0] < firstPage.at(-1), `${secondPage} after ${firstPage}`);
   await page.goto(`${URL}/ui/#/entries?actor=nobody-at-all`);
-  await page.waitForSelector("#search-status");
+  await shown(page);
   assert.match(await page.textContent("#search-status"), /No entry/);
   await page.goto(`${URL}/ui/#/entries?actor=alice`);
   await page.waitForSelector("table.entries tbody tr a");
@@ -348,9 +353,21 @@ await check("break-glass from request to review, and its report verified", async
   await p.setInputFiles("#verify-file", { name: "dropped-entry.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(dropped)) });
   await verdictFor("dropped-entry.json");
   assert.match(await p.textContent("#verify-status"), /does not verify: the summary does not match/);
+  // The session's entries, found through the search index: the request, its steps and the
+  // action, newest first, the action among them.
+  await p.goto(`${URL}/ui/#/breakglass/${id}`);
+  await p.waitForSelector("#session-search");
+  const sessionEntries = await p.$$eval("#session-entries a", (as) => as.map((a) => Number(a.textContent.slice(1))));
+  assert.ok(sessionEntries.length >= 4, `${sessionEntries}`);
+  await p.click("#session-search");
+  await shown(p);
+  const found = await p.$$eval("table.entries tbody tr", (rs) => rs.map((r) => Number(r.dataset.index)));
+  assert.ok(sessionEntries.every((i) => found.includes(i)), `${sessionEntries} not all in ${found}`);
+  assert.ok(found.every((v, n) => n === 0 || found[n - 1] > v), "newest first");
+  assert.ok(await p.$$eval("table.entries tbody tr", (rs) => rs.some((r) => r.children[4].textContent === "restart")), "the action is not among them");
 });
 
-await check("a tlog-proof verifies offline, in the page opened from disk", async () => {
+await check("a tlog-proof and a proof bundle verify offline, in the page opened from disk", async () => {
   const { page: p } = await newPage();
   await p.goto(`file://${DIST}/index.html`);
   await p.waitForSelector("#verify-file");
@@ -367,6 +384,17 @@ await check("a tlog-proof verifies offline, in the page opened from disk", async
   await p.setInputFiles("#verify-file", { name: "tampered.tlog-proof", mimeType: "text/plain", buffer: Buffer.from(lines.join("\n")) });
   await p.waitForSelector("#verify-status.bad");
   assert.match(await p.textContent("#verify-status"), /tampered.tlog-proof: does not verify/);
+  // glasslog's JSON bundle of the same proof verifies too, and fails with one path hash changed.
+  await p.setInputFiles("#verify-file", PROOF_BUNDLE);
+  await p.waitForSelector("#verify-status.ok");
+  assert.match(await p.textContent("#verify-result"), /Entry \d+ is included/);
+  const bundle = JSON.parse(readFileSync(PROOF_BUNDLE, "utf8"));
+  const hash = Buffer.from(bundle.audit_path[0], "base64");
+  hash[3] ^= 0x20;
+  bundle.audit_path[0] = hash.toString("base64");
+  await p.setInputFiles("#verify-file", { name: "tampered.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bundle)) });
+  await p.waitForSelector("#verify-status.bad");
+  assert.match(await p.textContent("#verify-status"), /tampered.json: does not verify/);
 });
 
 await browser.close();

@@ -172,6 +172,7 @@ export async function sessionView(main, id, problem) {
     s.alerts.length ? h("ul", { id: "alerts" }, s.alerts.map((a) => h("li", {}, h("a", { href: `#/entries/${a.index}` }, `#${a.index}`), ` ${a.rule}: ${a.detail}`))) : h("p", { class: "muted" }, "None."),
     h("h3", {}, "Entries"),
     h("p", { id: "session-entries" }, s.entries.map((i) => [h("a", { href: `#/entries/${i}` }, `#${i}`), " "])),
+    h("p", {}, h("a", { id: "session-search", href: `#/entries?session=${encodeURIComponent(s.id)}` }, "Every entry tagged with this session, newest first")),
     h("button", { id: "get-report", onclick: () => downloadReport(s.id, report, problem) }, "Get the incident report"),
     report,
   );

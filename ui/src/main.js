@@ -251,14 +251,19 @@ function searchForm(params) {
 }
 
 async function entriesView(params) {
+  const hash = location.hash;
   const box = h("div", { id: "entries" }, h("p", { class: "muted" }, "Loading…"));
   const searching = [...SEARCH_FIELDS, ...TIME_FIELDS].some((f) => params.get(f));
   fill(main(), h("h2", {}, searching ? "Matching entries, newest first" : "Entries, newest first"), searchForm(params), box);
   try {
-    if (!state.checkpoint) await refresh();
+    // The newest checkpoint, verified and proven consistent with the last one: what is
+    // listed or searched is what it covers.
+    await refresh();
     const size = state.checkpoint.size;
     if (searching) await searchResults(box, params, size);
     else await listPage(box, Math.max(0, Number(params.get("page")) || 0), size);
+    // Which route the box now shows: a later route may already have replaced it.
+    box.dataset.shown = hash;
   } catch (e) {
     fill(box, h("p", { class: "bad" }, problem(e)));
   }

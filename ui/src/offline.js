@@ -1,13 +1,15 @@
-//! Verify a file offline: a C2SP tlog-proof or a break-glass incident report, dropped onto
-//! the page or chosen, checked entirely here against the verifier key (and optionally the
-//! trust policy) the user supplies. Nothing is fetched, so it works opened from disk.
+//! Verify a file offline: a C2SP tlog-proof, glasslog's JSON proof bundle or a break-glass
+//! incident report, dropped onto the page or chosen, checked entirely here against the
+//! verifier key (and optionally the trust policy) the user supplies. Nothing is fetched, so it
+//! works opened from disk.
 
 import { fill, h, withMarkers } from "./dom.js";
 import { firstDifference, summarize } from "./session.js";
 import { pinnedKey } from "./monitor.js";
-import { VerifyError, fromBase64, leafHash, parsePolicy, parseTlogProof, parseVerifierKey, toBase64, verifyCheckpoint, verifyInclusion, verifyTlogProof } from "./verify.js";
+import { VerifyError, fromBase64, leafHash, parsePolicy, parseTlogProof, parseVerifierKey, toBase64, verifyCheckpoint, verifyInclusion, verifyTlogProof, verifyWithPolicy } from "./verify.js";
 
 const REPORT_FORMATS = ["glasslog-breakglass-report/v2", "glasslog-breakglass-report/v1"];
+const BUNDLE_FORMAT = "glasslog-proof-bundle/v1";
 
 /** Checks one file's text; returns lines of what was verified, or throws VerifyError. */
 export async function verifyFile(text, vkey, policyText) {
@@ -30,8 +32,39 @@ export async function verifyFile(text, vkey, policyText) {
   } catch {
     throw new VerifyError("neither a tlog-proof nor a JSON report");
   }
-  if (!REPORT_FORMATS.includes(report?.format)) throw new VerifyError(`not a report: format is ${JSON.stringify(report?.format)}`);
+  if (report?.format === BUNDLE_FORMAT) return verifyBundle(report, key, policy);
+  if (!REPORT_FORMATS.includes(report?.format)) throw new VerifyError(`not a report or a proof bundle: format is ${JSON.stringify(report?.format)}`);
   return verifyReport(report, key, policy);
+}
+
+/** glasslog's JSON proof bundle (`glasslog prove --format bundle`): one entry, its checkpoint and path. */
+async function verifyBundle(b, key, policy) {
+  const keys = ["format", "index", "entry_base64", "checkpoint", "audit_path"];
+  if (Object.keys(b).some((k) => !keys.includes(k))) throw new VerifyError("the bundle has fields this format does not define");
+  if (!Number.isSafeInteger(b.index) || b.index < 0 || typeof b.entry_base64 !== "string" || typeof b.checkpoint !== "string" || !Array.isArray(b.audit_path))
+    throw new VerifyError("the bundle is missing its index, entry, checkpoint or audit path");
+  const cp = policy ? await verifyWithPolicy(b.checkpoint, policy, key) : await verifyCheckpoint(b.checkpoint, key);
+  let bytes, path;
+  try {
+    bytes = fromBase64(b.entry_base64);
+    path = b.audit_path.map(fromBase64);
+  } catch {
+    throw new VerifyError("the bundle's entry or audit path is not base64");
+  }
+  let steps;
+  try {
+    steps = await verifyInclusion(b.index, cp.size, await leafHash(bytes), path, cp.root);
+  } catch (err) {
+    throw new VerifyError(`entry ${b.index}: ${err.message}`);
+  }
+  return {
+    kind: "bundle",
+    lines: [
+      `Checkpoint of ${cp.origin} at size ${cp.size}: signed by ${key.name}${policy ? `, quorum ${policy.quorum} met` : ""}.`,
+      `Entry ${b.index} is included (${steps.length} proof hashes).`,
+    ],
+    entries: [{ index: b.index, text: new TextDecoder().decode(bytes) }],
+  };
 }
 
 async function verifyReport(report, key, policy) {
@@ -85,7 +118,7 @@ export function verifyView(main) {
   const fileIn = h("input", { id: "verify-file", type: "file" });
   const keyIn = h("input", { id: "verify-vkey", type: "text", spellcheck: "false", placeholder: "the log's verifier key: origin+keyid+base64" });
   const policyIn = h("textarea", { id: "verify-policy", rows: 4, spellcheck: "false", placeholder: "optional: a tlog-policy (log, witness, group, quorum lines)" });
-  const drop = h("div", { id: "drop", class: "drop" }, "Drop a tlog-proof or an incident report here, or choose a file: ", fileIn);
+  const drop = h("div", { id: "drop", class: "drop" }, "Drop a tlog-proof, a proof bundle or an incident report here, or choose a file: ", fileIn);
   const out = h("div", { id: "verify-result" });
   try {
     keyIn.value = pinnedKey();
