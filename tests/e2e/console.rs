@@ -194,36 +194,28 @@ fn the_console_in_chromium_verifies_and_raises_the_alarm_on_tampering() {
     let body = current.split("\n\n").next().unwrap();
     let fork = forged(&key, body, [7; 32]);
 
-    // A proof file, as an auditor saves it, for the page opened from disk.
+    // A proof file, as an auditor saves it, for the page opened from disk: as a tlog-proof,
+    // and as glasslog's JSON bundle.
+    let prove = |path: &std::path::Path, format: &str| {
+        let (code, _, err) = crate::server::run_cli(
+            &s.base,
+            &s.vkey,
+            &s.admin,
+            &[
+                "prove",
+                &redacted.to_string(),
+                "--format",
+                format,
+                "--out",
+                path.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, Some(0), "{err}");
+    };
     let proof = tmp.path().join("entry.tlog-proof");
-    let (code, _, err) = crate::server::run_cli(
-        &s.base,
-        &s.vkey,
-        &s.admin,
-        &[
-            "prove",
-            &redacted.to_string(),
-            "--out",
-            proof.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, Some(0), "{err}");
-    // The same proof as glasslog's JSON bundle.
+    prove(&proof, "tlog-proof");
     let bundle = tmp.path().join("entry.bundle.json");
-    let (code, _, err) = crate::server::run_cli(
-        &s.base,
-        &s.vkey,
-        &s.admin,
-        &[
-            "prove",
-            &redacted.to_string(),
-            "--format",
-            "bundle",
-            "--out",
-            bundle.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, Some(0), "{err}");
+    prove(&bundle, "bundle");
 
     let mut cmd = Command::new("node");
     cmd.arg(ui().join("e2e/console.mjs"))
