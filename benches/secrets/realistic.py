@@ -1763,6 +1763,44 @@ NEGATIVE34 = [
 ]
 
 
+# Written in session 9 after holdout34 was scored (it had no misses to read) and before any
+# detector changed again: credentials people hand each other in sentences, as chat exports,
+# ticket comments and e-mails land in an audit trail, in English and three other languages.
+HOLDOUT35 = [
+    P("h35-slack-password-is", "chat", human_password, "[{t}] {u}: staging db password is {s} , don't share it"),
+    P("h35-slack-pw-colon", "chat", human_password, "[{t}] {u}: pw: {s}"),
+    P("h35-slack-creds-slash", "chat", human_password, "[{t}] {u}: creds for the vpn box are ops / {s}"),
+    P("h35-ticket-temp-password", "ticket", human_password, "Comment by {u} on INC-4412: Reset done. Temporary password for carol is {s} (must be changed at first login)."),
+    P("h35-ticket-login-with", "ticket", human_password, "Comment by {u}: you can log in with admin and {s} until SSO is fixed"),
+    P("h35-email-new-password", "email", human_password, "From: it-helpdesk@acme.io\nSubject: Your new account\n\nHi Bob,\nyour username is bob.smith and your initial password is {s}\nRegards, IT"),
+    P("h35-email-use-as-password", "email", human_password, "Please use {s} as the password for the shared mailbox until Friday."),
+    P("h35-chat-api-key-here", "chat", generic_token, "[{t}] {u}: here's the api key for the sandbox: {s}"),
+    P("h35-chat-token-is", "chat", generic_token, "[{t}] {u}: the deploy token is {s} fyi"),
+    P("h35-chat-the-key-quoted", "chat", generic_token, "[{t}] {u}: key is \"{s}\" (prod, read-only)"),
+    P("h35-ticket-wifi-password", "ticket", human_password, "Guest wifi: SSID AcmeGuest, password {s}"),
+    P("h35-email-pin", "email", lambda r: str(r.randint(100000, 999999)), "Your one-time PIN for the door controller is {s}. It expires in 24 hours."),
+    P("h35-chat-changed-to", "chat", human_password, "[{t}] {u}: changed the root password to {s} , updated the runbook"),
+    P("h35-chat-try", "chat", human_password, "[{t}] {u}: try {s} for the jenkins admin, that's what the old runbook says"),
+    P("h35-de-passwort-ist", "chat", human_password, "[{t}] {u}: das Passwort für den Testserver ist {s}"),
+    P("h35-es-contrasena-es", "chat", human_password, "[{t}] {u}: la contraseña del servidor de pruebas es {s}"),
+    P("h35-fr-mot-de-passe-est", "chat", human_password, "[{t}] {u}: le mot de passe du serveur de test est {s}"),
+    P("h35-jira-code-block", "ticket", human_password, "Steps to reproduce:\n{{code}}\nmysql -h db.acme.io -u app -p{s}\n{{code}}"),
+    P("h35-markdown-inline-code", "chat", human_password, "[{t}] {u}: the password is `{s}`"),
+    P("h35-teams-credentials-two-lines", "chat", human_password, "[{t}] {u}: user: svc_backup\n[{t}] {u}: pass: {s}"),
+]
+
+NEGATIVE35 = [
+    P("h35-neg-reset-email", "email", None, "Hi Bob, we reset your password. You will receive a link at bob@acme.io to choose a new one."),
+    P("h35-neg-policy", "ticket", None, "Password must be at least 12 characters and contain a digit."),
+    P("h35-neg-in-vault", "chat", None, "[{t}] {u}: the password is in the vault under prod/db, ask in #sre for access"),
+    P("h35-neg-dont-share", "chat", None, "[{t}] {u}: please don't paste passwords in this channel"),
+    P("h35-neg-token-expired", "chat", None, "[{t}] {u}: the deploy token expired again, rotating it now"),
+    P("h35-neg-use-sso", "ticket", None, "Comment by {u}: use your SSO password, not the old LDAP one."),
+    P("h35-neg-de-abgelaufen", "chat", None, "[{t}] {u}: das Passwort ist abgelaufen, bitte neu setzen"),
+    P("h35-neg-pin-length", "email", None, "Your PIN is 6 digits long and expires in 24 hours."),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1905,6 +1943,8 @@ def split_of(name):
         return "holdout33"
     if name.startswith("h34-"):
         return "holdout34"
+    if name.startswith("h35-"):
+        return "holdout35"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1942,7 +1982,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 31), per_template, HOLDOUT31, NEGATIVE31)
             + generation(random.Random(seed + 32), per_template, HOLDOUT32, NEGATIVE32)
             + generation(random.Random(seed + 33), per_template, HOLDOUT33, NEGATIVE33)
-            + generation(random.Random(seed + 34), per_template, HOLDOUT34, NEGATIVE34))
+            + generation(random.Random(seed + 34), per_template, HOLDOUT34, NEGATIVE34)
+            + generation(random.Random(seed + 35), per_template, HOLDOUT35, NEGATIVE35))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -1978,7 +2019,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34", "holdout35", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
