@@ -1801,6 +1801,45 @@ NEGATIVE35 = [
 ]
 
 
+# Written in session 9 after holdout35 was scored and before its misses were read or any
+# detector changed again: more of the ways people write a secret into a sentence (support
+# chats, SMS, commit messages, code review, incident timelines, voice-to-text), and the same
+# sentences in Italian, Portuguese and Dutch.
+HOLDOUT36 = [
+    P("h36-support-my-password-is", "chat", human_password, "Customer: hi, I can't log in, my password is {s} and it says invalid"),
+    P("h36-sms-passcode", "sms", lambda r: str(r.randint(1000, 99999999)), "ACME: your passcode is {s}. Do not share it with anyone."),
+    P("h36-here-you-go", "chat", human_password, "[{t}] {u}: sure, here you go: {s} (it's the ftp one)"),
+    P("h36-commit-remove-hardcoded", "git", human_password, "commit 3f9a2c1\n    Remove hardcoded password {s} from settings.py"),
+    P("h36-review-comment", "review", human_password, "{u} commented on settings.py line 42: don't commit the password ({s}), read it from the environment"),
+    P("h36-incident-timeline", "incident", human_password, "{t} {u} rotated the admin password (old: {s}) after the leak"),
+    P("h36-voice-transcript", "voice", human_password, "Transcript: okay so the password for the router is {s} all one word"),
+    P("h36-password-equals-in-sentence", "chat", human_password, "[{t}] {u}: set password={s} on the new replica and it came up"),
+    P("h36-passphrase-for", "chat", human_password, "[{t}] {u}: the passphrase for the gpg key is {s}"),
+    P("h36-secret-for-webhook", "chat", generic_token, "[{t}] {u}: webhook secret for the staging hook is {s}"),
+    P("h36-token-paste-newline", "chat", generic_token, "[{t}] {u}: new token below\n{s}"),
+    P("h36-login-slash-paren", "ticket", human_password, "Comment by {u}: test account (tester / {s}) is ready"),
+    P("h36-credentials-colon-pair", "email", human_password, "Credentials: jdoe:{s}"),
+    P("h36-it-la-password-e", "chat", human_password, "[{t}] {u}: la password del server di test è {s}"),
+    P("h36-pt-a-senha-e", "chat", human_password, "[{t}] {u}: a senha do servidor de teste é {s}"),
+    P("h36-nl-wachtwoord-is", "chat", human_password, "[{t}] {u}: het wachtwoord van de testserver is {s}"),
+    P("h36-password-quoted-single", "chat", human_password, "[{t}] {u}: password is '{s}' without the quotes"),
+    P("h36-pwd-abbrev-sentence", "chat", human_password, "[{t}] {u}: pwd for the kiosk is {s}"),
+    P("h36-pin-code-door", "chat", lambda r: str(r.randint(1000, 999999)), "[{t}] {u}: the door code is {s}#"),
+    P("h36-api-key-email", "email", generic_token, "Hello,\nThe API key for your trial account is {s}.\nBest, ACME Support"),
+]
+
+NEGATIVE36 = [
+    P("h36-neg-forgot", "chat", None, "Customer: hi, I forgot my password and the reset mail never arrives"),
+    P("h36-neg-sms-never-share", "sms", None, "ACME: we will never ask for your passcode."),
+    P("h36-neg-commit-env", "git", None, "commit 3f9a2c1\n    Read the database password from the environment"),
+    P("h36-neg-rotated", "incident", None, "{t} {u} rotated the admin password after the leak"),
+    P("h36-neg-it-scaduta", "chat", None, "[{t}] {u}: la password è scaduta, la cambio io"),
+    P("h36-neg-pt-errada", "chat", None, "[{t}] {u}: a senha está errada de novo"),
+    P("h36-neg-nl-vergeten", "chat", None, "[{t}] {u}: ik ben mijn wachtwoord vergeten"),
+    P("h36-neg-token-below-none", "chat", None, "[{t}] {u}: new token below, check your DMs"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1945,6 +1984,8 @@ def split_of(name):
         return "holdout34"
     if name.startswith("h35-"):
         return "holdout35"
+    if name.startswith("h36-"):
+        return "holdout36"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -1983,7 +2024,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 32), per_template, HOLDOUT32, NEGATIVE32)
             + generation(random.Random(seed + 33), per_template, HOLDOUT33, NEGATIVE33)
             + generation(random.Random(seed + 34), per_template, HOLDOUT34, NEGATIVE34)
-            + generation(random.Random(seed + 35), per_template, HOLDOUT35, NEGATIVE35))
+            + generation(random.Random(seed + 35), per_template, HOLDOUT35, NEGATIVE35)
+            + generation(random.Random(seed + 36), per_template, HOLDOUT36, NEGATIVE36))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -2019,7 +2061,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34", "holdout35", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34", "holdout35", "holdout36", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
