@@ -700,8 +700,14 @@ fn password_shaped(value: &str) -> bool {
         .any(|b| b.is_ascii_punctuation() && !matches!(b, b'-' | b'_' | b'.'));
     let mixed =
         v.bytes().any(|b| b.is_ascii_uppercase()) && v.bytes().any(|b| b.is_ascii_lowercase());
+    // `stone-quartz-violet`: three or more words joined, as passphrase generators write them.
+    let words = v.split(['-', '.', '_']).filter(|w| w.len() >= 3).count();
+    let passphrase = words >= 3
+        && v.len() >= 12
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'.' | b'_'));
     v.len() >= 6
-        && (digit || symbol || mixed)
+        && (digit || symbol || mixed || passphrase)
         && !v.bytes().all(|b| b.is_ascii_digit())
         && !values::is_path(v)
         && !v.starts_with('/')

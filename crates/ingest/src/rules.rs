@@ -4066,6 +4066,120 @@ pub const RULES: &[RuleDef] = &[
             "password reset for bob was requested"
         ]
     ),
+    // The same sentence in other languages: `das Passwort für den Testserver ist …`, `la
+    // contraseña del servidor es …`, `le mot de passe du serveur est …`; a name may carry an
+    // inflection of up to three letters (`lösenordet`, `паролата`).
+    rule!(
+        "localized-password-in-prose",
+        "A credential a sentence in another language says something is (das Passwort ist …, la contraseña es …, le mot de passe est …)",
+        ["{localized}"],
+        r#"(?i)(?:^|[^\p{L}\p{N}])(?:{localized}|password|api[ \t]?key)\p{L}{0,3}(?:[^\p{L}\p{N}][^\r\n=:<>&"']{0,40}?)?[ \t](?:ist|lautet|war|es|era|est|était|è|é|is|was|er|är|jest|je|on|é[ \t]+a|ist[ \t]+jetzt)[ \t]*:?[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`|(?P<s>[^\s"',;`]+))"#,
+        C::Prose,
+        K::Generic,
+        [
+            (
+                "das Passwort für den Testserver ist 2LA*8FJH*D#",
+                "2LA*8FJH*D#"
+            ),
+            (
+                "la contraseña del servidor de pruebas es w-ZZn2!dnsx&v",
+                "w-ZZn2!dnsx&v"
+            ),
+            (
+                "le mot de passe du serveur de test est j8!CwCprEFs6",
+                "j8!CwCprEFs6"
+            ),
+            // Inflected: Swedish and Norwegian write the definite article as a suffix.
+            ("lösenordet till servern är Harbor-2031!", "Harbor-2031!")
+        ],
+        [
+            "das Passwort ist abgelaufen, bitte neu setzen",
+            "la contraseña es incorrecta",
+            "le mot de passe est trop court"
+        ]
+    ),
+    rule!(
+        "use-as-password",
+        "A value a sentence says to use as a password or key (please use … as the password)",
+        [
+            " as the",
+            " as a",
+            " as your",
+            " as an",
+            " as password",
+            " as pin",
+            " as key"
+        ],
+        r#"(?i)\buse[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`|(?P<s>[^\s"'`]{4,128}))[ \t]+as[ \t]+(?:(?:the|a|an|your)[ \t]+)?(?:(?:new|temporary|initial|default|shared)[ \t]+)?(?:password|passphrase|passcode|pin|api[ \t]?key|token|secret)\b"#,
+        C::Prose,
+        K::Generic,
+        [(
+            "Please use @Riv3r49 as the password for the shared mailbox until Friday.",
+            "@Riv3r49"
+        )],
+        [
+            "use sudo as the password prompt",
+            "use your SSO login as the password"
+        ]
+    ),
+    rule!(
+        "log-in-with-user-and-password",
+        "The password of a sentence that says to log in with a user and a password (log in with admin and …)",
+        ["log in", "login", "log on", "logon", "sign in"],
+        r#"(?i)\b(?:log(?:[ \t-]?in|[ \t-]?on)?|sign[ \t-]?in)[ \t]+(?:with|as|using)[ \t]+["']?[A-Za-z0-9_.@\\-]{1,64}["']?[ \t]+(?:and|with|/)[ \t]+(?:(?:the[ \t]+)?password[ \t]+)?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'`,;]{4,128}))"#,
+        C::Prose,
+        K::Generic,
+        [(
+            "you can log in with admin and Quartz2021! until SSO is fixed",
+            "Quartz2021!"
+        )],
+        [
+            "you can log in with admin and then check the logs",
+            "log in with SSO and MFA"
+        ]
+    ),
+    rule!(
+        "try-password-for",
+        "A password a sentence says to try for an account (try … for the jenkins admin)",
+        ["try "],
+        r#"(?i)\btry[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'`]{6,128}))[ \t]+(?:for|on|as)[ \t]+(?:the[ \t]+)?(?:[^\s]+[ \t]+)?(?:admin|administrator|login|account|user|root|password)\b"#,
+        C::Prose,
+        K::Generic,
+        [(
+            "try lc(CIyQo!C*O-t for the jenkins admin, that's what the old runbook says",
+            "lc(CIyQo!C*O-t"
+        )],
+        [
+            "try restarting for the jenkins admin",
+            "try kubectl for the cluster admin"
+        ]
+    ),
+    rule!(
+        "numeric-code-in-prose",
+        "A PIN, passcode, door code or one-time code a sentence gives (your one-time PIN … is 189848)",
+        [
+            "pin",
+            "passcode",
+            "door code",
+            "access code",
+            "one-time",
+            "one time",
+            "otp",
+            "verification code",
+            "security code"
+        ],
+        r#"(?i)\b(?:pin(?:[ \t-]?code)?|passcode|door[ \t]+code|access[ \t]+code|one[ \t-]?time[ \t]+(?:code|password|pin|passcode)|otp|verification[ \t]+code|security[ \t]+code)\b[^\r\n.]{0,40}?[ \t](?:is|was|:)[ \t]+(?P<s>[0-9]{4,10})(?:[^0-9A-Za-z]|$)"#,
+        C::Custom,
+        K::Generic,
+        [(
+            "Your one-time PIN for the door controller is 189848. It expires in 24 hours.",
+            "189848"
+        )],
+        [
+            "Your PIN is 6 digits long and expires in 24 hours.",
+            "the door code is changed every 2026 days"
+        ]
+    ),
     rule!(
         "digest-auth-params",
         "The parameters of an HTTP Digest Authorization header (response and cnonce are derived from the password)",
@@ -5270,7 +5384,7 @@ pub const RULES: &[RuleDef] = &[
             "secret", "token", "key", "cred", "auth", "session", "sessid", "sig", "jwt", "bearer",
             "otp", "dsn", "_pat=", "_pat:", "_pat\"", "psk="
         ],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn|_pat|psk)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]{0,2}(?:[ \t]+(?:as[ \t]+)?(?:string|str|securestring|n?varchar2?|n?char)(?:\([0-9 ,]*\))?|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:u8|[NnEeUuBbRrLl])?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:secret|token|key|cred|auth|session|sessid|sig|jwt|bearer|otp|dsn|_pat|psk)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]{0,2}(?:[ \t]+(?:as[ \t]+)?(?:string|str|securestring|n?varchar2?|n?char)(?:\([0-9 ,]*\))?|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa]|[ \t]is[ \t])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:u8|[NnEeUuBbRrLl])?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
         C::Assignment,
         K::Generic,
         [
