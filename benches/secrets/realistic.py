@@ -1840,6 +1840,46 @@ NEGATIVE36 = [
 ]
 
 
+# Written in session 9 after holdout36 was scored and before its misses were read or any
+# detector changed again: credentials in the debug dumps of objects and errors that
+# frameworks and languages print into logs (Go %+v, Rust {:?}, PHP var_dump, Ruby inspect,
+# Elixir inspect, Kotlin and Python data classes, Java toString, .NET exceptions, Python
+# tracebacks with locals, Spring's /env, Ansible -vvv, Node's util.inspect).
+HOLDOUT37 = [
+    P("h37-go-struct-plus-v", "go", human_password, "{t} config loaded: &{{Host:{h} Port:5432 User:app Password:{s} SSLMode:require}}"),
+    P("h37-rust-debug", "rust", human_password, "{t} DEBUG settings: DbConfig {{ host: \"{h}\", user: \"app\", password: \"{s}\" }}"),
+    P("h37-php-var-dump", "php", human_password, "array(3) {{\n  [\"user\"]=>\n  string(3) \"app\"\n  [\"password\"]=>\n  string(12) \"{s}\"\n  [\"host\"]=>\n  string(9) \"localhost\"\n}}"),
+    P("h37-ruby-inspect", "ruby", human_password, "#<DbConfig:0x000055d5c8 @host=\"{h}\", @user=\"app\", @password=\"{s}\">"),
+    P("h37-elixir-inspect", "elixir", human_password, "[debug] opts: [hostname: \"{h}\", username: \"app\", password: \"{s}\", pool_size: 10]"),
+    P("h37-kotlin-data-class", "kotlin", human_password, "{t} INFO  Connecting with DbSettings(url=jdbc:postgresql://{h}/app, user=app, password={s}, poolSize=10)"),
+    P("h37-python-dataclass-repr", "python", human_password, "{t} DEBUG settings=Settings(db_host='{h}', db_user='app', db_password='{s}', debug=False)"),
+    P("h37-java-tostring", "java", human_password, "{t} INFO  DataSourceConfig{{url='jdbc:mysql://{h}/app', username='app', password='{s}'}}"),
+    P("h37-dotnet-exception", "dotnet", human_password, "System.InvalidOperationException: Cannot open database with connection string 'Server={h};Database=app;User Id=app;Password={s};'\n   at Acme.Data.Db.Open()"),
+    P("h37-python-traceback-locals", "python", human_password, "  File \"/srv/app/db.py\", line 42, in connect\n    conn = psycopg2.connect(host=host, password=password)\n    host = '{h}'\n    password = '{s}'"),
+    P("h37-spring-env-actuator", "spring", human_password, "{{\"name\":\"applicationConfig: [classpath:/application.yml]\",\"properties\":{{\"spring.datasource.password\":{{\"value\":\"{s}\"}}}}}}"),
+    P("h37-ansible-vvv", "ansible", human_password, "<{h}> ESTABLISH SSH CONNECTION FOR USER: deploy\nok: [{h}] => {{\"ansible_facts\": {{}}, \"invocation\": {{\"module_args\": {{\"login_password\": \"{s}\", \"login_user\": \"app\"}}}}}}"),
+    P("h37-node-util-inspect", "node", human_password, "{t} debug config: {{ host: '{h}', user: 'app', password: '{s}', port: 5432 }}"),
+    P("h37-go-map-print", "go", generic_token, "{t} headers: map[Accept:[application/json] Authorization:[Bearer {s}] User-Agent:[acme/1.2]]"),
+    P("h37-python-dict-repr", "python", generic_token, "{t} request kwargs: {{'url': 'https://api.acme.io/v1', 'headers': {{'X-Api-Key': '{s}'}}, 'timeout': 30}}"),
+    P("h37-java-map-tostring", "java", generic_token, "{t} DEBUG headers={{Content-Type=application/json, X-Auth-Token={s}, Accept=*/*}}"),
+    P("h37-clojure-map", "clojure", human_password, "{t} DEBUG db-spec {{:dbtype \"postgresql\", :host \"{h}\", :user \"app\", :password \"{s}\"}}"),
+    P("h37-perl-data-dumper", "perl", human_password, "$VAR1 = {{\n          'user' => 'app',\n          'password' => '{s}',\n          'host' => '{h}'\n        }};"),
+    P("h37-scala-case-class", "scala", human_password, "{t} INFO DbConf(jdbc:postgresql://{h}/app,app,{s})"),
+    P("h37-swift-dump", "swift", human_password, "▿ Credentials\n  - user: \"app\"\n  - password: \"{s}\""),
+]
+
+NEGATIVE37 = [
+    P("h37-neg-terraform-sensitive", "terraform", None, "  + password = (sensitive value)\n  + username = \"app\""),
+    P("h37-neg-rust-redacted", "rust", None, "{t} DEBUG settings: DbConfig {{ host: \"{h}\", user: \"app\", password: \"<redacted>\" }}"),
+    P("h37-neg-go-stars", "go", None, "{t} config loaded: &{{Host:{h} Port:5432 User:app Password:*** SSLMode:require}}"),
+    P("h37-neg-pydantic-secretstr", "python", None, "{t} DEBUG settings=Settings(db_host='{h}', db_password=SecretStr('**********'))"),
+    P("h37-neg-rails-filtered", "ruby", None, "Parameters: {{\"user\"=>{{\"email\"=>\"bob@acme.io\", \"password\"=>\"[FILTERED]\"}}}}"),
+    P("h37-neg-kotlin-null", "kotlin", None, "{t} INFO  Connecting with DbSettings(url=jdbc:postgresql://{h}/app, user=app, password=null, poolSize=10)"),
+    P("h37-neg-spring-masked", "spring", None, "{{\"spring.datasource.password\":{{\"value\":\"******\"}}}}"),
+    P("h37-neg-java-protected", "java", None, "{t} INFO  DataSourceConfig{{url='jdbc:mysql://{h}/app', username='app', password=[PROTECTED]}}"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -1986,6 +2026,8 @@ def split_of(name):
         return "holdout35"
     if name.startswith("h36-"):
         return "holdout36"
+    if name.startswith("h37-"):
+        return "holdout37"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -2025,7 +2067,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 33), per_template, HOLDOUT33, NEGATIVE33)
             + generation(random.Random(seed + 34), per_template, HOLDOUT34, NEGATIVE34)
             + generation(random.Random(seed + 35), per_template, HOLDOUT35, NEGATIVE35)
-            + generation(random.Random(seed + 36), per_template, HOLDOUT36, NEGATIVE36))
+            + generation(random.Random(seed + 36), per_template, HOLDOUT36, NEGATIVE36)
+            + generation(random.Random(seed + 37), per_template, HOLDOUT37, NEGATIVE37))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -2061,7 +2104,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34", "holdout35", "holdout36", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34", "holdout35", "holdout36", "holdout37", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
