@@ -156,11 +156,17 @@ impl Detector {
             .filter(|r| options.include_pii || r.kind != Kind::Pii)
             .filter(|r| !options.disabled.iter().any(|d| d == r.id))
             .map(|r| {
-                let kws = if r.keywords == [LOCALIZED] {
-                    crate::lexicon::keywords()
-                } else {
-                    r.keywords.iter().map(|k| (*k).to_owned()).collect()
-                };
+                let kws = r
+                    .keywords
+                    .iter()
+                    .flat_map(|k| {
+                        if *k == LOCALIZED {
+                            crate::lexicon::keywords()
+                        } else {
+                            vec![(*k).to_owned()]
+                        }
+                    })
+                    .collect();
                 (
                     r.id.to_owned(),
                     r.description.to_owned(),
@@ -682,7 +688,12 @@ pub(crate) fn credible(value: &str) -> bool {
 /// password's name, and not a parenthesised remark (`(sensitive value)`, `(strength=strong,`).
 fn opens_a_password(key: &str, value: &str) -> bool {
     let rest = &value[1..];
+    // `(old:`, `(was:`: a parenthesised label, with the value after it.
+    let label = rest
+        .strip_suffix(':')
+        .is_some_and(|l| l.chars().all(char::is_alphabetic));
     keys::is_password(key)
+        && !label
         && !value.ends_with(')')
         && !rest.contains(['=', ',', '('])
         // `(ConvertTo-SecureString …`: a sub-expression calling a command, not a password.
@@ -706,7 +717,16 @@ fn password_shaped(value: &str) -> bool {
         && v.len() >= 12
         && v.bytes()
             .all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'.' | b'_'));
+    // `INC-4421`, `CVE-2024-3094`: an issue's or an advisory's key, not a password.
+    let ticket = v.split_once('-').is_some_and(|(project, rest)| {
+        project.bytes().all(|b| b.is_ascii_uppercase())
+            && !project.is_empty()
+            && rest
+                .split('-')
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    });
     v.len() >= 6
+        && !ticket
         && (digit || symbol || mixed || passphrase)
         && !v.bytes().all(|b| b.is_ascii_digit())
         && !values::is_path(v)
@@ -733,6 +753,10 @@ pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: b
     // `#define CURLOPT_USERPWD 4`, `enable password 7 …`: a number of one to three digits after
     // a space is a setting or a type, not a password.
     if spaced_out && value.len() <= 3 && value.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    // `la password è scaduta`: after a space, one or two letters are a word of the sentence.
+    if spaced_out && value.chars().count() < 3 {
         return false;
     }
     // `wpa_passphrase AcmeCorp '…'`, `htpasswd file bob`: a password command's first word is

@@ -4009,7 +4009,7 @@ pub const RULES: &[RuleDef] = &[
     ),
     rule!(
         "credential-pair-in-prose",
-        "user/password after a word about logging in or credentials, in a sentence or a chat message",
+        "user/password after a word about logging in, an account or credentials, in a sentence or a chat message",
         [
             "cred",
             "log in",
@@ -4017,9 +4017,10 @@ pub const RULES: &[RuleDef] = &[
             "logged in",
             "sign in",
             "signed in",
-            "log-in"
+            "log-in",
+            "account"
         ],
-        r#"(?i)\b(?:creds|credentials?|log(?:ged)?[ \t-]?in|login|sign(?:ed)?[ \t-]?in)\b[^\r\n]{0,40}?[\s:(](?P<k>[A-Za-z0-9_.@\\-]{1,64})[ \t]*/[ \t]*(?P<s>[^\s/]{4,128})(?:\s|$)"#,
+        r#"(?i)(?:\b(?:creds|credentials?|log(?:ged)?[ \t-]?in|login|sign(?:ed)?[ \t-]?in)|(?:^|[\s(])accounts?)\b[^\r\n]{0,40}?[\s:(](?P<k>[A-Za-z0-9_.@\\-]{1,64})[ \t]*/[ \t]*(?P<s>[^\s/)]{4,128})(?:[\s)]|$)"#,
         C::Prose,
         K::Structural,
         [
@@ -4035,7 +4036,8 @@ pub const RULES: &[RuleDef] = &[
         [
             "user bob logged in from /home/bob",
             "credentials for app/prod are in the vault",
-            "login page at https://acme.io/login/sso"
+            "login page at https://acme.io/login/sso",
+            "GET /v2/accounts HTTP/1.1\r\nHost: api.acme.io"
         ]
     ),
     rule!(
@@ -4073,7 +4075,7 @@ pub const RULES: &[RuleDef] = &[
         "localized-password-in-prose",
         "A credential a sentence in another language says something is (das Passwort ist …, la contraseña es …, le mot de passe est …)",
         ["{localized}"],
-        r#"(?i)(?:^|[^\p{L}\p{N}])(?:{localized}|password|api[ \t]?key)\p{L}{0,3}(?:[^\p{L}\p{N}][^\r\n=:<>&"']{0,40}?)?[ \t](?:ist|lautet|war|es|era|est|était|è|é|is|was|er|är|jest|je|on|é[ \t]+a|ist[ \t]+jetzt)[ \t]*:?[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`|(?P<s>[^\s"',;`]+))"#,
+        r#"(?i)(?:^|[^\p{L}\p{N}])(?:{localized})\p{L}{0,3}(?:[^\p{L}\p{N}][^\r\n=:<>&"']{0,40}?)?[ \t](?:ist|lautet|war|es|era|est|était|è|é|is|was|er|är|jest|je|on|é[ \t]+a|ist[ \t]+jetzt)[ \t]*:?[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`|(?P<s>[^\s"',;`]+))"#,
         C::Prose,
         K::Generic,
         [
@@ -4096,6 +4098,97 @@ pub const RULES: &[RuleDef] = &[
             "das Passwort ist abgelaufen, bitte neu setzen",
             "la contraseña es incorrecta",
             "le mot de passe est trop court"
+        ]
+    ),
+    rule!(
+        "credential-in-parentheses",
+        "A value in parentheses right after a credential's name in a sentence (the password (…), the admin password (old: …))",
+        [
+            "password (",
+            "passwd (",
+            "pw (",
+            "pwd (",
+            "passphrase (",
+            "token (",
+            "secret (",
+            "key ("
+        ],
+        r#"(?i)\b(?:password|passwd|passphrase|passcode|pw|pwd|token|secret|api[ \t]?key)\b[ \t]*\((?:(?:old|new|was|now|previous|prev|current|temp|temporary)[ \t]*[:=][ \t]*)?(?P<s>[^\s(]{3,127}?[^\s]?)\)(?:[\s.,;:]|$)"#,
+        C::Prose,
+        K::Generic,
+        [
+            (
+                "don't commit the password (falcon-violet-river), read it from the environment",
+                "falcon-violet-river"
+            ),
+            (
+                "rotated the admin password (old: +z4qmcv5rQBj#WWto) after the leak",
+                "+z4qmcv5rQBj#WWto"
+            ),
+            // A closing parenthesis inside the password: the one before a space ends it.
+            (
+                "the password (old: mYPPLwzj)WRv) after the leak",
+                "mYPPLwzj)WRv"
+            )
+        ],
+        [
+            "the password (optional) is read from the vault",
+            "token (expired) was rotated"
+        ]
+    ),
+    rule!(
+        "credential-on-the-next-line",
+        "A token or password on the line after a sentence that announces it (new token below:)",
+        ["below", "follows", "following"],
+        r#"(?i)\b(?:token|password|passwd|key|secret|creds|credentials)\b[^\r\n]{0,24}\b(?:below|follows|following)\b[ \t]*[:.]?[ \t]*\r?\n(?:\[[^\]\r\n]{1,40}\][^\r\n:]{0,40}:)?[ \t]*(?P<s>[^\s"'`]{8,256})(?:\s|$)"#,
+        C::Prose,
+        K::Generic,
+        [(
+            "deploy: new token below\n07eecc541100c77e75dc085303f66fe5",
+            "07eecc541100c77e75dc085303f66fe5"
+        )],
+        [
+            "new token below, check your DMs",
+            "the key follows:\nsee the vault"
+        ]
+    ),
+    rule!(
+        "handover-phrase",
+        "A random value handed over with a phrase that says so (here you go: …, as requested: …)",
+        ["here you go", "here it is", "here's it", "as requested"],
+        r#"(?i)\b(?:here[ \t]+you[ \t]+go|here[ \t]+it[ \t]+is|here'?s[ \t]+it|as[ \t]+requested)[ \t]*[:,\-][ \t]*(?P<s>[A-Za-z0-9_+/=!@#$%^&*\-]{8,128})(?:[\s).,;]|$)"#,
+        C::Prose,
+        K::Generic,
+        [(
+            "sure, here you go: 1sDN5cTT9pPaUM8V (it's the ftp one)",
+            "1sDN5cTT9pPaUM8V"
+        )],
+        [
+            "here you go: INC-4421",
+            "here you go: https://wiki.acme.io/runbook",
+            "here it is: staging"
+        ]
+    ),
+    // Languages that borrow the English word (`la password è …`, `het password is …`): the
+    // same sentence with their copulas, kept apart from the rule above so that the common
+    // English word does not run the lexicon's large pattern.
+    rule!(
+        "borrowed-password-in-prose",
+        "The English word password or API key in a sentence, in English or a language that borrows it (the API key for your account is …, la password del server è …)",
+        ["password", "api key", "apikey"],
+        r#"(?i)\b(?:password|api[ \t]?key)\b[^\r\n=:<>&"']{0,40}?[ \t](?:is|was|ist|lautet|es|est|è|é|er|är|jest|je|on)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`|(?P<s>[^\s"',;`]*[^\s"',;`.]))"#,
+        C::Prose,
+        K::Generic,
+        [
+            ("la password del server è $N3ct4r3", "$N3ct4r3"),
+            (
+                "The API key for your trial account is babec74a093a0115330457349e9c2945.",
+                "babec74a093a0115330457349e9c2945"
+            )
+        ],
+        [
+            "la password è scaduta, la cambio io",
+            "das password ist falsch"
         ]
     ),
     rule!(
