@@ -1880,6 +1880,46 @@ NEGATIVE37 = [
 ]
 
 
+# Written in session 9 after holdout37 was scored and before its misses were read or any
+# detector changed again: credentials inside cloud and cluster audit events and deployment
+# tool output (CloudTrail requestParameters, GCP and Azure activity logs, Kubernetes audit
+# events, Helm --set, CloudFormation and ARM parameters, Pulumi config, GitHub Actions logs,
+# Argo CD parameters, Nomad and Consul), as an audit log ingests them from other systems.
+HOLDOUT38 = [
+    P("h38-cloudtrail-create-db", "aws", human_password, "{{\"eventSource\":\"rds.amazonaws.com\",\"eventName\":\"CreateDBInstance\",\"requestParameters\":{{\"dBInstanceIdentifier\":\"app-prod\",\"masterUsername\":\"admin\",\"masterUserPassword\":\"{s}\"}}}}"),
+    P("h38-cloudtrail-modify-user", "aws", human_password, "{{\"eventName\":\"CreateLoginProfile\",\"requestParameters\":{{\"userName\":\"{u}\",\"password\":\"{s}\",\"passwordResetRequired\":true}}}}"),
+    P("h38-gcp-audit-sql-user", "gcp", human_password, "{{\"protoPayload\":{{\"methodName\":\"cloudsql.users.insert\",\"request\":{{\"name\":\"app\",\"password\":\"{s}\",\"host\":\"%\"}}}}}}"),
+    P("h38-azure-activity-arm-param", "azure", human_password, "{{\"operationName\":\"Microsoft.Resources/deployments/write\",\"properties\":{{\"parameters\":{{\"adminPassword\":{{\"value\":\"{s}\"}}}}}}}}"),
+    P("h38-k8s-audit-secret-create", "kubernetes", smtp_login_b64, "{{\"kind\":\"Event\",\"verb\":\"create\",\"objectRef\":{{\"resource\":\"secrets\",\"name\":\"db\"}},\"requestObject\":{{\"kind\":\"Secret\",\"data\":{{\"password\":\"{s}\"}}}}}}"),
+    P("h38-k8s-audit-stringdata", "kubernetes", human_password, "{{\"verb\":\"patch\",\"objectRef\":{{\"resource\":\"secrets\"}},\"requestObject\":{{\"stringData\":{{\"DB_PASS\":\"{s}\"}}}}}}"),
+    P("h38-helm-set", "helm", human_password, "{t} argo: helm upgrade --install app ./chart --set postgresql.auth.password={s} --set image.tag=1.4.2"),
+    P("h38-cfn-parameter-overrides", "aws", human_password, "$ aws cloudformation deploy --template-file db.yml --stack-name db --parameter-overrides DBUser=admin DBPassword={s}"),
+    P("h38-pulumi-config-set", "pulumi", human_password, "$ pulumi config set dbPassword {s}"),
+    P("h38-gha-env-dump", "github", generic_token, "Run ./deploy.sh\n  env:\n    AWS_REGION: eu-west-1\n    DEPLOY_API_TOKEN: {s}\n    CI: true"),
+    P("h38-argocd-app-set", "argocd", human_password, "$ argocd app set billing -p db.password={s} -p replicas=3"),
+    P("h38-nomad-var-put", "nomad", human_password, "$ nomad var put nomad/jobs/web db_password={s}"),
+    P("h38-consul-kv-put", "consul", human_password, "$ consul kv put app/prod/db/password {s}"),
+    P("h38-az-sql-create", "azure", human_password, "$ az sql server create -n sql-prod -g rg-prod -u sqladmin -p '{s}'"),
+    P("h38-gcloud-sql-set-password", "gcp", human_password, "$ gcloud sql users set-password app --instance=prod --password='{s}'"),
+    P("h38-eks-audit-configmap", "kubernetes", human_password, "{{\"verb\":\"update\",\"objectRef\":{{\"resource\":\"configmaps\",\"name\":\"app-config\"}},\"requestObject\":{{\"data\":{{\"SMTP_PASSWORD\":\"{s}\",\"SMTP_HOST\":\"smtp.acme.io\"}}}}}}"),
+    P("h38-cloudtrail-ssm-put", "aws", human_password, "{{\"eventName\":\"PutParameter\",\"requestParameters\":{{\"name\":\"/prod/db/password\",\"type\":\"String\",\"value\":\"{s}\"}}}}"),
+    P("h38-okta-system-log", "okta", human_password, "{{\"eventType\":\"user.account.update_password\",\"debugContext\":{{\"debugData\":{{\"requestUri\":\"/api/v1/users/00u1/lifecycle/reset_password?tempPassword={s}\"}}}}}}"),
+    P("h38-terraform-tfvars-log", "terraform", human_password, "{t} terraform apply -var 'db_password={s}' -auto-approve"),
+    P("h38-ansible-extra-vars", "ansible", human_password, "$ ansible-playbook site.yml -e \"mysql_root_password={s} env=prod\""),
+]
+
+NEGATIVE38 = [
+    P("h38-neg-cloudtrail-redacted", "aws", None, "{{\"eventName\":\"CreateDBInstance\",\"requestParameters\":{{\"masterUsername\":\"admin\",\"masterUserPassword\":\"HIDDEN_DUE_TO_SECURITY_REASONS\"}}}}"),
+    P("h38-neg-k8s-audit-metadata", "kubernetes", None, "{{\"level\":\"Metadata\",\"verb\":\"get\",\"objectRef\":{{\"resource\":\"secrets\",\"name\":\"db\"}}}}"),
+    P("h38-neg-vault-audit-hmac", "vault", None, "{{\"type\":\"request\",\"request\":{{\"path\":\"secret/data/db\",\"data\":{{\"password\":\"hmac-sha256:9f2c6a{sha32}\"}}}}}}"),
+    P("h38-neg-ssm-securestring", "aws", None, "{{\"eventName\":\"PutParameter\",\"requestParameters\":{{\"name\":\"/prod/db/password\",\"type\":\"SecureString\",\"overwrite\":true}}}}"),
+    P("h38-neg-azure-securestring-ref", "azure", None, "{{\"parameters\":{{\"adminPassword\":{{\"reference\":{{\"keyVault\":{{\"id\":\"/subscriptions/{uuid}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv\"}},\"secretName\":\"admin\"}}}}}}}}"),
+    P("h38-neg-helm-set-file", "helm", None, "$ helm upgrade --install app ./chart --set-file postgresql.auth.password=./secrets/db.txt"),
+    P("h38-neg-pulumi-secret-flag", "pulumi", None, "$ pulumi config set --secret dbPassword"),
+    P("h38-neg-gha-masked", "github", None, "Run ./deploy.sh\n  env:\n    DEPLOY_API_TOKEN: ***\n    CI: true"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -2028,6 +2068,8 @@ def split_of(name):
         return "holdout36"
     if name.startswith("h37-"):
         return "holdout37"
+    if name.startswith("h38-"):
+        return "holdout38"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -2068,7 +2110,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 34), per_template, HOLDOUT34, NEGATIVE34)
             + generation(random.Random(seed + 35), per_template, HOLDOUT35, NEGATIVE35)
             + generation(random.Random(seed + 36), per_template, HOLDOUT36, NEGATIVE36)
-            + generation(random.Random(seed + 37), per_template, HOLDOUT37, NEGATIVE37))
+            + generation(random.Random(seed + 37), per_template, HOLDOUT37, NEGATIVE37)
+            + generation(random.Random(seed + 38), per_template, HOLDOUT38, NEGATIVE38))
 
 
 def generation(rng, per_template, positives, negatives):
@@ -2104,7 +2147,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34", "holdout35", "holdout36", "holdout37", "all"], default="all")
+    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34", "holdout35", "holdout36", "holdout37", "holdout38", "all"], default="all")
     a = ap.parse_args()
     for c in cases(a.seed, a.per_template):
         if a.split in ("all", c["split"]):
