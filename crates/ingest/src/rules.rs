@@ -4192,6 +4192,36 @@ pub const RULES: &[RuleDef] = &[
         ]
     ),
     rule!(
+        "url-user-password-tuple",
+        "The third of (database URL, user, password) given positionally: a Scala case class or tuple printed, DriverManager.getConnection(url, user, password)",
+        [
+            "jdbc:",
+            "postgres://",
+            "postgresql://",
+            "mysql://",
+            "mongodb://",
+            "mongodb+srv://",
+            "redis://"
+        ],
+        r#"(?i)\(["']?(?:jdbc:[a-z0-9]+:|(?:postgres(?:ql)?|mysql|mongodb(?:\+srv)?|redis)://)[^\s,()"']+["']?,[ \t]*["']?[A-Za-z0-9_.@\-]{1,64}["']?,[ \t]*(?:"(?P<s2>[^"\r\n]{3,128})"|'(?P<s3>[^'\r\n]{3,128})'|(?P<s>[^\s,()"']{3,128}))[ \t]*\)"#,
+        C::Password,
+        K::Structural,
+        [
+            (
+                "INFO DbConf(jdbc:postgresql://db.acme.io/app,app,orbit727TIB)",
+                "orbit727TIB"
+            ),
+            (
+                r#"DriverManager.getConnection("jdbc:mysql://db/app", "app", "Cedar-2031!")"#,
+                "Cedar-2031!"
+            )
+        ],
+        [
+            "DriverManager.getConnection(url, user, password)",
+            "DbConf(jdbc:postgresql://db.acme.io/app,app,${DB_PASSWORD})"
+        ]
+    ),
+    rule!(
         "use-as-password",
         "A value a sentence says to use as a password or key (please use … as the password)",
         [
