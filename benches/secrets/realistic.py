@@ -21,6 +21,7 @@ import base64
 import hashlib
 import json
 import random
+import re
 import string
 import urllib.parse
 
@@ -1996,80 +1997,10 @@ def wrapped(tpl, secret):
 
 
 def split_of(name):
-    if name.startswith("h2-"):
-        return "holdout2"
-    if name.startswith("h3-"):
-        return "holdout3"
-    if name.startswith("h4-"):
-        return "holdout4"
-    if name.startswith("h5-"):
-        return "holdout5"
-    if name.startswith("h6-"):
-        return "holdout6"
-    if name.startswith("h7-"):
-        return "holdout7"
-    if name.startswith("h8-"):
-        return "holdout8"
-    if name.startswith("h9-"):
-        return "holdout9"
-    if name.startswith("h10-"):
-        return "holdout10"
-    if name.startswith("h11-"):
-        return "holdout11"
-    if name.startswith("h12-"):
-        return "holdout12"
-    if name.startswith("h13-"):
-        return "holdout13"
-    if name.startswith("h14-"):
-        return "holdout14"
-    if name.startswith("h15-"):
-        return "holdout15"
-    if name.startswith("h16-"):
-        return "holdout16"
-    if name.startswith("h17-"):
-        return "holdout17"
-    if name.startswith("h18-"):
-        return "holdout18"
-    if name.startswith("h19-"):
-        return "holdout19"
-    if name.startswith("h20-"):
-        return "holdout20"
-    if name.startswith("h21-"):
-        return "holdout21"
-    if name.startswith("h22-"):
-        return "holdout22"
-    if name.startswith("h23-"):
-        return "holdout23"
-    if name.startswith("h24-"):
-        return "holdout24"
-    if name.startswith("h25-"):
-        return "holdout25"
-    if name.startswith("h26-"):
-        return "holdout26"
-    if name.startswith("h27-"):
-        return "holdout27"
-    if name.startswith("h28-"):
-        return "holdout28"
-    if name.startswith("h29-"):
-        return "holdout29"
-    if name.startswith("h30-"):
-        return "holdout30"
-    if name.startswith("h31-"):
-        return "holdout31"
-    if name.startswith("h32-"):
-        return "holdout32"
-    if name.startswith("h33-"):
-        return "holdout33"
-    if name.startswith("h34-"):
-        return "holdout34"
-    if name.startswith("h35-"):
-        return "holdout35"
-    if name.startswith("h36-"):
-        return "holdout36"
-    if name.startswith("h37-"):
-        return "holdout37"
-    if name.startswith("h38-"):
-        return "holdout38"
+    # A template named `h<N>-…` belongs to holdoutN; the rest are split by a hash of the name.
+    m = re.match(r"h([0-9]+)-", name)
+    if m:
+        return f"holdout{m.group(1)}"
     return "holdout" if hashlib.sha256(name.encode()).digest()[0] % 3 == 0 else "tune"
 
 
@@ -2147,9 +2078,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--per-template", type=int, default=12)
-    ap.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "holdout19", "holdout20", "holdout21", "holdout22", "holdout23", "holdout24", "holdout25", "holdout26", "holdout27", "holdout28", "holdout29", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34", "holdout35", "holdout36", "holdout37", "holdout38", "all"], default="all")
+    ap.add_argument("--split", default="all", help="tune, holdout, holdoutN (a template prefix hN-) or all")
     a = ap.parse_args()
-    for c in cases(a.seed, a.per_template):
+    every = cases(a.seed, a.per_template)
+    known = {c["split"] for c in every}
+    if a.split != "all" and a.split not in known:
+        ap.error(f"unknown split {a.split!r}; the splits are {', '.join(sorted(known))} and all")
+    for c in every:
         if a.split in ("all", c["split"]):
             print(json.dumps(c, ensure_ascii=False))
 

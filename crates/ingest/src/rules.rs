@@ -4292,7 +4292,7 @@ pub const RULES: &[RuleDef] = &[
             "security code"
         ],
         r#"(?i)\b(?:pin(?:[ \t-]?code)?|passcode|door[ \t]+code|access[ \t]+code|one[ \t-]?time[ \t]+(?:code|password|pin|passcode)|otp|verification[ \t]+code|security[ \t]+code)\b[^\r\n.]{0,40}?[ \t](?:is|was|:)[ \t]+(?P<s>[0-9]{4,10})(?:[^0-9A-Za-z]|$)"#,
-        C::Custom,
+        C::None,
         K::Generic,
         [(
             "Your one-time PIN for the door controller is 189848. It expires in 24 hours.",

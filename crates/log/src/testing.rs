@@ -216,6 +216,12 @@ impl<S: Store> Store for FaultyStore<S> {
     fn tagged_before(&self, tag: &str, below: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
         self.inner.tagged_before(tag, below, limit)
     }
+    fn tag_cursor<'a>(
+        &'a self,
+        tag: &str,
+    ) -> Result<Box<dyn crate::store::TagCursor + 'a>, StoreError> {
+        self.inner.tag_cursor(tag)
+    }
     fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
         match self.take_fault() {
             Fault::None => self.inner.commit(commit),

@@ -27,11 +27,12 @@ const STEP_BUDGET: usize = 20_000;
 /// How long one page may seek before it answers with a cursor (PostgreSQL's seeks are round
 /// trips: there the deadline, not the step budget, ends a long page).
 const PAGE_TIME: std::time::Duration = std::time::Duration::from_millis(50);
-/// How far out of order received times may be. An entry's time is taken when its request
-/// arrives and its index when the sequencer reaches it, so a later index can carry an earlier
-/// time by at most the time a request may wait (`request_timeout_secs`, 30 s by default).
-/// The binary search widens the range by this much and each match is then checked exactly.
-const RECEIVED_SLACK_MS: u64 = 120_000;
+/// How far out of order received times may be, at least. An entry's time is taken when its
+/// request arrives and its index when the sequencer reaches it, so a later index can carry an
+/// earlier time by about the time a request may wait: the slack is twice
+/// `request_timeout_secs`, and never less than this. The binary search widens the range by it
+/// and each match is then checked exactly.
+const MIN_RECEIVED_SLACK_MS: u64 = 120_000;
 /// Most words in one free-text query.
 const MAX_QUERY_WORDS: usize = 8;
 
@@ -99,6 +100,7 @@ pub async fn search(
         return Err(Problem::bad_request(format!("`limit` is 1 to {MAX_LIMIT}")));
     }
     let limit = usize::try_from(limit).unwrap_or(1);
+    let slack = MIN_RECEIVED_SLACK_MS.max(st.config.request_timeout_secs.saturating_mul(2000));
     let log = Arc::clone(&st.log);
     let started = std::time::Instant::now();
     let (found, entries, size) = blocking(move || {
@@ -107,14 +109,14 @@ pub async fn search(
         // The index range that can hold the time range, widened for out-of-order times.
         let from = match since {
             Some(s) => {
-                let t = s.saturating_sub(RECEIVED_SLACK_MS);
+                let t = s.saturating_sub(slack);
                 log.first_entry_where(&mut |b| received(b) >= t)?
             }
             None => 0,
         };
         let below = match until {
             Some(u) => {
-                let t = u.saturating_add(RECEIVED_SLACK_MS);
+                let t = u.saturating_add(slack);
                 below.min(log.first_entry_where(&mut |b| received(b) > t)?)
             }
             None => below,
