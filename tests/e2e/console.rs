@@ -246,3 +246,63 @@ fn the_console_in_chromium_verifies_and_raises_the_alarm_on_tampering() {
     // What the browser saw, the server never logged.
     assert!(!s.server_log().contains(secret));
 }
+
+/// A log encrypted at rest in Chromium: `ui/e2e/sealed.mjs` checks a sealed entry against its
+/// record and the signed root, catches a plaintext changed on the wire, and shows an erased
+/// entry as erased.
+#[test]
+fn the_console_verifies_sealed_entries_and_shows_erased_ones() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !node_ready() || missing("chromium", Path::new(&chromium).exists()) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("master.key");
+    let out = Command::new(env!("CARGO_BIN_EXE_glasslog"))
+        .args(["keygen", "--master-key"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let cfg = tmp.path().join("glasslog.toml");
+    std::fs::write(&cfg, format!("[encryption]\nmaster_key_file = {key:?}\n")).unwrap();
+    let s = Server::start_with(
+        &tmp.path().join("log"),
+        &["--config", cfg.to_str().unwrap()],
+    );
+    let index = |actor: &str| {
+        let r = s.post_json(
+            "/v1/entries?wait=checkpoint",
+            Some(&s.admin),
+            &serde_json::json!({"actor": actor, "action": "read",
+                "reason": format!("{actor}-private-note")}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["index"].as_u64().unwrap()
+    };
+    let (erased, sealed) = (index("alice"), index("bob"));
+    let r = s.post_json(
+        "/v1/admin/erasures",
+        Some(&s.admin),
+        &serde_json::json!({"actor": "alice", "reason": "request 1"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let out = Command::new("node")
+        .arg(ui().join("e2e/sealed.mjs"))
+        .env("GLASSLOG_URL", &s.base)
+        .env("GLASSLOG_TOKEN", &s.admin)
+        .env("GLASSLOG_VKEY", &s.vkey)
+        .env("GLASSLOG_SEALED_INDEX", sealed.to_string())
+        .env("GLASSLOG_ERASED_INDEX", erased.to_string())
+        .env("CHROMIUM", &chromium)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("all steps passed"), "{stdout}");
+}

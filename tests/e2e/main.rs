@@ -24,6 +24,7 @@ mod mirror;
 mod monitor;
 mod postgres;
 mod powerloss;
+mod protect;
 mod publish;
 mod rotation;
 mod search;

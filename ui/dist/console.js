@@ -131,6 +131,17 @@
   function leafHash(entry) {
     return sha256(concat(Uint8Array.of(0), entry));
   }
+  var SEALED_MAGIC = Uint8Array.of(0, 103, 108, 115, 49);
+  var COMMITMENT_DOMAIN = enc.encode("glasslog/v1/commitment\0");
+  async function sealedLeafData(plaintext, sealed) {
+    const record2 = bytesArg(sealed?.record_base64, "the sealed record");
+    const salt = bytesArg(sealed?.salt_base64, "the salt");
+    if (salt.length !== 32) throw new VerifyError("the salt is not 32 bytes");
+    if (record2.length < 141 || !SEALED_MAGIC.every((b, i) => record2[i] === b)) throw new VerifyError("not a sealed record");
+    const c = await sha256(concat(COMMITMENT_DOMAIN, salt, plaintext));
+    if (!c.every((b, i) => record2[5 + i] === b)) throw new VerifyError("the entry is not what its sealed record commits to");
+    return record2;
+  }
   function nodeHash(left, right) {
     return sha256(concat(Uint8Array.of(1), left, right));
   }
@@ -726,7 +737,7 @@ time ${ts}
     return verifyReport(report, key, policy);
   }
   async function verifyBundle(b, key, policy) {
-    const keys = ["format", "index", "entry_base64", "checkpoint", "audit_path"];
+    const keys = ["format", "index", "entry_base64", "checkpoint", "audit_path", "sealed"];
     if (Object.keys(b).some((k) => !keys.includes(k))) throw new VerifyError("the bundle has fields this format does not define");
     if (!Number.isSafeInteger(b.index) || b.index < 0 || typeof b.entry_base64 !== "string" || typeof b.checkpoint !== "string" || !Array.isArray(b.audit_path))
       throw new VerifyError("the bundle is missing its index, entry, checkpoint or audit path");
@@ -740,7 +751,8 @@ time ${ts}
     }
     let steps;
     try {
-      steps = await verifyInclusion(b.index, cp.size, await leafHash(bytes), path, cp.root);
+      const leafData = b.sealed ? await sealedLeafData(bytes, b.sealed) : bytes;
+      steps = await verifyInclusion(b.index, cp.size, await leafHash(leafData), path, cp.root);
     } catch (err) {
       throw new VerifyError(`entry ${b.index}: ${err.message}`);
     }
@@ -764,8 +776,10 @@ time ${ts}
       if (typeof e.entry !== "string" || !Array.isArray(e.inclusion_proof)) throw new VerifyError(`entry ${e.index} has no entry text or proof`);
       const bytes = new TextEncoder().encode(e.entry);
       const path = e.inclusion_proof.map(fromBase64);
+      let leafData = bytes;
       try {
-        await verifyInclusion(e.index, cp.size, await leafHash(bytes), path, cp.root);
+        if (e.sealed) leafData = await sealedLeafData(bytes, e.sealed);
+        await verifyInclusion(e.index, cp.size, await leafHash(leafData), path, cp.root);
       } catch (err) {
         throw new VerifyError(`entry ${e.index}: ${err.message}`);
       }
@@ -779,7 +793,7 @@ time ${ts}
           throw new VerifyError(`entry ${e.index}'s tlog-proof: ${err.message}`);
         }
         const b64 = (hashes) => hashes.map(toBase64).join(",");
-        if (t.index !== e.index || t.checkpoint !== report.checkpoint || !t.extra || toBase64(t.extra) !== toBase64(bytes) || b64(t.proof) !== b64(path))
+        if (t.index !== e.index || t.checkpoint !== report.checkpoint || !t.extra || toBase64(t.extra) !== toBase64(leafData) || b64(t.proof) !== b64(path))
           throw new VerifyError(`entry ${e.index}'s tlog-proof is not the report's proof`);
       }
       entries.push({ index: e.index, text: e.entry });
@@ -1297,7 +1311,8 @@ server: ${r.log.verifier_key}`);
       const cp = state.checkpoint;
       const r = await getJson(`/v1/entries/${index}`);
       const bytes = fromBase64(r.entry_base64);
-      const leaf = await leafHash(bytes);
+      const leafData = r.sealed ? await sealedLeafData(bytes, r.sealed) : bytes;
+      const leaf = await leafHash(leafData);
       const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
       const entry = JSON.parse(text);
       fill(
@@ -1325,7 +1340,8 @@ server: ${r.log.verifier_key}`);
           h(
             "ol",
             {},
-            h("li", {}, `leaf hash = SHA-256(0x00 ‖ entry) = ${toBase64(leaf)}`),
+            r.sealed ? h("li", {}, 'the entry is what its sealed record commits to: SHA-256("glasslog/v1/commitment" 0x00 ‖ salt ‖ entry) is in the record') : [],
+            h("li", {}, `leaf hash = SHA-256(0x00 ‖ ${r.sealed ? "sealed record" : "entry"}) = ${toBase64(leaf)}`),
             steps.map(
               (s) => h("li", {}, s.side === "left" ? `SHA-256(0x01 ‖ ${toBase64(s.sibling)} ‖ previous)` : `SHA-256(0x01 ‖ previous ‖ ${toBase64(s.sibling)})`, ` = ${toBase64(s.result)}`)
             ),

@@ -7,7 +7,7 @@ import { fill, h, markerRules, time, withMarkers } from "./dom.js";
 import * as monitor from "./monitor.js";
 import * as breakglass from "./breakglass.js";
 import { verifyView } from "./offline.js";
-import { VerifyError, fromBase64, leafHash, parseVerifierKey, toBase64, toHex, verifyInclusion } from "./verify.js";
+import { VerifyError, fromBase64, leafHash, parseVerifierKey, sealedLeafData, toBase64, toHex, verifyInclusion } from "./verify.js";
 
 const PAGE = 25;
 const POLL_MS = 10_000;
@@ -337,7 +337,9 @@ async function entryView(index) {
     // What is shown is what is proven: the bytes the leaf hash covers, decoded here, not the
     // server's parsed copy beside them.
     const bytes = fromBase64(r.entry_base64);
-    const leaf = await leafHash(bytes);
+    // Encrypted at rest, the leaf hashes the sealed record, which commits to these bytes.
+    const leafData = r.sealed ? await sealedLeafData(bytes, r.sealed) : bytes;
+    const leaf = await leafHash(leafData);
     const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     const entry = JSON.parse(text);
     fill(
@@ -365,7 +367,8 @@ async function entryView(index) {
         h(
           "ol",
           {},
-          h("li", {}, `leaf hash = SHA-256(0x00 ‖ entry) = ${toBase64(leaf)}`),
+          r.sealed ? h("li", {}, "the entry is what its sealed record commits to: SHA-256(\"glasslog/v1/commitment\" 0x00 ‖ salt ‖ entry) is in the record") : [],
+          h("li", {}, `leaf hash = SHA-256(0x00 ‖ ${r.sealed ? "sealed record" : "entry"}) = ${toBase64(leaf)}`),
           steps.map((s) =>
             h("li", {}, s.side === "left" ? `SHA-256(0x01 ‖ ${toBase64(s.sibling)} ‖ previous)` : `SHA-256(0x01 ‖ previous ‖ ${toBase64(s.sibling)})`, ` = ${toBase64(s.result)}`),
           ),

@@ -6,7 +6,7 @@
 import { fill, h, withMarkers } from "./dom.js";
 import { firstDifference, summarize } from "./session.js";
 import { pinnedKey } from "./monitor.js";
-import { VerifyError, fromBase64, leafHash, parsePolicy, parseTlogProof, parseVerifierKey, toBase64, verifyCheckpoint, verifyInclusion, verifyTlogProof, verifyWithPolicy } from "./verify.js";
+import { VerifyError, fromBase64, leafHash, parsePolicy, sealedLeafData, parseTlogProof, parseVerifierKey, toBase64, verifyCheckpoint, verifyInclusion, verifyTlogProof, verifyWithPolicy } from "./verify.js";
 
 const REPORT_FORMATS = ["glasslog-breakglass-report/v2", "glasslog-breakglass-report/v1"];
 const BUNDLE_FORMAT = "glasslog-proof-bundle/v1";
@@ -39,7 +39,7 @@ export async function verifyFile(text, vkey, policyText) {
 
 /** glasslog's JSON proof bundle (`glasslog prove --format bundle`): one entry, its checkpoint and path. */
 async function verifyBundle(b, key, policy) {
-  const keys = ["format", "index", "entry_base64", "checkpoint", "audit_path"];
+  const keys = ["format", "index", "entry_base64", "checkpoint", "audit_path", "sealed"];
   if (Object.keys(b).some((k) => !keys.includes(k))) throw new VerifyError("the bundle has fields this format does not define");
   if (!Number.isSafeInteger(b.index) || b.index < 0 || typeof b.entry_base64 !== "string" || typeof b.checkpoint !== "string" || !Array.isArray(b.audit_path))
     throw new VerifyError("the bundle is missing its index, entry, checkpoint or audit path");
@@ -53,7 +53,8 @@ async function verifyBundle(b, key, policy) {
   }
   let steps;
   try {
-    steps = await verifyInclusion(b.index, cp.size, await leafHash(bytes), path, cp.root);
+    const leafData = b.sealed ? await sealedLeafData(bytes, b.sealed) : bytes;
+    steps = await verifyInclusion(b.index, cp.size, await leafHash(leafData), path, cp.root);
   } catch (err) {
     throw new VerifyError(`entry ${b.index}: ${err.message}`);
   }
@@ -78,8 +79,11 @@ async function verifyReport(report, key, policy) {
     if (typeof e.entry !== "string" || !Array.isArray(e.inclusion_proof)) throw new VerifyError(`entry ${e.index} has no entry text or proof`);
     const bytes = new TextEncoder().encode(e.entry);
     const path = e.inclusion_proof.map(fromBase64);
+    // Encrypted at rest, the leaf (and the tlog-proof's extra) is the sealed record.
+    let leafData = bytes;
     try {
-      await verifyInclusion(e.index, cp.size, await leafHash(bytes), path, cp.root);
+      if (e.sealed) leafData = await sealedLeafData(bytes, e.sealed);
+      await verifyInclusion(e.index, cp.size, await leafHash(leafData), path, cp.root);
     } catch (err) {
       throw new VerifyError(`entry ${e.index}: ${err.message}`);
     }
@@ -95,7 +99,7 @@ async function verifyReport(report, key, policy) {
         throw new VerifyError(`entry ${e.index}'s tlog-proof: ${err.message}`);
       }
       const b64 = (hashes) => hashes.map(toBase64).join(",");
-      if (t.index !== e.index || t.checkpoint !== report.checkpoint || !t.extra || toBase64(t.extra) !== toBase64(bytes) || b64(t.proof) !== b64(path))
+      if (t.index !== e.index || t.checkpoint !== report.checkpoint || !t.extra || toBase64(t.extra) !== toBase64(leafData) || b64(t.proof) !== b64(path))
         throw new VerifyError(`entry ${e.index}'s tlog-proof is not the report's proof`);
     }
     entries.push({ index: e.index, text: e.entry });

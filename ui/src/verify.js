@@ -69,6 +69,25 @@ export function leafHash(entry) {
   return sha256(concat(Uint8Array.of(0), entry));
 }
 
+const SEALED_MAGIC = Uint8Array.of(0, 0x67, 0x6c, 0x73, 0x31); // "\0gls1"
+const COMMITMENT_DOMAIN = enc.encode("glasslog/v1/commitment\0");
+
+/**
+ * A sealed entry (a log encrypted at rest): the leaf hashes the sealed record, which commits
+ * to the plaintext as SHA-256("glasslog/v1/commitment" 0x00 || salt || plaintext) in its
+ * bytes 5..37 (crates/seal). Checks that commitment with the salt the server gave, and
+ * returns the record: the bytes to hash into the leaf. No key is needed, none is used.
+ */
+export async function sealedLeafData(plaintext, sealed) {
+  const record = bytesArg(sealed?.record_base64, "the sealed record");
+  const salt = bytesArg(sealed?.salt_base64, "the salt");
+  if (salt.length !== 32) throw new VerifyError("the salt is not 32 bytes");
+  if (record.length < 141 || !SEALED_MAGIC.every((b, i) => record[i] === b)) throw new VerifyError("not a sealed record");
+  const c = await sha256(concat(COMMITMENT_DOMAIN, salt, plaintext));
+  if (!c.every((b, i) => record[5 + i] === b)) throw new VerifyError("the entry is not what its sealed record commits to");
+  return record;
+}
+
 /** RFC 6962 interior node: SHA-256(0x01 || left || right). */
 export function nodeHash(left, right) {
   return sha256(concat(Uint8Array.of(1), left, right));

@@ -113,6 +113,79 @@ pub struct ServerConfig {
     pub rate_limit_burst: u32,
     /// The break-glass policy (who requests, approves and reviews; bounds; webhook).
     pub breakglass: glasslog_breakglass::Policy,
+    /// Encryption at rest and crypto-shredding (off when absent). A log is sealed or clear
+    /// for its whole life.
+    pub encryption: Option<EncryptionSettings>,
+    /// Retention: how long each source's entries stay readable (needs `encryption`).
+    pub retention: RetentionSettings,
+}
+
+/// `[encryption]`: entries are sealed under per-subject data keys wrapped by a master key
+/// (ARCHITECTURE.md, "Encryption at rest").
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptionSettings {
+    /// A file holding the 32-byte master key (base64 or hex), owner-only and outside the
+    /// data directory; `glasslog keygen --master-key FILE` makes one.
+    #[serde(default)]
+    pub master_key_file: Option<PathBuf>,
+    /// Or the environment variable that holds it.
+    #[serde(default)]
+    pub master_key_env: Option<String>,
+    /// What a data key covers besides the source and the epoch: `actor` (erasure by actor,
+    /// the default), `source` or `none` (erasure only by retention).
+    #[serde(default)]
+    pub subject: SubjectScope,
+    /// Days per data key epoch: retention destroys whole epochs, so an entry stays readable
+    /// up to this long past its retention period.
+    #[serde(default = "default_epoch_days")]
+    pub epoch_days: u32,
+}
+
+fn default_epoch_days() -> u32 {
+    7
+}
+
+/// What a data key covers besides source and epoch.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectScope {
+    /// One key per actor (per source and epoch): erasure by actor.
+    #[default]
+    Actor,
+    /// One key per source (and epoch).
+    Source,
+    /// One key per epoch and source only.
+    None,
+}
+
+/// `[retention]`: per-source retention periods, enforced by crypto-shredding.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Days each named source's entries are kept readable.
+    pub sources: std::collections::BTreeMap<String, u32>,
+    /// Days for sources not named (none: kept for ever).
+    pub default_days: Option<u32>,
+    /// Seconds between retention runs.
+    pub interval_secs: u64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            sources: std::collections::BTreeMap::new(),
+            default_days: None,
+            interval_secs: 3600,
+        }
+    }
+}
+
+impl RetentionSettings {
+    /// Whether any source has a retention period.
+    pub fn is_set(&self) -> bool {
+        !self.sources.is_empty() || self.default_days.is_some()
+    }
 }
 
 /// A key pair in a PKCS#11 token: `glasslog keygen --pkcs11-*` makes it, or the token's own
@@ -241,6 +314,8 @@ impl Default for ServerConfig {
             breakglass: glasslog_breakglass::Policy::default(),
             rate_limit_per_second: 0,
             rate_limit_burst: 0,
+            encryption: None,
+            retention: RetentionSettings::default(),
         }
     }
 }

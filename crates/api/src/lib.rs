@@ -15,6 +15,7 @@ pub mod listener;
 pub mod metrics;
 pub mod mirror;
 pub mod problem;
+pub mod protect;
 pub mod query;
 mod routes;
 mod secret_file;

@@ -40,6 +40,14 @@ pub struct Metrics {
     pub tile_cache_hits: Counter,
     /// Proofs answered from memory on the async thread, without the blocking pool.
     pub proofs_in_place: Counter,
+    /// Data keys destroyed, by cause (erasure, retention).
+    pub keys_destroyed: Family<Labels, Counter>,
+    /// Retention passes run, by outcome.
+    pub retention_runs: Family<Labels, Counter>,
+    /// Expired keys a legal hold kept, in the last retention pass.
+    pub retention_held: Gauge,
+    /// When the last retention pass finished (seconds since the Unix epoch).
+    pub retention_last_run: Gauge,
 }
 
 impl Metrics {
@@ -126,7 +134,35 @@ impl Metrics {
             "Requests refused by the per-token rate limit",
             rate_limited.clone(),
         );
+        let keys_destroyed = Family::<Labels, Counter>::default();
+        registry.register(
+            "keys_destroyed",
+            "Data keys destroyed (crypto-shredding), by cause",
+            keys_destroyed.clone(),
+        );
+        let retention_runs = Family::<Labels, Counter>::default();
+        registry.register(
+            "retention_runs",
+            "Retention passes, by outcome",
+            retention_runs.clone(),
+        );
+        let retention_held = Gauge::default();
+        registry.register(
+            "retention_held_keys",
+            "Expired data keys kept by a legal hold in the last retention pass",
+            retention_held.clone(),
+        );
+        let retention_last_run = Gauge::default();
+        registry.register(
+            "retention_last_run_timestamp_seconds",
+            "When the last retention pass finished",
+            retention_last_run.clone(),
+        );
         Metrics {
+            keys_destroyed,
+            retention_runs,
+            retention_held,
+            retention_last_run,
             rate_limited,
             tile_cache_hits,
             proofs_in_place,

@@ -223,6 +223,17 @@ pub fn log_problem(e: LogError) -> Problem {
                 "the log has stopped accepting entries; operators have been alerted",
             )
         }
+        LogError::Erased(index) => Problem::new(
+            StatusCode::GONE,
+            "entry-erased",
+            format!("entry {index} was erased: its data key was destroyed"),
+        )
+        .with("index", json!(index)),
+        LogError::NotSealed => Problem::new(
+            StatusCode::CONFLICT,
+            "not-encrypted",
+            "this log is not configured for encryption at rest ([encryption]), so it has no data keys to destroy",
+        ),
         LogError::NoCheckpointYet => Problem::unavailable(
             "the log has no signed checkpoint yet: it signs with ML-DSA-44 alone, which cannot sign the empty tree, so its first checkpoint comes with its first entry",
         ),

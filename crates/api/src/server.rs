@@ -64,6 +64,12 @@ pub enum ServeError {
     /// `[rotation]` cannot be applied.
     #[error("[rotation]: {0}")]
     Rotation(String),
+    /// The master key of encryption at rest.
+    #[error("[encryption]: {0}")]
+    MasterKey(#[from] crate::protect::MasterKeyError),
+    /// Encryption settings that cannot work.
+    #[error("{0}")]
+    Encryption(String),
     /// Opening the token failed inside the vendor's module.
     #[error("the PKCS#11 module failed while the token key was opened")]
     Pkcs11Module,
@@ -269,6 +275,7 @@ async fn record_signing_keys(log: &Arc<Log>, sanitizer: &Arc<Sanitizer>) -> Resu
         data: s.encoded.bytes,
         identity: glasslog_log::Identity::Leaf,
         tags: vec![SIGNING_KEYS_TAG.to_owned()],
+        subject: crate::protect::system_subject(),
     }])
     .await?;
     tracing::info!(digest = %digest, "signing keys recorded in the log");
@@ -461,7 +468,24 @@ pub async fn serve(
         path: dir.clone(),
         source: std::io::Error::other(e.to_string()),
     })??;
-    let log = tokio::task::spawn_blocking(move || Log::open(store, signer, LogConfig::default()))
+    let sealing = match &config.encryption {
+        Some(e) => Some(glasslog_log::Sealing {
+            master: Arc::new(crate::protect::load_master_key(e, &dir)?),
+            epoch_days: e.epoch_days.max(1),
+        }),
+        None if config.retention.is_set() => {
+            return Err(ServeError::Encryption(
+                "[retention] expires entries by destroying their keys: it needs [encryption]"
+                    .into(),
+            ));
+        }
+        None => None,
+    };
+    let log_config = LogConfig {
+        sealing,
+        ..LogConfig::default()
+    };
+    let log = tokio::task::spawn_blocking(move || Log::open(store, signer, log_config))
         .await
         .map_err(|e| ServeError::DataDir {
             path: dir.clone(),
@@ -557,6 +581,25 @@ pub async fn serve(
         tokio::spawn(async move {
             if let Err(e) = cosign::run(log, targets, quorum, witness_policy, out).await {
                 tracing::error!(error = %e, "witness cosigning stopped");
+            }
+        });
+    }
+    if state.config.retention.is_set() {
+        let st = Arc::clone(&state);
+        let every = std::time::Duration::from_secs(st.config.retention.interval_secs.max(1));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                // The first tick is at once: a server that was down catches up on start.
+                tick.tick().await;
+                match routes::protect::retention_pass(&st).await {
+                    Ok(v) => tracing::info!(
+                        keys_destroyed = %v["keys_destroyed"],
+                        keys_held = %v["keys_held"],
+                        "retention pass"
+                    ),
+                    Err(p) => tracing::warn!(problem = %p.detail, "retention pass failed"),
+                }
             }
         });
     }

@@ -21,7 +21,7 @@ pub use policy::{Policy, PolicyError, Principal};
 pub use record::{
     Action, Alert, Event, Located, Opened, Record, Scope, Submitter, Verdict, decode, session_of,
 };
-pub use report::{Report, ReportEntry, ReportError, VerifiedReport, verify_report};
+pub use report::{BuildEntry, Report, ReportEntry, ReportError, VerifiedReport, verify_report};
 pub use rules::Due;
 pub use session::{Session, Status};
 pub use state::State;

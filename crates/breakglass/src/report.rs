@@ -47,6 +47,23 @@ pub struct ReportEntry {
     /// it alone. Present in v2 reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tlog_proof: Option<String>,
+    /// In a log encrypted at rest, the sealed record the leaf hashes and the salt that proves
+    /// `entry` is what it commits to; the tlog-proof's `extra` is then the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<glasslog_seal::SealedParts>,
+}
+
+/// One entry given to [`Report::build`].
+#[derive(Clone, Debug)]
+pub struct BuildEntry {
+    /// Its index.
+    pub index: u64,
+    /// Its plaintext (canonical JSON).
+    pub bytes: Vec<u8>,
+    /// Its audit path.
+    pub path: Vec<Hash>,
+    /// For a sealed log, the record the leaf hashes and the commitment's salt.
+    pub sealed: Option<(Vec<u8>, [u8; 32])>,
 }
 
 /// Why a report does not verify.
@@ -128,28 +145,37 @@ impl Report {
     pub fn build(
         session: &str,
         checkpoint: String,
-        entries: Vec<(u64, Vec<u8>, Vec<Hash>)>,
+        entries: Vec<BuildEntry>,
     ) -> Result<Report, ReportError> {
-        let raw: Vec<(u64, &[u8])> = entries.iter().map(|(i, b, _)| (*i, b.as_slice())).collect();
+        let raw: Vec<(u64, &[u8])> = entries
+            .iter()
+            .map(|e| (e.index, e.bytes.as_slice()))
+            .collect();
         let summary = summarize(session, &raw)?;
         let entries = entries
             .into_iter()
-            .map(|(index, bytes, path)| {
+            .map(|e| {
+                let index = e.index;
+                let leaf_data = e.sealed.as_ref().map_or(&e.bytes, |(r, _)| r);
                 let tlog_proof = TlogProof {
-                    extra: Some(bytes.clone()),
+                    extra: Some(leaf_data.clone()),
                     index,
-                    proof: path.clone(),
+                    proof: e.path.clone(),
                     checkpoint: checkpoint.clone(),
                 }
                 .to_text();
                 Ok(ReportEntry {
                     index,
-                    entry: String::from_utf8(bytes).map_err(|_| ReportError::Entry {
+                    inclusion_proof: e.path.iter().map(Hash::to_base64).collect(),
+                    tlog_proof: Some(tlog_proof),
+                    sealed: e
+                        .sealed
+                        .as_ref()
+                        .map(|(r, salt)| glasslog_seal::SealedParts::new(r, salt)),
+                    entry: String::from_utf8(e.bytes).map_err(|_| ReportError::Entry {
                         index,
                         reason: "not UTF-8".into(),
                     })?,
-                    inclusion_proof: path.iter().map(Hash::to_base64).collect(),
-                    tlog_proof: Some(tlog_proof),
                 })
             })
             .collect::<Result<_, ReportError>>()?;
@@ -364,10 +390,21 @@ pub fn verify_report(report: &Report, known: &VerifierSet) -> Result<VerifiedRep
                 index: e.index,
                 reason: format!("inclusion proof: {err}"),
             })?;
+        let leaf_data = match &e.sealed {
+            Some(parts) => {
+                parts
+                    .leaf_data(e.entry.as_bytes())
+                    .map_err(|err| ReportError::Entry {
+                        index: e.index,
+                        reason: format!("sealed record: {err}"),
+                    })?
+            }
+            None => e.entry.as_bytes().to_vec(),
+        };
         verify_inclusion(
             e.index,
             checkpoint.size,
-            &leaf_hash(e.entry.as_bytes()),
+            &leaf_hash(&leaf_data),
             &path,
             &checkpoint.root,
         )
@@ -386,7 +423,7 @@ pub fn verify_report(report: &Report, known: &VerifierSet) -> Result<VerifiedRep
                 if t.index != e.index
                     || t.proof != path
                     || t.checkpoint != report.checkpoint
-                    || t.extra.as_deref() != Some(e.entry.as_bytes())
+                    || t.extra.as_deref() != Some(leaf_data.as_slice())
                 {
                     return Err(ReportError::Entry {
                         index: e.index,

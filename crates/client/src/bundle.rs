@@ -25,6 +25,10 @@ pub struct ProofBundle {
     pub checkpoint: String,
     /// The audit path, base64 hashes, leaf's sibling first.
     pub audit_path: Vec<String>,
+    /// In a log encrypted at rest, the sealed record the leaf hashes and the salt that proves
+    /// the entry is what it commits to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<glasslog_seal::SealedParts>,
 }
 
 const FORMAT: &str = "glasslog-proof-bundle/v1";
@@ -38,14 +42,27 @@ impl ProofBundle {
             entry_base64: STANDARD.encode(&entry.bytes),
             checkpoint: checkpoint.note.clone(),
             audit_path: path.iter().map(Hash::to_base64).collect(),
+            sealed: entry.sealed.clone(),
+        }
+    }
+
+    /// The bytes the leaf hashes: the entry, or its sealed record once the entry is checked
+    /// against it.
+    fn leaf_data(&self) -> Result<Vec<u8>, Error> {
+        let entry = STANDARD
+            .decode(&self.entry_base64)
+            .map_err(|_| Error::Lied("entry is not base64".into()))?;
+        match &self.sealed {
+            Some(parts) => parts
+                .leaf_data(&entry)
+                .map_err(|e| Error::Lied(format!("sealed record: {e}"))),
+            None => Ok(entry),
         }
     }
 
     /// The same proof as a C2SP tlog-proof, with the entry's bytes as its `extra` data.
     pub fn to_tlog_proof(&self) -> Result<TlogProof, Error> {
-        let entry = STANDARD
-            .decode(&self.entry_base64)
-            .map_err(|_| Error::Invalid("entry is not base64".into()))?;
+        let entry = self.leaf_data()?;
         let proof = self
             .audit_path
             .iter()
@@ -119,6 +136,7 @@ pub fn verify_bundle(bundle: &ProofBundle, vkey: &str) -> Result<(Checkpoint, Ve
             cp.origin
         )));
     }
+    let leaf_data = bundle.leaf_data()?;
     let entry = STANDARD
         .decode(&bundle.entry_base64)
         .map_err(|_| Error::Lied("entry is not base64".into()))?;
@@ -127,7 +145,14 @@ pub fn verify_bundle(bundle: &ProofBundle, vkey: &str) -> Result<(Checkpoint, Ve
         .iter()
         .map(|h| Hash::from_base64(h).map_err(|e| Error::Lied(format!("audit path: {e}"))))
         .collect::<Result<_, _>>()?;
-    verify_inclusion(bundle.index, cp.size, &leaf_hash(&entry), &path, &cp.root).map_err(|e| {
+    verify_inclusion(
+        bundle.index,
+        cp.size,
+        &leaf_hash(&leaf_data),
+        &path,
+        &cp.root,
+    )
+    .map_err(|e| {
         Error::Lied(format!(
             "entry {} is not in the signed tree of size {}: {e}",
             bundle.index, cp.size
@@ -155,6 +180,7 @@ mod tests {
             entry_base64: STANDARD.encode(&entry),
             checkpoint: signer.sign_note(&cp.to_text()),
             audit_path: Vec::new(),
+            sealed: None,
         }
     }
 

@@ -93,10 +93,55 @@ pub struct Submitted {
 pub struct Entry {
     /// Its index.
     pub index: u64,
-    /// The exact stored bytes.
+    /// The entry's bytes (canonical JSON): the leaf data, or in a log encrypted at rest the
+    /// plaintext its sealed record commits to.
     pub bytes: Vec<u8>,
-    /// `leaf_hash(bytes)`.
+    /// The leaf hash: of `bytes`, or of the sealed record.
     pub leaf_hash: Hash,
+    /// In a log encrypted at rest, the record and salt that tie `bytes` to the leaf.
+    pub sealed: Option<glasslog_seal::SealedParts>,
+}
+
+/// An entry from the API's JSON (`GET /v1/entries…`), checked: the leaf hash the server
+/// states is the hash of the bytes, or of a sealed record that commits to them.
+fn checked_entry(v: &Value, index: u64) -> Result<Entry, Error> {
+    if v["erased"].as_bool() == Some(true) {
+        return Err(Error::Invalid(format!(
+            "entry {index} was erased: its leaf stays in the tree, its contents are gone"
+        )));
+    }
+    let bytes = v["entry_base64"]
+        .as_str()
+        .and_then(|b| STANDARD.decode(b).ok())
+        .ok_or_else(|| Error::Lied("entry without bytes".into()))?;
+    let sealed = match v.get("sealed") {
+        None | Some(Value::Null) => None,
+        Some(s) => Some(
+            serde_json::from_value::<glasslog_seal::SealedParts>(s.clone())
+                .map_err(|e| Error::Lied(format!("entry {index}: sealed parts: {e}")))?,
+        ),
+    };
+    let leaf = match &sealed {
+        Some(parts) => leaf_hash(
+            &parts
+                .leaf_data(&bytes)
+                .map_err(|e| Error::Lied(format!("entry {index}: {e}")))?,
+        ),
+        None => leaf_hash(&bytes),
+    };
+    if v["index"].as_u64() != Some(index)
+        || v["leaf_hash"].as_str() != Some(leaf.to_base64().as_str())
+    {
+        return Err(Error::Lied(format!(
+            "entry {index}: the index or leaf hash does not match the bytes"
+        )));
+    }
+    Ok(Entry {
+        index,
+        bytes,
+        leaf_hash: leaf,
+        sealed,
+    })
 }
 
 /// What a checkpoint must carry to be relied on: the log's signature, and with witnesses
@@ -493,21 +538,7 @@ impl Client {
     /// An entry's exact stored bytes (needs an auditor token unless entries are public).
     pub fn entry(&self, index: u64) -> Result<Entry, Error> {
         let v = self.json("GET", &format!("/v1/entries/{index}"), None, b"")?;
-        let bytes = v["entry_base64"]
-            .as_str()
-            .and_then(|b| STANDARD.decode(b).ok())
-            .ok_or_else(|| Error::Lied("entry without bytes".into()))?;
-        let leaf = leaf_hash(&bytes);
-        if v["leaf_hash"].as_str() != Some(leaf.to_base64().as_str()) {
-            return Err(Error::Lied(format!(
-                "entry {index}: the leaf hash does not match the bytes"
-            )));
-        }
-        Ok(Entry {
-            index,
-            bytes,
-            leaf_hash: leaf,
-        })
+        checked_entry(&v, index)
     }
 
     /// The audit path of entry `index` in `checkpoint`'s tree, verified against its root.
@@ -593,25 +624,7 @@ impl Client {
             .ok_or_else(|| Error::Lied("no entries".into()))?
             .iter()
             .zip(start..)
-            .map(|(e, index)| {
-                let bytes = e["entry_base64"]
-                    .as_str()
-                    .and_then(|b| STANDARD.decode(b).ok())
-                    .ok_or_else(|| Error::Lied("entry without bytes".into()))?;
-                let leaf = leaf_hash(&bytes);
-                if e["index"].as_u64() != Some(index)
-                    || e["leaf_hash"].as_str() != Some(leaf.to_base64().as_str())
-                {
-                    return Err(Error::Lied(format!(
-                        "entry {index} does not match its index or leaf hash"
-                    )));
-                }
-                Ok(Entry {
-                    index,
-                    bytes,
-                    leaf_hash: leaf,
-                })
-            })
+            .map(|(e, index)| checked_entry(e, index))
             .collect()
     }
 

@@ -186,8 +186,7 @@ fn collect<'a>(
     t.add(term(Field::Source, source));
     let mut text_fields: Vec<&str> = Vec::new();
     if let Some(ev) = event {
-        let actor =
-            str_at(ev, &["actor", "user", "name"]).or_else(|| str_at(ev, &["user", "name"]));
+        let actor = actor_of(ev);
         let action = str_at(ev, &["api", "operation"]).or_else(|| str_at(ev, &["activity_name"]));
         if let Some(a) = actor {
             t.add(term(Field::Actor, a));
@@ -271,6 +270,26 @@ pub fn terms_of<'a>(
         Body::Event(ev) => collect(source, Some(ev), None, rules),
         Body::Text(text) => collect(source, None, Some(text), rules),
     }
+}
+
+/// An OCSF event's actor: `actor.user.name`, or `user.name` in identity classes. What
+/// search finds by actor and what encryption at rest keys an entry's subject by.
+pub fn actor_of(event: &Value) -> Option<&str> {
+    str_at(event, &["actor", "user", "name"]).or_else(|| str_at(event, &["user", "name"]))
+}
+
+/// The subject of an entry for erasure, from its (redacted) body: `actor:` and the actor's
+/// name, lowercased as search compares it; `None` for text and for events without an actor.
+pub fn subject_of(body: &Body) -> Option<String> {
+    match body {
+        Body::Event(ev) => actor_of(ev).map(actor_subject),
+        Body::Text(_) => None,
+    }
+}
+
+/// The erasure subject of an actor's name.
+pub fn actor_subject(actor: &str) -> String {
+    format!("actor:{}", actor.to_lowercase())
 }
 
 /// The received time of a stored entry, in milliseconds since the Unix epoch.

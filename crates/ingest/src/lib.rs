@@ -35,6 +35,8 @@ pub struct Sanitized {
     pub findings: Vec<Finding>,
     /// The entry's search terms ([`index::terms_of`]), when the sanitizer indexes.
     pub terms: Vec<String>,
+    /// The entry's erasure subject ([`index::subject_of`]): its actor, if it has one.
+    pub subject: Option<String>,
 }
 
 /// Why a submission is not stored.
@@ -157,6 +159,7 @@ impl Sanitizer {
             Vec::new()
         };
         Ok(Sanitized {
+            subject: index::subject_of(&body),
             encoded,
             findings,
             terms,

@@ -69,6 +69,17 @@ pub enum LogError {
     /// with its first entry.
     #[error("the log has no signed checkpoint yet")]
     NoCheckpointYet,
+    /// The entry's data key was destroyed (erasure or retention): its leaf stays in the tree,
+    /// its plaintext is gone.
+    #[error("entry {0} was erased")]
+    Erased(u64),
+    /// Sealing was asked of a log without a master key, or a sealed entry read without one.
+    #[error("the log is not configured for encryption at rest")]
+    NotSealed,
+    /// The log was created sealed and opened without a master key, or the other way round:
+    /// a log is encrypted at rest, or not, for its whole life.
+    #[error("{0}")]
+    SealingChanged(&'static str),
     /// The checkpoint key did not sign (a token that is away). Entries stay durable and
     /// acknowledged; the sequencer tries again.
     #[error(transparent)]

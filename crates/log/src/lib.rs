@@ -22,16 +22,20 @@ mod store;
 pub mod testing;
 mod tiles;
 mod types;
+mod vault;
 mod verify;
 
 pub use error::{LogError, StoreError};
+/// The formats of encryption at rest, for callers that name keys and check openings.
+pub use glasslog_seal as seal;
 pub use key::{KeyFileError, load_or_create_mldsa_signer, load_or_create_signer, load_signer};
-pub use log::Log;
+pub use log::{Log, Opening};
 pub use memory::MemoryStore;
 pub use mirror::{Mirror, MirrorCheckpoint, MirrorError};
 pub use publish::{DirPublisher, PublishError};
 pub use rocks::{RocksOptions, RocksStore};
 pub use signer::{LogSigner, LogSignerError};
-pub use store::{Commit, Store, TagCursor, TileKey};
+pub use store::{Commit, KeyId, NewKey, Store, TagCursor, TileKey};
 pub use types::{Appended, Identity, LogConfig, MAX_TAG_BYTES, NewEntry, SignedCheckpoint};
+pub use vault::{Erased, Sealing, Subject};
 pub use verify::VerifyReport;

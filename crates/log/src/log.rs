@@ -10,6 +10,7 @@ use crate::tiles::{
     MemoryTileReader, TileReader, served_entry_bundle, served_tile, stored_entries,
 };
 use crate::types::{Appended, LogConfig, MAX_TAG_BYTES, NewEntry, Shared, SignedCheckpoint};
+use crate::vault::{Erased, Vault};
 use crate::verify::{VerifyReport, verify_store};
 use glasslog_merkle::{BUNDLE_ENTRY_MAX, Hash, LogKey, Tile, consistency_proof, inclusion_proof};
 use std::sync::mpsc;
@@ -36,10 +37,27 @@ impl Log {
     ) -> Result<Self, LogError> {
         let (published, _) = watch::channel(None);
         let shared = Arc::new(Shared {
+            vault: config.sealing.clone().map(Vault::new),
             store,
             signer: signer.into(),
             published,
         });
+        // A log is sealed or clear for its whole life: its first entry says which.
+        if let Some(first) = shared.store.read_entries(0, 1)?.first() {
+            match (glasslog_seal::is_sealed(first), shared.vault.is_some()) {
+                (true, false) => {
+                    return Err(LogError::SealingChanged(
+                        "this log is encrypted at rest: configure its master key ([encryption])",
+                    ));
+                }
+                (false, true) => {
+                    return Err(LogError::SealingChanged(
+                        "this log was created without encryption at rest; an existing log cannot be sealed",
+                    ));
+                }
+                _ => {}
+            }
+        }
         let sequencer = Sequencer::recover(Arc::clone(&shared), config)?;
         let (tx, rx) = mpsc::channel();
         let worker = std::thread::Builder::new()
@@ -92,10 +110,11 @@ impl Log {
         &self,
         entries: Vec<NewEntry>,
     ) -> Result<oneshot::Receiver<Result<Vec<Appended>, LogError>>, LogError> {
-        if let Some(e) = entries.iter().find(|e| e.data.len() > BUNDLE_ENTRY_MAX) {
+        let max = self.max_entry_bytes();
+        if let Some(e) = entries.iter().find(|e| e.data.len() > max) {
             return Err(LogError::EntryTooLarge {
                 len: e.data.len(),
-                max: BUNDLE_ENTRY_MAX,
+                max,
             });
         }
         if let Some(t) = entries
@@ -129,7 +148,31 @@ impl Log {
     /// Up to `limit` indices of entries tagged `tag`, from index `from` on, in order. Blocks
     /// on storage: call it off async worker threads.
     pub fn tagged(&self, tag: &str, from: u64, limit: usize) -> Result<Vec<u64>, LogError> {
-        Ok(self.shared.store.tagged(tag, from, limit)?)
+        Ok(self
+            .shared
+            .store
+            .tagged(&self.stored_tag(tag), from, limit)?)
+    }
+
+    /// A tag as the index stores it: a sealed log keeps keyed hashes, never words.
+    fn stored_tag(&self, tag: &str) -> String {
+        match &self.shared.vault {
+            Some(v) => v.master().tag(tag),
+            None => tag.to_owned(),
+        }
+    }
+
+    /// The largest entry an append takes: what fits a bundle, less a seal's overhead.
+    pub fn max_entry_bytes(&self) -> usize {
+        match self.shared.vault {
+            Some(_) => BUNDLE_ENTRY_MAX - glasslog_seal::OVERHEAD,
+            None => BUNDLE_ENTRY_MAX,
+        }
+    }
+
+    /// Whether entries are sealed (encrypted at rest).
+    pub fn is_sealed(&self) -> bool {
+        self.shared.vault.is_some()
     }
 
     /// The latest published checkpoint.
@@ -245,15 +288,30 @@ impl Log {
             .ok_or_else(|| LogError::NotFound(tile.entries_path()))
     }
 
-    /// Entries `[start, end)`, all below the checkpointed size.
-    pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LogError> {
+    /// Entries `[start, end)`, all below the checkpointed size, opened: plaintext, and for a
+    /// sealed log what proves it against its leaf, or that it was erased.
+    pub fn open_entries(&self, start: u64, end: u64) -> Result<Vec<Opening>, LogError> {
         let size = self.checkpoint()?.checkpoint.size;
-        stored_entries(self.shared.store.as_ref(), size, start, end)?.ok_or_else(|| {
+        let store = self.shared.store.as_ref();
+        let stored = stored_entries(store, size, start, end)?.ok_or_else(|| {
             LogError::NotFound(format!("entries [{start}, {end}) of a log of size {size}"))
-        })
+        })?;
+        stored
+            .into_iter()
+            .map(|record| open_stored(self.shared.vault.as_ref(), store, record))
+            .collect()
     }
 
-    /// One entry.
+    /// The plaintext of entries `[start, end)`, all below the checkpointed size; an erased
+    /// one is [`LogError::Erased`].
+    pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LogError> {
+        (start..)
+            .zip(self.open_entries(start, end)?)
+            .map(|(i, o)| o.plaintext.ok_or(LogError::Erased(i)))
+            .collect()
+    }
+
+    /// One entry's plaintext.
     pub fn entry(&self, index: u64) -> Result<Vec<u8>, LogError> {
         let end = index
             .checked_add(1)
@@ -261,23 +319,67 @@ impl Log {
         Ok(self.entries(index, end)?.pop().unwrap_or_default())
     }
 
+    /// Destroys the data keys of every scope whose key record `select`s (crypto-shredding):
+    /// their entries' plaintext becomes unrecoverable while every leaf, tile and proof stays
+    /// as it was. Durable on return. Blocks on storage. An error for a log that is not sealed.
+    pub fn erase(
+        &self,
+        select: &dyn Fn(&glasslog_seal::KeyMeta) -> bool,
+    ) -> Result<Erased, LogError> {
+        let vault = self.shared.vault.as_ref().ok_or(LogError::NotSealed)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        vault.erase(self.shared.store.as_ref(), select, now)
+    }
+
+    /// The master key of a sealed log: erasure and retention name subjects and sources by
+    /// its pseudonyms.
+    pub fn master_key(&self) -> Option<&glasslog_seal::MasterKey> {
+        self.shared.vault.as_ref().map(Vault::master)
+    }
+
+    /// The first instant (ms) after which a key's epoch holds no entries: retention destroys
+    /// a key once this is older than the retention period.
+    pub fn epoch_end_ms(&self, epoch: u32) -> Option<u64> {
+        self.shared.vault.as_ref().map(|v| v.epoch_end_ms(epoch))
+    }
+
     /// The entries carrying every tag of `q`, newest first, among those the latest checkpoint
     /// covers (so that every match can be proven); see [`crate::search`]. `accept` is called
-    /// with each candidate's index and bytes. Blocks on storage: call it off async workers.
+    /// with each candidate's index and opening (never an erased one). Blocks on storage: call it off async workers.
     pub fn search(
         &self,
         q: &search::Query<'_>,
-        accept: &mut dyn FnMut(u64, &[u8]) -> bool,
+        accept: &mut dyn FnMut(u64, &Opening) -> bool,
     ) -> Result<search::Found, LogError> {
         let size = self.checkpoint()?.checkpoint.size;
         let store = &*self.shared.store;
+        let vault = self.shared.vault.as_ref();
+        let tags: Vec<String> = q.tags.iter().map(|t| self.stored_tag(t)).collect();
         let q = search::Query {
             below: q.below.min(size),
+            tags: &tags,
             ..q.clone()
         };
-        Ok(search::search(store, &q, &mut |i| {
-            Ok(accept(i, &stored_entry(store, i)?))
-        })?)
+        // An erased match is skipped: nothing of it can be shown.
+        let mut failed = None;
+        let found = search::search(store, &q, &mut |i| match open_stored(
+            vault,
+            store,
+            stored_entry(store, i)?,
+        ) {
+            Ok(o) if o.plaintext.is_some() => Ok(accept(i, &o)),
+            Ok(_) => Ok(false),
+            Err(e) => {
+                failed = Some(e);
+                Ok(false)
+            }
+        })?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(found),
+        }
     }
 
     /// The first checkpointed index whose entry satisfies `pred`, given that every later entry
@@ -286,9 +388,29 @@ impl Log {
     pub fn first_entry_where(&self, pred: &mut dyn FnMut(&[u8]) -> bool) -> Result<u64, LogError> {
         let size = self.checkpoint()?.checkpoint.size;
         let store = &*self.shared.store;
-        Ok(search::partition_point(size, &mut |i| {
-            Ok(pred(&stored_entry(store, i)?))
-        })?)
+        let vault = self.shared.vault.as_ref();
+        let mut failed = None;
+        let at = search::partition_point(size, &mut |i| {
+            // An erased entry has no time: the nearest readable one after it stands in (a
+            // later entry satisfies the predicate if this one would, near enough).
+            for j in i..size.min(i.saturating_add(ERASED_PROBE)) {
+                match open_stored(vault, store, stored_entry(store, j)?) {
+                    Ok(Opening {
+                        plaintext: Some(p), ..
+                    }) => return Ok(pred(&p)),
+                    Ok(_) => {}
+                    Err(e) => {
+                        failed = Some(e);
+                        return Ok(false);
+                    }
+                }
+            }
+            Ok(false)
+        })?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(at),
+        }
     }
 
     /// The signed checkpoint published at `size`, if one was.
@@ -339,6 +461,42 @@ impl Drop for Log {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// Entries a time search reads past an erased one before giving up on finding a time there.
+const ERASED_PROBE: u64 = 1024;
+
+/// An entry read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opening {
+    /// The bytes the leaf hashes: the entry itself, or for a sealed log its sealed record.
+    pub leaf_data: Vec<u8>,
+    /// The entry as submitted (after redaction); `None` once its key was destroyed.
+    pub plaintext: Option<Vec<u8>>,
+    /// For a sealed entry, the commitment's salt: with the plaintext it proves the record
+    /// (`glasslog_seal::verify_opening`), without any key.
+    pub salt: Option<[u8; 32]>,
+}
+
+fn open_stored(
+    vault: Option<&Vault>,
+    store: &dyn Store,
+    record: Vec<u8>,
+) -> Result<Opening, LogError> {
+    if !glasslog_seal::is_sealed(&record) {
+        return Ok(Opening {
+            plaintext: Some(record.clone()),
+            leaf_data: record,
+            salt: None,
+        });
+    }
+    let vault = vault.ok_or(LogError::NotSealed)?;
+    let opened = vault.open(store, &record)?;
+    Ok(Opening {
+        leaf_data: record,
+        salt: opened.as_ref().map(|o| o.salt),
+        plaintext: opened.map(|o| o.plaintext),
+    })
 }
 
 /// Entry `i`, which a checkpoint covers: missing is corruption.

@@ -1,7 +1,7 @@
 //! An in-memory [`Store`]: the reference backend for the conformance suite and fast tests.
 
 use crate::error::StoreError;
-use crate::store::{Commit, Store, TileKey};
+use crate::store::{Commit, KeyId, Store, TileKey};
 use glasslog_merkle::Hash;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::RwLock;
@@ -15,6 +15,8 @@ struct Inner {
     leaves: HashMap<Hash, u64>,
     checkpoints: BTreeMap<u64, Vec<u8>>,
     tags: BTreeSet<(String, u64)>,
+    keys: BTreeMap<KeyId, Vec<u8>>,
+    scopes: HashMap<KeyId, KeyId>,
 }
 
 /// Keeps everything in memory; nothing survives the process.
@@ -32,6 +34,12 @@ impl MemoryStore {
     fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Inner>, StoreError> {
         self.inner
             .read()
+            .map_err(|_| StoreError::Backend("memory store poisoned".into()))
+    }
+
+    fn write(&self) -> Result<std::sync::RwLockWriteGuard<'_, Inner>, StoreError> {
+        self.inner
+            .write()
             .map_err(|_| StoreError::Backend("memory store poisoned".into()))
     }
 
@@ -109,11 +117,48 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    fn scope_key(&self, scope: &KeyId) -> Result<Option<KeyId>, StoreError> {
+        Ok(self.read()?.scopes.get(scope).copied())
+    }
+
+    fn data_key(&self, id: &KeyId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.read()?.keys.get(id).cloned())
+    }
+
+    fn data_keys(
+        &self,
+        after: Option<KeyId>,
+        limit: usize,
+    ) -> Result<Vec<(KeyId, Vec<u8>)>, StoreError> {
+        let g = self.read()?;
+        let range = match after {
+            Some(a) => g
+                .keys
+                .range::<KeyId, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+            None => g.keys.range::<KeyId, _>(..),
+        };
+        Ok(range.take(limit).map(|(k, v)| (*k, v.clone())).collect())
+    }
+
+    fn erase_keys(
+        &self,
+        tombstones: &[(KeyId, Vec<u8>)],
+        scopes: &[KeyId],
+    ) -> Result<(), StoreError> {
+        let mut g = self.write()?;
+        g.keys.extend(tombstones.iter().cloned());
+        for s in scopes {
+            g.scopes.remove(s);
+        }
+        Ok(())
+    }
+
     fn commit(&self, c: &Commit) -> Result<(), StoreError> {
-        let mut g = self
-            .inner
-            .write()
-            .map_err(|_| StoreError::Backend("memory store poisoned".into()))?;
+        let mut g = self.write()?;
+        for k in &c.keys {
+            g.keys.insert(k.id, k.record.clone());
+            g.scopes.insert(k.scope, k.id);
+        }
         g.entries.extend(c.entries.iter().cloned());
         g.identities.extend(c.identities.iter().copied());
         g.leaves.extend(c.leaves.iter().copied());

@@ -11,12 +11,14 @@
 //! | `checkpoints` | tree size (8)              | signed checkpoint note                 |
 //! | `tags`        | tag length (1) + tag + index (8) | empty                            |
 //! | `meta`        | `tree_size`                | tree size of the last commit (8)       |
+//! | `keys`        | `k` + key id (16)          | data key record (wrapped, or tombstone) |
+//! | `keys`        | `s` + scope pseudonym (16) | the scope's current key id (16)        |
 //!
 //! A group commit is one `WriteBatch` across families, written with `sync = true`: RocksDB
 //! applies a batch atomically and the synced WAL makes it durable before `commit` returns.
 
 use crate::error::StoreError;
-use crate::store::{Commit, Store, TagCursor, TileKey};
+use crate::store::{Commit, KeyId, Store, TagCursor, TileKey};
 use glasslog_merkle::Hash;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompactionStyle,
@@ -32,6 +34,17 @@ const CF_LEAF: &str = "leaf";
 const CF_CHECKPOINTS: &str = "checkpoints";
 const CF_META: &str = "meta";
 const CF_TAGS: &str = "tags";
+const CF_KEYS: &str = "keys";
+const ALL_FAMILIES: [&str; 8] = [
+    CF_ENTRIES,
+    CF_TILES,
+    CF_IDENTITY,
+    CF_LEAF,
+    CF_CHECKPOINTS,
+    CF_META,
+    CF_TAGS,
+    CF_KEYS,
+];
 const KEY_TREE_SIZE: &[u8] = b"tree_size";
 /// Memtable size of the two hash-keyed index families.
 const INDEX_MEMTABLE_BYTES: usize = 4 << 20;
@@ -78,6 +91,13 @@ fn tag_key(tag: &str, index: u64) -> Result<Vec<u8>, StoreError> {
     Ok(k)
 }
 
+/// A key-table key: `k` + key id, or `s` + scope pseudonym.
+fn key_table(kind: u8, id: &KeyId) -> [u8; 17] {
+    let mut k = [kind; 17];
+    k[1..].copy_from_slice(id);
+    k
+}
+
 impl RocksStore {
     /// Opens or creates the store in `dir`.
     pub fn open(dir: &Path, options: &RocksOptions) -> Result<Self, StoreError> {
@@ -122,6 +142,7 @@ impl RocksStore {
             family(CF_CHECKPOINTS, false, true),
             family(CF_META, false, false),
             family(CF_TAGS, false, false),
+            family(CF_KEYS, false, false),
         ];
         let mut db_opts = Options::default();
         db_opts.create_if_missing(true);
@@ -327,8 +348,90 @@ impl Store for RocksStore {
         }))
     }
 
+    fn scope_key(&self, scope: &KeyId) -> Result<Option<KeyId>, StoreError> {
+        match self
+            .db
+            .get_pinned_cf(self.cf(CF_KEYS)?, key_table(b's', scope))
+            .map_err(backend)?
+        {
+            Some(v) => KeyId::try_from(&v[..])
+                .map(Some)
+                .map_err(|_| StoreError::Corrupt("a scope's key id is not 16 bytes".into())),
+            None => Ok(None),
+        }
+    }
+
+    fn data_key(&self, id: &KeyId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db
+            .get_cf(self.cf(CF_KEYS)?, key_table(b'k', id))
+            .map_err(backend)
+    }
+
+    fn data_keys(
+        &self,
+        after: Option<KeyId>,
+        limit: usize,
+    ) -> Result<Vec<(KeyId, Vec<u8>)>, StoreError> {
+        let start = key_table(b'k', &after.unwrap_or_default());
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(
+            self.cf(CF_KEYS)?,
+            IteratorMode::From(&start, Direction::Forward),
+        ) {
+            let (k, v) = item.map_err(backend)?;
+            let Some(id) = k.strip_prefix(b"k") else {
+                break;
+            };
+            let id = KeyId::try_from(id)
+                .map_err(|_| StoreError::Corrupt("a key id is not 16 bytes".into()))?;
+            if after == Some(id) {
+                continue;
+            }
+            out.push((id, v.into_vec()));
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn erase_keys(
+        &self,
+        tombstones: &[(KeyId, Vec<u8>)],
+        scopes: &[KeyId],
+    ) -> Result<(), StoreError> {
+        let cf = self.cf(CF_KEYS)?;
+        let mut batch = WriteBatch::default();
+        for (id, t) in tombstones {
+            batch.put_cf(cf, key_table(b'k', id), t);
+        }
+        for s in scopes {
+            batch.delete_cf(cf, key_table(b's', s));
+        }
+        let mut opts = WriteOptions::default();
+        opts.set_sync(true);
+        self.db.write_opt(batch, &opts).map_err(backend)?;
+        // The old records are still in the WAL, a memtable and table files. Flushing every
+        // family lets RocksDB delete the WAL files that held them (a WAL file goes once no
+        // memtable needs it); a full compaction of the key table rewrites its files without
+        // the overwritten versions (no snapshot is ever held, so none is kept).
+        self.flush()?;
+        let mut compact = rocksdb::CompactOptions::default();
+        compact.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
+        self.db
+            .compact_range_cf_opt(cf, None::<&[u8]>, None::<&[u8]>, &compact);
+        Ok(())
+    }
+
     fn commit(&self, c: &Commit) -> Result<(), StoreError> {
         let mut batch = WriteBatch::default();
+        if !c.keys.is_empty() {
+            let keys = self.cf(CF_KEYS)?;
+            for k in &c.keys {
+                batch.put_cf(keys, key_table(b'k', &k.id), &k.record);
+                batch.put_cf(keys, key_table(b's', &k.scope), k.id);
+            }
+        }
         let entries = self.cf(CF_ENTRIES)?;
         for (i, e) in &c.entries {
             batch.put_cf(entries, i.to_be_bytes(), e);
@@ -390,18 +493,10 @@ impl Store for RocksStore {
     fn flush(&self) -> Result<(), StoreError> {
         // Every committed write is already in the synced WAL; flushing the memtables now means
         // the next start replays no WAL, which is most of a restart's time.
-        let families: Vec<&ColumnFamily> = [
-            CF_ENTRIES,
-            CF_TILES,
-            CF_IDENTITY,
-            CF_LEAF,
-            CF_CHECKPOINTS,
-            CF_META,
-            CF_TAGS,
-        ]
-        .iter()
-        .map(|n| self.cf(n))
-        .collect::<Result<_, _>>()?;
+        let families: Vec<&ColumnFamily> = ALL_FAMILIES
+            .iter()
+            .map(|n| self.cf(n))
+            .collect::<Result<_, _>>()?;
         self.db
             .flush_cfs_opt(&families, &rocksdb::FlushOptions::default())
             .map_err(backend)

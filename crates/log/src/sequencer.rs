@@ -210,14 +210,18 @@ impl Sequencer {
         let mut commit = Commit::default();
         let mut seen: HashMap<Hash, (u64, Hash)> = HashMap::new();
         let mut results = Vec::with_capacity(batch.len());
+        let vault = self.shared.vault.as_ref();
+        let mut pending = crate::vault::Pending::default();
         for req in batch {
             let mut out = Vec::with_capacity(req.entries.len());
             for e in &req.entries {
-                let leaf = leaf_hash(&e.data);
-                let identity = match e.identity {
-                    Identity::Leaf => Some(leaf),
-                    Identity::Key(key) => Some(key),
-                    Identity::Unique => None,
+                let identity = match (e.identity, vault) {
+                    // Sealed records of the same bytes differ: identical plaintexts meet under
+                    // a keyed hash instead.
+                    (Identity::Leaf, Some(v)) => Some(Hash(v.master().identity(&e.data))),
+                    (Identity::Leaf, None) => Some(leaf_hash(&e.data)),
+                    (Identity::Key(key), _) => Some(key),
+                    (Identity::Unique, _) => None,
                 };
                 if let Some(identity) = identity {
                     if let Some(&(index, leaf_hash)) = seen.get(&identity) {
@@ -239,17 +243,29 @@ impl Sequencer {
                         continue;
                     }
                 }
+                let (stored, tags) = match vault {
+                    Some(v) => (
+                        v.seal(
+                            store,
+                            e.subject.as_ref(),
+                            &e.data,
+                            &mut pending,
+                            &mut commit.keys,
+                        )?,
+                        e.tags.iter().map(|t| v.master().tag(t)).collect(),
+                    ),
+                    None => (e.data.clone(), e.tags.clone()),
+                };
+                let leaf = leaf_hash(&stored);
                 let index = next.size();
                 next.append(leaf);
-                commit.entries.push((index, e.data.clone()));
+                commit.entries.push((index, stored));
                 if let Some(identity) = identity {
                     commit.identities.push((identity, index));
                     seen.insert(identity, (index, leaf));
                 }
                 commit.leaves.push((leaf, index));
-                commit
-                    .tags
-                    .extend(e.tags.iter().map(|t| (t.clone(), index)));
+                commit.tags.extend(tags.into_iter().map(|t| (t, index)));
                 out.push(Appended {
                     index,
                     leaf_hash: leaf,
@@ -263,6 +279,9 @@ impl Sequencer {
             commit.tree_size = next.size();
             store.commit(&commit)?;
             self.state = next;
+            if let Some(v) = vault {
+                v.committed(pending)?;
+            }
         }
         Ok(results)
     }

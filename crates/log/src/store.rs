@@ -37,8 +37,25 @@ pub struct Commit {
     pub tiles: Vec<(TileKey, Vec<u8>)>,
     /// Tag to index, for finding entries by a label the caller chose (a break-glass session).
     pub tags: Vec<(String, u64)>,
+    /// Data keys made for this commit's sealed entries (encryption at rest): written with
+    /// the entries they seal, so no entry is ever durable without its key.
+    pub keys: Vec<NewKey>,
     /// The tree size after this commit.
     pub tree_size: u64,
+}
+
+/// A data key's id, and the pseudonym of the scope a key table maps to its current key.
+pub type KeyId = [u8; 16];
+
+/// A data key made in a commit (see `glasslog_seal` for the record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKey {
+    /// The key's random id.
+    pub id: KeyId,
+    /// Its scope's pseudonym, which from now on maps to this key.
+    pub scope: KeyId,
+    /// The key record: the wrapped key and its clear metadata.
+    pub record: Vec<u8>,
 }
 
 /// Storage for one log. Implementations must be safe to read from many threads while one
@@ -82,6 +99,26 @@ pub trait Store: Send + Sync + 'static {
             page: Vec::new(),
         }))
     }
+    /// The current key of a scope (by pseudonym).
+    fn scope_key(&self, scope: &KeyId) -> Result<Option<KeyId>, StoreError>;
+    /// A key record by id: a wrapped key, or the tombstone of one that was destroyed.
+    fn data_key(&self, id: &KeyId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Up to `limit` key records with ids above `after`, by increasing id: erasure and
+    /// retention walk the (small) key table to choose what to destroy.
+    fn data_keys(
+        &self,
+        after: Option<KeyId>,
+        limit: usize,
+    ) -> Result<Vec<(KeyId, Vec<u8>)>, StoreError>;
+    /// Destroys keys: each record is replaced by its tombstone and each scope forgets its
+    /// current key, atomically and durably, and then the backend drops the old bytes from its
+    /// files (RocksDB flushes and compacts the key table, so the wrapped keys leave the WAL
+    /// and the table files).
+    fn erase_keys(
+        &self,
+        tombstones: &[(KeyId, Vec<u8>)],
+        scopes: &[KeyId],
+    ) -> Result<(), StoreError>;
     /// Applies a group commit atomically and durably.
     fn commit(&self, commit: &Commit) -> Result<(), StoreError>;
     /// Records a signed checkpoint. It need not be durable on return: after a crash the log

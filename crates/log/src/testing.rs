@@ -7,9 +7,39 @@
 )]
 
 use crate::error::StoreError;
-use crate::store::{Commit, Store, TileKey};
+use crate::store::{Commit, KeyId, NewKey, Store, TileKey};
 use glasslog_merkle::{Hash, leaf_hash};
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+/// The key table, after the suite's second commit made keys 1 and 2.
+fn keys_conform(store: &dyn Store) {
+    let id = |b: u8| -> KeyId { [b; 16] };
+    assert_eq!(store.scope_key(&id(10)).unwrap(), Some(id(1)));
+    assert_eq!(store.scope_key(&id(20)).unwrap(), Some(id(2)));
+    assert_eq!(store.scope_key(&id(1)).unwrap(), None);
+    assert_eq!(store.data_key(&id(1)).unwrap(), Some(b"first key".to_vec()));
+    assert_eq!(store.data_key(&id(10)).unwrap(), None);
+    let all = store.data_keys(None, 10).unwrap();
+    assert_eq!(
+        all,
+        vec![
+            (id(1), b"first key".to_vec()),
+            (id(2), b"second key".to_vec())
+        ]
+    );
+    assert_eq!(store.data_keys(None, 1).unwrap(), all[..1]);
+    assert_eq!(store.data_keys(Some(id(1)), 10).unwrap(), all[1..]);
+    assert!(store.data_keys(Some(id(2)), 10).unwrap().is_empty());
+    // Erasure replaces the record and forgets the scope, and nothing else.
+    store
+        .erase_keys(&[(id(1), b"tombstone".to_vec())], &[id(10)])
+        .unwrap();
+    assert_eq!(store.data_key(&id(1)).unwrap(), Some(b"tombstone".to_vec()));
+    assert_eq!(store.scope_key(&id(10)).unwrap(), None);
+    assert_eq!(store.scope_key(&id(20)).unwrap(), Some(id(2)));
+    assert_eq!(store.data_keys(None, 10).unwrap().len(), 2);
+    assert_eq!(store.tree_size().unwrap(), 5);
+}
 
 /// Runs the conformance suite against a new, empty store. Every backend must pass it.
 pub fn conformance(store: &dyn Store) {
@@ -34,6 +64,7 @@ pub fn conformance(store: &dyn Store) {
             leaves: (0..3).map(|i| (h(i), i)).collect(),
             tiles: vec![(k(0, 0), b"first".to_vec())],
             tags: vec![("a".into(), 0), ("ab".into(), 1), ("a".into(), 2)],
+            keys: Vec::new(),
             tree_size: 3,
         })
         .unwrap();
@@ -82,9 +113,22 @@ pub fn conformance(store: &dyn Store) {
                 (k(0, 1 << 56), b"far".to_vec()),
             ],
             tags: vec![("a".into(), 4)],
+            keys: vec![
+                NewKey {
+                    id: [2; 16],
+                    scope: [20; 16],
+                    record: b"second key".to_vec(),
+                },
+                NewKey {
+                    id: [1; 16],
+                    scope: [10; 16],
+                    record: b"first key".to_vec(),
+                },
+            ],
             tree_size: 5,
         })
         .unwrap();
+    keys_conform(store);
     // Reads from memory, when a backend has them, see exactly what reads from storage see.
     let keys = [k(1, 0), k(0, 0), k(0, 2), k(0, 1 << 56)];
     if let Some(in_memory) = store.read_tiles_in_memory(&keys).unwrap() {
@@ -221,6 +265,26 @@ impl<S: Store> Store for FaultyStore<S> {
         tag: &str,
     ) -> Result<Box<dyn crate::store::TagCursor + 'a>, StoreError> {
         self.inner.tag_cursor(tag)
+    }
+    fn scope_key(&self, scope: &KeyId) -> Result<Option<KeyId>, StoreError> {
+        self.inner.scope_key(scope)
+    }
+    fn data_key(&self, id: &KeyId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.data_key(id)
+    }
+    fn data_keys(
+        &self,
+        after: Option<KeyId>,
+        limit: usize,
+    ) -> Result<Vec<(KeyId, Vec<u8>)>, StoreError> {
+        self.inner.data_keys(after, limit)
+    }
+    fn erase_keys(
+        &self,
+        tombstones: &[(KeyId, Vec<u8>)],
+        scopes: &[KeyId],
+    ) -> Result<(), StoreError> {
+        self.inner.erase_keys(tombstones, scopes)
     }
     fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
         match self.take_fault() {

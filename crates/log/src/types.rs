@@ -12,12 +12,16 @@ use tokio::sync::watch;
 pub struct LogConfig {
     /// Most entries integrated in one group commit. Larger groups share one fsync.
     pub max_batch_entries: usize,
+    /// Encryption at rest: entries are sealed under per-subject data keys (`vault.rs`). A log
+    /// is sealed or not for its whole life; a sealed log opened without it cannot read.
+    pub sealing: Option<crate::vault::Sealing>,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             max_batch_entries: 4096,
+            sealing: None,
         }
     }
 }
@@ -32,6 +36,8 @@ pub struct NewEntry {
     /// Labels (at most 255 bytes each) under which [`Log::tagged`] finds this entry. Written
     /// in the same commit as the entry; a duplicate adds none.
     pub tags: Vec<String>,
+    /// What a sealed log seals the entry under (the default scope when `None`).
+    pub subject: Option<crate::vault::Subject>,
 }
 
 /// What makes two appends one entry: the second gets the first's index, marked duplicate.
@@ -57,6 +63,7 @@ impl NewEntry {
             data: data.into(),
             identity: Identity::Leaf,
             tags: Vec::new(),
+            subject: None,
         }
     }
 }
@@ -83,6 +90,8 @@ pub struct SignedCheckpoint {
 
 pub(crate) struct Shared {
     pub store: Arc<dyn Store>,
+    /// The data keys, when the log is sealed.
+    pub vault: Option<crate::vault::Vault>,
     pub signer: LogSigner,
     pub published: watch::Sender<Option<Arc<SignedCheckpoint>>>,
 }

@@ -11,7 +11,7 @@
 //! (a failover) is opened again before the next call; with a libpq multi-host URL and
 //! `target_session_attrs=read-write` that finds the new primary.
 
-use glasslog_log::{Commit, Store, StoreError, TileKey};
+use glasslog_log::{Commit, KeyId, Store, StoreError, TileKey};
 use glasslog_merkle::Hash;
 use postgres::{Client, NoTls};
 use std::collections::HashMap;
@@ -22,7 +22,11 @@ use std::thread::JoinHandle;
 pub mod testing;
 
 /// The migrations, in order; `glasslog_schema` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("lease.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("lease.sql"),
+    include_str!("keys.sql"),
+];
 
 /// How a store holds the sequencer lease.
 #[derive(Clone, Debug)]
@@ -540,6 +544,84 @@ impl Store for PgStore {
         })
     }
 
+    fn scope_key(&self, scope: &KeyId) -> Result<Option<KeyId>, StoreError> {
+        let scope = scope.to_vec();
+        self.call(move |c| {
+            c.query_opt(
+                "SELECT id FROM glasslog_key_scopes WHERE scope = $1",
+                &[&scope],
+            )?
+            .map(|r| {
+                KeyId::try_from(r.get::<_, &[u8]>(0))
+                    .map_err(|_| StoreError::Corrupt("a scope's key id is not 16 bytes".into()))
+            })
+            .transpose()
+        })
+    }
+
+    fn data_key(&self, id: &KeyId) -> Result<Option<Vec<u8>>, StoreError> {
+        let id = id.to_vec();
+        self.call(move |c| {
+            Ok(
+                c.query_opt("SELECT record FROM glasslog_keys WHERE id = $1", &[&id])?
+                    .map(|r| r.get(0)),
+            )
+        })
+    }
+
+    fn data_keys(
+        &self,
+        after: Option<KeyId>,
+        limit: usize,
+    ) -> Result<Vec<(KeyId, Vec<u8>)>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // An empty bytea sorts before every id, so no bound means all of them.
+        let after = after.map(|a| a.to_vec()).unwrap_or_default();
+        self.call(move |c| {
+            c.query(
+                "SELECT id, record FROM glasslog_keys WHERE id > $1 ORDER BY id LIMIT $2",
+                &[&after, &limit],
+            )?
+            .iter()
+            .map(|r| {
+                let id = KeyId::try_from(r.get::<_, &[u8]>(0))
+                    .map_err(|_| StoreError::Corrupt("a key id is not 16 bytes".into()))?;
+                Ok((id, r.get(1)))
+            })
+            .collect()
+        })
+    }
+
+    fn erase_keys(
+        &self,
+        tombstones: &[(KeyId, Vec<u8>)],
+        scopes: &[KeyId],
+    ) -> Result<(), StoreError> {
+        let ti: Vec<Vec<u8>> = tombstones.iter().map(|(i, _)| i.to_vec()).collect();
+        let tr: Vec<Vec<u8>> = tombstones.iter().map(|(_, r)| r.clone()).collect();
+        let sc: Vec<Vec<u8>> = scopes.iter().map(|s| s.to_vec()).collect();
+        let token = self.token;
+        // One statement, fenced like a commit. The old row versions stay in the heap until
+        // VACUUM and in the WAL (and its archive) until it is recycled: ARCHITECTURE.md says
+        // what an operator of PostgreSQL must do for an erasure to reach the disk.
+        self.call(move |c| {
+            let written = c.execute(
+                "WITH f AS (SELECT token FROM glasslog_lease WHERE id = 1 AND token = $4 FOR SHARE), \
+                 d AS (DELETE FROM glasslog_key_scopes WHERE scope = ANY($3::bytea[]) \
+                     AND EXISTS (SELECT 1 FROM f)) \
+                 UPDATE glasslog_keys SET record = t.record \
+                 FROM UNNEST($1::bytea[], $2::bytea[]) AS t(id, record) \
+                 WHERE glasslog_keys.id = t.id AND EXISTS (SELECT 1 FROM f)",
+                &[&ti, &tr, &sc, &token],
+            )?;
+            if usize::try_from(written).is_ok_and(|w| w == ti.len()) {
+                Ok(())
+            } else {
+                Err(lost(token))
+            }
+        })
+    }
+
     fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
         let (ei, ed): (Vec<i64>, Vec<Vec<u8>>) = {
             let mut i = Vec::with_capacity(commit.entries.len());
@@ -574,6 +656,9 @@ impl Store for PgStore {
             .iter()
             .map(|(_, i)| idx(*i))
             .collect::<Result<Vec<i64>, _>>()?;
+        let ki: Vec<Vec<u8>> = commit.keys.iter().map(|k| k.id.to_vec()).collect();
+        let kr: Vec<Vec<u8>> = commit.keys.iter().map(|k| k.record.clone()).collect();
+        let ks: Vec<Vec<u8>> = commit.keys.iter().map(|k| k.scope.to_vec()).collect();
         let size = idx(commit.tree_size)?;
         let token = self.token;
         let written = commit.tiles.clone();
@@ -598,10 +683,18 @@ impl Store for PgStore {
                      ON CONFLICT (level, idx) DO UPDATE SET record = EXCLUDED.record), \
                  g AS (INSERT INTO glasslog_tags (tag, idx) \
                      SELECT * FROM UNNEST($10::text[], $11::int8[]) WHERE EXISTS (SELECT 1 FROM f) \
-                     ON CONFLICT DO NOTHING) \
+                     ON CONFLICT DO NOTHING), \
+                 k AS (INSERT INTO glasslog_keys (id, record) \
+                     SELECT * FROM UNNEST($14::bytea[], $15::bytea[]) WHERE EXISTS (SELECT 1 FROM f)), \
+                 s AS (INSERT INTO glasslog_key_scopes (scope, id) \
+                     SELECT * FROM UNNEST($16::bytea[], $14::bytea[]) WHERE EXISTS (SELECT 1 FROM f) \
+                     ON CONFLICT (scope) DO UPDATE SET id = EXCLUDED.id) \
                  INSERT INTO glasslog_meta (k, v) SELECT 'tree_size', $12 WHERE EXISTS (SELECT 1 FROM f) \
                  ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v",
-                &[&ei, &ed, &ih, &ii, &lh, &li, &tl, &ti, &tr, &gt, &gi, &size, &token],
+                &[
+                    &ei, &ed, &ih, &ii, &lh, &li, &tl, &ti, &tr, &gt, &gi, &size, &token, &ki, &kr,
+                    &ks,
+                ],
             )?;
             if written == 1 {
                 Ok(())

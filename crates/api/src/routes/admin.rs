@@ -41,6 +41,7 @@ async fn record_admin_action(
             data: s.encoded.bytes,
             identity: glasslog_log::Identity::Leaf,
             tags: Vec::new(),
+            subject: crate::protect::system_subject(),
         }])
         .await
         .map_err(log_problem)?;

@@ -2,6 +2,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod breakglass;
+pub(crate) mod protect;
 pub(crate) mod read;
 pub(crate) mod search;
 pub(crate) mod shared;
@@ -30,6 +31,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/admin/tokens"),
     ("get", "/v1/admin/tokens"),
     ("delete", "/v1/admin/tokens/{id}"),
+    ("post", "/v1/admin/erasures"),
+    ("get", "/v1/admin/holds"),
+    ("post", "/v1/admin/holds"),
+    ("delete", "/v1/admin/holds/{id}"),
+    ("post", "/v1/admin/retention/run"),
     ("post", "/v1/breakglass/sessions"),
     ("get", "/v1/breakglass/sessions"),
     ("get", "/v1/breakglass/sessions/{id}"),
@@ -133,6 +139,16 @@ pub fn router(state: Arc<AppState>) -> Router {
             limited(post(admin::create_token), control).get(admin::list_tokens),
         )
         .route("/v1/admin/tokens/{id}", delete(admin::revoke_token))
+        .route("/v1/admin/erasures", limited(post(protect::erase), control))
+        .route(
+            "/v1/admin/holds",
+            limited(post(protect::place_hold), control).get(protect::list_holds),
+        )
+        .route("/v1/admin/holds/{id}", delete(protect::release_hold))
+        .route(
+            "/v1/admin/retention/run",
+            limited(post(protect::run_retention), control),
+        )
         .route(
             "/v1/breakglass/sessions",
             limited(post(breakglass::open), control).get(breakglass::list),

@@ -146,16 +146,32 @@ pub async fn consistency(
     Ok(axum::Json(json!({ "from": from, "to": to, "consistency": path })).into_response())
 }
 
-pub(crate) fn entry_json(index: u64, bytes: &[u8]) -> Value {
-    json!({
+/// An entry as the API shows it. `entry_base64` is the plaintext; for a sealed log the
+/// leaf hashes `sealed.record_base64`, and the plaintext with `sealed.salt_base64` is what
+/// the record commits to (`glasslog_seal::verify_opening`), so a reader checks both without
+/// any key. An erased entry keeps its index, leaf and record, and has no plaintext.
+pub(crate) fn entry_json(index: u64, o: &glasslog_log::Opening) -> Value {
+    let mut v = json!({
         "index": index,
-        "leaf_hash": glasslog_merkle::leaf_hash(bytes).to_base64(),
-        "entry": serde_json::from_slice::<Value>(bytes).unwrap_or(Value::Null),
-        "entry_base64": STANDARD.encode(bytes),
-    })
+        "leaf_hash": glasslog_merkle::leaf_hash(&o.leaf_data).to_base64(),
+    });
+    if let Some(p) = &o.plaintext {
+        v["entry"] = serde_json::from_slice::<Value>(p).unwrap_or(Value::Null);
+        v["entry_base64"] = json!(STANDARD.encode(p));
+    } else {
+        v["erased"] = json!(true);
+    }
+    if glasslog_log::seal::is_sealed(&o.leaf_data) {
+        let mut sealed = json!({ "record_base64": STANDARD.encode(&o.leaf_data) });
+        if let Some(salt) = &o.salt {
+            sealed["salt_base64"] = json!(STANDARD.encode(salt));
+        }
+        v["sealed"] = sealed;
+    }
+    v
 }
 
-/// `GET /v1/entries/<index>`.
+/// `GET /v1/entries/<index>`: 410 Gone once the entry was erased.
 pub async fn entry(
     State(st): State<Arc<AppState>>,
     Path(index): Path<String>,
@@ -166,11 +182,30 @@ pub async fn entry(
         .parse()
         .map_err(|_| Problem::bad_request("the entry index must be a non-negative integer"))?;
     let log = Arc::clone(&st.log);
-    let bytes = blocking(move || log.entry(index)).await?;
-    Ok(axum::Json(entry_json(index, &bytes)).into_response())
+    let end = index
+        .checked_add(1)
+        .ok_or_else(|| Problem::not_found(format!("entry {index} is not in the log")))?;
+    let opened = blocking(move || log.open_entries(index, end)).await?;
+    let Some(o) = opened.first() else {
+        return Err(Problem::not_found(format!(
+            "entry {index} is not in the log"
+        )));
+    };
+    if o.plaintext.is_none() {
+        return Err(Problem::new(
+            axum::http::StatusCode::GONE,
+            "entry-erased",
+            format!(
+                "entry {index} was erased: its data key was destroyed; its leaf stays in the tree"
+            ),
+        )
+        .with("index", json!(index))
+        .with("entry", entry_json(index, o)));
+    }
+    Ok(axum::Json(entry_json(index, o)).into_response())
 }
 
-/// `GET /v1/entries?start=&end=` (end exclusive).
+/// `GET /v1/entries?start=&end=` (end exclusive); erased entries are marked `erased`.
 pub async fn entries(
     State(st): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
@@ -186,10 +221,10 @@ pub async fn entries(
         )));
     }
     let log = Arc::clone(&st.log);
-    let list = blocking(move || log.entries(start, end)).await?;
+    let list = blocking(move || log.open_entries(start, end)).await?;
     let out: Vec<Value> = (start..)
         .zip(&list)
-        .map(|(i, b)| entry_json(i, b))
+        .map(|(i, o)| entry_json(i, o))
         .collect();
     Ok(axum::Json(json!({ "entries": out })).into_response())
 }

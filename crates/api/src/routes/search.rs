@@ -131,11 +131,11 @@ pub async fn search(
                 budget: STEP_BUDGET,
                 deadline: Some(started + PAGE_TIME),
             },
-            &mut |i, bytes| {
-                let t = received(bytes);
+            &mut |i, opening| {
+                let t = received(opening.plaintext.as_deref().unwrap_or_default());
                 let ok = since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u);
                 if ok {
-                    entries.push(entry_json(i, bytes));
+                    entries.push(entry_json(i, opening));
                 }
                 ok
             },

@@ -275,6 +275,9 @@ async fn ingest(
             data: r.encoded.bytes.clone(),
             identity: *identity,
             tags: tags.iter().chain(&r.terms).cloned().collect(),
+            subject: st.config.encryption.as_ref().and_then(|e| {
+                crate::protect::subject_for(e.subject, source, r.subject.as_deref(), received)
+            }),
         });
         for f in &r.findings {
             st.metrics

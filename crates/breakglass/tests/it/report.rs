@@ -38,12 +38,11 @@ fn report() -> (Report, VerifierSet) {
     let entries = sim.state.session("s").unwrap().entries.clone();
     let parts = entries
         .iter()
-        .map(|&i| {
-            (
-                i,
-                sim.log[i as usize].clone(),
-                inclusion_proof(i, tree.size(), &tree).unwrap(),
-            )
+        .map(|&i| glasslog_breakglass::report::BuildEntry {
+            index: i,
+            bytes: sim.log[i as usize].clone(),
+            path: inclusion_proof(i, tree.size(), &tree).unwrap(),
+            sealed: None,
         })
         .collect();
     let report = Report::build("s", note, parts).unwrap();

@@ -247,6 +247,7 @@ fn duplicates_get_their_first_index() {
             data: b"v1".to_vec(),
             identity: Identity::Key(id),
             tags: Vec::new(),
+            subject: None,
         }])
         .unwrap();
     let b = log
@@ -254,6 +255,7 @@ fn duplicates_get_their_first_index() {
             data: b"v2".to_vec(),
             identity: Identity::Key(id),
             tags: Vec::new(),
+            subject: None,
         }])
         .unwrap();
     assert_eq!((a[0].index, b[0].index, b[0].duplicate), (2, 2, true));

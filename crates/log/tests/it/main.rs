@@ -12,6 +12,7 @@
 mod backends;
 mod faults;
 mod lifecycle;
+mod sealed;
 mod signing;
 mod tamper;
 

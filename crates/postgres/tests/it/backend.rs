@@ -62,3 +62,48 @@ fn a_log_on_postgres_appends_proves_verifies_and_reopens() {
     log.verify().unwrap();
     assert_eq!(log.tagged("none", 0, 10).unwrap(), Vec::<u64>::new());
 }
+
+/// Encryption at rest on PostgreSQL: keys are made in the entries' commit, an erasure
+/// destroys one subject's (fenced like a commit), and a reopened log keeps both facts.
+#[test]
+fn a_sealed_log_on_postgres_erases_one_subject_and_reopens() {
+    use glasslog_log::seal::MasterKey;
+    use glasslog_log::{LogError, Sealing, Subject};
+    let Some(pg) = cluster() else { return };
+    let url = pg.database("sealed");
+    let signer = Signer::from_seed("pg.glasslog.example/log", [7; 32]).unwrap();
+    let config = || LogConfig {
+        sealing: Some(Sealing {
+            master: Arc::new(MasterKey::from_bytes(&[4; 32])),
+            epoch_days: 1,
+        }),
+        ..LogConfig::default()
+    };
+    let entry = |i: u64| NewEntry {
+        data: format!("{{\"event\":{i}}}").into_bytes(),
+        identity: Identity::Unique,
+        tags: vec![format!("n:{}", i % 2)],
+        subject: Some(Subject {
+            subject: format!("actor:{}", i % 2),
+            source: "s".into(),
+            received_ms: 1_700_000_000_000,
+        }),
+    };
+    {
+        let log = Log::open(
+            Arc::new(PgStore::open(&url, 2).unwrap()),
+            signer.clone(),
+            config(),
+        )
+        .unwrap();
+        log.append_blocking((0..20).map(entry).collect()).unwrap();
+        assert_eq!(log.tagged("n:1", 0, 100).unwrap().len(), 10);
+        let one = log.master_key().unwrap().subject("actor:1");
+        assert_eq!(log.erase(&|k| k.subject == one).unwrap().keys, 1);
+        log.verify().unwrap();
+    }
+    let log = Log::open(Arc::new(PgStore::open(&url, 1).unwrap()), signer, config()).unwrap();
+    assert_eq!(log.entry(0).unwrap(), b"{\"event\":0}");
+    assert!(matches!(log.entry(1), Err(LogError::Erased(1))));
+    log.verify().unwrap();
+}
