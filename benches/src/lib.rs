@@ -23,8 +23,27 @@ pub fn entry(i: u64, len: usize) -> NewEntry {
 
 /// A RocksDB-backed log in `dir` with a fixed key.
 pub fn rocks_log(dir: &Path) -> Log {
+    rocks_log_with(dir, LogConfig::default())
+}
+
+/// [`rocks_log`], encrypted at rest under a fixed master key (one data key per day).
+pub fn sealed_rocks_log(dir: &Path) -> Log {
+    let sealing = glasslog_log::Sealing {
+        master: Arc::new(glasslog_log::seal::MasterKey::from_bytes(&[2; 32])),
+        epoch_days: 1,
+    };
+    rocks_log_with(
+        dir,
+        LogConfig {
+            sealing: Some(sealing),
+            ..LogConfig::default()
+        },
+    )
+}
+
+fn rocks_log_with(dir: &Path, config: LogConfig) -> Log {
     let store = RocksStore::open(dir, &RocksOptions::default()).expect("open the RocksDB store");
     let signer =
         Signer::from_seed("bench.glasslog.example/log", [1; 32]).expect("a valid key name");
-    Log::open(Arc::new(store), signer, LogConfig::default()).expect("open the log")
+    Log::open(Arc::new(store), signer, config).expect("open the log")
 }

@@ -36,6 +36,8 @@ pub use publish::{DirPublisher, PublishError};
 pub use rocks::{RocksOptions, RocksStore};
 pub use signer::{LogSigner, LogSignerError};
 pub use store::{Commit, KeyId, NewKey, Store, TagCursor, TileKey};
-pub use types::{Appended, Identity, LogConfig, MAX_TAG_BYTES, NewEntry, SignedCheckpoint};
+pub use types::{
+    Appended, Identity, LogConfig, MAX_TAG_BYTES, NewEntry, Prepared, SignedCheckpoint,
+};
 pub use vault::{Erased, Sealing, Subject};
 pub use verify::VerifyReport;

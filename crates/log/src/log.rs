@@ -9,7 +9,10 @@ use crate::store::Store;
 use crate::tiles::{
     MemoryTileReader, TileReader, served_entry_bundle, served_tile, stored_entries,
 };
-use crate::types::{Appended, LogConfig, MAX_TAG_BYTES, NewEntry, Shared, SignedCheckpoint};
+use crate::types::{
+    Appended, Identity, Item, LogConfig, MAX_TAG_BYTES, NewEntry, Prepared, Shared,
+    SignedCheckpoint,
+};
 use crate::vault::{Erased, Vault};
 use crate::verify::{VerifyReport, verify_store};
 use glasslog_merkle::{BUNDLE_ENTRY_MAX, Hash, LogKey, Tile, consistency_proof, inclusion_proof};
@@ -106,10 +109,12 @@ impl Log {
         self.shared.signer.keys()
     }
 
-    fn send(
-        &self,
-        entries: Vec<NewEntry>,
-    ) -> Result<oneshot::Receiver<Result<Vec<Appended>, LogError>>, LogError> {
+    /// Checks entries (size, tags) and, for a sealed log, seals them ahead of the sequencer:
+    /// keyed tags and identities always, and the entry itself when its data key is one the
+    /// log has already committed (else the sequencer seals it, making the key in the same
+    /// commit). CPU only, about 10 µs an entry when sealed; callers with many entries run it
+    /// off async workers, then [`Log::append_prepared`].
+    pub fn prepare(&self, entries: Vec<NewEntry>) -> Result<Prepared, LogError> {
         let max = self.max_entry_bytes();
         if let Some(e) = entries.iter().find(|e| e.data.len() > max) {
             return Err(LogError::EntryTooLarge {
@@ -124,6 +129,49 @@ impl Log {
         {
             return Err(LogError::TagTooLong(t.len()));
         }
+        let vault = self.shared.vault.as_ref();
+        let items = entries
+            .into_iter()
+            .map(|e| {
+                let identity = match (e.identity, vault) {
+                    // Sealed records of the same bytes differ: identical plaintexts meet
+                    // under a keyed hash instead.
+                    (Identity::Leaf, Some(v)) => Some(Hash(v.master().identity(&e.data))),
+                    (Identity::Leaf, None) => Some(glasslog_merkle::leaf_hash(&e.data)),
+                    (Identity::Key(key), _) => Some(key),
+                    (Identity::Unique, _) => None,
+                };
+                let Some(v) = vault else {
+                    return Ok(Item {
+                        data: e.data,
+                        sealed: false,
+                        identity,
+                        tags: e.tags,
+                        subject: e.subject,
+                    });
+                };
+                let tags = e.tags.iter().map(|t| v.master().tag(t)).collect();
+                let (data, sealed) = match v.seal_cached(e.subject.as_ref(), &e.data)? {
+                    Some(record) => (record, true),
+                    None => (e.data, false),
+                };
+                Ok(Item {
+                    data,
+                    sealed,
+                    identity,
+                    tags,
+                    subject: e.subject,
+                })
+            })
+            .collect::<Result<_, LogError>>()?;
+        Ok(Prepared { items })
+    }
+
+    fn send(
+        &self,
+        entries: Prepared,
+    ) -> Result<oneshot::Receiver<Result<Vec<Appended>, LogError>>, LogError> {
+        let entries = entries.items;
         let (reply, rx) = oneshot::channel();
         let guard = self.tx.lock().map_err(|_| LogError::Closed)?;
         let tx = guard.as_ref().ok_or(LogError::Closed)?;
@@ -134,13 +182,22 @@ impl Log {
 
     /// Appends entries and resolves once they are durable, in order. Never blocks the caller's
     /// thread: the work happens on the sequencer thread.
+    /// Prepares them on the caller's thread ([`Log::prepare`]): callers with many entries of
+    /// a sealed log prepare them off async workers and use [`Log::append_prepared`].
     pub async fn append(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>, LogError> {
+        let prepared = self.prepare(entries)?;
+        self.append_prepared(prepared).await
+    }
+
+    /// Appends entries [`Log::prepare`] checked (and sealed); resolves once they are durable.
+    pub async fn append_prepared(&self, entries: Prepared) -> Result<Vec<Appended>, LogError> {
         self.send(entries)?.await.map_err(|_| LogError::Closed)?
     }
 
     /// [`Log::append`] for synchronous callers.
     pub fn append_blocking(&self, entries: Vec<NewEntry>) -> Result<Vec<Appended>, LogError> {
-        self.send(entries)?
+        let prepared = self.prepare(entries)?;
+        self.send(prepared)?
             .blocking_recv()
             .map_err(|_| LogError::Closed)?
     }

@@ -9,7 +9,7 @@
 use crate::error::{LogError, StoreError};
 use crate::store::Commit;
 use crate::tiles::{TileReader, TreeState};
-use crate::types::{Appended, Identity, LogConfig, NewEntry, Shared, SignedCheckpoint};
+use crate::types::{Appended, Item, LogConfig, Shared, SignedCheckpoint};
 use glasslog_merkle::{
     Checkpoint, EMPTY_ROOT, Hash, Note, consistency_proof, leaf_hash, tree_root, verify_consistency,
 };
@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 const SIGNING_RETRY: Duration = Duration::from_millis(500);
 
 pub(crate) struct Request {
-    pub entries: Vec<NewEntry>,
+    pub entries: Vec<Item>,
     pub reply: oneshot::Sender<Result<Vec<Appended>, LogError>>,
 }
 
@@ -215,14 +215,7 @@ impl Sequencer {
         for req in batch {
             let mut out = Vec::with_capacity(req.entries.len());
             for e in &req.entries {
-                let identity = match (e.identity, vault) {
-                    // Sealed records of the same bytes differ: identical plaintexts meet under
-                    // a keyed hash instead.
-                    (Identity::Leaf, Some(v)) => Some(Hash(v.master().identity(&e.data))),
-                    (Identity::Leaf, None) => Some(leaf_hash(&e.data)),
-                    (Identity::Key(key), _) => Some(key),
-                    (Identity::Unique, _) => None,
-                };
+                let identity = e.identity;
                 if let Some(identity) = identity {
                     if let Some(&(index, leaf_hash)) = seen.get(&identity) {
                         out.push(Appended {
@@ -243,18 +236,17 @@ impl Sequencer {
                         continue;
                     }
                 }
-                let (stored, tags) = match vault {
-                    Some(v) => (
-                        v.seal(
-                            store,
-                            e.subject.as_ref(),
-                            &e.data,
-                            &mut pending,
-                            &mut commit.keys,
-                        )?,
-                        e.tags.iter().map(|t| v.master().tag(t)).collect(),
-                    ),
-                    None => (e.data.clone(), e.tags.clone()),
+                // Sealed here only when its scope had no committed key when it was prepared:
+                // the key is made in this commit.
+                let stored = match vault {
+                    Some(v) if !e.sealed => v.seal(
+                        store,
+                        e.subject.as_ref(),
+                        &e.data,
+                        &mut pending,
+                        &mut commit.keys,
+                    )?,
+                    _ => e.data.clone(),
                 };
                 let leaf = leaf_hash(&stored);
                 let index = next.size();
@@ -265,7 +257,9 @@ impl Sequencer {
                     seen.insert(identity, (index, leaf));
                 }
                 commit.leaves.push((leaf, index));
-                commit.tags.extend(tags.into_iter().map(|t| (t, index)));
+                commit
+                    .tags
+                    .extend(e.tags.iter().map(|t| (t.clone(), index)));
                 out.push(Appended {
                     index,
                     leaf_hash: leaf,

@@ -68,6 +68,41 @@ impl NewEntry {
     }
 }
 
+/// Entries checked and, for a sealed log, sealed ahead of the sequencer ([`crate::Log::prepare`]):
+/// the CPU of sealing (an AEAD and a keyed hash per tag) is spent on the caller's thread, in
+/// parallel, instead of on the one sequencer thread.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub(crate) items: Vec<Item>,
+}
+
+impl Prepared {
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// One prepared entry.
+#[derive(Debug)]
+pub(crate) struct Item {
+    /// The bytes to store: the entry, or its sealed record once `sealed`.
+    pub data: Vec<u8>,
+    /// Whether `data` is already sealed (its data key was committed before).
+    pub sealed: bool,
+    /// The identity to deduplicate by, if any.
+    pub identity: Option<Hash>,
+    /// Tags as the index stores them.
+    pub tags: Vec<String>,
+    /// What to seal under when the sequencer seals it.
+    pub subject: Option<crate::vault::Subject>,
+}
+
 /// Where an appended entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Appended {

@@ -100,6 +100,42 @@ impl Vault {
         })
     }
 
+    /// Seals one entry under its scope's key if that key is committed and cached; `None`
+    /// otherwise (the sequencer then seals it). No storage access.
+    pub fn seal_cached(
+        &self,
+        subject: Option<&Subject>,
+        plaintext: &[u8],
+    ) -> Result<Option<Vec<u8>>, LogError> {
+        let scope = self.scope_for(subject);
+        let Some(id) = lock(&self.scopes)?.get(&scope.0).copied() else {
+            return Ok(None);
+        };
+        let Some(key) = lock(&self.keys)?.get(&id).cloned() else {
+            return Ok(None);
+        };
+        self.master()
+            .seal(&id, &key, plaintext)
+            .map(Some)
+            .map_err(sealing_failed)
+    }
+
+    /// An entry's scope: its pseudonym, and the names and epoch a new key records.
+    fn scope_for<'a>(&self, subject: Option<&'a Subject>) -> (Pseudonym, &'a str, &'a str, u32) {
+        let (name, source, received) = match subject {
+            Some(s) => (s.subject.as_str(), s.source.as_str(), s.received_ms),
+            None => ("", "", now_ms()),
+        };
+        let m = self.master();
+        let epoch = self.epoch(received);
+        (
+            self.scope_of(&m.subject(name), &m.source(source), epoch),
+            name,
+            source,
+            epoch,
+        )
+    }
+
     /// Seals one entry, making its scope's key if there is none yet (then in `commit_keys`).
     pub fn seal(
         &self,
@@ -122,17 +158,8 @@ impl Vault {
         pending: &mut Pending,
         commit_keys: &mut Vec<NewKey>,
     ) -> Result<(KeyId, Arc<DataKey>), LogError> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let (name, source, received) = match subject {
-            Some(s) => (s.subject.as_str(), s.source.as_str(), s.received_ms),
-            None => ("", "", now),
-        };
+        let (scope, name, source, epoch) = self.scope_for(subject);
         let m = self.master();
-        let (subject_p, source_p) = (m.subject(name), m.source(source));
-        let epoch = self.epoch(received);
-        let scope = self.scope_of(&subject_p, &source_p, epoch);
         if let Some((id, key)) = pending.scopes.get(&scope) {
             return Ok((*id, Arc::clone(key)));
         }
@@ -154,7 +181,7 @@ impl Vault {
                     source,
                     epoch,
                 },
-                now,
+                now_ms(),
             )
             .map_err(sealing_failed)?;
         let key = Arc::new(key);
@@ -277,6 +304,12 @@ impl Vault {
             .saturating_mul(u64::from(self.sealing.epoch_days.max(1)))
             .saturating_mul(MS_PER_DAY)
     }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, LogError> {

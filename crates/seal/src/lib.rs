@@ -319,8 +319,13 @@ impl MasterKey {
 
     /// Seals `plaintext` under a data key, with a fresh salt and nonce.
     pub fn seal(&self, id: &KeyId, key: &DataKey, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
-        let salt: [u8; 32] = random()?;
-        let nonce: [u8; 24] = random()?;
+        // One call to the system's random source for both.
+        let fresh: [u8; 56] = random()?;
+        let (salt, nonce) = fresh.split_at(32);
+        let salt: [u8; 32] = salt.try_into().map_err(|_| SealError::Malformed("salt"))?;
+        let nonce: [u8; 24] = nonce
+            .try_into()
+            .map_err(|_| SealError::Malformed("nonce"))?;
         let mut out = Vec::with_capacity(plaintext.len() + OVERHEAD);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&commitment(&salt, plaintext));
