@@ -1921,6 +1921,58 @@ NEGATIVE38 = [
 ]
 
 
+# Written in session 10 after holdout38 was scored once and before its false findings were
+# read or any detector changed again: credentials in the configuration, commands and logs of
+# data and machine-learning platforms (dbt, Spark, Databricks, Trino, Neo4j, MLflow, Weights &
+# Biases, Superset, Metabase, Flink, DuckDB, Schema Registry, kcat, Tableau, Prefect, Looker,
+# Dagster), as their jobs and notebooks write them into audit trails.
+def databricks_token(rng):
+    return "dapi" + rs(rng, 32, HEX) + rng.choice(["", "-2", "-3"])
+
+
+def prefect_key(rng):
+    return "pnu_" + rs(rng, 36)
+
+
+def hex40(rng):
+    return rs(rng, 40, HEX)
+
+
+HOLDOUT39 = [
+    P("h39-dbt-profiles", "dbt", human_password, "warehouse:\n  target: prod\n  outputs:\n    prod:\n      type: postgres\n      host: {h}\n      user: dbt\n      pass: {s}\n      dbname: analytics"),
+    P("h39-spark-s3a-conf", "spark", aws_secret, "{t} INFO SparkContext: spark.hadoop.fs.s3a.access.key={kid} spark.hadoop.fs.s3a.secret.key={s}"),
+    P("h39-spark-submit-conf", "spark", human_password, "$ spark-submit --conf spark.jdbc.password={s} --class etl.Main etl.jar"),
+    P("h39-databricks-cli", "databricks", databricks_token, "[DEFAULT]\nhost = https://adb-4411.7.azuredatabricks.net\ntoken = {s}"),
+    P("h39-databricks-header", "databricks", databricks_token, "{t} POST /api/2.1/jobs/run-now HTTP/1.1 Authorization: Bearer {s}"),
+    P("h39-trino-cli", "trino", human_password, "$ TRINO_PASSWORD='{s}' trino --server https://trino.{h}:443 --user analyst --password"),
+    P("h39-neo4j-auth-env", "neo4j", human_password, "docker run -e NEO4J_AUTH=neo4j/{s} -p 7474:7474 neo4j:5"),
+    P("h39-mlflow-env", "mlflow", human_password, "{t} export MLFLOW_TRACKING_USERNAME=ci MLFLOW_TRACKING_PASSWORD={s}"),
+    P("h39-wandb-login", "wandb", hex40, "$ wandb login {s}"),
+    P("h39-wandb-netrc", "wandb", hex40, "machine api.wandb.ai\n  login user\n  password {s}"),
+    P("h39-superset-config", "superset", human_password, "SQLALCHEMY_DATABASE_URI = 'postgresql+psycopg2://superset:{s}@{h}:5432/superset'"),
+    P("h39-metabase-env", "metabase", human_password, "MB_DB_TYPE=postgres MB_DB_USER=metabase MB_DB_PASS={s} MB_DB_HOST={h}"),
+    P("h39-flink-sql-with", "flink", human_password, "CREATE TABLE orders (id BIGINT) WITH ('connector' = 'jdbc', 'url' = 'jdbc:mysql://{h}:3306/shop', 'username' = 'flink', 'password' = '{s}');"),
+    P("h39-duckdb-create-secret", "duckdb", aws_secret, "CREATE SECRET s3_prod (TYPE S3, KEY_ID '{kid}', SECRET '{s}', REGION 'eu-west-1');"),
+    P("h39-schema-registry-basic", "kafka", human_password, "schema.registry.url=https://sr.{h}\nbasic.auth.credentials.source=USER_INFO\nbasic.auth.user.info=svc-etl:{s}"),
+    P("h39-kcat-sasl", "kafka", human_password, "$ kcat -b broker.{h}:9093 -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN -X sasl.username=etl -X sasl.password={s} -t orders -C"),
+    P("h39-tableau-pat", "tableau", b64_secret, "$ tabcmd login -s https://tableau.{h} --token-name ci-bot --token-value {s}"),
+    P("h39-prefect-profile", "prefect", prefect_key, "[profiles.prod]\nPREFECT_API_URL = \"https://api.prefect.cloud/api/accounts/{uuid}/workspaces/{uuid2}\"\nPREFECT_API_KEY = \"{s}\""),
+    P("h39-looker-ini", "looker", generic_token, "[Looker]\nbase_url=https://acme.cloud.looker.com:19999\nclient_id=Kx3{an24}\nclient_secret={s}"),
+    P("h39-dagster-run-config", "dagster", human_password, "resources:\n  warehouse:\n    config:\n      user: dagster\n      password: {s}\n      host: {h}"),
+]
+
+NEGATIVE39 = [
+    P("h39-neg-dbt-env-var", "dbt", None, "      pass: \"{{{{ env_var('DBT_PASSWORD') }}}}\"\n      dbname: analytics"),
+    P("h39-neg-databricks-secret-ref", "databricks", None, "spark.hadoop.fs.s3a.secret.key {{{{secrets/prod-scope/s3-secret}}}}"),
+    P("h39-neg-airflow-masked", "airflow", None, "{t} INFO - Using connection ID 'warehouse' for task execution: postgresql://etl:***@{h}:5432/analytics"),
+    P("h39-neg-mlflow-run-id", "mlflow", None, "{t} INFO mlflow.tracking: Run {sha32} logged metric loss=0.231 at step 400"),
+    P("h39-neg-wandb-run-path", "wandb", None, "wandb: 🚀 View run at https://wandb.ai/acme/churn/runs/{last4}x9q2"),
+    P("h39-neg-superset-secret-ref", "superset", None, "SQLALCHEMY_DATABASE_URI = os.environ[\"SUPERSET_DB_URI\"]"),
+    P("h39-neg-flink-placeholder", "flink", None, "'username' = 'flink', 'password' = '${{FLINK_JDBC_PASSWORD}}'"),
+    P("h39-neg-duckdb-credential-chain", "duckdb", None, "CREATE SECRET s3_prod (TYPE S3, PROVIDER credential_chain, REGION 'eu-west-1');"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -2042,7 +2094,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 35), per_template, HOLDOUT35, NEGATIVE35)
             + generation(random.Random(seed + 36), per_template, HOLDOUT36, NEGATIVE36)
             + generation(random.Random(seed + 37), per_template, HOLDOUT37, NEGATIVE37)
-            + generation(random.Random(seed + 38), per_template, HOLDOUT38, NEGATIVE38))
+            + generation(random.Random(seed + 38), per_template, HOLDOUT38, NEGATIVE38)
+            + generation(random.Random(seed + 39), per_template, HOLDOUT39, NEGATIVE39))
 
 
 def generation(rng, per_template, positives, negatives):
