@@ -421,6 +421,17 @@ pub fn is_password_hash(value: &str) -> bool {
     if is_crypt_hash(v) {
         return true;
     }
+    // A keyed digest its label names: Vault's audit device writes every value it logs,
+    // passwords included, as `hmac-sha256:<hex>`, which is what such a log is for.
+    if v.split_once(':').is_some_and(|(label, hex)| {
+        label.len() > 5
+            && label[..5].eq_ignore_ascii_case("hmac-")
+            && is_digest_label(label)
+            && hex.len() >= 16
+            && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    }) {
+        return true;
+    }
     if !v.starts_with(['$', '{']) && v.contains(':') {
         return v.split(',').all(|entry| {
             entry
@@ -509,14 +520,15 @@ pub fn is_public_non_uuid(value: &str) -> bool {
     // Digests: sha1/sha256/sha512/md5 in hex, with or without an algorithm prefix.
     let digest = v
         .split_once(':')
-        .filter(|(alg, _)| {
-            [
-                "sha1", "sha256", "sha384", "sha512", "md5", "blake2b", "sha-256",
-            ]
-            .contains(&alg.to_ascii_lowercase().as_str())
-        })
+        .filter(|(alg, _)| is_digest_label(alg))
         .map_or(v, |(_, d)| d);
     if hex(digest) && [32, 40, 56, 64, 96, 128].contains(&digest.len()) && digest != v {
+        return true;
+    }
+    // A digest its label names, shortened as tools show them (`sha256:9f2c6ab9f66d`), or
+    // keyed (Vault's audit device writes every value as `hmac-sha256:<hex>`): the label says
+    // what it is, and no credential is pure hex behind a hash function's name.
+    if digest != v && hex(digest) && digest.len() >= 12 {
         return true;
     }
     if v.starts_with("arn:") || v.starts_with("urn:") || v.starts_with("sha256-") {
@@ -536,6 +548,31 @@ pub fn is_public_non_uuid(value: &str) -> bool {
         return true;
     }
     false
+}
+
+/// The name of a hash function, or of an HMAC over one, as it labels a digest
+/// (`sha256`, `SHA-512`, `sha3-256`, `blake2b`, `hmac-sha256`).
+fn is_digest_label(label: &str) -> bool {
+    let l = label.to_ascii_lowercase();
+    let alg = l.strip_prefix("hmac-").unwrap_or(&l);
+    matches!(
+        alg,
+        "md5"
+            | "sha1"
+            | "sha-1"
+            | "sha224"
+            | "sha256"
+            | "sha-256"
+            | "sha384"
+            | "sha-384"
+            | "sha512"
+            | "sha-512"
+            | "sha3-256"
+            | "sha3-512"
+            | "blake2b"
+            | "blake2s"
+            | "blake3"
+    )
 }
 
 /// An absolute file path (`/run/secrets/db`), not a value: base64 that happens to start with a
@@ -823,6 +860,30 @@ mod tests {
         assert!(is_public_shape(
             "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
         ));
+        // Labelled digests, shortened or keyed, are public; a secret behind another label,
+        // or a short hex run, is not made one.
+        for v in [
+            "hmac-sha256:9f2c6ab9f66d2e899bcf756a00904a4abca3b2",
+            "HMAC-SHA512:0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+            "sha256:9f2c6ab9f66d",
+            "sha3-256:4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895df6c0b28aa15",
+        ] {
+            assert!(is_public_shape(v), "{v}");
+        }
+        for v in [
+            "hmac-sha256:9f2c6a",
+            "token:9f2c6ab9f66d2e89",
+            "hmac-sha256:Zq3t8Kd9vB2mX7nL0pR4",
+        ] {
+            assert!(!is_public_shape(v), "{v}");
+        }
+        // Under a password's name only the keyed one is a hash of it; a plain labelled
+        // digest may be a password someone chose.
+        assert!(is_password_hash(
+            "hmac-sha256:9f2c6ab9f66d2e899bcf756a00904a4a"
+        ));
+        assert!(!is_password_hash("hmac-sha256:Zq3t8Kd9vB2mX7nL"));
+        assert!(!is_password_hash("token:9f2c6ab9f66d2e899bcf756a00904a4a"));
         assert!(is_reference(
             "arn:aws:secretsmanager:us-east-1:123:secret:db"
         ));
