@@ -1973,6 +1973,54 @@ NEGATIVE39 = [
 ]
 
 
+# Written in session 10 after holdout39 was scored once and before its misses were read or
+# any detector changed again: credentials in home-lab, IoT and self-hosted service logs and
+# configs (Home Assistant, ESPHome, Tasmota, Zigbee2MQTT, Node-RED, Mosquitto, OpenWrt uci,
+# NetworkManager, wpa_cli, Raspberry Pi imager, balena, Particle, LoRaWAN, Nextcloud occ,
+# Syncthing, Transmission, qBittorrent, Pi-hole, UniFi, OctoPrint, Frigate).
+def lorawan_key(rng):
+    return rs(rng, 32, "0123456789ABCDEF")
+
+
+def esphome_api_key(rng):
+    return base64.b64encode(bytes(rng.randrange(256) for _ in range(32))).decode()
+
+
+HOLDOUT40 = [
+    P("h40-ha-secrets-yaml", "homeassistant", human_password, "# secrets.yaml\nwifi_ssid: \"AcmeHome\"\nwifi_password: \"{s}\"\nlatitude: 52.37"),
+    P("h40-esphome-ota", "esphome", human_password, "ota:\n  - platform: esphome\n    password: \"{s}\"\nlogger:"),
+    P("h40-esphome-api-key", "esphome", esphome_api_key, "api:\n  encryption:\n    key: \"{s}\""),
+    P("h40-tasmota-backlog", "tasmota", human_password, "{t} CMD: Backlog SSID1 AcmeHome; Password1 {s}; MqttHost 10.0.0.5"),
+    P("h40-tasmota-mqtt", "tasmota", human_password, "{t} CMD: MqttPassword {s}"),
+    P("h40-z2m-network-key", "zigbee2mqtt", lorawan_key, "advanced:\n  network_key: '{s}'\n  pan_id: 6754"),
+    P("h40-mosquitto-passwd", "mosquitto", human_password, "$ mosquitto_passwd -b /etc/mosquitto/passwd sensor01 {s}"),
+    P("h40-mosquitto-pub", "mosquitto", human_password, "$ mosquitto_pub -h broker.lan -u sensor01 -P '{s}' -t home/temp -m 21.5"),
+    P("h40-uci-wifi-key", "openwrt", human_password, "root@OpenWrt:~# uci set wireless.@wifi-iface[0].key='{s}' && uci commit wireless"),
+    P("h40-nmcli-connect", "networkmanager", human_password, "$ nmcli dev wifi connect AcmeHome password '{s}' ifname wlan0"),
+    P("h40-wpa-cli-psk", "wpa", human_password, "> set_network 0 psk \"{s}\"\nOK"),
+    P("h40-balena-env", "balena", generic_token, "$ balena env add API_TOKEN {s} --fleet acme/sensors"),
+    P("h40-particle-token", "particle", hex40, "{t} particle: using access token {s} for account ops@acme.io"),
+    P("h40-lorawan-appkey", "lorawan", lorawan_key, "{t} ttn-lw-cli end-devices create app1 dev42 --dev-eui 70B3D57ED0001234 --app-key {s}"),
+    P("h40-nextcloud-occ", "nextcloud", human_password, "$ sudo -u www-data php occ maintenance:install --admin-user admin --admin-pass '{s}'"),
+    P("h40-syncthing-gui", "syncthing", human_password, "<gui enabled=\"true\" tls=\"true\">\n    <user>admin</user>\n    <password>{s}</password>\n</gui>"),
+    P("h40-transmission-rpc", "transmission", human_password, "$ transmission-remote 192.168.1.10:9091 --auth admin:{s} -l"),
+    P("h40-qbittorrent-webui", "qbittorrent", human_password, "{t} curl -i --data 'username=admin&password={s}' http://nas.lan:8080/api/v2/auth/login"),
+    P("h40-pihole-setpassword", "pihole", human_password, "$ pihole -a -p '{s}'"),
+    P("h40-frigate-mqtt", "frigate", human_password, "mqtt:\n  host: 192.168.1.20\n  user: frigate\n  password: {s}"),
+]
+
+NEGATIVE40 = [
+    P("h40-neg-ha-secret-ref", "homeassistant", None, "wifi:\n  ssid: !secret wifi_ssid\n  password: !secret wifi_password"),
+    P("h40-neg-esphome-substitution", "esphome", None, "ota:\n  - platform: esphome\n    password: ${{ota_password}}"),
+    P("h40-neg-tasmota-masked", "tasmota", None, "{t} MQT: MqttPassword ****"),
+    P("h40-neg-pi-userconf-hash", "raspberrypi", None, "pi:$6$rounds=656000$AcmeSalt$JmQ1d0c3Vw7b9x2kP4rTq8Nf6Hs5Lz1Ye3Uo0Wi9Rb7Ka2Mc4Dg8Fj6Hl5Nn3Pp1Qs7Tu9Vw0Xy2Za"),
+    P("h40-neg-lorawan-deveui", "lorawan", None, "{t} ttn-lw-cli end-devices get app1 dev42 --dev-eui 70B3D57ED0001234 --join-eui 0000000000000000"),
+    P("h40-neg-syncthing-device-id", "syncthing", None, "{t} INFO: My ID: MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAD"),
+    P("h40-neg-nmcli-ask", "networkmanager", None, "$ nmcli --ask dev wifi connect AcmeHome ifname wlan0"),
+    P("h40-neg-particle-device-id", "particle", None, "{t} particle: device e00fce68{sha16} came online"),
+]
+
+
 # Negatives: what an audit log is full of and must stay readable.
 def sha(rng, n=64):
     return rs(rng, n, HEX)
@@ -2095,7 +2143,8 @@ def cases(seed, per_template):
             + generation(random.Random(seed + 36), per_template, HOLDOUT36, NEGATIVE36)
             + generation(random.Random(seed + 37), per_template, HOLDOUT37, NEGATIVE37)
             + generation(random.Random(seed + 38), per_template, HOLDOUT38, NEGATIVE38)
-            + generation(random.Random(seed + 39), per_template, HOLDOUT39, NEGATIVE39))
+            + generation(random.Random(seed + 39), per_template, HOLDOUT39, NEGATIVE39)
+            + generation(random.Random(seed + 40), per_template, HOLDOUT40, NEGATIVE40))
 
 
 def generation(rng, per_template, positives, negatives):

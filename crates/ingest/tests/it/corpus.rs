@@ -99,12 +99,13 @@ fn corpus_recall_and_precision() {
 /// secret. The hold-outs' first scores are in BENCHMARKS.md; this keeps their fixes from
 /// regressing. A split still held out (never tuned on) is measured, not asserted: it is left
 /// out here. Needs `python3`; skips with a message without it.
-/// Splits of `realistic.py` measured, not asserted (BENCHMARKS.md has their scores): holdout39,
-/// scored once and not yet read; holdout31, read and its misses fixed, but with four kinds of
+/// Splits of `realistic.py` measured, not asserted (BENCHMARKS.md has their scores): holdout40,
+/// written before holdout39 was read and not yet scored; holdout39, scored once and not yet
+/// read; holdout31, read and its misses fixed, but with four kinds of
 /// false positive still open (OpenVPN's `password "Auth" …` read as SQL, a Digest header, a
 /// STOMP session id, and a Basic header its labels missed), so it cannot hold "no finding
 /// outside a secret" yet.
-const HELD_OUT: &[&str] = &["holdout31", "holdout39"];
+const HELD_OUT: &[&str] = &["holdout31", "holdout39", "holdout40"];
 
 #[test]
 fn realistic_splits_keep_their_scores() {
