@@ -2160,7 +2160,8 @@ def generation(rng, per_template, positives, negatives):
             spans = [[start, start + len(shown.encode())]]
             # An AWS access key ID beside its secret is half of the credential: labelled too
             # (ASIA and quoted IDs since holdout6; no earlier case changed).
-            words = text.replace("=", " ").replace('"', " ").replace(",", " ").split()
+            # Single-quoted IDs since holdout39 (DuckDB's KEY_ID '…'); no earlier case has one.
+            words = text.replace("=", " ").replace('"', " ").replace("'", " ").replace(",", " ").split()
             kid = next((w for w in words if w.startswith(("AKIA", "ASIA")) and len(w) == 20), None)
             if kid:
                 k = len(text[:text.find(kid)].encode())

@@ -449,8 +449,14 @@ impl Detector {
                             .trim_start_matches(['@', '$', ':'])
                             .trim_end_matches([';', ','])
                             .eq_ignore_ascii_case(key.trim_start_matches(['@', '$', ':']));
+                        // `CREATE SECRET s3_prod (…)`, `DROP SECRET IF EXISTS s3_prod`: SQL
+                        // names the object it defines after its kind.
+                        let sql_object = !between.is_empty()
+                            && between.trim().is_empty()
+                            && key_span.is_some_and(|k| names_sql_object(&text[..k.start]));
                         let not_this_value = namespaced
                             || ssid_first
+                            || sql_object
                             || self_reference
                             || values::is_type_name(value)
                             || values::is_hostname(value);
@@ -488,6 +494,10 @@ impl Detector {
                         None,
                     ),
                     Check::AwsSecret => (values::aws_secret_shape(value), None),
+                    Check::RandomToken => (
+                        values::looks_random(value) && !values::is_fake_token(value),
+                        None,
+                    ),
                     Check::Prose => (credible(value) && password_shaped(value), None),
                     Check::BasicCredentials => (checks::basic_credentials(value), None),
                 };
@@ -737,6 +747,26 @@ fn password_shaped(value: &str) -> bool {
 /// The test for a value assigned to a name: what the name says ([`keys::classify`]) and
 /// whether the value is credible. An unquoted lower-case word after `password:` is prose in a
 /// log message (`password: changed`), not the password.
+/// Whether the words before a name are an SQL statement's verb and modifiers (`CREATE OR
+/// REPLACE PERSISTENT`, `DROP`, `ALTER`): then the name is an object's kind and the next word
+/// its identifier.
+fn names_sql_object(before: &str) -> bool {
+    if !before.ends_with([' ', '\t']) {
+        return false;
+    }
+    const MODIFIERS: [&str; 6] = ["or", "replace", "persistent", "temporary", "temp", "global"];
+    before
+        .split_whitespace()
+        .rev()
+        .take(5)
+        .find(|w| !MODIFIERS.iter().any(|m| m.eq_ignore_ascii_case(w)))
+        .is_some_and(|verb| {
+            ["create", "drop", "alter", "describe", "comment"]
+                .iter()
+                .any(|v| v.eq_ignore_ascii_case(verb))
+        })
+}
+
 pub(crate) fn assigned_secret(key: &str, between: &str, value: &str, unquoted: bool) -> bool {
     if !credible(value)
         || (unquoted

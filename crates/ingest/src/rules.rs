@@ -37,6 +37,9 @@ pub enum Check {
     /// A bare 40-character token that must look like an AWS secret key: upper- and lower-case
     /// letters and digits, high entropy.
     AwsSecret,
+    /// A bare value whose place alone says it may be a token (a CLI's `login <token>`): it
+    /// must look random, and not be a public shape or a fake.
+    RandomToken,
     /// A header value after its scheme: a known credential header, or a random-looking value.
     Header,
     /// The match is a service's name: each random-looking token in the rest of its line, up
@@ -2997,7 +3000,8 @@ pub const RULES: &[RuleDef] = &[
             "PasswordAuthentication yes",
             "the user changed the password yesterday",
             "requirepass ${REDIS_PASSWORD}",
-            "$ PW=$(vault kv get -field=pw hw/ipmi) ipmitool -E power status"
+            "$ PW=$(vault kv get -field=pw hw/ipmi) ipmitool -E power status",
+            "CREATE OR REPLACE PERSISTENT SECRET s3_prod (TYPE S3, PROVIDER credential_chain);"
         ]
     ),
     rule!(
@@ -4921,6 +4925,49 @@ pub const RULES: &[RuleDef] = &[
         ["Send, ops{Tab}{Tab}{Enter}", "Send, {Tab}{Enter}"]
     ),
     rule!(
+        "login-token-argument",
+        "A random token given to a command-line tool's login command (wandb login <key>, cargo login <token>)",
+        ["login "],
+        r#"(?i)\blogin[ \t]+(?:--?[a-z][a-z-]*[ \t]+)?(?P<s>[A-Za-z0-9_\-]{32,128})(?:[ \t\r\n;]|$)"#,
+        C::RandomToken,
+        K::Generic,
+        [
+            (
+                "$ wandb login 53a3b35d41e90b11ae8e3c8a8c3fede08bfa3a9a",
+                "53a3b35d41e90b11ae8e3c8a8c3fede08bfa3a9a"
+            ),
+            (
+                "$ acmectl login --quiet Zx9Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz2Xc",
+                "Zx9Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz2Xc"
+            )
+        ],
+        [
+            "$ docker login registry.acme-corporation.example.io",
+            "failed login for 3f2504e0-4f89-11d3-9a0c-0305e82c3301 from 10.0.0.1",
+            "login supercalifragilisticexpialidocious_account",
+            "$ wandb login ${WANDB_API_KEY}"
+        ]
+    ),
+    rule!(
+        "userinfo-assignment",
+        "The password of a user:password pair assigned to a name for URL-style user information (Confluent basic.auth.user.info, *_USERINFO)",
+        ["userinfo", "user.info", "user_info", "user-info"],
+        r#"(?i)\b[A-Za-z0-9_.\-]*user[._\-]?info[ \t]*(?:=|:)[ \t]*["']?(?P<u>[^\s:"'@/]{1,64}):(?P<s>[^\s"']{1,256})"#,
+        C::Password,
+        K::Generic,
+        [
+            ("basic.auth.user.info=svc-etl:Saffron2012%", "Saffron2012%"),
+            (
+                r#"SCHEMA_REGISTRY_USERINFO: "reader:q8Wv2LmZ4rT7yN1c""#,
+                "q8Wv2LmZ4rT7yN1c"
+            )
+        ],
+        [
+            "basic.auth.user.info=${SR_USER}:${SR_PASSWORD}",
+            "basic.auth.credentials.source=USER_INFO"
+        ]
+    ),
+    rule!(
         "credentials-tuple",
         "The last literal of a tuple under a credentials name (Emacs smtpmail-auth-credentials, auth=(user, password))",
         ["credentials", "auth=(", "auth = (", "auth=[", "auth: ("],
@@ -5414,11 +5461,16 @@ pub const RULES: &[RuleDef] = &[
         [
             "pass", "pwd", "pw", "psw", "pssw", "pasw", "pswd", "psswrd", "paswd"
         ],
-        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:pass|pwd|pw|ps+w|pasw|pswd|psswrd|paswd|pword)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]{0,2}(?:[ \t]+(?:as[ \t]+)?(?:string|str|securestring|n?varchar2?|n?char)(?:\([0-9 ,]*\))?|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa]|[ \t](?:is|to)[ \t])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:u8|[NnEeUuBbRrLl])?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*))"#,
+        r#"(?i)(?P<k>[A-Za-z0-9_.\-]*(?:pass|pwd|pw|ps+w|pasw|pswd|psswrd|paswd|pword)[A-Za-z0-9_.\-]*)(?:\[[0-9]*\])?["'\])]{0,2}(?:[ \t]+(?:as[ \t]+)?(?:string|str|securestring|n?varchar2?|n?char)(?:\([0-9 ,]*\))?|[ \t]*:[ \t]*&?(?:'static[ \t]+)?(?:string|str))?[ \t]*(?:!==?|===?|:{1,3}=|::?|[?+.|]=|\|\|=|=>|->|<-|=|,|%3[DdAa]|[ \t](?:is|to)[ \t])[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?:(?:\[[ \t]*)?@?(?:u8|[NnEeUuBbRrLl])?(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|`(?P<s4>[^`\r\n]+)`)|(?P<s>[^\s"'`,;&<>|][^\s"'`,;&<|]*)|(?P<s5>&[^\s"'`,;&<>|=]{4,})(?:[ \t\r\n]|$))"#,
         C::Assignment,
         K::Generic,
         [
             ("login user=bob&password=Winter2024! ok", "Winter2024!"),
+            // A value may open with `&` where no `&name=` follows (an env listing).
+            (
+                "MB_DB_USER=metabase MB_DB_PASS=&24eA6BlPC MB_DB_HOST=db",
+                "&24eA6BlPC"
+            ),
             (r#"{"password": "correct horse"}"#, "correct horse"),
             ("db:\n  password: s3cr3t-value\n", "s3cr3t-value"),
             (r#"{"password":"$uperS3cret!"}"#, "$uperS3cret!"),
