@@ -82,6 +82,14 @@ fn an_erased_actor_is_gone_for_good_and_every_proof_still_holds() {
         indices.insert(i, (actor, r.json()["index"].as_u64().unwrap()));
     }
     let (_, first) = indices[&0];
+    // The verifying client submits to a sealed log as to any: the proof it checks is of the
+    // sealed record's leaf.
+    let (code, out, err) = s.cli(&["submit", "--wait", r#"{"actor":"dave","action":"login"}"#]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("\"verified\": true") || out.contains("\"verified\":true"),
+        "{out}"
+    );
 
     // An auditor reads plaintext, with what proves it against the leaf; the client checks it.
     let e = s
