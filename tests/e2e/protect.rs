@@ -142,6 +142,12 @@ fn an_erased_actor_is_gone_for_good_and_every_proof_still_holds() {
     assert_eq!(r.status, 200, "{}", r.text());
     let erasure = r.json();
     assert_eq!(erasure["keys_destroyed"], 1, "{erasure}");
+    // Each of alice's three entries loses every search term it had (actor, action, source,
+    // outcome, resource and words).
+    assert!(
+        erasure["search_postings_removed"].as_u64().unwrap() >= 3 * 5,
+        "{erasure}"
+    );
     let record = s
         .get(
             &format!("/v1/entries/{}", erasure["record_index"]),
@@ -179,6 +185,29 @@ fn an_erased_actor_is_gone_for_good_and_every_proof_still_holds() {
             .unwrap()
             .is_empty()
     );
+    // The index no longer holds her entries under any term: her name as a word finds
+    // nothing, and words her notes shared with bob's find his alone, with no erased
+    // candidate left to skip.
+    let search = |q: &str| s.get(&format!("/v1/search?q={q}"), Some(&auditor)).json();
+    let hers = search("alice");
+    assert!(hers["entries"].as_array().unwrap().is_empty(), "{hers}");
+    let shared = search("private%20note");
+    let found: Vec<u64> = shared["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["index"].as_u64().unwrap())
+        .collect();
+    let bobs: Vec<u64> = indices
+        .values()
+        .filter(|(a, _)| *a == "bob")
+        .map(|(_, i)| *i)
+        .rev()
+        .collect();
+    assert_eq!(found, bobs, "{shared}");
+    // Her name is now a term the index never saw: the same seeks as a word nobody wrote.
+    let never = search("zqxjwordnobodywrote");
+    assert_eq!(hers["steps"], never["steps"], "{hers} {never}");
 
     // The tree is as it was: the saved proof of an erased entry still verifies offline (it
     // carries the plaintext the auditor saw), and the whole log audits from its tiles.

@@ -197,6 +197,34 @@ pub fn holds(log: &Log) -> Result<Vec<Hold>, LogError> {
     Ok(placed)
 }
 
+/// The search terms of every readable entry of an actor subject (`actor:<name>`), by index,
+/// found through the actor's own term; empty for other subjects or when nothing was indexed.
+/// Blocks on storage.
+pub fn subject_terms(log: &Log, subject: &str) -> Result<Vec<(u64, Vec<String>)>, LogError> {
+    use glasslog_ingest::index;
+    let Some(actor) = subject.strip_prefix("actor:") else {
+        return Ok(Vec::new());
+    };
+    let term = index::term(index::Field::Actor, actor);
+    let mut out = Vec::new();
+    let mut from = 0;
+    loop {
+        let page = log.tagged(&term, from, 1024)?;
+        let Some(&last) = page.last() else { break };
+        from = last + 1;
+        for i in page {
+            match log.entry(i) {
+                Ok(bytes) => out.push((i, index::terms(&bytes))),
+                Err(LogError::Erased(_)) => {}
+                // Not checkpointed yet: the next erasure of this subject finds it.
+                Err(LogError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Appends one of the server's own records, sanitized like any entry, and returns its index.
 pub async fn record(
     log: &Log,

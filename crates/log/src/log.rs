@@ -390,6 +390,21 @@ impl Log {
         vault.erase(self.shared.store.as_ref(), select, now)
     }
 
+    /// Removes the postings of entries from the tag index: each entry's tags, given as the
+    /// caller wrote them (a sealed log stores their keyed form). Erasure uses it so that an
+    /// erased entry is no longer found by a term it held. Durable on return; blocks on
+    /// storage. Returns how many postings were removed.
+    pub fn delete_postings(&self, postings: &[(u64, Vec<String>)]) -> Result<usize, LogError> {
+        let stored: Vec<(String, u64)> = postings
+            .iter()
+            .flat_map(|(i, tags)| tags.iter().map(move |t| (self.stored_tag(t), *i)))
+            .collect();
+        for chunk in stored.chunks(4096) {
+            self.shared.store.delete_tags(chunk)?;
+        }
+        Ok(stored.len())
+    }
+
     /// The master key of a sealed log: erasure and retention name subjects and sources by
     /// its pseudonyms.
     pub fn master_key(&self) -> Option<&glasslog_seal::MasterKey> {

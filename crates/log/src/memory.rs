@@ -153,6 +153,14 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    fn delete_tags(&self, tags: &[(String, u64)]) -> Result<(), StoreError> {
+        let mut g = self.write()?;
+        for t in tags {
+            g.tags.remove(t);
+        }
+        Ok(())
+    }
+
     fn commit(&self, c: &Commit) -> Result<(), StoreError> {
         let mut g = self.write()?;
         for k in &c.keys {

@@ -423,6 +423,17 @@ impl Store for RocksStore {
         Ok(())
     }
 
+    fn delete_tags(&self, tags: &[(String, u64)]) -> Result<(), StoreError> {
+        let cf = self.cf(CF_TAGS)?;
+        let mut batch = WriteBatch::default();
+        for (t, i) in tags {
+            batch.delete_cf(cf, tag_key(t, *i)?);
+        }
+        let mut opts = WriteOptions::default();
+        opts.set_sync(true);
+        self.db.write_opt(batch, &opts).map_err(backend)
+    }
+
     fn commit(&self, c: &Commit) -> Result<(), StoreError> {
         let mut batch = WriteBatch::default();
         if !c.keys.is_empty() {

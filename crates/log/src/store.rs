@@ -119,6 +119,8 @@ pub trait Store: Send + Sync + 'static {
         tombstones: &[(KeyId, Vec<u8>)],
         scopes: &[KeyId],
     ) -> Result<(), StoreError>;
+    /// Removes tag postings (an erased entry's search terms), durably.
+    fn delete_tags(&self, tags: &[(String, u64)]) -> Result<(), StoreError>;
     /// Applies a group commit atomically and durably.
     fn commit(&self, commit: &Commit) -> Result<(), StoreError>;
     /// Records a signed checkpoint. It need not be durable on return: after a crash the log

@@ -153,6 +153,13 @@ pub fn conformance(store: &dyn Store) {
     );
     assert!(store.read_entries(5, 6).unwrap().is_empty());
     assert_eq!(store.tagged("a", 0, 10).unwrap(), vec![0, 2, 4]);
+    // Postings go one by one: the others of the tag, and the entry's other tags, stay.
+    store
+        .delete_tags(&[("a".into(), 2), ("zz".into(), 1)])
+        .unwrap();
+    assert_eq!(store.tagged("a", 0, 10).unwrap(), vec![0, 4]);
+    assert_eq!(store.tagged_before("a", 5, 10).unwrap(), vec![4, 0]);
+    assert_eq!(store.tagged("ab", 0, 10).unwrap(), vec![1]);
     assert!(
         store
             .read_entries(u64::MAX - 1, u64::MAX)
@@ -285,6 +292,9 @@ impl<S: Store> Store for FaultyStore<S> {
         scopes: &[KeyId],
     ) -> Result<(), StoreError> {
         self.inner.erase_keys(tombstones, scopes)
+    }
+    fn delete_tags(&self, tags: &[(String, u64)]) -> Result<(), StoreError> {
+        self.inner.delete_tags(tags)
     }
     fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
         match self.take_fault() {

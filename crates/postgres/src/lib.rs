@@ -622,6 +622,31 @@ impl Store for PgStore {
         })
     }
 
+    fn delete_tags(&self, tags: &[(String, u64)]) -> Result<(), StoreError> {
+        let gt: Vec<String> = tags.iter().map(|(t, _)| t.clone()).collect();
+        let gi = tags
+            .iter()
+            .map(|(_, i)| idx(*i))
+            .collect::<Result<Vec<i64>, _>>()?;
+        let token = self.token;
+        self.call(move |c| {
+            // Fenced like a commit: the lease row must still be ours.
+            let held = c.query_opt(
+                "SELECT 1 FROM glasslog_lease WHERE id = 1 AND token = $1",
+                &[&token],
+            )?;
+            if held.is_none() {
+                return Err(lost(token));
+            }
+            c.execute(
+                "DELETE FROM glasslog_tags WHERE (tag, idx) IN \
+                 (SELECT * FROM UNNEST($1::text[], $2::int8[]))",
+                &[&gt, &gi],
+            )?;
+            Ok(())
+        })
+    }
+
     fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
         let (ei, ed): (Vec<i64>, Vec<Vec<u8>>) = {
             let mut i = Vec::with_capacity(commit.entries.len());

@@ -82,10 +82,13 @@ pub async fn erase(
     }
     let subject = subject_of(req.actor.as_deref(), req.subject.as_deref())?;
     let log = Arc::clone(&st.log);
-    let (pseudonym, erased, held) = blocking(move || {
+    let (pseudonym, erased, held, postings) = blocking(move || {
         let master = log.master_key().ok_or(glasslog_log::LogError::NotSealed)?;
         let p = master.subject(&subject);
         let holds = protect::holds(&log)?;
+        // Read before the keys go: the search terms of the subject's entries, so that none
+        // of them still finds an erased entry afterwards.
+        let terms = protect::subject_terms(&log, &subject)?;
         let held = std::sync::atomic::AtomicUsize::new(0);
         let erased = log.erase(&|k| {
             if k.subject != p {
@@ -97,7 +100,13 @@ pub async fn erase(
             }
             true
         })?;
-        Ok((p, erased, held.into_inner()))
+        // Only entries whose key is now gone: a held key keeps its entries findable.
+        let gone: Vec<(u64, Vec<String>)> = terms
+            .into_iter()
+            .filter(|(i, _)| matches!(log.entry(*i), Err(glasslog_log::LogError::Erased(_))))
+            .collect();
+        let postings = log.delete_postings(&gone)?;
+        Ok((p, erased, held.into_inner(), postings))
     })
     .await?;
     st.metrics
@@ -119,6 +128,7 @@ pub async fn erase(
                     "keys_destroyed": erased.keys,
                     "keys_already_destroyed": erased.already,
                     "keys_held": held,
+                    "search_postings_removed": postings,
                     "ticket": req.ticket,
                 }
             },
@@ -136,6 +146,7 @@ pub async fn erase(
         "keys_destroyed": erased.keys,
         "keys_already_destroyed": erased.already,
         "keys_held": held,
+        "search_postings_removed": postings,
         "record_index": record,
     });
     if held > 0 {
