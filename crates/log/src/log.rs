@@ -384,10 +384,7 @@ impl Log {
         select: &dyn Fn(&glasslog_seal::KeyMeta) -> bool,
     ) -> Result<Erased, LogError> {
         let vault = self.shared.vault.as_ref().ok_or(LogError::NotSealed)?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        vault.erase(self.shared.store.as_ref(), select, now)
+        vault.erase(self.shared.store.as_ref(), select, crate::vault::now_ms())
     }
 
     /// Removes the postings of entries from the tag index: each entry's tags, given as the

@@ -92,12 +92,7 @@ impl Vault {
     /// The pseudonym under which the key table files a scope: from the pseudonyms of its
     /// subject and source, so erasure and retention can name a scope from a key's record.
     pub fn scope_of(&self, subject: &Pseudonym, source: &Pseudonym, epoch: u32) -> Pseudonym {
-        let hex = |p: &Pseudonym| p.iter().map(|b| format!("{b:02x}")).collect::<String>();
-        self.master().scope(&Scope {
-            subject: &hex(subject),
-            source: &hex(source),
-            epoch,
-        })
+        self.master().scope(subject, source, epoch)
     }
 
     /// Seals one entry under its scope's key if that key is committed and cached; `None`
@@ -306,7 +301,7 @@ impl Vault {
     }
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

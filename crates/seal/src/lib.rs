@@ -228,16 +228,11 @@ impl MasterKey {
         self.pseudonym(b"source", &[source.as_bytes()])
     }
 
-    /// The pseudonym of a scope: the key table maps it to the scope's current key.
-    pub fn scope(&self, scope: &Scope<'_>) -> Pseudonym {
-        self.pseudonym(
-            b"scope",
-            &[
-                scope.subject.as_bytes(),
-                scope.source.as_bytes(),
-                &scope.epoch.to_be_bytes(),
-            ],
-        )
+    /// The pseudonym of a scope, from its subject's and source's pseudonyms and its epoch:
+    /// the key table maps it to the scope's current key, and erasure and retention name a
+    /// scope from a key record's clear part alone.
+    pub fn scope(&self, subject: &Pseudonym, source: &Pseudonym, epoch: u32) -> Pseudonym {
+        self.pseudonym(b"scope", &[subject, source, &epoch.to_be_bytes()])
     }
 
     /// A search or break-glass tag as stored: a keyed hash, so the index holds no words.
@@ -626,13 +621,14 @@ mod tests {
         assert_ne!(m.subject("a"), m.source("a"));
         assert_ne!(m.tag("q:actor:a"), m.tag("q:actor:b"));
         assert!(m.tag("q:actor:a").len() < 32);
-        let s = |subject, source| Scope {
-            subject,
-            source,
-            epoch: 1,
-        };
         // Length prefixes keep ("ab", "c") and ("a", "bc") apart.
-        assert_ne!(m.scope(&s("ab", "c")), m.scope(&s("a", "bc")));
+        assert_ne!(
+            m.pseudonym(b"t", &[b"ab", b"c"]),
+            m.pseudonym(b"t", &[b"a", b"bc"])
+        );
+        let (a, b) = (m.subject("a"), m.source("a"));
+        assert_ne!(m.scope(&a, &b, 1), m.scope(&a, &b, 2));
+        assert_ne!(m.scope(&a, &b, 1), m.scope(&b, &a, 1));
     }
 
     #[test]
