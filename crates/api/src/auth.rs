@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// What a token may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -123,16 +123,24 @@ pub enum TokenError {
     /// No randomness.
     #[error("no randomness for a new token: {0}")]
     Random(String),
+    /// The shared token store (in the log's database) could not be read or written.
+    #[error("the token store in the log's database: {0}")]
+    Shared(String),
     /// Another token has (or had) this name.
     #[error("a token named {0:?} exists (names are never reused, revoked tokens' included)")]
     NameTaken(String),
 }
 
-/// Tokens, persisted as a JSON file (mode 0600) in the data directory.
+/// Tokens: their records (never the tokens themselves), persisted as a JSON file (mode 0600)
+/// in the data directory, or in the log's own shared store.
 pub struct TokenStore {
     path: PathBuf,
+    shared: Option<Arc<dyn glasslog_log::Store>>,
     records: RwLock<Vec<TokenRecord>>,
 }
+
+/// The setting the records are kept under in a shared store.
+const SHARED_SETTING: &str = "tokens";
 
 fn hash_hex(token: &str) -> String {
     Sha256::digest(token.as_bytes())
@@ -176,6 +184,46 @@ impl TokenStore {
         };
         Ok(TokenStore {
             path,
+            shared: None,
+            records: RwLock::new(records),
+        })
+    }
+
+    /// Keeps the records in the log's shared store (PostgreSQL), so that every front-end on
+    /// it has one token store: only the front-end that holds the sequencer lease answers
+    /// callers, it reads the records when it takes the lease, and it writes each change
+    /// there, fenced and durably, before answering. A token created or revoked on one is so
+    /// on whichever sequences next. A store with no records yet takes those of the file at
+    /// `import` if there is one (a front-end that kept its tokens in a file before). Blocking.
+    pub fn open_shared(
+        store: Arc<dyn glasslog_log::Store>,
+        import: PathBuf,
+    ) -> Result<Self, TokenError> {
+        let shared = |e: glasslog_log::StoreError| TokenError::Shared(e.to_string());
+        let records = match store.setting(SHARED_SETTING).map_err(shared)? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|_| TokenError::Shared("the token records are not valid JSON".into()))?,
+            None => {
+                let file = TokenStore::open(import.clone())?;
+                let records = file.list();
+                if !records.is_empty() {
+                    store
+                        .put_setting(
+                            SHARED_SETTING,
+                            &serde_json::to_vec(&records).unwrap_or_default(),
+                        )
+                        .map_err(shared)?;
+                    tracing::info!(
+                        tokens = records.len(),
+                        "the token file was imported into the log's database"
+                    );
+                }
+                records
+            }
+        };
+        Ok(TokenStore {
+            path: import,
+            shared: Some(store),
             records: RwLock::new(records),
         })
     }
@@ -186,6 +234,14 @@ impl TokenStore {
     }
 
     fn save(&self, records: &[TokenRecord]) -> Result<(), TokenError> {
+        if let Some(store) = &self.shared {
+            return store
+                .put_setting(
+                    SHARED_SETTING,
+                    &serde_json::to_vec(records).unwrap_or_default(),
+                )
+                .map_err(|e| TokenError::Shared(e.to_string()));
+        }
         // Durable before the change is answered: a revocation must not come back after a
         // power loss, which a rename without a directory fsync allows.
         glasslog_log::durable::write_file(

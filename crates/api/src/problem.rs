@@ -223,6 +223,9 @@ pub fn log_problem(e: LogError) -> Problem {
                 "the log has stopped accepting entries; operators have been alerted",
             )
         }
+        LogError::Superseded => Problem::unavailable(
+            "this front-end no longer sequences the log (another one took over): retry, the load balancer sends you to the one that does",
+        ),
         LogError::Erased(index) => Problem::new(
             StatusCode::GONE,
             "entry-erased",
@@ -237,6 +240,12 @@ pub fn log_problem(e: LogError) -> Problem {
         LogError::NoCheckpointYet => Problem::unavailable(
             "the log has no signed checkpoint yet: it signs with ML-DSA-44 alone, which cannot sign the empty tree, so its first checkpoint comes with its first entry",
         ),
+        // Storage that cannot be reached (a database failing over) is reported by the log
+        // once per outage; each request it refuses meanwhile is not worth a warning.
+        other if other.is_retryable() => {
+            tracing::debug!(error = %other, "transient log error");
+            Problem::unavailable("the log could not complete this request; retry later")
+        }
         other => {
             tracing::warn!(error = %other, "transient log error");
             Problem::unavailable("the log could not complete this request; retry later")

@@ -61,6 +61,13 @@ pub enum ServeError {
         "another front-end holds the sequencer lease in this database; set store_standby = true to wait and take over when it stops"
     )]
     LeaseHeld,
+    /// This front-end lost the sequencer lease while serving (paused or cut off past its
+    /// expiry) and another one sequences now. It wrote nothing after losing it; started again
+    /// with `store_standby = true` it waits to take over.
+    #[error(
+        "another front-end took over the sequencer lease; this one stopped without writing again (restart it to wait as a standby)"
+    )]
+    Superseded,
     /// `[rotation]` cannot be applied.
     #[error("[rotation]: {0}")]
     Rotation(String),
@@ -485,6 +492,7 @@ pub async fn serve(
         sealing,
         ..LogConfig::default()
     };
+    let token_store = Arc::clone(&store);
     let log = tokio::task::spawn_blocking(move || Log::open(store, signer, log_config))
         .await
         .map_err(|e| ServeError::DataDir {
@@ -500,10 +508,33 @@ pub async fn serve(
             .with_search_terms(config.search_index),
     );
     record_signing_keys(&log, &sanitizer).await?;
-    let tokens = TokenStore::open(dir.join("tokens.json"))?;
+    // On a shared store (PostgreSQL) the token records live in the database, read now that
+    // this front-end holds the lease; on the embedded one, in a file beside it. The first
+    // start makes the first admin token.
+    let (tokens, first_admin) = {
+        let (file, store) = (dir.join("tokens.json"), Arc::clone(&token_store));
+        let shared = config.store.is_some();
+        tokio::task::spawn_blocking(move || -> Result<_, crate::auth::TokenError> {
+            let tokens = if shared {
+                TokenStore::open_shared(store, file)?
+            } else {
+                TokenStore::open(file)?
+            };
+            let first = if tokens.is_empty() {
+                Some(tokens.create("admin", None, Role::Admin, Vec::new())?.1)
+            } else {
+                None
+            };
+            Ok((tokens, first))
+        })
+        .await
+        .map_err(|e| ServeError::DataDir {
+            path: dir.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })??
+    };
     let mut admin_token_file = None;
-    if tokens.is_empty() {
-        let (_, token) = tokens.create("admin", None, Role::Admin, Vec::new())?;
+    if let Some(token) = first_admin {
         let path = dir.join("admin.token");
         // Replaced whole, never truncated in place: a crash leaves the old file or the new one.
         glasslog_log::durable::write_file(&path, format!("{token}\n").as_bytes(), 0o600).map_err(
@@ -609,9 +640,38 @@ pub async fn serve(
         header_timeout,
         max_connections,
     };
-    listener::run(listener, routes::router(state), tls, limits, shutdown).await;
+    // A front-end that another took the lease from stops, so that its supervisor starts it
+    // again as a standby: it can never write, and must not go on serving an old head.
+    let superseded = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = {
+        let (log, superseded) = (Arc::clone(&log), Arc::clone(&superseded));
+        async move {
+            // The sequencer finds out at its next write; the lease's renewal, sooner.
+            let lost = {
+                let log = Arc::clone(&log);
+                async move {
+                    while log.lease() != glasslog_log::Lease::Lost {
+                        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                    }
+                }
+            };
+            let taken_over = tokio::select! {
+                () = shutdown => false,
+                () = log.superseded() => true,
+                () = lost => true,
+            };
+            if taken_over {
+                superseded.store(true, std::sync::atomic::Ordering::SeqCst);
+                tracing::error!("another front-end took over the sequencer lease: stopping");
+            }
+        }
+    };
+    listener::run(listener, routes::router(state), tls, limits, stop).await;
     let closing = Arc::clone(&log);
     let _ = tokio::task::spawn_blocking(move || closing.close()).await;
+    if superseded.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(ServeError::Superseded);
+    }
     tracing::info!("stopped; the last checkpoint is signed and the log is closed");
     Ok(())
 }

@@ -66,6 +66,13 @@ impl AppState {
             ),
             None => None,
         };
+        // A front-end that may have lost its lease (paused or cut off past it) answers no
+        // caller by token: another one may sequence now, and may have revoked the token.
+        if value.is_some() && self.log.lease() != glasslog_log::Lease::Held {
+            return Err(Problem::unavailable(
+                "this front-end cannot confirm it still sequences the log (its lease went unrenewed): retry, the load balancer sends you to the one that does",
+            ));
+        }
         let principal = self.tokens.authenticate(value)?;
         if let (Some(limiter), Some(p)) = (&self.limiter, &principal)
             && limiter.check_key(&p.id).is_err()

@@ -19,6 +19,13 @@ pub enum StoreError {
     /// The backend failed; the operation may or may not have been applied.
     #[error("storage backend error: {0}")]
     Backend(String),
+    /// Another writer took the store over (a shared database's sequencer lease went to another
+    /// front-end): this one's write was refused and every later one will be.
+    #[error("{0}")]
+    LeaseLost(String),
+    /// [`crate::Store::swap_head`] found another head than the one it was told to replace.
+    #[error("the published head is not the one this writer last saw")]
+    HeadMoved,
 }
 
 /// What the log reports to its callers.
@@ -62,6 +69,10 @@ pub enum LogError {
     /// The log stopped sequencing after an unrecoverable error; restart after repair.
     #[error("the log has stopped accepting entries after an unrecoverable error")]
     Halted,
+    /// Another front-end sequences this log now (its store's lease was taken over): this one
+    /// can never write again and should be restarted, to wait as a standby.
+    #[error("another front-end sequences this log now")]
+    Superseded,
     /// The log is shutting down.
     #[error("the log is closed")]
     Closed,

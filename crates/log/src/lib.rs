@@ -35,7 +35,7 @@ pub use mirror::{Mirror, MirrorCheckpoint, MirrorError};
 pub use publish::{DirPublisher, PublishError};
 pub use rocks::{RocksOptions, RocksStore};
 pub use signer::{LogSigner, LogSignerError};
-pub use store::{Commit, KeyId, NewKey, Store, TagCursor, TileKey};
+pub use store::{Commit, KeyId, Lease, NewKey, Store, TagCursor, TileKey};
 pub use types::{
     Appended, Identity, LogConfig, MAX_TAG_BYTES, NewEntry, Prepared, SignedCheckpoint,
 };

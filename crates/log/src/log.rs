@@ -44,6 +44,7 @@ impl Log {
             store,
             signer: signer.into(),
             published,
+            superseded: watch::channel(false).0,
         });
         // A log is sealed or clear for its whole life: its first entry says which.
         if let Some(first) = shared.store.read_entries(0, 1)?.first() {
@@ -244,6 +245,22 @@ impl Log {
     /// A receiver that sees every newly published checkpoint.
     pub fn subscribe(&self) -> watch::Receiver<Option<Arc<SignedCheckpoint>>> {
         self.shared.published.subscribe()
+    }
+
+    /// Whether this process still holds its store, as far as it knows without asking: on a
+    /// shared store, not once its lease went unrenewed for as long as it lasts, since another
+    /// front-end may sequence now ([`crate::Lease`]).
+    pub fn lease(&self) -> crate::Lease {
+        self.shared.store.lease()
+    }
+
+    /// Resolves once another writer has taken the store over (a shared database's sequencer
+    /// lease went to another front-end): from then on this log refuses every append with
+    /// [`LogError::Superseded`], and a server should stop so that it can be started again as a
+    /// standby.
+    pub async fn superseded(&self) {
+        let mut rx = self.shared.superseded.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
     }
 
     /// Waits until a published checkpoint covers entry `index`, and returns it.

@@ -14,6 +14,8 @@ struct Inner {
     identities: HashMap<Hash, u64>,
     leaves: HashMap<Hash, u64>,
     checkpoints: BTreeMap<u64, Vec<u8>>,
+    head: Option<(u64, Hash)>,
+    settings: HashMap<String, Vec<u8>>,
     tags: BTreeSet<(String, u64)>,
     keys: BTreeMap<KeyId, Vec<u8>>,
     scopes: HashMap<KeyId, KeyId>,
@@ -181,6 +183,42 @@ impl Store for MemoryStore {
             .inner
             .write()
             .map_err(|_| StoreError::Backend("memory store poisoned".into()))?;
+        g.checkpoints.insert(size, note.to_vec());
+        Ok(())
+    }
+
+    fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.read()?.settings.get(name).cloned())
+    }
+
+    fn put_setting(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.inner
+            .write()
+            .map_err(|_| StoreError::Backend("memory store poisoned".into()))?
+            .settings
+            .insert(name.to_owned(), value.to_vec());
+        Ok(())
+    }
+
+    fn head(&self) -> Result<Option<(u64, Hash)>, StoreError> {
+        Ok(self.read()?.head)
+    }
+
+    fn swap_head(
+        &self,
+        previous: Option<(u64, Hash)>,
+        size: u64,
+        root: &Hash,
+        note: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut g = self
+            .inner
+            .write()
+            .map_err(|_| StoreError::Backend("memory store poisoned".into()))?;
+        if g.head != previous {
+            return Err(StoreError::HeadMoved);
+        }
+        g.head = Some((size, *root));
         g.checkpoints.insert(size, note.to_vec());
         Ok(())
     }

@@ -46,6 +46,13 @@ const ALL_FAMILIES: [&str; 8] = [
     CF_KEYS,
 ];
 const KEY_TREE_SIZE: &[u8] = b"tree_size";
+/// The published head: size (8 bytes, big-endian), then root (32).
+const KEY_HEAD: &[u8] = b"head";
+
+/// A setting's key in the meta family, apart from the family's fixed keys.
+fn setting_key(name: &str) -> Vec<u8> {
+    [b"setting/".as_slice(), name.as_bytes()].concat()
+}
 /// Memtable size of the two hash-keyed index families.
 const INDEX_MEMTABLE_BYTES: usize = 4 << 20;
 
@@ -68,6 +75,9 @@ impl Default for RocksOptions {
 /// from opening the same directory.
 pub struct RocksStore {
     db: DB,
+    /// Makes [`Store::swap_head`]'s read and write one step within this process (the
+    /// directory lock keeps every other process out).
+    head: std::sync::Mutex<()>,
 }
 
 fn backend(e: rocksdb::Error) -> StoreError {
@@ -157,7 +167,10 @@ impl RocksStore {
                 StoreError::Backend(msg)
             }
         })?;
-        Ok(RocksStore { db })
+        Ok(RocksStore {
+            db,
+            head: std::sync::Mutex::new(()),
+        })
     }
 
     fn cf(&self, name: &str) -> Result<&ColumnFamily, StoreError> {
@@ -482,6 +495,59 @@ impl Store for RocksStore {
         self.db
             .put_cf(self.cf(CF_CHECKPOINTS)?, size.to_be_bytes(), note)
             .map_err(backend)
+    }
+
+    fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db
+            .get_cf(self.cf(CF_META)?, setting_key(name))
+            .map_err(backend)
+    }
+
+    fn put_setting(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        let mut opts = WriteOptions::default();
+        opts.set_sync(true);
+        self.db
+            .put_cf_opt(self.cf(CF_META)?, setting_key(name), value, &opts)
+            .map_err(backend)
+    }
+
+    fn head(&self) -> Result<Option<(u64, Hash)>, StoreError> {
+        let Some(v) = self
+            .db
+            .get_cf(self.cf(CF_META)?, KEY_HEAD)
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let (size, root) = v
+            .split_first_chunk::<8>()
+            .ok_or_else(|| StoreError::Corrupt("the head record is short".into()))?;
+        let root = <[u8; 32]>::try_from(root)
+            .map_err(|_| StoreError::Corrupt("the head record's root is not 32 bytes".into()))?;
+        Ok(Some((u64::from_be_bytes(*size), Hash(root))))
+    }
+
+    fn swap_head(
+        &self,
+        previous: Option<(u64, Hash)>,
+        size: u64,
+        root: &Hash,
+        note: &[u8],
+    ) -> Result<(), StoreError> {
+        let _one = self
+            .head
+            .lock()
+            .map_err(|_| StoreError::Backend("head lock poisoned".into()))?;
+        if self.head()? != previous {
+            return Err(StoreError::HeadMoved);
+        }
+        let mut record = Vec::with_capacity(40);
+        record.extend_from_slice(&size.to_be_bytes());
+        record.extend_from_slice(&root.0);
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(CF_META)?, KEY_HEAD, record);
+        batch.put_cf(self.cf(CF_CHECKPOINTS)?, size.to_be_bytes(), note);
+        self.db.write(batch).map_err(backend)
     }
 
     fn read_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {

@@ -33,7 +33,23 @@ pub(crate) struct Sequencer {
     state: TreeState,
     /// The last checkpoint signed, if any.
     published: Option<Checkpoint>,
-    halted: bool,
+    /// The head as last recorded in storage, which the next checkpoint replaces by a
+    /// compare-and-swap ([`crate::Store::swap_head`]).
+    head: Option<(u64, Hash)>,
+    /// Storage could not be read back after a failed write (a database failing over): the
+    /// state is reloaded before anything else is sequenced.
+    stale: bool,
+    /// Why sequencing stopped for good, if it did.
+    halted: Option<Stop>,
+}
+
+/// Why a sequencer stopped.
+#[derive(Clone, Copy)]
+enum Stop {
+    /// Stored state failed verification, or the log refused to sign over it.
+    Broken,
+    /// Another writer holds the store's lease.
+    Superseded,
 }
 
 impl Sequencer {
@@ -75,12 +91,15 @@ impl Sequencer {
                 Some(cp)
             }
         };
+        let head = store.head()?;
         let mut seq = Sequencer {
+            head,
             shared,
             config,
             state,
             published,
-            halted: false,
+            stale: false,
+            halted: None,
         };
         match seq.publish() {
             // Durable entries wait for the key; `run` asks it again.
@@ -96,7 +115,7 @@ impl Sequencer {
         loop {
             // While the key refuses (a token away), durable entries wait for a checkpoint:
             // try again every so often even when nothing new arrives.
-            let first = if self.unsigned() {
+            let first = if self.unsigned() || (self.stale && self.halted.is_none()) {
                 match rx.recv_timeout(SIGNING_RETRY) {
                     Ok(r) => r,
                     Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -127,9 +146,19 @@ impl Sequencer {
     }
 
     fn process(&mut self, batch: Vec<Request>) {
-        if self.halted {
+        if self.stale
+            && self.halted.is_none()
+            && let Err(e) = self.resync()
+        {
+            let message = backend_message(&e);
             for r in batch {
-                let _ = r.reply.send(Err(LogError::Halted));
+                let _ = r.reply.send(Err(self.refusal(&message)));
+            }
+            return;
+        }
+        if self.halted.is_some() {
+            for r in batch {
+                let _ = r.reply.send(Err(self.refusal("")));
             }
             return;
         }
@@ -137,16 +166,14 @@ impl Sequencer {
             Ok(results) => {
                 // Sign before answering, so that when an append returns, a published checkpoint
                 // already covers it. The entries are durable either way: if signing is refused,
-                // they are still acknowledged, and no later checkpoint is signed until repair.
+                // or the checkpoint cannot be stored (a database failing over), they are still
+                // acknowledged, and signing is retried until it lands.
                 match self.publish() {
                     Ok(()) => {}
                     Err(LogError::Signing(e)) => {
                         tracing::warn!(error = %e, "the checkpoint key did not sign; the entries are durable, signing is retried");
                     }
-                    Err(e) => {
-                        tracing::error!(error = %e, "refusing to sign a checkpoint; the log is halted");
-                        self.halted = true;
-                    }
+                    Err(e) => self.failed("storing the checkpoint", &e),
                 }
                 for (r, res) in batch.into_iter().zip(results) {
                     // A caller that went away no longer needs its answer; the entry stays.
@@ -158,26 +185,74 @@ impl Sequencer {
                 // The failed write may or may not have reached storage: start again from what
                 // storage says, and cover whatever did land, before answering. Entries that
                 // landed are found by deduplication when the client retries.
-                match self.reload().and_then(|()| self.publish()) {
-                    Ok(()) | Err(LogError::Signing(_)) => {}
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot recover after a failed commit; the log is halted");
-                        self.halted = true;
-                    }
+                if is_superseded(&e) {
+                    self.failed("the group commit", &e);
+                } else if let Err(e) = self.resync() {
+                    tracing::warn!(error = %e, "cannot read storage back after a failed commit; it is read again before the next one");
                 }
-                let message = e.to_string();
+                let message = backend_message(&e);
                 for r in batch {
-                    let _ = r
-                        .reply
-                        .send(Err(LogError::Store(StoreError::Backend(message.clone()))));
+                    let _ = r.reply.send(Err(self.refusal(&message)));
                 }
             }
         }
     }
 
+    /// What a request that cannot be sequenced now is answered.
+    fn refusal(&self, message: &str) -> LogError {
+        match self.halted {
+            Some(Stop::Broken) => LogError::Halted,
+            Some(Stop::Superseded) => LogError::Superseded,
+            None => LogError::Store(StoreError::Backend(message.to_owned())),
+        }
+    }
+
+    /// Reads the state back from storage and covers it with a checkpoint. Storage that cannot
+    /// be reached leaves the sequencer stale (tried again at the next request); anything else
+    /// stops it.
+    fn resync(&mut self) -> Result<(), LogError> {
+        match self.reload().and_then(|()| self.publish()) {
+            Ok(()) | Err(LogError::Signing(_)) => {
+                if self.stale {
+                    tracing::info!(
+                        size = self.state.size(),
+                        "storage is read back; sequencing again"
+                    );
+                }
+                self.stale = false;
+                Ok(())
+            }
+            Err(e) => {
+                self.failed("reading storage back", &e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Records a failure: storage that cannot be reached is retried, another writer's lease
+    /// or state that does not verify stops sequencing for good.
+    fn failed(&mut self, what: &str, e: &LogError) {
+        if is_unavailable(e) {
+            // Once per outage: it is tried again every half second.
+            if self.stale {
+                tracing::debug!(error = %e, "{what} failed again");
+            } else {
+                tracing::warn!(error = %e, "{what} failed; storage is read back and it is retried");
+            }
+            self.stale = true;
+        } else if is_superseded(e) {
+            tracing::error!(error = %e, "another front-end sequences this log now; this one writes nothing more");
+            self.halted = Some(Stop::Superseded);
+            self.shared.superseded.send_replace(true);
+        } else {
+            tracing::error!(error = %e, "{what} failed; refusing to sign, the log is halted");
+            self.halted = Some(Stop::Broken);
+        }
+    }
+
     /// Whether durable entries wait for a checkpoint because the key refused to sign.
     fn unsigned(&self) -> bool {
-        !self.halted
+        self.halted.is_none()
             && self
                 .published
                 .as_ref()
@@ -187,13 +262,14 @@ impl Sequencer {
     }
 
     fn retry_signing(&mut self) {
+        if self.stale {
+            let _ = self.resync();
+            return;
+        }
         match self.publish() {
             Ok(()) => tracing::info!(size = self.state.size(), "the checkpoint key signs again"),
             Err(LogError::Signing(_)) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "refusing to sign a checkpoint; the log is halted");
-                self.halted = true;
-            }
+            Err(e) => self.failed("signing the checkpoint", &e),
         }
     }
 
@@ -323,7 +399,7 @@ impl Sequencer {
         let Some(note) = self.shared.signer.sign_note(&cp, now)? else {
             return Ok(());
         };
-        self.shared.store.put_checkpoint(size, note.as_bytes())?;
+        self.swap_head(size, &root, note.as_bytes())?;
         self.published = Some(cp.clone());
         let sc = SignedCheckpoint {
             checkpoint: cp,
@@ -332,6 +408,68 @@ impl Sequencer {
         self.shared.published.send_replace(Some(Arc::new(sc)));
         Ok(())
     }
+}
+
+impl Sequencer {
+    /// Records the new head over the one last recorded. If another head is recorded now (a
+    /// checkpoint lost in a database failover, or another writer), it is read back, and the
+    /// new one replaces it only if it is a prefix of the new tree: never a fork, never a
+    /// rollback.
+    fn swap_head(&mut self, size: u64, root: &Hash, note: &[u8]) -> Result<(), LogError> {
+        let store = &*self.shared.store;
+        for _ in 0..2 {
+            match store.swap_head(self.head, size, root, note) {
+                Ok(()) => {
+                    self.head = Some((size, *root));
+                    return Ok(());
+                }
+                Err(StoreError::HeadMoved) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let head = store.head()?;
+            if let Some((at, at_root)) = head {
+                if at > size {
+                    return Err(LogError::Store(StoreError::LeaseLost(format!(
+                        "a head of size {at}, beyond this sequencer's {size}, was published: another writer sequences"
+                    ))));
+                }
+                if at > 0 {
+                    let proof = consistency_proof(at, size, &TileReader { store })?;
+                    verify_consistency(at, size, &proof, &at_root, root).map_err(|e| {
+                        LogError::Corrupt(format!(
+                            "the published head of size {at} is not a prefix of the new head {size}: {e}"
+                        ))
+                    })?;
+                }
+            }
+            tracing::warn!(
+                recorded = head.map(|h| h.0),
+                expected = self.head.map(|h| h.0),
+                "the published head moved (a checkpoint lost in a failover?); it is a prefix of the new one, which replaces it"
+            );
+            self.head = head;
+        }
+        Err(LogError::Store(StoreError::Backend(
+            "the published head keeps moving".into(),
+        )))
+    }
+}
+
+/// What a refused request is told of a storage failure.
+fn backend_message(e: &LogError) -> String {
+    match e {
+        LogError::Store(StoreError::Backend(m)) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A failure that says nothing about the log, only that storage could not be reached.
+fn is_unavailable(e: &LogError) -> bool {
+    matches!(e, LogError::Store(StoreError::Backend(_)))
+}
+
+fn is_superseded(e: &LogError) -> bool {
+    matches!(e, LogError::Store(StoreError::LeaseLost(_)))
 }
 
 fn open_checkpoint(shared: &Shared, note: &[u8]) -> Result<Checkpoint, LogError> {

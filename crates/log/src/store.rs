@@ -22,6 +22,18 @@ impl TileKey {
     }
 }
 
+/// Whether this process may still act as the writer of its store ([`Store::lease`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lease {
+    /// It holds the store: an embedded store always, a shared one while its lease is renewed.
+    Held,
+    /// It has not renewed its lease for as long as the lease lasts (a pause, or cut off from
+    /// the database): another writer may have taken over, so it must not answer as the log.
+    Unsure,
+    /// Another writer holds the lease now.
+    Lost,
+}
+
 /// Everything one group commit writes. A backend applies it atomically and durably: after
 /// [`Store::commit`] returns `Ok`, all of it survives a crash; after an `Err` or a crash during
 /// the call, either all of it or none of it is visible on the next open.
@@ -126,6 +138,32 @@ pub trait Store: Send + Sync + 'static {
     /// Records a signed checkpoint. It need not be durable on return: after a crash the log
     /// re-signs the same tree head, and Ed25519 gives the same bytes.
     fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError>;
+    /// Whether this process still holds the store, as far as it can tell without asking.
+    fn lease(&self) -> Lease {
+        Lease::Held
+    }
+    /// A small named record that every front-end of a shared store reads (the token store),
+    /// or `None` if it was never written.
+    fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Replaces a named record, durably when it returns; on a shared store only while this
+    /// writer holds it, as a commit.
+    fn put_setting(&self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// The head the sequencer last published through [`Store::swap_head`]: (size, root).
+    fn head(&self) -> Result<Option<(u64, Hash)>, StoreError>;
+    /// Publishes a checkpoint as a compare-and-swap on the head: only if the recorded head is
+    /// `previous` (`None`: none yet) does it become (`size`, `root`), with `note` recorded as
+    /// [`Store::put_checkpoint`] records it, in one atomic step. Otherwise nothing is written
+    /// and the answer is [`StoreError::HeadMoved`]. So two writers that each believe they
+    /// sequence (a fencing that failed, an operator's mistake) can never publish diverging
+    /// heads: each one checks that the head it replaces is a prefix of its own. Like
+    /// [`Store::put_checkpoint`], need not be durable on return.
+    fn swap_head(
+        &self,
+        previous: Option<(u64, Hash)>,
+        size: u64,
+        root: &Hash,
+        note: &[u8],
+    ) -> Result<(), StoreError>;
     /// The checkpoint recorded for a size.
     fn read_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError>;
     /// The checkpoint with the largest size.

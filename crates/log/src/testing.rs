@@ -191,6 +191,39 @@ pub fn conformance(store: &dyn Store) {
     assert_eq!(sizes(1, 10), vec![3, 5]);
     assert_eq!(sizes(0, 2), vec![0, 3]);
     assert_eq!(sizes(6, 10), Vec::<u64>::new());
+
+    // Settings are replaced whole, by name.
+    assert_eq!(store.setting("tokens").unwrap(), None);
+    store.put_setting("tokens", b"[1]").unwrap();
+    store.put_setting("other", b"x").unwrap();
+    store.put_setting("tokens", b"[1,2]").unwrap();
+    assert_eq!(store.setting("tokens").unwrap(), Some(b"[1,2]".to_vec()));
+    assert_eq!(store.setting("other").unwrap(), Some(b"x".to_vec()));
+
+    // The head moves only from the head it is told to replace, and takes its note along.
+    let (r7, r9) = (Hash([7; 32]), Hash([9; 32]));
+    assert_eq!(store.head().unwrap(), None);
+    store.swap_head(None, 7, &r7, b"head 7").unwrap();
+    assert_eq!(store.head().unwrap(), Some((7, r7)));
+    assert_eq!(store.read_checkpoint(7).unwrap(), Some(b"head 7".to_vec()));
+    for stale in [None, Some((5, r7)), Some((7, r9))] {
+        assert!(matches!(
+            store.swap_head(stale, 9, &r9, b"fork"),
+            Err(StoreError::HeadMoved)
+        ));
+    }
+    assert_eq!(
+        store.read_checkpoint(9).unwrap(),
+        None,
+        "a refused swap wrote"
+    );
+    assert_eq!(store.head().unwrap(), Some((7, r7)));
+    store.swap_head(Some((7, r7)), 9, &r9, b"head 9").unwrap();
+    assert_eq!(store.head().unwrap(), Some((9, r9)));
+    assert_eq!(
+        store.latest_checkpoint().unwrap(),
+        Some((9, b"head 9".to_vec()))
+    );
 }
 
 /// What [`FaultyStore`] does to the next commits.
@@ -210,6 +243,7 @@ pub struct FaultyStore<S> {
     inner: S,
     fault: AtomicU8,
     remaining: AtomicUsize,
+    unreachable: std::sync::atomic::AtomicBool,
 }
 
 impl<S: Store> FaultyStore<S> {
@@ -219,6 +253,23 @@ impl<S: Store> FaultyStore<S> {
             inner,
             fault: AtomicU8::new(0),
             remaining: AtomicUsize::new(0),
+            unreachable: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// While set, every read and write fails as a database that cannot be reached does (one
+    /// failing over): [`StoreError::Backend`], nothing applied.
+    pub fn set_unreachable(&self, unreachable: bool) {
+        self.unreachable.store(unreachable, Ordering::SeqCst);
+    }
+
+    fn reach(&self) -> Result<(), StoreError> {
+        if self.unreachable.load(Ordering::SeqCst) {
+            Err(StoreError::Backend(
+                "injected: the database cannot be reached".into(),
+            ))
+        } else {
+            Ok(())
         }
     }
 
@@ -247,15 +298,19 @@ impl<S: Store> FaultyStore<S> {
 
 impl<S: Store> Store for FaultyStore<S> {
     fn tree_size(&self) -> Result<u64, StoreError> {
+        self.reach()?;
         self.inner.tree_size()
     }
     fn read_tiles(&self, keys: &[TileKey]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.reach()?;
         self.inner.read_tiles(keys)
     }
     fn read_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.reach()?;
         self.inner.read_entries(start, end)
     }
     fn find_identity(&self, identity: &Hash) -> Result<Option<u64>, StoreError> {
+        self.reach()?;
         self.inner.find_identity(identity)
     }
     fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, StoreError> {
@@ -297,6 +352,7 @@ impl<S: Store> Store for FaultyStore<S> {
         self.inner.delete_tags(tags)
     }
     fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
+        self.reach()?;
         match self.take_fault() {
             Fault::None => self.inner.commit(commit),
             Fault::FailNotPersisted => Err(StoreError::Backend(
@@ -309,12 +365,36 @@ impl<S: Store> Store for FaultyStore<S> {
         }
     }
     fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        self.reach()?;
         self.inner.put_checkpoint(size, note)
+    }
+    fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.reach()?;
+        self.inner.setting(name)
+    }
+    fn put_setting(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.reach()?;
+        self.inner.put_setting(name, value)
+    }
+    fn head(&self) -> Result<Option<(u64, Hash)>, StoreError> {
+        self.reach()?;
+        self.inner.head()
+    }
+    fn swap_head(
+        &self,
+        previous: Option<(u64, Hash)>,
+        size: u64,
+        root: &Hash,
+        note: &[u8],
+    ) -> Result<(), StoreError> {
+        self.reach()?;
+        self.inner.swap_head(previous, size, root, note)
     }
     fn read_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.read_checkpoint(size)
     }
     fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.reach()?;
         self.inner.latest_checkpoint()
     }
     fn read_checkpoints(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {

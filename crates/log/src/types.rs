@@ -129,4 +129,6 @@ pub(crate) struct Shared {
     pub vault: Option<crate::vault::Vault>,
     pub signer: LogSigner,
     pub published: watch::Sender<Option<Arc<SignedCheckpoint>>>,
+    /// Set once another writer holds the store's lease: this log never sequences again.
+    pub superseded: watch::Sender<bool>,
 }

@@ -26,6 +26,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("lease.sql"),
     include_str!("keys.sql"),
+    include_str!("head.sql"),
+    include_str!("settings.sql"),
 ];
 
 /// How a store holds the sequencer lease.
@@ -111,10 +113,56 @@ pub struct PgStore {
     // The fencing token this store took the lease with: every write checks it in the database.
     token: i64,
     renewal: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
+    // What this process knows of its lease without asking: see `Store::lease`.
+    held: Arc<Held>,
+    // Grows each time a connection thread finds its connection closed (a database that
+    // failed over closes them all): every thread then opens a new one before its next job,
+    // instead of each failing one call first, and a read that failed on one is tried again.
+    broken: Arc<std::sync::atomic::AtomicU64>,
     // Tile records as this process committed or read them: proofs are answered from here in
     // place (`read_tiles_in_memory`), without a round trip. Valid because this process is the
     // database's only writer (one front-end); several writers will need invalidation.
     tiles: RwLock<TileCache>,
+}
+
+/// The lease as the renewal thread last saw it.
+struct Held {
+    /// When the last renewal that succeeded was *sent* (milliseconds after `since`): the
+    /// database's expiry is at least a lease after it, so until then no one else can hold it.
+    sent_ms: std::sync::atomic::AtomicU64,
+    since: std::time::Instant,
+    ttl: std::time::Duration,
+    /// A renewal found another token: the lease is gone.
+    lost: std::sync::atomic::AtomicBool,
+}
+
+impl Held {
+    fn new(ttl: std::time::Duration) -> Self {
+        Held {
+            sent_ms: std::sync::atomic::AtomicU64::new(0),
+            since: std::time::Instant::now(),
+            ttl,
+            lost: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn lease(&self) -> glasslog_log::Lease {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.lost.load(SeqCst) {
+            return glasslog_log::Lease::Lost;
+        }
+        // A tenth of the lease for clocks that run at slightly different rates.
+        let safe = u64::try_from((self.ttl * 9 / 10).as_millis()).unwrap_or(u64::MAX);
+        if self.now_ms().saturating_sub(self.sent_ms.load(SeqCst)) < safe {
+            glasslog_log::Lease::Held
+        } else {
+            glasslog_log::Lease::Unsure
+        }
+    }
 }
 
 #[derive(Default)]
@@ -156,9 +204,20 @@ impl PgStore {
         connections: usize,
         lease: &LeaseOptions,
     ) -> Result<Self, StoreError> {
-        let mut store = Self::connect_all(url, connections)?;
+        // A standby also waits out a database that cannot be reached (failing over).
+        let mut store = loop {
+            match Self::connect_all(url, connections) {
+                Err(StoreError::Backend(e)) if lease.wait => {
+                    tracing::warn!(error = %e, "the database cannot be reached; waiting");
+                    std::thread::sleep(lease.ttl / 4);
+                }
+                other => break other?,
+            }
+        };
+        let held = Arc::new(Held::new(lease.ttl));
         let token = loop {
             let (holder, ttl) = (lease.holder.clone(), lease.ttl.as_secs_f64());
+            let sent = held.now_ms();
             let taken = store.call(move |c| {
                 let row = c.query_opt(
                     "UPDATE glasslog_lease SET holder = $1, token = token + 1, \
@@ -170,12 +229,21 @@ impl PgStore {
             });
             match taken {
                 Err(StoreError::Locked) if lease.wait => std::thread::sleep(lease.ttl / 4),
-                other => break other?,
+                Err(StoreError::Backend(e)) if lease.wait => {
+                    tracing::warn!(error = %e, "the lease cannot be read; waiting");
+                    std::thread::sleep(lease.ttl / 4);
+                }
+                other => {
+                    held.sent_ms
+                        .store(sent, std::sync::atomic::Ordering::SeqCst);
+                    break other?;
+                }
             }
         };
         store.token = token;
+        store.held = Arc::clone(&held);
         if lease.renew {
-            store.renewal = Some(renew(url, token, lease.ttl)?);
+            store.renewal = Some(renew(url, token, held)?);
         }
         Ok(store)
     }
@@ -190,8 +258,10 @@ impl PgStore {
         let rx = Arc::new(Mutex::new(rx));
         let mut workers = Vec::new();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), StoreError>>();
+        let broken = Arc::new(std::sync::atomic::AtomicU64::new(0));
         for n in 0..connections.max(1) {
             let rx = Arc::clone(&rx);
+            let broken = Arc::clone(&broken);
             let ready = ready_tx.clone();
             let url = url.to_owned();
             let worker = std::thread::Builder::new()
@@ -211,13 +281,15 @@ impl PgStore {
                         }
                     };
                     drop(ready);
+                    let mut generation = broken.load(std::sync::atomic::Ordering::SeqCst);
                     loop {
                         let job = match rx.lock() {
                             Ok(guard) => guard.recv(),
                             Err(_) => return,
                         };
                         let Ok(job) = job else { return };
-                        if conn.client.is_closed()
+                        let now = broken.load(std::sync::atomic::Ordering::SeqCst);
+                        if (conn.client.is_closed() || now != generation)
                             && let Ok(client) = connect(&url, false)
                         {
                             // Statements belong to the connection they were prepared on.
@@ -225,12 +297,17 @@ impl PgStore {
                                 client,
                                 prepared: HashMap::new(),
                             };
+                            generation = now;
                         }
                         // A job that panics (a bug) fails its own call, whose answer channel
                         // drops, and leaves the connection thread serving the others.
                         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                             job(&mut conn);
                         }));
+                        if conn.client.is_closed() {
+                            generation =
+                                broken.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                        }
                     }
                 })
                 .map_err(|e| StoreError::Backend(format!("cannot start a thread: {e}")))?;
@@ -251,8 +328,24 @@ impl PgStore {
             workers,
             token: -1,
             renewal: None,
+            held: Arc::new(Held::new(std::time::Duration::ZERO)),
+            broken,
             tiles: RwLock::new(TileCache::default()),
         })
+    }
+
+    /// [`PgStore::call`] for a read, which is tried once more if it failed on a connection
+    /// found closed meanwhile (the database failed over): reading twice changes nothing.
+    fn read<T: Send + 'static>(
+        &self,
+        f: impl Fn(&mut Conn) -> Result<T, StoreError> + Clone + Send + 'static,
+    ) -> Result<T, StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let before = self.broken.load(SeqCst);
+        match self.call(f.clone()) {
+            Err(StoreError::Backend(_)) if self.broken.load(SeqCst) != before => self.call(f),
+            other => other,
+        }
     }
 
     /// Runs `f` on a connection thread and waits for its answer.
@@ -282,10 +375,11 @@ impl PgStore {
 fn renew(
     url: &str,
     token: i64,
-    ttl: std::time::Duration,
+    held: Arc<Held>,
 ) -> Result<(mpsc::Sender<()>, JoinHandle<()>), StoreError> {
     let (stop, stopped) = mpsc::channel::<()>();
     let url = url.to_owned();
+    let ttl = held.ttl;
     let secs = ttl.as_secs_f64();
     let handle = std::thread::Builder::new()
         .name("glasslog-pg-lease".into())
@@ -298,12 +392,20 @@ fn renew(
                 let Some(c) = client.as_mut() else { continue };
                 // No row: another token holds the lease, it is lost. An error (the primary is
                 // failing over) tries again next round, while the lease may still run.
-                if let Ok(0) = c.execute(
+                let sent = held.now_ms();
+                match c.execute(
                     "UPDATE glasslog_lease SET expires_at = now() + make_interval(secs => $2) \
                      WHERE id = 1 AND token = $1",
                     &[&token, &secs],
                 ) {
-                    return;
+                    Ok(0) => {
+                        held.lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                        return;
+                    }
+                    Ok(_) => held
+                        .sent_ms
+                        .store(sent, std::sync::atomic::Ordering::SeqCst),
+                    Err(_) => {}
                 }
             }
         })
@@ -376,7 +478,7 @@ fn apply_migrations(client: &mut Client) -> Result<(), StoreError> {
 }
 
 fn lost(token: i64) -> StoreError {
-    StoreError::Backend(format!(
+    StoreError::LeaseLost(format!(
         "this front-end no longer holds the sequencer lease (fencing token {token}): another one sequences now"
     ))
 }
@@ -422,7 +524,7 @@ impl PgStore {
         let levels: Vec<i16> = keys.iter().map(|k| i16::from(k.level)).collect();
         let indices: Vec<i64> = keys.iter().map(|k| bound(k.index)).collect();
         let keys = keys.to_vec();
-        self.call(move |c| {
+        self.read(move |c| {
             let rows = c.query(
                 "SELECT t.level, t.idx, t.record FROM glasslog_tiles t \
                      JOIN UNNEST($1::int2[], $2::int8[]) AS k(level, idx) \
@@ -441,8 +543,16 @@ impl PgStore {
 }
 
 impl Store for PgStore {
+    fn lease(&self) -> glasslog_log::Lease {
+        // A store opened without taking the lease (never written through) holds nothing.
+        if self.token < 0 {
+            return glasslog_log::Lease::Unsure;
+        }
+        self.held.lease()
+    }
+
     fn tree_size(&self) -> Result<u64, StoreError> {
-        self.call(|c| {
+        self.read(|c| {
             let row = c.query_opt("SELECT v FROM glasslog_meta WHERE k = 'tree_size'", &[])?;
             row.map_or(Ok(0), |r| unidx(r.get(0)))
         })
@@ -479,7 +589,7 @@ impl Store for PgStore {
 
     fn read_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
         let (s, e) = (bound(start), bound(end));
-        self.call(move |c| {
+        self.read(move |c| {
             let rows = c.query(
                 "SELECT idx, data FROM glasslog_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
                 &[&s, &e],
@@ -499,7 +609,7 @@ impl Store for PgStore {
 
     fn find_identity(&self, identity: &Hash) -> Result<Option<u64>, StoreError> {
         let h = identity.0.to_vec();
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_opt("SELECT idx FROM glasslog_identity WHERE hash = $1", &[&h])?
                 .map(|r| unidx(r.get(0)))
                 .transpose()
@@ -508,7 +618,7 @@ impl Store for PgStore {
 
     fn find_leaf(&self, leaf: &Hash) -> Result<Option<u64>, StoreError> {
         let h = leaf.0.to_vec();
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_opt("SELECT idx FROM glasslog_leaf WHERE hash = $1", &[&h])?
                 .map(|r| unidx(r.get(0)))
                 .transpose()
@@ -518,7 +628,7 @@ impl Store for PgStore {
     fn tagged(&self, tag: &str, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
         let (tag, from) = (tag.to_owned(), bound(from));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.call(move |c| {
+        self.read(move |c| {
             c.query(
                 "SELECT idx FROM glasslog_tags WHERE tag = $1 AND idx >= $2 ORDER BY idx LIMIT $3",
                 &[&tag, &from, &limit],
@@ -532,7 +642,7 @@ impl Store for PgStore {
     fn tagged_before(&self, tag: &str, below: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
         let (tag, below) = (tag.to_owned(), bound(below));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.call(move |c| {
+        self.read(move |c| {
             // The primary key (tag, idx) is walked backwards: an index scan, no sort.
             c.query(
                 "SELECT idx FROM glasslog_tags WHERE tag = $1 AND idx < $2 ORDER BY idx DESC LIMIT $3",
@@ -546,7 +656,7 @@ impl Store for PgStore {
 
     fn scope_key(&self, scope: &KeyId) -> Result<Option<KeyId>, StoreError> {
         let scope = scope.to_vec();
-        self.call(move |c| {
+        self.read(move |c| {
             c.query_opt(
                 "SELECT id FROM glasslog_key_scopes WHERE scope = $1",
                 &[&scope],
@@ -561,7 +671,7 @@ impl Store for PgStore {
 
     fn data_key(&self, id: &KeyId) -> Result<Option<Vec<u8>>, StoreError> {
         let id = id.to_vec();
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(
                 c.query_opt("SELECT record FROM glasslog_keys WHERE id = $1", &[&id])?
                     .map(|r| r.get(0)),
@@ -577,7 +687,7 @@ impl Store for PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // An empty bytea sorts before every id, so no bound means all of them.
         let after = after.map(|a| a.to_vec()).unwrap_or_default();
-        self.call(move |c| {
+        self.read(move |c| {
             c.query(
                 "SELECT id, record FROM glasslog_keys WHERE id > $1 ORDER BY id LIMIT $2",
                 &[&after, &limit],
@@ -783,9 +893,93 @@ impl Store for PgStore {
         })
     }
 
+    fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |c| {
+            Ok(c.query_opt(
+                "SELECT value FROM glasslog_settings WHERE name = $1",
+                &[&name],
+            )?
+            .map(|r| r.get(0)))
+        })
+    }
+
+    fn put_setting(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        let (name, value, token) = (name.to_owned(), value.to_vec(), self.token);
+        self.call(move |c| {
+            // Fenced like a commit, and durable as one (the server's synchronous_commit): a
+            // token revoked here is revoked on whichever front-end sequences next.
+            let written = c.execute(
+                "WITH f AS (SELECT token FROM glasslog_lease WHERE id = 1 AND token = $3 FOR SHARE) \
+                 INSERT INTO glasslog_settings (name, value) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM f) \
+                 ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                &[&name, &value, &token],
+            )?;
+            if written == 1 { Ok(()) } else { Err(lost(token)) }
+        })
+    }
+
+    fn head(&self) -> Result<Option<(u64, Hash)>, StoreError> {
+        self.read(|c| {
+            let row = c.query_opt("SELECT size, root FROM glasslog_head WHERE id = 1", &[])?;
+            let Some(row) = row else { return Ok(None) };
+            let (size, root): (i64, Vec<u8>) = (row.get(0), row.get(1));
+            if size < 0 {
+                return Ok(None);
+            }
+            let root = <[u8; 32]>::try_from(root.as_slice())
+                .map_err(|_| StoreError::Corrupt("the head's root is not 32 bytes".into()))?;
+            Ok(Some((unidx(size)?, Hash(root))))
+        })
+    }
+
+    fn swap_head(
+        &self,
+        previous: Option<(u64, Hash)>,
+        size: u64,
+        root: &Hash,
+        note: &[u8],
+    ) -> Result<(), StoreError> {
+        let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let (was_size, was_root) = match previous {
+            Some((s, r)) => (idx(s)?, hex(&r.0)),
+            None => (-1, String::new()),
+        };
+        let (size, root, note) = (idx(size)?, hex(&root.0), hex(note));
+        let token = self.token;
+        // Like a checkpoint, the head need not be durable on return, so it waits for no WAL
+        // flush of its own: one round trip in the simple protocol, every value a number or a
+        // hex literal (so nothing in it is SQL). Fenced like a commit; then the head row's
+        // UPDATE is the compare-and-swap, and a second writer waits on the row lock and then
+        // finds the head moved.
+        let sql = format!(
+            "BEGIN; SET LOCAL synchronous_commit = off; \
+             WITH f AS (SELECT token FROM glasslog_lease WHERE id = 1 AND token = {token} FOR SHARE), \
+             h AS (UPDATE glasslog_head SET size = {size}, root = '\\x{root}'::bytea \
+                 WHERE id = 1 AND size = {was_size} AND root = '\\x{was_root}'::bytea \
+                 AND EXISTS (SELECT 1 FROM f) RETURNING 1), \
+             n AS (INSERT INTO glasslog_checkpoints (size, note) \
+                 SELECT {size}, '\\x{note}'::bytea WHERE EXISTS (SELECT 1 FROM h) \
+                 ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note) \
+             SELECT EXISTS (SELECT 1 FROM f)::int, EXISTS (SELECT 1 FROM h)::int; COMMIT"
+        );
+        self.call(move |c| {
+            let answer = c.client.simple_query(&sql).map_err(pg)?;
+            let row = answer.iter().find_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(r) => Some((r.get(0), r.get(1))),
+                _ => None,
+            });
+            match row {
+                Some((Some("1"), Some("1"))) => Ok(()),
+                Some((Some("1"), _)) => Err(StoreError::HeadMoved),
+                _ => Err(lost(token)),
+            }
+        })
+    }
+
     fn read_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let size = bound(size);
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(c.query_opt(
                 "SELECT note FROM glasslog_checkpoints WHERE size = $1",
                 &[&size],
@@ -795,7 +989,7 @@ impl Store for PgStore {
     }
 
     fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        self.call(|c| {
+        self.read(|c| {
             c.query_opt(
                 "SELECT size, note FROM glasslog_checkpoints ORDER BY size DESC LIMIT 1",
                 &[],
@@ -808,7 +1002,7 @@ impl Store for PgStore {
     fn read_checkpoints(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         let from = bound(from);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.call(move |c| {
+        self.read(move |c| {
             c.query(
                 "SELECT size, note FROM glasslog_checkpoints WHERE size >= $1 ORDER BY size LIMIT $2",
                 &[&from, &limit],

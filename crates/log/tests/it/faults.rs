@@ -96,3 +96,33 @@ fn many_faults_in_a_row_under_concurrent_load() {
     }
     log.verify().unwrap();
 }
+
+/// A database that cannot be reached for a while (failing over): appends are refused as
+/// retryable, reads of what was published go on, and once it is back the log sequences again
+/// by itself, with nothing acknowledged lost and no restart.
+#[test]
+fn a_store_that_cannot_be_reached_for_a_while_is_waited_out() {
+    let store = Arc::new(FaultyStore::new(MemoryStore::new()));
+    let log = open(Arc::clone(&store) as Arc<dyn Store>);
+    let first = log.append_blocking((0..50).map(entry).collect()).unwrap();
+
+    store.set_unreachable(true);
+    for _ in 0..3 {
+        let refused = log.append_blocking((50..60).map(entry).collect());
+        assert!(
+            refused.as_ref().is_err_and(LogError::is_retryable),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(log.checkpoint().unwrap().checkpoint.size, 50);
+
+    store.set_unreachable(false);
+    let after = log.append_blocking((50..60).map(entry).collect()).unwrap();
+    assert_eq!(after[0].index, 50);
+    assert!(!after[0].duplicate);
+    for a in first.iter().chain(&after) {
+        assert_eq!(leaf_hash(&log.entry(a.index).unwrap()), a.leaf_hash);
+    }
+    assert_eq!(log.checkpoint().unwrap().checkpoint.size, 60);
+    assert_eq!(log.verify().unwrap().entries, 60);
+}

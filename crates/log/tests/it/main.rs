@@ -11,6 +11,7 @@
 
 mod backends;
 mod faults;
+mod head;
 mod lifecycle;
 mod sealed;
 mod signing;

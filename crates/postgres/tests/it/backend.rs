@@ -19,7 +19,10 @@ fn the_postgres_store_conforms_and_persists_across_reopen() {
     let store = PgStore::open(&url, 1).unwrap();
     assert_eq!(store.tree_size().unwrap(), 5);
     assert_eq!(store.read_entries(0, 10).unwrap().len(), 5);
-    assert_eq!(store.latest_checkpoint().unwrap().unwrap().0, 5);
+    // The conformance suite's last head, its checkpoint and its settings survive too.
+    assert_eq!(store.latest_checkpoint().unwrap().unwrap().0, 9);
+    assert_eq!(store.head().unwrap().unwrap().0, 9);
+    assert_eq!(store.setting("tokens").unwrap(), Some(b"[1,2]".to_vec()));
 }
 
 #[test]
