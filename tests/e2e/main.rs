@@ -17,6 +17,7 @@ mod clients;
 mod console;
 mod crash;
 mod disk;
+mod failover;
 mod goverify;
 mod house;
 mod hsm;

@@ -44,6 +44,16 @@ impl Server {
 
     /// Like [`Server::start_with`], with extra environment variables for the server.
     pub fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::launch(dir, extra, env, Duration::from_secs(60))
+    }
+
+    /// Like [`Server::start_with`] for a standby, which listens only once it sequences: waits
+    /// up to `patience` for it.
+    pub fn start_standby(dir: &Path, extra: &[&str], patience: Duration) -> Server {
+        Self::launch(dir, extra, &[], patience)
+    }
+
+    fn launch(dir: &Path, extra: &[&str], env: &[(&str, &str)], patience: Duration) -> Server {
         let stderr = dir.with_extension("stderr.log");
         let err_file = std::fs::OpenOptions::new()
             .create(true)
@@ -66,7 +76,7 @@ impl Server {
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let (mut base, mut vkey) = (String::new(), String::new());
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + patience;
         while base.is_empty() || vkey.is_empty() {
             assert!(Instant::now() < deadline, "server did not start");
             let Some(Ok(line)) = lines.next() else {
@@ -261,6 +271,32 @@ impl Server {
     /// The server's process ID.
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// Sends a signal by name (`STOP`, `CONT`) to the server's process.
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success(), "kill -{name} failed");
+    }
+
+    /// Waits up to `timeout` for the server to exit on its own; its status, if it did.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        let child = self.child.as_mut()?;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// SIGTERM, then wait for a clean exit.
