@@ -46,6 +46,14 @@ check(services["glasslog"]["depends_on"]["keys"]["condition"] == "service_comple
       "the server must wait for its keys")
 check(any("8080" in p for p in services["glasslog"].get("ports", [])), "server port not published")
 
+# The PostgreSQL-backed profile: the same server on a database it waits for.
+pg = services.get("glasslog-pg", {})
+check("postgres" in pg.get("profiles", []) and "postgres" in services.get("postgres", {}).get("profiles", []),
+      "no postgres profile with a database and a glasslog-pg front-end")
+check((pg.get("depends_on") or {}).get("postgres", {}).get("condition") == "service_healthy",
+      "glasslog-pg must wait for a healthy database")
+check("--store" in " ".join(pg.get("command", [])), "glasslog-pg does not use the database")
+
 # The mounted server config parses and points at the volumes the server mounts.
 cfg = tomllib.loads((root / "deploy/glasslog.toml").read_text())
 mounts = [v.split(":")[1] for v in services["glasslog"]["volumes"]]

@@ -14,7 +14,8 @@
 # Ports: etcd clients BASE+0..2, etcd peers BASE+10..12, PostgreSQL BASE+20..22, Patroni's
 # REST API BASE+30..32. GLASSLOG_PATRONI_TTL (default 10; Patroni's own default is 30) sets the
 # leader lease; loop_wait and retry_timeout follow it (Patroni needs loop_wait + 2 x
-# retry_timeout <= ttl). Needs apt-get install patroni etcd-server postgresql python3-etcd.
+# retry_timeout <= ttl) unless GLASSLOG_PATRONI_LOOP_WAIT and GLASSLOG_PATRONI_RETRY set them
+# (Patroni's defaults: 30, 10, 10). Needs apt-get install patroni etcd-server postgresql python3-etcd.
 set -euo pipefail
 
 cmd=${1:?usage: cluster.sh up|leader|kill|start|wait|down DIR ...}
@@ -85,8 +86,8 @@ up)
   port=${3:-15400}
   echo "$port" >"$dir/base"
   ttl=${GLASSLOG_PATRONI_TTL:-10}
-  loop_wait=$((ttl / 5 > 0 ? ttl / 5 : 1))
-  retry=$(((ttl - loop_wait) / 2 - 1))
+  loop_wait=${GLASSLOG_PATRONI_LOOP_WAIT:-$((ttl / 5 > 0 ? ttl / 5 : 1))}
+  retry=${GLASSLOG_PATRONI_RETRY:-$(((ttl - loop_wait) / 2 - 1))}
   [ "$retry" -ge 1 ] || retry=1
   chmod 755 "$dir"
   cluster=""

@@ -114,6 +114,16 @@ impl Drop for Cluster {
     }
 }
 
+/// The monitor's process, killed however the test ends.
+struct Monitor(std::process::Child);
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A base port with `n` free ports after it.
 fn free_port_range(n: u16) -> u16 {
     for attempt in 0..200u16 {
@@ -322,9 +332,20 @@ impl Load {
     }
 }
 
-fn front_end(dir: &Path, config: &str, url: &str, patience: Duration) -> Server {
+fn front_end(
+    dir: &Path,
+    config: &str,
+    url: &str,
+    patience: Duration,
+    spawned: &dyn Fn(u32),
+) -> Server {
     std::fs::create_dir_all(dir).unwrap();
-    Server::start_standby(dir, &["--config", config, "--store", url], patience)
+    Server::start_standby(
+        dir,
+        &["--config", config, "--store", url],
+        patience,
+        spawned,
+    )
 }
 
 /// The front-ends: one sequencing, one waiting as a standby, and the balancer in front.
@@ -333,10 +354,25 @@ struct Fronts {
     /// Which of `dirs` the sequencing one runs on.
     at: usize,
     waiting: Option<std::thread::JoinHandle<Server>>,
+    /// The waiting standby's process, killed if the test ends before it sequences.
+    waiting_pid: Arc<Mutex<Option<u32>>>,
     dirs: [PathBuf; 2],
     config: String,
     url: String,
     lb: Balancer,
+}
+
+impl Drop for Fronts {
+    fn drop(&mut self) {
+        if self.waiting.is_some()
+            && let Some(pid) = *self.waiting_pid.lock().unwrap()
+        {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .status();
+        }
+    }
 }
 
 impl Fronts {
@@ -353,8 +389,11 @@ impl Fronts {
         }
         let (dir, config, url) = (dir.clone(), self.config.clone(), self.url.clone());
         let list = Arc::clone(&self.lb.backends);
+        let pid = Arc::clone(&self.waiting_pid);
         self.waiting = Some(std::thread::spawn(move || {
-            let s = front_end(&dir, &config, &url, Duration::from_secs(300));
+            let s = front_end(&dir, &config, &url, Duration::from_secs(300), &|p| {
+                *pid.lock().unwrap() = Some(p);
+            });
             list.lock().unwrap().push(s.base.clone());
             s
         }));
@@ -415,7 +454,7 @@ fn nothing_acknowledged_is_lost_and_nothing_forks_through_failovers() {
     let config = cfg.to_str().unwrap().to_owned();
     let url = cluster.url.clone();
     let dirs = [tmp.path().join("a"), tmp.path().join("b")];
-    let seq = front_end(&dirs[0], &config, &url, Duration::from_secs(60));
+    let seq = front_end(&dirs[0], &config, &url, Duration::from_secs(60), &|_| {});
     let (vkey, admin) = (seq.vkey.clone(), seq.admin.clone());
     let lb = Balancer::start();
     lb.set(&[&seq]);
@@ -423,6 +462,7 @@ fn nothing_acknowledged_is_lost_and_nothing_forks_through_failovers() {
         seq,
         at: 0,
         waiting: None,
+        waiting_pid: Arc::new(Mutex::new(None)),
         dirs,
         config,
         url,
@@ -431,15 +471,17 @@ fn nothing_acknowledged_is_lost_and_nothing_forks_through_failovers() {
     f.start_standby();
 
     let monitor_out = tmp.path().join("monitor.out");
-    let mut monitor = Command::new(env!("CARGO_BIN_EXE_glasslog"))
-        .args(["monitor", "--interval", "1", "--state"])
-        .arg(tmp.path().join("monitor.json"))
-        .env("GLASSLOG_URL", &f.lb.addr)
-        .env("GLASSLOG_VKEY", &vkey)
-        .stdout(std::fs::File::create(&monitor_out).unwrap())
-        .stderr(std::fs::File::create(tmp.path().join("monitor.log")).unwrap())
-        .spawn()
-        .unwrap();
+    let mut monitor = Monitor(
+        Command::new(env!("CARGO_BIN_EXE_glasslog"))
+            .args(["monitor", "--interval", "1", "--state"])
+            .arg(tmp.path().join("monitor.json"))
+            .env("GLASSLOG_URL", &f.lb.addr)
+            .env("GLASSLOG_VKEY", &vkey)
+            .stdout(std::fs::File::create(&monitor_out).unwrap())
+            .stderr(std::fs::File::create(tmp.path().join("monitor.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     let load = Load::start(&f.lb.addr, &admin);
     std::thread::sleep(Duration::from_secs(3));
     let mut report = Vec::new();
@@ -615,19 +657,17 @@ fn nothing_acknowledged_is_lost_and_nothing_forks_through_failovers() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(
-        monitor.try_wait().unwrap().is_none(),
+        monitor.0.try_wait().unwrap().is_none(),
         "the monitor stopped: {}",
         std::fs::read_to_string(tmp.path().join("monitor.log")).unwrap_or_default()
     );
-    let _ = monitor.kill();
-    let _ = monitor.wait();
+    drop(monitor);
     let (code, out, err) = seq.cli(&["audit"]);
     assert_eq!(code, Some(0), "{out}{err}");
 
     // A clean stop hands the lease to the standby at once; then it is stopped too.
-    let Fronts { seq, waiting, .. } = f;
-    seq.stop();
-    if let Some(w) = waiting {
+    f.seq.terminate();
+    if let Some(w) = f.waiting.take() {
         w.join().unwrap().kill();
     }
     if std::env::var_os("GLASSLOG_FAILOVER_KEEP").is_some() {

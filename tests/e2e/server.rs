@@ -44,16 +44,28 @@ impl Server {
 
     /// Like [`Server::start_with`], with extra environment variables for the server.
     pub fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
-        Self::launch(dir, extra, env, Duration::from_secs(60))
+        Self::launch(dir, extra, env, Duration::from_secs(60), &|_| {})
     }
 
     /// Like [`Server::start_with`] for a standby, which listens only once it sequences: waits
-    /// up to `patience` for it.
-    pub fn start_standby(dir: &Path, extra: &[&str], patience: Duration) -> Server {
-        Self::launch(dir, extra, &[], patience)
+    /// up to `patience` for it, and tells `spawned` its process ID at once (so that a test
+    /// that fails meanwhile can kill it).
+    pub fn start_standby(
+        dir: &Path,
+        extra: &[&str],
+        patience: Duration,
+        spawned: &dyn Fn(u32),
+    ) -> Server {
+        Self::launch(dir, extra, &[], patience, spawned)
     }
 
-    fn launch(dir: &Path, extra: &[&str], env: &[(&str, &str)], patience: Duration) -> Server {
+    fn launch(
+        dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        patience: Duration,
+        spawned: &dyn Fn(u32),
+    ) -> Server {
         let stderr = dir.with_extension("stderr.log");
         let err_file = std::fs::OpenOptions::new()
             .create(true)
@@ -74,6 +86,7 @@ impl Server {
             .stderr(Stdio::from(err_file))
             .spawn()
             .unwrap();
+        spawned(child.id());
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let (mut base, mut vkey) = (String::new(), String::new());
         let deadline = Instant::now() + patience;
@@ -305,7 +318,8 @@ impl Server {
         self.dir.clone()
     }
 
-    fn terminate(&mut self) {
+    /// SIGTERM, then wait for a clean exit, in place.
+    pub fn terminate(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = Command::new("kill")
                 .arg("-TERM")
