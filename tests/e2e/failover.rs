@@ -1,7 +1,7 @@
 //! The write path on highly available PostgreSQL, failed over for real: the cluster of
 //! `deploy/cluster/cluster.sh` (three PostgreSQL 15 managed by Patroni on a three-member etcd,
 //! `synchronous_mode` on), two glasslog front-ends on it behind a load balancer (one sequencing,
-//! one a standby), clients submitting throughout, and one failure of each kind: the database
+//! one a standby that forwards to it), clients submitting throughout, and one failure of each kind: the database
 //! primary's machine killed, the sequencing front-end killed, and the sequencing front-end
 //! paused past its lease and resumed. After them: every acknowledged entry is at its index with
 //! its bytes, every checkpoint a client saw is consistent with the last one, `glasslog audit`
@@ -135,8 +135,8 @@ fn free_port_range(n: u16) -> u16 {
     panic!("no {n} free ports in a row");
 }
 
-/// A TCP load balancer: each connection goes to the first backend that accepts it, as a load
-/// balancer with health checks sends traffic to whichever front-end listens.
+/// A TCP load balancer: connections go round the backends in turn, each to the next one that
+/// accepts it, so the standby (which forwards) takes half the submissions.
 struct Balancer {
     addr: String,
     backends: Arc<Mutex<Vec<String>>>,
@@ -149,8 +149,12 @@ impl Balancer {
         let backends = Arc::new(Mutex::new(Vec::<String>::new()));
         let list = Arc::clone(&backends);
         std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let list = list.lock().unwrap().clone();
+            for (n, client) in listener.incoming().flatten().enumerate() {
+                let mut list = list.lock().unwrap().clone();
+                if !list.is_empty() {
+                    let turn = n % list.len();
+                    list.rotate_left(turn);
+                }
                 std::thread::spawn(move || {
                     let up = list.iter().find_map(|b| {
                         let a = b.trim_start_matches("http://").parse().ok()?;
@@ -197,6 +201,8 @@ struct Seen {
     /// Distinct signed checkpoint notes.
     checkpoints: Vec<String>,
     refused: u64,
+    /// Acknowledgements that came through the standby (its `Via` header).
+    forwarded: u64,
 }
 
 struct Load {
@@ -237,11 +243,13 @@ impl Load {
                         );
                     match r {
                         Ok(mut r) if r.status() == 201 => {
+                            let via = r.headers().contains_key("via");
                             let v: Value =
                                 serde_json::from_str(&r.body_mut().read_to_string().unwrap())
                                     .unwrap();
                             let index = v["index"].as_u64().unwrap();
                             let mut s = seen.lock().unwrap();
+                            s.forwarded += u64::from(via);
                             let before = s.acks.insert(index, (actor, sent, Instant::now()));
                             assert!(before.is_none(), "index {index} acknowledged twice");
                         }
@@ -332,52 +340,40 @@ impl Load {
     }
 }
 
-fn front_end(
-    dir: &Path,
-    config: &str,
-    url: &str,
-    patience: Duration,
-    spawned: &dyn Fn(u32),
-) -> Server {
+fn front_end(dir: &Path, config: &str, url: &str) -> Server {
     std::fs::create_dir_all(dir).unwrap();
-    Server::start_standby(
-        dir,
-        &["--config", config, "--store", url],
-        patience,
-        spawned,
-    )
+    Server::start_with(dir, &["--config", config, "--store", url])
 }
 
-/// The front-ends: one sequencing, one waiting as a standby, and the balancer in front.
+/// Waits until `s` sequences (its own `/readyz`, not a standby's `forwarding`).
+fn wait_sequencing(s: &Server, patience: Duration) {
+    let deadline = Instant::now() + patience;
+    while s
+        .try_request("GET", "/readyz", None, None, b"")
+        .map(|r| r.text())
+        .ok()
+        != Some("ready\n".into())
+    {
+        assert!(Instant::now() < deadline, "the standby never took over");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The front-ends behind the balancer: one sequencing, one a standby that forwards to it.
 struct Fronts {
     seq: Server,
     /// Which of `dirs` the sequencing one runs on.
     at: usize,
-    waiting: Option<std::thread::JoinHandle<Server>>,
-    /// The waiting standby's process, killed if the test ends before it sequences.
-    waiting_pid: Arc<Mutex<Option<u32>>>,
+    standby: Option<Server>,
     dirs: [PathBuf; 2],
     config: String,
     url: String,
     lb: Balancer,
 }
 
-impl Drop for Fronts {
-    fn drop(&mut self) {
-        if self.waiting.is_some()
-            && let Some(pid) = *self.waiting_pid.lock().unwrap()
-        {
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg(pid.to_string())
-                .status();
-        }
-    }
-}
-
 impl Fronts {
-    /// Starts a standby on the other directory (provisioned like the sequencing one) in a
-    /// thread; it joins the balancer once it listens, that is once it sequences.
+    /// Starts a standby on the other directory (provisioned like the sequencing one); it
+    /// listens at once, forwarding, and joins the balancer behind the sequencing one.
     fn start_standby(&mut self) {
         let (like, dir) = (&self.dirs[self.at], &self.dirs[1 - self.at]);
         std::fs::create_dir_all(dir).unwrap();
@@ -387,20 +383,13 @@ impl Fronts {
                 std::fs::copy(like.join(f), dir.join(f)).unwrap();
             }
         }
-        let (dir, config, url) = (dir.clone(), self.config.clone(), self.url.clone());
-        let list = Arc::clone(&self.lb.backends);
-        let pid = Arc::clone(&self.waiting_pid);
-        self.waiting = Some(std::thread::spawn(move || {
-            let s = front_end(&dir, &config, &url, Duration::from_secs(300), &|p| {
-                *pid.lock().unwrap() = Some(p);
-            });
-            list.lock().unwrap().push(s.base.clone());
-            s
-        }));
+        let s = front_end(dir, &self.config, &self.url);
+        self.lb.backends.lock().unwrap().push(s.base.clone());
+        self.standby = Some(s);
     }
 
-    /// Does `fail` to the sequencing front-end, takes it out of the balancer, and waits for
-    /// the standby to take over; returns the old one.
+    /// Does `fail` to the sequencing front-end, takes it out of the balancer (a health check
+    /// would), and waits for the standby to take over; returns the old one.
     fn promote_after(&mut self, fail: impl FnOnce(&Server)) -> Server {
         fail(&self.seq);
         let base = self.seq.base.clone();
@@ -410,7 +399,8 @@ impl Fronts {
 
     /// The standby sequences now: it takes the old one's place, and a new standby starts.
     fn promote(&mut self) -> Server {
-        let next = self.waiting.take().unwrap().join().unwrap();
+        let next = self.standby.take().unwrap();
+        wait_sequencing(&next, Duration::from_secs(120));
         self.lb.set(&[&next]);
         self.at = 1 - self.at;
         let old = std::mem::replace(&mut self.seq, next);
@@ -454,15 +444,14 @@ fn nothing_acknowledged_is_lost_and_nothing_forks_through_failovers() {
     let config = cfg.to_str().unwrap().to_owned();
     let url = cluster.url.clone();
     let dirs = [tmp.path().join("a"), tmp.path().join("b")];
-    let seq = front_end(&dirs[0], &config, &url, Duration::from_secs(60), &|_| {});
+    let seq = front_end(&dirs[0], &config, &url);
     let (vkey, admin) = (seq.vkey.clone(), seq.admin.clone());
     let lb = Balancer::start();
     lb.set(&[&seq]);
     let mut f = Fronts {
         seq,
         at: 0,
-        waiting: None,
-        waiting_pid: Arc::new(Mutex::new(None)),
+        standby: None,
         dirs,
         config,
         url,
@@ -566,10 +555,14 @@ fn nothing_acknowledged_is_lost_and_nothing_forks_through_failovers() {
         eprintln!("{line}");
     }
     eprintln!(
-        "{acked_while_running} entries acknowledged, {} submissions refused or cut off",
-        seen.refused
+        "{acked_while_running} entries acknowledged ({} through the standby), {} submissions refused or cut off",
+        seen.forwarded, seen.refused
     );
     assert!(acked_while_running > 100, "the load hardly ran");
+    assert!(
+        seen.forwarded > 0,
+        "no submission was forwarded by a standby"
+    );
     let seq = &f.seq;
 
     // Every acknowledged entry is at its index with its bytes, and every entry in the log was
@@ -666,10 +659,7 @@ fn nothing_acknowledged_is_lost_and_nothing_forks_through_failovers() {
     assert_eq!(code, Some(0), "{out}{err}");
 
     // A clean stop hands the lease to the standby at once; then it is stopped too.
-    f.seq.terminate();
-    if let Some(w) = f.waiting.take() {
-        w.join().unwrap().kill();
-    }
+    drop(f);
     if std::env::var_os("GLASSLOG_FAILOVER_KEEP").is_some() {
         let _ = tmp.keep();
     }

@@ -53,11 +53,11 @@ fn a_log_served_from_postgres_survives_a_restart() {
 }
 
 /// Two front-ends on one database, provisioned alike (the signing key file and the
-/// fingerprint key; the token store is in the database): the second waits as a standby, and
-/// when the sequencing one is killed with SIGKILL it takes over once the lease runs out, with
-/// every acknowledged entry at its index, a checkpoint consistent with what a monitor saw
-/// before, and the tokens as the first left them: one made after the standby started works,
-/// one revoked is refused.
+/// fingerprint key; the token store is in the database): the second starts as a standby and
+/// forwards what it gets to the first, and when the first is killed with SIGKILL it takes over
+/// once the lease runs out, with every acknowledged entry at its index, a checkpoint
+/// consistent with what a monitor saw before, and the tokens as the first left them: one made
+/// after the standby started works, one revoked is refused.
 #[test]
 fn a_standby_takes_over_when_the_sequencer_is_killed() {
     let Some(pg) = glasslog_postgres::testing::cluster() else {
@@ -95,17 +95,29 @@ fn a_standby_takes_over_when_the_sequencer_is_killed() {
     let err = crate::server::refused_to_start(&tmp.path().join("c"), &plain, &[]);
     assert!(err.contains("holds the sequencer lease"), "{err}");
 
-    let (b_dir, b_cfg, b_url) = (data_b.clone(), cfg.clone(), url.clone());
-    let standby = std::thread::spawn(move || {
-        Server::start_with(&b_dir, &["--config", &b_cfg, "--store", &b_url])
-    });
-    std::thread::sleep(std::time::Duration::from_secs(4));
-    assert!(
-        !standby.is_finished(),
-        "the standby started while the lease was held"
+    // The standby listens at once and forwards: a submission to it lands in the first's log.
+    let b = Server::start_with(&data_b, &["--config", &cfg, "--store", &url]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while b.get("/readyz", None).text() != "forwarding\n" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the standby never found the sequencer"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let r = b.post_json(
+        "/v1/entries",
+        Some(&b.admin),
+        &serde_json::json!({"actor": "through-the-standby", "action": "read"}),
     );
+    assert_eq!(r.status, 201, "forwarded: {}", r.text());
+    assert_eq!(r.json()["index"], 100);
+    assert_eq!(r.header("via").as_deref(), Some("1.1 glasslog-standby"));
+    let e = a.get("/v1/entries/100", Some(&a.admin)).text();
+    assert!(e.contains("through-the-standby"), "{e}");
+    assert_eq!(b.get("/readyz", None).text(), "forwarding\n");
     // Tokens made and revoked on the sequencer while the standby waits.
-    let made = a.token("submitter", "made-while-b-waited");
+    let made = a.token("submitter", "made-while-b-forwarded");
     let doomed = a.post_json(
         "/v1/admin/tokens",
         Some(&a.admin),
@@ -124,12 +136,20 @@ fn a_standby_takes_over_when_the_sequencer_is_killed() {
     assert!(!data_b.join("tokens.json").exists());
     // The token changes are audited: entries of their own.
     let size = a.get("/v1/log", None).json()["tree_size"].as_u64().unwrap();
-    assert_eq!(size, 103);
+    assert_eq!(size, 104);
     let killed = std::time::Instant::now();
     a.kill();
-    let b = standby.join().unwrap();
+    // Meanwhile the standby says no one sequences, then takes over.
+    let deadline = killed + std::time::Duration::from_secs(30);
+    while b.get("/readyz", None).text() != "ready\n" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the standby never took over"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let takeover = killed.elapsed();
-    eprintln!("standby listening {takeover:?} after the SIGKILL (lease 2 s)");
+    eprintln!("standby sequencing {takeover:?} after the SIGKILL (lease 2 s)");
 
     for i in [0u64, 57, 99] {
         let e = b.get(&format!("/v1/entries/{i}"), Some(&b.admin)).text();

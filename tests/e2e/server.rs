@@ -20,12 +20,21 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: Vec<u8>,
+    /// Every header, as (lowercase name, value).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    /// A header's value, if the reply has it.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
     }
     pub fn text(&self) -> String {
         String::from_utf8(self.body.clone()).unwrap()
@@ -44,28 +53,10 @@ impl Server {
 
     /// Like [`Server::start_with`], with extra environment variables for the server.
     pub fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
-        Self::launch(dir, extra, env, Duration::from_secs(60), &|_| {})
+        Self::launch(dir, extra, env, Duration::from_secs(60))
     }
 
-    /// Like [`Server::start_with`] for a standby, which listens only once it sequences: waits
-    /// up to `patience` for it, and tells `spawned` its process ID at once (so that a test
-    /// that fails meanwhile can kill it).
-    pub fn start_standby(
-        dir: &Path,
-        extra: &[&str],
-        patience: Duration,
-        spawned: &dyn Fn(u32),
-    ) -> Server {
-        Self::launch(dir, extra, &[], patience, spawned)
-    }
-
-    fn launch(
-        dir: &Path,
-        extra: &[&str],
-        env: &[(&str, &str)],
-        patience: Duration,
-        spawned: &dyn Fn(u32),
-    ) -> Server {
+    fn launch(dir: &Path, extra: &[&str], env: &[(&str, &str)], patience: Duration) -> Server {
         let stderr = dir.with_extension("stderr.log");
         let err_file = std::fs::OpenOptions::new()
             .create(true)
@@ -86,7 +77,6 @@ impl Server {
             .stderr(Stdio::from(err_file))
             .spawn()
             .unwrap();
-        spawned(child.id());
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let (mut base, mut vkey) = (String::new(), String::new());
         let deadline = Instant::now() + patience;
@@ -201,6 +191,16 @@ impl Server {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
         let body = resp
             .body_mut()
             .with_config()
@@ -210,6 +210,7 @@ impl Server {
             status,
             content_type,
             body,
+            headers,
         })
     }
 
@@ -318,8 +319,7 @@ impl Server {
         self.dir.clone()
     }
 
-    /// SIGTERM, then wait for a clean exit, in place.
-    pub fn terminate(&mut self) {
+    fn terminate(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = Command::new("kill")
                 .arg("-TERM")

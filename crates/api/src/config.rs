@@ -23,10 +23,15 @@ pub struct ServerConfig {
     /// Seconds the PostgreSQL sequencer lease lasts without renewal (renewed every third of
     /// it): how long a standby waits after the sequencing front-end dies.
     pub store_lease_seconds: u64,
-    /// Start as a standby when another front-end holds the lease: wait for it to end, then
-    /// take over, instead of refusing to start. The listener opens once this front-end
-    /// sequences.
+    /// Start as a standby when another front-end holds the lease: take requests at once and
+    /// forward them to the front-end that sequences, wait for its lease to end, then take over,
+    /// instead of refusing to start.
     pub store_standby: bool,
+    /// The URL other front-ends reach this one at (`http://10.0.0.5:8080`), recorded with the
+    /// sequencer lease so that standbys forward to it. Unset: `http(s)://` and the listening
+    /// address, unless that is unspecified (`0.0.0.0`), in which case standbys cannot forward
+    /// to this front-end and answer 503 while it sequences.
+    pub advertise_url: Option<String>,
     /// A directory to publish the log into as static tlog-tiles files (every tile, entry
     /// bundle and the latest checkpoint), for a web server or a CDN to serve with no glasslog
     /// process in the path. The checkpoint is replaced only after what it covers is written.
@@ -286,6 +291,7 @@ impl Default for ServerConfig {
             store_connections: 8,
             store_lease_seconds: 10,
             store_standby: false,
+            advertise_url: None,
             key_file: None,
             vkey_file: None,
             mldsa_key_file: None,

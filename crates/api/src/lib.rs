@@ -11,6 +11,7 @@ mod clock;
 pub mod config;
 mod console;
 pub mod cosign;
+mod forward;
 pub mod listener;
 pub mod metrics;
 pub mod mirror;

@@ -209,6 +209,79 @@ fn publish_tiles(log: Arc<Log>, dir: &Path) -> Result<(), ServeError> {
     Ok(())
 }
 
+/// A standby's forwarding: the listener it shares with the server that follows, and the
+/// thread that watches the lease.
+struct Forwarding {
+    stop: tokio::sync::oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<()>,
+    watching: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Forwarding {
+    /// Stops forwarding: requests under way get a second to finish (one forwarded to a
+    /// sequencer that stopped answering would wait out its timeout), then are cut off, and
+    /// their callers retry here.
+    async fn stop(mut self) {
+        self.watching
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = self.stop.send(());
+        if tokio::time::timeout(std::time::Duration::from_secs(1), &mut self.serving)
+            .await
+            .is_err()
+        {
+            self.serving.abort();
+        }
+    }
+}
+
+/// Serves `forward::router` on a second handle of `listener` until stopped; returns the first.
+fn start_forwarding(
+    listener: tokio::net::TcpListener,
+    url: &str,
+    own: &str,
+    max_body: usize,
+    lease: std::time::Duration,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: listener::Limits,
+) -> Result<(tokio::net::TcpListener, Forwarding), ServeError> {
+    let at = listener
+        .local_addr()
+        .unwrap_or(std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+    let io = |source: std::io::Error| ServeError::Listen { addr: at, source };
+    let std_listener = listener.into_std().map_err(io)?;
+    let second = std_listener.try_clone().map_err(io)?;
+    let listener = tokio::net::TcpListener::from_std(std_listener).map_err(io)?;
+    let second = tokio::net::TcpListener::from_std(second).map_err(io)?;
+    let fwd = crate::forward::Forwarder::new(max_body, lease);
+    let watching = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    crate::forward::watch(
+        Arc::clone(&fwd),
+        glasslog_postgres::LeaseWatch::new(url),
+        own.to_owned(),
+        lease / 4,
+        Arc::clone(&watching),
+    )
+    .map_err(io)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(listener::run(
+        second,
+        crate::forward::router(fwd),
+        tls,
+        limits,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    Ok((
+        listener,
+        Forwarding {
+            stop,
+            serving,
+            watching,
+        },
+    ))
+}
+
 /// The shortest time between two runs of the tile publisher: its publication lag.
 const PUBLISH_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -349,6 +422,8 @@ pub async fn serve(
     on_start: impl FnOnce(&Started),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    // Called once: early by a standby (it takes requests while it waits), else when serving.
+    let mut on_start = Some(on_start);
     let dir = config.data_dir.clone();
     std::fs::create_dir_all(&dir).map_err(|source| ServeError::DataDir {
         path: dir.clone(),
@@ -444,37 +519,113 @@ pub async fn serve(
             Some(Arc::new(policy))
         }
     };
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(listener::tls_acceptor(cert, key)?),
+        (None, None) => None,
+        _ => {
+            return Err(ServeError::Tls(listener::TlsError(
+                "give both tls_cert and tls_key".into(),
+            )));
+        }
+    };
+    // Bound before the store opens: the lease records where this front-end is reached.
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs.max(1));
+    let max_connections = config.max_connections.max(1);
+    let limits = listener::Limits {
+        header_timeout,
+        max_connections,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let advertise = config.advertise_url.clone().unwrap_or_else(|| {
+        if addr.ip().is_unspecified() {
+            String::new()
+        } else {
+            format!("{scheme}://{addr}")
+        }
+    });
     let db = dir.join("db");
     let store_url = config.store.clone();
     let connections = config.store_connections;
+    let lease_ttl = std::time::Duration::from_secs(config.store_lease_seconds.max(1));
     let lease = glasslog_postgres::LeaseOptions {
-        ttl: std::time::Duration::from_secs(config.store_lease_seconds.max(1)),
+        ttl: lease_ttl,
         wait: config.store_standby,
+        url: advertise.clone(),
         ..glasslog_postgres::LeaseOptions::default()
     };
-    if store_url.is_some() && config.store_standby {
-        tracing::info!("standby: waiting for the sequencer lease");
-    }
-    let store = tokio::task::spawn_blocking(
-        move || -> Result<Arc<dyn glasslog_log::Store>, ServeError> {
-            Ok(match store_url {
-                Some(url) => Arc::new(
-                    glasslog_postgres::PgStore::open_with(&url, connections, &lease).map_err(
-                        |e| match e {
-                            glasslog_log::StoreError::Locked => ServeError::LeaseHeld,
-                            other => other.into(),
-                        },
-                    )?,
-                ),
-                None => Arc::new(RocksStore::open(&db, &RocksOptions::default())?),
-            })
-        },
-    )
-    .await
-    .map_err(|e| ServeError::DataDir {
+    let open = |wait: bool| {
+        let (url, db, mut lease) = (store_url.clone(), db.clone(), lease.clone());
+        lease.wait = wait;
+        tokio::task::spawn_blocking(
+            move || -> Result<Arc<dyn glasslog_log::Store>, glasslog_log::StoreError> {
+                Ok(match url {
+                    Some(url) => Arc::new(glasslog_postgres::PgStore::open_with(
+                        &url,
+                        connections,
+                        &lease,
+                    )?),
+                    None => Arc::new(RocksStore::open(&db, &RocksOptions::default())?),
+                })
+            },
+        )
+    };
+    let joined = |e: tokio::task::JoinError| ServeError::DataDir {
         path: dir.clone(),
         source: std::io::Error::other(e.to_string()),
-    })??;
+    };
+    // Locked is a RocksDB directory in use, or another front-end's lease on a database.
+    let shared = store_url.is_some();
+    let refused = |e| match e {
+        glasslog_log::StoreError::Locked if shared => ServeError::LeaseHeld,
+        other => other.into(),
+    };
+    // A standby first tries for the lease once: free, it sequences at once. Held by another
+    // (or the database unreachable), it takes requests and forwards them to the sequencer
+    // while it waits.
+    let first = open(false).await.map_err(joined)?;
+    let (listener, store, forwarding) = match (first, &store_url) {
+        (Err(e), Some(url)) if config.store_standby => {
+            tracing::info!(reason = %e, "standby: forwarding to the sequencer while waiting for its lease");
+            let (listener, forwarding) = start_forwarding(
+                listener,
+                url,
+                &advertise,
+                config.max_body_bytes,
+                lease_ttl,
+                tls.clone(),
+                listener::Limits {
+                    header_timeout,
+                    max_connections,
+                },
+            )?;
+            if let Some(on_start) = on_start.take() {
+                on_start(&Started {
+                    addr,
+                    verifier_key: signer
+                        .keys()
+                        .first()
+                        .map(glasslog_merkle::LogKey::vkey)
+                        .unwrap_or_default(),
+                    mldsa_verifier_key: signer.keys().get(1).map(glasslog_merkle::LogKey::vkey),
+                    admin_token_file: None,
+                    tls: tls.is_some(),
+                });
+            }
+            let store = open(true).await.map_err(joined)?.map_err(refused)?;
+            (listener, store, Some(forwarding))
+        }
+        (first, _) => (listener, first.map_err(refused)?, None),
+    };
     let sealing = match &config.encryption {
         Some(e) => Some(glasslog_log::Sealing {
             master: Arc::new(crate::protect::load_master_key(e, &dir)?),
@@ -545,25 +696,6 @@ pub async fn serve(
         )?;
         admin_token_file = Some(path);
     }
-    let tls = match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => Some(listener::tls_acceptor(cert, key)?),
-        (None, None) => None,
-        _ => {
-            return Err(ServeError::Tls(listener::TlsError(
-                "give both tls_cert and tls_key".into(),
-            )));
-        }
-    };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServeError::Listen {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
-        addr: config.listen,
-        source,
-    })?;
     let started = Started {
         addr,
         verifier_key: log.vkey(),
@@ -571,8 +703,6 @@ pub async fn serve(
         admin_token_file,
         tls: tls.is_some(),
     };
-    let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs.max(1));
-    let max_connections = config.max_connections.max(1);
     let metrics = metrics::Metrics::new();
     config.breakglass.validate()?;
     let cosigned = cosign::Cosigned::default();
@@ -634,12 +764,19 @@ pub async fn serve(
             }
         });
     }
-    on_start(&started);
+    match forwarding {
+        // Requests forwarded meanwhile finish first; then this front-end answers them itself.
+        Some(f) => {
+            f.stop().await;
+            tracing::info!(%addr, "sequencing now: serving, no longer forwarding");
+        }
+        None => {
+            if let Some(on_start) = on_start.take() {
+                on_start(&started);
+            }
+        }
+    }
     tracing::info!(%addr, verifier_key = %started.verifier_key, "serving");
-    let limits = listener::Limits {
-        header_timeout,
-        max_connections,
-    };
     // A front-end that another took the lease from stops, so that its supervisor starts it
     // again as a standby: it can never write, and must not go on serving an old head.
     let superseded = Arc::new(std::sync::atomic::AtomicBool::new(false));

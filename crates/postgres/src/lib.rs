@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("keys.sql"),
     include_str!("head.sql"),
     include_str!("settings.sql"),
+    include_str!("lease_url.sql"),
 ];
 
 /// How a store holds the sequencer lease.
@@ -42,6 +43,9 @@ pub struct LeaseOptions {
     /// Whether to wait for another front-end's lease to end instead of refusing at once: a
     /// standby that takes over when the sequencing front-end dies.
     pub wait: bool,
+    /// The URL other front-ends reach this one at, recorded with the lease so that standbys
+    /// forward to it ([`LeaseWatch`]); empty when it cannot be reached.
+    pub url: String,
 }
 
 impl Default for LeaseOptions {
@@ -52,6 +56,7 @@ impl Default for LeaseOptions {
             ttl: std::time::Duration::from_secs(10),
             renew: true,
             wait: false,
+            url: String::new(),
         }
     }
 }
@@ -217,13 +222,14 @@ impl PgStore {
         let held = Arc::new(Held::new(lease.ttl));
         let token = loop {
             let (holder, ttl) = (lease.holder.clone(), lease.ttl.as_secs_f64());
+            let addr = lease.url.clone();
             let sent = held.now_ms();
             let taken = store.call(move |c| {
                 let row = c.query_opt(
-                    "UPDATE glasslog_lease SET holder = $1, token = token + 1, \
+                    "UPDATE glasslog_lease SET holder = $1, token = token + 1, url = $3, \
                      expires_at = now() + make_interval(secs => $2) \
                      WHERE id = 1 AND expires_at < now() RETURNING token",
-                    &[&holder, &ttl],
+                    &[&holder, &ttl, &addr],
                 )?;
                 row.map(|r| r.get::<_, i64>(0)).ok_or(StoreError::Locked)
             });
@@ -366,6 +372,41 @@ impl PgStore {
             .map_err(|_| StoreError::Backend("every connection thread has stopped".into()))?;
         rx.recv()
             .map_err(|_| StoreError::Backend("a connection thread stopped".into()))?
+    }
+}
+
+/// Where the front-end that holds the lease now is reached, read on a connection of its own:
+/// what a standby forwards requests to.
+pub struct LeaseWatch {
+    url: String,
+    client: Option<Client>,
+}
+
+impl LeaseWatch {
+    /// A watch on the lease of the database at `url`; connects at the first read.
+    pub fn new(url: &str) -> Self {
+        LeaseWatch {
+            url: url.to_owned(),
+            client: None,
+        }
+    }
+
+    /// The URL the holder of a live lease advertised, or `None` when no lease is live (the
+    /// sequencer died and no one took over yet) or its holder gave none. Blocking.
+    pub fn sequencer(&mut self) -> Result<Option<String>, StoreError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.client = Some(connect(&self.url, false)?);
+        }
+        let Some(c) = self.client.as_mut() else {
+            return Ok(None);
+        };
+        let row = c
+            .query_opt(
+                "SELECT url FROM glasslog_lease WHERE id = 1 AND expires_at > now() AND url <> ''",
+                &[],
+            )
+            .map_err(pg)?;
+        Ok(row.map(|r| r.get(0)))
     }
 }
 

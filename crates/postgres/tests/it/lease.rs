@@ -16,6 +16,7 @@ fn lease(holder: &str, ttl_ms: u64, renew: bool) -> LeaseOptions {
         ttl: Duration::from_millis(ttl_ms),
         renew,
         wait: false,
+        url: String::new(),
     }
 }
 
