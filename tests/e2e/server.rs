@@ -99,8 +99,10 @@ impl Server {
             .unwrap()
             .trim()
             .to_owned();
+        // A server that stops answering fails the test instead of hanging it.
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
         Server {

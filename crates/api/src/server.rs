@@ -595,7 +595,11 @@ pub async fn serve(
     let first = open(false).await.map_err(joined)?;
     let (listener, store, forwarding) = match (first, &store_url) {
         (Err(e), Some(url)) if config.store_standby => {
-            tracing::info!(reason = %e, "standby: forwarding to the sequencer while waiting for its lease");
+            let reason = match e {
+                glasslog_log::StoreError::Locked => "another front-end holds the lease".to_owned(),
+                other => other.to_string(),
+            };
+            tracing::info!(%reason, "standby: forwarding to the sequencer while waiting for its lease");
             let (listener, forwarding) = start_forwarding(
                 listener,
                 url,
