@@ -479,8 +479,29 @@ impl Drop for PgStore {
     }
 }
 
+/// How long bytes sent to the database may go unacknowledged by its host before the
+/// connection is given up, and how soon an idle one is probed, unless the URL says otherwise.
+/// Without them a connection across a partition (packets dropped, not refused) waits for
+/// TCP's own limits, many minutes, and `connect_timeout` covers only the socket's connect, not
+/// the startup that follows. The peer's kernel acknowledges at once however slow the database
+/// is, so this does not cut off a slow commit.
+const DARK_LINK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The connection settings of `url`, with [`DARK_LINK`] where it sets none.
+fn config(url: &str) -> Result<postgres::Config, StoreError> {
+    let mut config: postgres::Config = url.parse().map_err(pg)?;
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(DARK_LINK);
+    }
+    // The client's default idle time before the first probe is two hours.
+    if config.get_keepalives_idle() >= std::time::Duration::from_secs(7200) {
+        config.keepalives_idle(DARK_LINK);
+    }
+    Ok(config)
+}
+
 fn connect(url: &str, migrate: bool) -> Result<Client, StoreError> {
-    let mut client = Client::connect(url, NoTls).map_err(pg)?;
+    let mut client = config(url)?.connect(NoTls).map_err(pg)?;
     if migrate {
         apply_migrations(&mut client)?;
     }
@@ -1058,7 +1079,22 @@ impl Store for PgStore {
 
 #[cfg(test)]
 mod tests {
-    use super::last_per_key;
+    use super::{DARK_LINK, config, last_per_key};
+
+    /// A URL that sets no TCP limits gets ones that give up on a dark link within seconds; one
+    /// that sets them keeps its own.
+    #[test]
+    fn a_connection_gives_up_on_a_dark_link_unless_told_otherwise() {
+        let c = config("postgresql://u@h1:1,h2:2/db?target_session_attrs=read-write").unwrap();
+        assert_eq!(c.get_tcp_user_timeout(), Some(&DARK_LINK));
+        assert_eq!(c.get_keepalives_idle(), DARK_LINK);
+        let c = config("host=h user=u tcp_user_timeout=30 keepalives_idle=60").unwrap();
+        assert_eq!(
+            c.get_tcp_user_timeout(),
+            Some(&std::time::Duration::from_secs(30))
+        );
+        assert_eq!(c.get_keepalives_idle(), std::time::Duration::from_secs(60));
+    }
 
     #[test]
     fn the_last_value_of_a_key_wins_in_first_seen_order() {
