@@ -539,13 +539,23 @@ pub async fn serve(
         addr: config.listen,
         source,
     })?;
-    let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs.max(1));
-    let max_connections = config.max_connections.max(1);
     let limits = listener::Limits {
-        header_timeout,
-        max_connections,
+        header_timeout: std::time::Duration::from_secs(config.header_timeout_secs.max(1)),
+        max_connections: config.max_connections.max(1),
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    // What the server says when it listens: a standby says it early, before its log opens.
+    let keys = signer.keys();
+    let started = |admin_token_file| Started {
+        addr,
+        verifier_key: keys
+            .first()
+            .map(glasslog_merkle::LogKey::vkey)
+            .unwrap_or_default(),
+        mldsa_verifier_key: keys.get(1).map(glasslog_merkle::LogKey::vkey),
+        admin_token_file,
+        tls: tls.is_some(),
+    };
     let advertise = config.advertise_url.clone().unwrap_or_else(|| {
         if addr.ip().is_unspecified() {
             String::new()
@@ -607,23 +617,10 @@ pub async fn serve(
                 config.max_body_bytes,
                 lease_ttl,
                 tls.clone(),
-                listener::Limits {
-                    header_timeout,
-                    max_connections,
-                },
+                limits,
             )?;
             if let Some(on_start) = on_start.take() {
-                on_start(&Started {
-                    addr,
-                    verifier_key: signer
-                        .keys()
-                        .first()
-                        .map(glasslog_merkle::LogKey::vkey)
-                        .unwrap_or_default(),
-                    mldsa_verifier_key: signer.keys().get(1).map(glasslog_merkle::LogKey::vkey),
-                    admin_token_file: None,
-                    tls: tls.is_some(),
-                });
+                on_start(&started(None));
             }
             let store = open(true).await.map_err(joined)?.map_err(refused)?;
             (listener, store, Some(forwarding))
@@ -668,7 +665,6 @@ pub async fn serve(
     // start makes the first admin token.
     let (tokens, first_admin) = {
         let (file, store) = (dir.join("tokens.json"), Arc::clone(&token_store));
-        let shared = config.store.is_some();
         tokio::task::spawn_blocking(move || -> Result<_, crate::auth::TokenError> {
             let tokens = if shared {
                 TokenStore::open_shared(store, file)?
@@ -700,13 +696,7 @@ pub async fn serve(
         )?;
         admin_token_file = Some(path);
     }
-    let started = Started {
-        addr,
-        verifier_key: log.vkey(),
-        mldsa_verifier_key: log.keys().get(1).map(glasslog_merkle::LogKey::vkey),
-        admin_token_file,
-        tls: tls.is_some(),
-    };
+    let started = started(admin_token_file);
     let metrics = metrics::Metrics::new();
     config.breakglass.validate()?;
     let cosigned = cosign::Cosigned::default();

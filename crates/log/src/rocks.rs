@@ -49,6 +49,22 @@ const KEY_TREE_SIZE: &[u8] = b"tree_size";
 /// The published head: size (8 bytes, big-endian), then root (32).
 const KEY_HEAD: &[u8] = b"head";
 
+/// The head record as stored: size (8 bytes, big-endian), then root (32).
+fn read_head(db: &DB) -> Result<Option<(u64, Hash)>, StoreError> {
+    let meta = db
+        .cf_handle(CF_META)
+        .ok_or_else(|| StoreError::Backend(format!("column family {CF_META} is missing")))?;
+    let Some(v) = db.get_cf(meta, KEY_HEAD).map_err(backend)? else {
+        return Ok(None);
+    };
+    let (size, root) = v
+        .split_first_chunk::<8>()
+        .ok_or_else(|| StoreError::Corrupt("the head record is short".into()))?;
+    let root = <[u8; 32]>::try_from(root)
+        .map_err(|_| StoreError::Corrupt("the head record's root is not 32 bytes".into()))?;
+    Ok(Some((u64::from_be_bytes(*size), Hash(root))))
+}
+
 /// A setting's key in the meta family, apart from the family's fixed keys.
 fn setting_key(name: &str) -> Vec<u8> {
     [b"setting/".as_slice(), name.as_bytes()].concat()
@@ -75,9 +91,10 @@ impl Default for RocksOptions {
 /// from opening the same directory.
 pub struct RocksStore {
     db: DB,
-    /// Makes [`Store::swap_head`]'s read and write one step within this process (the
-    /// directory lock keeps every other process out).
-    head: std::sync::Mutex<()>,
+    /// The published head, read at open and kept here: the directory lock keeps every other
+    /// process out, so only [`Store::swap_head`] changes it, and holding this lock makes its
+    /// compare and its write one step.
+    head: std::sync::Mutex<Option<(u64, Hash)>>,
 }
 
 fn backend(e: rocksdb::Error) -> StoreError {
@@ -167,9 +184,10 @@ impl RocksStore {
                 StoreError::Backend(msg)
             }
         })?;
+        let head = read_head(&db)?;
         Ok(RocksStore {
             db,
-            head: std::sync::Mutex::new(()),
+            head: std::sync::Mutex::new(head),
         })
     }
 
@@ -512,19 +530,10 @@ impl Store for RocksStore {
     }
 
     fn head(&self) -> Result<Option<(u64, Hash)>, StoreError> {
-        let Some(v) = self
-            .db
-            .get_cf(self.cf(CF_META)?, KEY_HEAD)
-            .map_err(backend)?
-        else {
-            return Ok(None);
-        };
-        let (size, root) = v
-            .split_first_chunk::<8>()
-            .ok_or_else(|| StoreError::Corrupt("the head record is short".into()))?;
-        let root = <[u8; 32]>::try_from(root)
-            .map_err(|_| StoreError::Corrupt("the head record's root is not 32 bytes".into()))?;
-        Ok(Some((u64::from_be_bytes(*size), Hash(root))))
+        self.head
+            .lock()
+            .map(|h| *h)
+            .map_err(|_| StoreError::Backend("head lock poisoned".into()))
     }
 
     fn swap_head(
@@ -534,11 +543,11 @@ impl Store for RocksStore {
         root: &Hash,
         note: &[u8],
     ) -> Result<(), StoreError> {
-        let _one = self
+        let mut head = self
             .head
             .lock()
             .map_err(|_| StoreError::Backend("head lock poisoned".into()))?;
-        if self.head()? != previous {
+        if *head != previous {
             return Err(StoreError::HeadMoved);
         }
         let mut record = Vec::with_capacity(40);
@@ -547,7 +556,9 @@ impl Store for RocksStore {
         let mut batch = WriteBatch::default();
         batch.put_cf(self.cf(CF_META)?, KEY_HEAD, record);
         batch.put_cf(self.cf(CF_CHECKPOINTS)?, size.to_be_bytes(), note);
-        self.db.write(batch).map_err(backend)
+        self.db.write(batch).map_err(backend)?;
+        *head = Some((size, *root));
+        Ok(())
     }
 
     fn read_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {

@@ -185,10 +185,11 @@ impl Sequencer {
                 // The failed write may or may not have reached storage: start again from what
                 // storage says, and cover whatever did land, before answering. Entries that
                 // landed are found by deduplication when the client retries.
+                // A resync that fails says so itself (`failed`).
                 if is_superseded(&e) {
                     self.failed("the group commit", &e);
-                } else if let Err(e) = self.resync() {
-                    tracing::warn!(error = %e, "cannot read storage back after a failed commit; it is read again before the next one");
+                } else {
+                    let _ = self.resync();
                 }
                 let message = backend_message(&e);
                 for r in batch {
@@ -408,9 +409,7 @@ impl Sequencer {
         self.shared.published.send_replace(Some(Arc::new(sc)));
         Ok(())
     }
-}
 
-impl Sequencer {
     /// Records the new head over the one last recorded. If another head is recorded now (a
     /// checkpoint lost in a database failover, or another writer), it is read back, and the
     /// new one replaces it only if it is a prefix of the new tree: never a fork, never a

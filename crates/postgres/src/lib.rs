@@ -394,11 +394,9 @@ impl LeaseWatch {
     /// The URL the holder of a live lease advertised, or `None` when no lease is live (the
     /// sequencer died and no one took over yet) or its holder gave none. Blocking.
     pub fn sequencer(&mut self) -> Result<Option<String>, StoreError> {
-        if self.client.as_ref().is_none_or(Client::is_closed) {
-            self.client = Some(connect(&self.url, false)?);
-        }
-        let Some(c) = self.client.as_mut() else {
-            return Ok(None);
+        let c = match &mut self.client {
+            Some(c) if !c.is_closed() => c,
+            _ => self.client.insert(connect(&self.url, false)?),
         };
         let row = c
             .query_opt(
@@ -928,7 +926,7 @@ impl Store for PgStore {
         // crash), so it does not wait for a WAL flush of its own: one round trip, in the
         // simple protocol, with the note as a hex literal (digits and a-f only, and the size
         // a number, so nothing in it is SQL).
-        let hex: String = note.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(note);
         let token = self.token;
         let sql = format!(
             "BEGIN; SET LOCAL synchronous_commit = off; \
@@ -1002,12 +1000,11 @@ impl Store for PgStore {
         root: &Hash,
         note: &[u8],
     ) -> Result<(), StoreError> {
-        let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
         let (was_size, was_root) = match previous {
-            Some((s, r)) => (idx(s)?, hex(&r.0)),
+            Some((s, r)) => (idx(s)?, hex::encode(r.0)),
             None => (-1, String::new()),
         };
-        let (size, root, note) = (idx(size)?, hex(&root.0), hex(note));
+        let (size, root, note) = (idx(size)?, hex::encode(root.0), hex::encode(note));
         let token = self.token;
         // Like a checkpoint, the head need not be durable on return, so it waits for no WAL
         // flush of its own: one round trip in the simple protocol, every value a number or a
